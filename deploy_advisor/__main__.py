@@ -1,0 +1,3 @@
+from deploy_advisor.cli import main
+
+main()

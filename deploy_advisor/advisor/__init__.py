@@ -1,0 +1,1 @@
+"""advisor of deploy-advisor."""

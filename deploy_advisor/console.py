@@ -1,0 +1,91 @@
+"""All terminal output goes through here, so colour, width, `--json` and quiet are decided once.
+
+Results go to stdout; progress, warnings and errors go to stderr. With JSON mode on, stdout
+carries exactly one JSON document and nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+__all__ = [
+    "emit_json",
+    "error",
+    "info",
+    "is_json",
+    "print",
+    "set_mode",
+    "stderr",
+    "stdout",
+    "success",
+    "warn",
+]
+
+_mode = {"json": False, "quiet": False}
+
+
+def set_mode(*, json_output: bool = False, quiet: bool = False) -> None:
+    """Choose JSON-only stdout and/or quiet stderr for the rest of the process."""
+    _mode["json"] = json_output
+    _mode["quiet"] = quiet
+
+
+def is_json() -> bool:
+    return _mode["json"]
+
+
+@cache
+def stdout() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+@cache
+def stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def print(*renderables: RenderableType, **kwargs: Any) -> None:  # noqa: A001 - mirrors rich
+    """Print a human-readable result to stdout; suppressed in JSON mode."""
+    if not _mode["json"]:
+        stdout().print(*renderables, **kwargs)
+
+
+def emit_json(document: Any) -> None:
+    """Write one JSON document to stdout, plain (no colour, no wrapping)."""
+    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def info(message: str) -> None:
+    """A progress or context line on stderr."""
+    if not _mode["quiet"]:
+        stderr().print(message, markup=False)
+
+
+def success(message: str) -> None:
+    if not _mode["quiet"]:
+        stderr().print(f"[green]✓[/green] {_escape(message)}")
+
+
+def warn(message: str) -> None:
+    stderr().print(f"[yellow]Warning:[/yellow] {_escape(message)}")
+
+
+def error(message: str) -> None:
+    stderr().print(f"[bold red]Error:[/bold red] {_escape(message)}", soft_wrap=True)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

@@ -1,0 +1,46 @@
+"""Shared test settings: a pinned terminal, and real components that must be present in CI."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+BASE_IMAGE = "deploy-advisor-base:bookworm"
+
+
+@pytest.fixture(autouse=True)
+def _pinned_terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Same output on every machine: no colour, fixed width, no debug tracebacks."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "120")
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.delenv("DEPLOY_ADVISOR_DEBUG", raising=False)
+    yield
+
+
+def require(tool: str) -> str:
+    """Path of a real tool the test needs; a missing tool is a failure, never a skip."""
+    path = shutil.which(tool)
+    if path is None:
+        pytest.fail(f"{tool} is not installed; `bash .ci/run` installs everything the tests use")
+    return path
+
+
+@pytest.fixture(scope="session")
+def docker_client():  # type: ignore[no-untyped-def]
+    """A client for the real Docker engine with the local base image present."""
+    import docker
+
+    try:
+        client = docker.from_env()
+        client.ping()
+    except Exception as exc:  # the engine is not running
+        pytest.fail(f"Docker engine unreachable ({exc}); run scripts/start-dockerd.sh")
+    try:
+        client.images.get(BASE_IMAGE)
+    except docker.errors.ImageNotFound:
+        subprocess.run(["scripts/base-image.sh", BASE_IMAGE], check=True)
+    return client
