@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -49,16 +50,17 @@ def _root(
 
 @app.command("inspect")
 def inspect_command(
-    model: Path = typer.Argument(
-        ..., help="A .joblib, .pkl or .onnx file, or an MLflow model directory."
-    ),
-    json_output: bool = typer.Option(False, "--json", help="Print one JSON document."),
-    payloads: Path | None = typer.Option(
-        None, "--payloads", help="Write sample request bodies for POST /predict to this file."
-    ),
-    count: int = typer.Option(20, "--count", help="How many sample bodies to generate."),
-    seed: int = typer.Option(0, "--seed", help="Seed for choosing or generating sample rows."),
-    force: bool = typer.Option(False, "--force", help="Overwrite the --payloads file."),
+    model: Annotated[
+        Path, typer.Argument(help="A .joblib, .pkl or .onnx file, or an MLflow model directory.")
+    ],
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    payloads: Annotated[
+        Path | None,
+        typer.Option(help="Write sample request bodies for POST /predict to this JSON file."),
+    ] = None,
+    count: Annotated[int, typer.Option(help="How many sample bodies to generate.")] = 20,
+    seed: Annotated[int, typer.Option(help="Seed for choosing or generating sample rows.")] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the --payloads file.")] = False,
 ) -> None:
     """Load a model in a fresh process and report its features, output, size, load time, RSS."""
     import json
@@ -82,13 +84,17 @@ def inspect_command(
 
 @app.command("example-model")
 def example_model_command(
-    out_dir: Path = typer.Option(..., "-o", "--out-dir", help="Directory to write the model to."),
-    force: bool = typer.Option(False, "--force", help="Overwrite model.joblib and model.onnx."),
+    out_dir: Annotated[
+        Path, typer.Option("-o", "--out-dir", help="Directory to write the model files to.")
+    ],
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing model.joblib and model.onnx.")
+    ] = False,
 ) -> None:
     """Train the example RandomForest on the bundled breast_cancer data; save joblib and ONNX."""
     from deploy_advisor.intake import make_example_model
 
-    console.info("Training RandomForestClassifier(n_estimators=100, random_state=0) on breast_cancer")
+    console.info("Training RandomForestClassifier(n_estimators=100, random_state=0), breast_cancer")
     example = make_example_model(out_dir, force=force)
     console.print(str(example.joblib_path))
     console.print(str(example.onnx_path))

@@ -74,6 +74,6 @@ def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     try:
         write(tmp)
         tmp.chmod(0o644)
-        os.replace(tmp, path)
+        tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)

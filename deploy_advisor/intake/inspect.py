@@ -68,7 +68,8 @@ def model_format(path: Path) -> str:
         return "pickle"
     if suffix == ".onnx":
         return "onnx"
-    raise ModelError(f"`{path}` has an unknown model format ({suffix or 'no suffix'}); pass {SUPPORTED}")
+    shown = suffix or "no suffix"
+    raise ModelError(f"`{path}` has an unknown model format ({shown}); pass {SUPPORTED}")
 
 
 def inspect_model(path: Path, *, timeout_s: float = 300.0) -> ModelReport:

@@ -73,6 +73,6 @@ def write_payloads(path: Path, bodies: list[dict[str, Any]], *, force: bool = Fa
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(bodies, handle)
             handle.write("\n")
-        os.replace(tmp_name, path)
+        Path(tmp_name).replace(path)
     finally:
         Path(tmp_name).unlink(missing_ok=True)
