@@ -11,11 +11,12 @@ from typing import Any
 
 from deploy_advisor.errors import ModelError
 
-__all__ = ["MODEL_SUFFIXES", "ModelReport", "inspect_model", "model_format"]
+__all__ = ["ModelReport", "inspect_model", "model_format"]
 
-PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle")
-MODEL_SUFFIXES = (*PICKLE_SUFFIXES, ".onnx")
-SUPPORTED = "a .joblib, .pkl or .pickle (scikit-learn), an .onnx file or an MLflow model directory"
+SUPPORTED = (
+    "a .joblib, .pkl, .pickle or .sav file (scikit-learn), an .onnx file, an MLflow model "
+    "directory or a scaffold directory"
+)
 _FIXES = {
     "pickle": "re-save it with joblib.dump(model, path) where it was trained",
     "onnx": "re-export it (for example with skl2onnx.to_onnx) and check it with onnx.checker",
@@ -29,12 +30,14 @@ class ModelReport:
 
     path: str
     format: str
+    estimator: str
     sha256: str
     size_bytes: int
     n_features: int | None
     feature_names: list[str] | None
     output_kind: str
     n_outputs: int | None
+    classes: list[Any] | None
     load_seconds: float
     rss_mb: float
     trained_sklearn_version: str | None
@@ -56,20 +59,24 @@ class ModelReport:
 
 
 def model_format(path: Path) -> str:
-    """'pickle', 'onnx' or 'mlflow' from the path alone; ModelError naming the fix otherwise."""
+    """'pickle', 'onnx' or 'mlflow' for what `path` designates; ModelError naming the fix."""
+    from deploy_advisor.runtime.loader import ModelLoadError, resolve_model_path
+
     if not path.exists():
         raise ModelError(f"Model `{path}` not found; pass the path of {SUPPORTED}")
-    if path.is_dir():
-        if (path / "MLmodel").is_file():
-            return "mlflow"
-        raise ModelError(f"`{path}` is a directory without an MLmodel file; pass {SUPPORTED}")
-    suffix = path.suffix.lower()
-    if suffix in PICKLE_SUFFIXES:
-        return "pickle"
+    try:
+        target = resolve_model_path(path)
+    except ModelLoadError as exc:
+        raise ModelError(f"Cannot use `{path}`: {exc}") from None
+    if target.is_dir():
+        return "mlflow"
+    suffix = target.suffix.lower()
     if suffix == ".onnx":
         return "onnx"
+    if suffix in (".joblib", ".pkl", ".pickle", ".sav"):
+        return "pickle"
     shown = suffix or "no suffix"
-    raise ModelError(f"`{path}` has an unknown model format ({shown}); pass {SUPPORTED}")
+    raise ModelError(f"`{target}` has an unknown model format ({shown}); pass {SUPPORTED}")
 
 
 def inspect_model(path: Path, *, timeout_s: float = 300.0) -> ModelReport:
@@ -87,6 +94,12 @@ def inspect_model(path: Path, *, timeout_s: float = 300.0) -> ModelReport:
         reason = document["error"] if document else _last_line(done.stderr) or "no output"
         raise ModelError(f"Cannot load model `{path}`: {reason}; {_FIXES[kind]}")
     notes = document.pop("load_warnings")
+    if kind != "onnx":
+        notes.insert(
+            0,
+            f"loading {path.name} unpickles it, which runs code stored in the file: load only "
+            f"models you trust (sha256 {document['sha256'][:16]}…)",
+        )
     report = ModelReport(path=str(path), size_bytes=_size_bytes(path), warnings=notes, **document)
     if report.sklearn_mismatch:
         notes.insert(

@@ -49,11 +49,13 @@ def probe(path: Path) -> dict[str, Any]:
         n_outputs = int(output.shape[1]) if output.ndim == 2 else 1
     return {
         "format": loaded.format,
+        "estimator": loaded.estimator,
         "sha256": loaded.sha256,
         "n_features": n_features,
         "feature_names": list(loaded.feature_names) if loaded.feature_names else None,
         "output_kind": loaded.output_kind,
         "n_outputs": n_outputs,
+        "classes": loaded.classes,
         "load_seconds": load_seconds,
         "rss_mb": rss_mb,
         "trained_sklearn_version": trained,

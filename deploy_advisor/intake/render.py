@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from deploy_advisor import console
 
@@ -33,12 +33,12 @@ def _rows(report: ModelReport) -> list[tuple[str, str]]:
     if report.sklearn_mismatch:
         trained += f" (installed: {report.installed_sklearn_version})"
     return [
-        ("format", report.format),
+        ("format", f"{report.format} ({report.estimator})"),
         ("size", _size(report.size_bytes)),
         ("sha256", report.sha256),
         ("features", str(report.n_features) if report.n_features else "unknown"),
         ("feature names", _names(report.feature_names)),
-        ("output", f"{report.output_kind}" + _width(report.n_outputs)),
+        ("output", f"{report.output_kind}" + _width(report.n_outputs) + _classes(report.classes)),
         ("load time", f"{report.load_seconds * 1000:.0f} ms"),
         ("memory after load", f"{report.rss_mb:.0f} MB resident"),
         ("scikit-learn", trained),
@@ -54,6 +54,10 @@ def _names(names: list[str] | None) -> str:
 
 def _width(n_outputs: int | None) -> str:
     return f", {n_outputs} column{'s' if n_outputs != 1 else ''}" if n_outputs else ""
+
+
+def _classes(classes: list[Any] | None) -> str:
+    return f", classes {', '.join(map(str, classes))}" if classes else ""
 
 
 def _size(size_bytes: int) -> str:
