@@ -368,6 +368,10 @@ def _markdown(doc: dict[str, Any]) -> str:
 
 
 def _command() -> str:
+    """How to repeat this run: through make when make started it."""
+    if os.environ.get("MAKELEVEL"):
+        extra = shlex.join(sys.argv[1:])
+        return "make bench-serving" + (f" BENCH_SERVING_ARGS='{extra}'" if extra else "")
     return shlex.join(["python", *sys.argv])
 
 
