@@ -228,8 +228,9 @@ def _headline(cheapest: Row | None, rows: list[Row], by_month: bool) -> str:
         )
         return (
             f"{cheapest.run.label} is the cheapest run that meets the SLO: "
-            f"{_money(cheapest, by_month=by_month)}{scale}, p95 {fmt.ms(cheapest.run.latency_ms.p95)}"
-            f" ms at {fmt.rps(cheapest.run.achieved_rps)} req/s"
+            f"{_money(cheapest, by_month=by_month)}{scale}, "
+            f"p95 {fmt.ms(cheapest.run.latency_ms.p95)} ms "
+            f"at {fmt.rps(cheapest.run.achieved_rps)} req/s"
         )
     if all(r.slo_passed is None for r in rows):
         return "No run recorded an SLO; pass --spec to judge the runs against latency.p95_ms"

@@ -122,7 +122,7 @@ class RunResult(_Model):
     generator: GeneratorUse = Field(default_factory=GeneratorUse)
     slo: list[SloVerdict] = Field(default_factory=list)
     capacity: CapacityResult | None = None
-    path: Path = Path(".")
+    path: Path = Path()
     latencies_ms: tuple[float, ...] = ()
 
     @property
