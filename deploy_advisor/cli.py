@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -53,6 +55,61 @@ def _root(
 
 
 # --- reports: report, quickstart -----------------------------------------------------------
+
+
+@app.command("report")
+def report_command(
+    run_dirs: Annotated[list[Path], typer.Argument(metavar="RUNDIR...", help="Run directories.")],
+    spec: Annotated[
+        Path | None,
+        typer.Option("--spec", help="Requirements spec: judge the SLO, price the spec's traffic."),
+    ] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write a self-contained HTML file.")
+    ] = None,
+    md: Annotated[
+        Path | None, typer.Option("--md", help="Write Markdown for a pull request.")
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document only.")
+    ] = False,
+    baseline: Annotated[
+        list[Path] | None,
+        typer.Option("--baseline", metavar="RUNDIR", help="Earlier run to diff (repeatable)."),
+    ] = None,
+    catalog: Annotated[
+        Path | None, typer.Option("--catalog", help="Extra price catalog (YAML).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite files that are not earlier reports.")
+    ] = False,
+) -> None:
+    """Compare load-test runs: latency, SLO, capacity and cost per target."""
+    from deploy_advisor.reports.build import build_report
+    from deploy_advisor.reports.output import write_report_file
+
+    report = build_report(
+        run_dirs=run_dirs, spec_path=spec, baseline_dirs=baseline, catalog_path=catalog
+    )
+    if html is not None:
+        from deploy_advisor.reports.html import GENERATOR, render_html
+
+        write_report_file(path=html, text=render_html(report), marker=GENERATOR, force=force)
+        console.success(f"wrote {html}")
+    if md is not None:
+        from deploy_advisor.reports.markdown import MARKER, render_markdown
+
+        write_report_file(path=md, text=render_markdown(report), marker=MARKER, force=force)
+        console.success(f"wrote {md}")
+    if json_output:
+        from deploy_advisor.reports.json_doc import report_json
+
+        console.emit_json(report_json(report))
+        return
+    from deploy_advisor.reports.terminal import render_terminal
+
+    for renderable in render_terminal(report):
+        console.print(renderable)
 
 
 def main() -> None:

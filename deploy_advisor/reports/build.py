@@ -51,10 +51,12 @@ def build_report(
     catalog_path: Path | None = None,
 ) -> Report:
     """Everything `report` shows: rows, cheapest passing run, advisor agreement, baseline diff."""
+    runs = load_runs(run_dirs)
+    baseline_runs = load_runs(baseline_dirs) if baseline_dirs else []
+
     from deploy_advisor.advisor.capacity import DEFAULT_RPS_PER_VCPU
     from deploy_advisor.advisor.catalog import load_catalog
 
-    runs = load_runs(run_dirs)
     catalog = load_catalog(catalog_path)
     spec = advised = None
     if spec_path is not None:
@@ -70,7 +72,7 @@ def build_report(
     if not baseline_dirs:
         return Report(comparison)
     before = compare(
-        runs=load_runs(baseline_dirs),
+        runs=baseline_runs,
         catalog=catalog,
         spec=spec,
         advised=advised,
