@@ -35,8 +35,8 @@ class Bar:
 def _nice_max(value: float) -> float:
     if value <= 0:
         return 1.0
-    magnitude = 10 ** math.floor(math.log10(value))
-    return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= value)
+    magnitude: float = 10.0 ** math.floor(math.log10(value))
+    return next(m * magnitude for m in (1.0, 2.0, 2.5, 5.0, 10.0) if m * magnitude >= value)
 
 
 def _svg(kind: str, title: str, body: list[str], attrs: str = "") -> str:

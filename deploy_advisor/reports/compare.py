@@ -90,7 +90,8 @@ def _judge(run: RunResult, spec: SpecView | None) -> tuple[bool | None, str, str
     if not checks:
         return None, "", None
     failures = [why for _, ok, why in checks if not ok]
-    return not failures, ", ".join(label for label, _, _ in checks), (failures or [None])[0]
+    first = failures[0] if failures else None
+    return not failures, ", ".join(label for label, _, _ in checks), first
 
 
 def _row(
