@@ -78,16 +78,23 @@ _O_REPLACE = typer.Option(
     False, "--replace-catalog", help="Use only the --catalog file, not the packaged catalog."
 )
 _O_JSON = typer.Option(False, "--json", help="Print exactly one JSON object.")
+_A_SPEC = typer.Argument(
+    None,
+    metavar="SPEC",
+    help="Requirements spec [default: ./deploy-advisor.yaml if present].",
+    show_default=False,
+)
+_O_WEIGHTS = typer.Option(
+    None, "--weights", metavar="FILE", help="Weights YAML overriding the packaged weights."
+)
+_O_OUTPUT = typer.Option(
+    Path("deploy-advisor.yaml"), "--output", "-o", metavar="FILE", help="File to write."
+)
 
 
 @app.command(epilog=_SPEC_FLAGS_HELP)
 def recommend(
-    spec: Path | None = typer.Argument(
-        None,
-        metavar="SPEC",
-        help="Requirements spec [default: ./deploy-advisor.yaml if present].",
-        show_default=False,
-    ),
+    spec: Path | None = _A_SPEC,
     p95_ms: str | None = _O_P95,
     freshness: str | None = _O_FRESH,
     requests_per_day: str | None = _O_RPD,
@@ -105,9 +112,7 @@ def recommend(
     model_size_mb: str | None = _O_SIZE,
     model: str | None = _O_MODEL,
     name: str | None = _O_NAME,
-    weights: Path | None = typer.Option(
-        None, "--weights", metavar="FILE", help="Weights YAML overriding the packaged weights."
-    ),
+    weights: Path | None = _O_WEIGHTS,
     catalog: Path | None = _O_CATALOG,
     replace_catalog: bool = _O_REPLACE,
     rps_per_vcpu: str | None = typer.Option(
@@ -169,9 +174,7 @@ def recommend(
 
 @app.command(epilog=_SPEC_FLAGS_HELP)
 def init(
-    output: Path = typer.Option(
-        Path("deploy-advisor.yaml"), "--output", "-o", metavar="FILE", help="File to write."
-    ),
+    output: Path = _O_OUTPUT,
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
     no_input: bool = typer.Option(
         False, "--no-input", help="Ask nothing: take the defaults plus the flags."
@@ -196,7 +199,8 @@ def init(
 ) -> None:
     """Ask about the deployment and write deploy-advisor.yaml (never overwrites without --force)."""
     from deploy_advisor.advisor.initspec import ask, spec_to_yaml, write_spec
-    from deploy_advisor.advisor.inputs import flag_overrides, model_size_mb as size_of
+    from deploy_advisor.advisor.inputs import flag_overrides
+    from deploy_advisor.advisor.inputs import model_size_mb as size_of
     from deploy_advisor.advisor.spec import merge_overrides, spec_from_mapping
     from deploy_advisor.errors import InputError
 

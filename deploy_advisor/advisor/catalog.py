@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, cached_property
@@ -220,7 +220,7 @@ class Catalog:
         ordered = sorted(self.plans.values(), key=lambda p: (_sort_price(p), p.name))
         return {t: tuple(p for p in ordered if p.serves(t)) for t in TARGETS}
 
-    def __iter__(self) -> Iterable[PricePlan]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[PricePlan]:
         return iter(self.plans.values())
 
 

@@ -173,7 +173,10 @@ def _realtime(
         per_instance = min(float(workers), vcpu) * rate
         unit = "vCPU-equivalent, both assumed" if plan.vcpu is None else "vCPU, assumed"
         plural = "s" if workers > 1 else ""
-        how = f"{per_instance:g} req/s per instance ({workers} worker{plural} x {rate:g} req/s per {unit})"
+        how = (
+            f"{per_instance:g} req/s per instance "
+            f"({workers} worker{plural} x {rate:g} req/s per {unit})"
+        )
     needed = instances_needed(spec.traffic.peak_rps, per_instance)
     instances = needed
     why = [f"{needed} for {spec.traffic.peak_rps:g} req/s peak"]

@@ -100,9 +100,10 @@ def ask(
                 answer: Any = confirm(q.text, bool(current))
             else:
                 text = prompt(q.text, _default_text(current, q.kind), q.choices).strip()
-                if q.kind == "p95" and text.lower() in NULL_WORDS:
-                    answer = None
-                elif q.kind == "optional" and (not text or text.lower() in NULL_WORDS):
+                empty = not text or text.lower() in NULL_WORDS
+                if (q.kind == "p95" and text.lower() in NULL_WORDS) or (
+                    q.kind == "optional" and empty
+                ):
                     answer = None
                 else:
                     answer = text
@@ -158,7 +159,7 @@ def _looks_numeric(text: str) -> bool:
 def spec_to_yaml(spec: Spec) -> str:
     """The spec as a commented deploy-advisor.yaml with every field written out."""
     s = spec
-    flow = [
+    flow: list[tuple[str, dict[str, Any], str]] = [
         ("model", {"path": s.model.path, "size_mb": s.model.size_mb, "gpu": s.model.gpu}, ""),
         (
             "latency",
@@ -207,7 +208,7 @@ def write_spec(path: Path, text: str, *, force: bool) -> None:
     """Write `text` to `path` atomically; refuse to replace an existing file without force."""
     if path.exists() and not force:
         raise InputError(f"{str(path)!r} already exists; pass --force to overwrite it")
-    parent = path.parent if str(path.parent) else Path(".")
+    parent = path.parent if str(path.parent) else Path()
     if not parent.is_dir():
         raise InputError(f"directory {str(parent)!r} does not exist; create it first")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
@@ -218,8 +219,8 @@ def write_spec(path: Path, text: str, *, force: bool) -> None:
             os.fsync(handle.fileno())
         if not force and path.exists():  # appeared while we were writing
             raise InputError(f"{str(path)!r} already exists; pass --force to overwrite it")
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            Path(tmp).unlink()
         raise

@@ -136,8 +136,7 @@ class Recommendation:
                 out.append(
                     f"the catalog marks the price of {cost.plan.name} as uncertain: verify it"
                 )
-        seen: set[str] = set()
-        return [r for r in out if not (r in seen or seen.add(r))]
+        return list(dict.fromkeys(out))
 
     @property
     def assumptions(self) -> list[str]:
@@ -337,6 +336,7 @@ def decide(
     per_mode: dict[str, dict[str, tuple[list[PlanCost], list[Ineligible]]]] = {}
     modes: dict[str, ModeResult] = {}
     for mode in MODES:
+        evaluated: dict[str, Evaluation]
         if mode in blocks:
             evaluated = {t: ([], []) for t in _targets_for(mode)}
         else:

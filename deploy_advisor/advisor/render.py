@@ -17,6 +17,21 @@ def _money(value: float | None) -> str:
     return "-" if value is None else f"${value:,.2f}"
 
 
+def _bullets(title: str, lines: list[str], marker: str = "-") -> None:
+    """A bold title, then one wrapped, hanging-indented line per item."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if title:
+        console.print(Text(title, style="bold"))
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(width=3, justify="right")
+    grid.add_column(overflow="fold")
+    for line in lines:
+        grid.add_row(marker, line)
+    console.print(grid)
+
+
 def render_recommendation(rec: Recommendation) -> None:
     from rich import box
     from rich.table import Table
@@ -109,32 +124,27 @@ def render_recommendation(rec: Recommendation) -> None:
     console.print(why)
 
     if cost is not None:
-        console.print(Text(f"Cost of {cost.plan.name} ({cost.plan.provider})", style="bold"))
-        for line in cost.breakdown:
-            console.print(f"  {line}")
-        as_of = cost.plan.as_of or "no date"
-        console.print(
-            f"  price: {cost.plan.source or 'no source'} (as of {as_of}, "
+        as_of = f"as of {cost.plan.as_of}" if cost.plan.as_of else "no date shown"
+        source = (
+            f"price source: {cost.plan.source or 'none given'} ({as_of}, "
             f"confidence {cost.plan.confidence})"
         )
+        _bullets(
+            f"Cost of {cost.plan.name} ({cost.plan.provider})", [*cost.breakdown, source], ""
+        )
         console.print()
-
     risks = rec.risks
     if risks:
-        console.print(Text("Risks", style="bold"))
-        for r in risks:
-            console.print(f"  - {r}")
+        _bullets("Risks", risks)
         console.print()
-    console.print(Text("Assumptions", style="bold"))
-    for a in rec.assumptions:
-        console.print(f"  - {a}")
+    _bullets("Assumptions", rec.assumptions)
     console.print()
     if rec.what_if is not None:
-        line = Text("What would change this: ", style="bold")
-        line.append(rec.what_if.line(), style="")
-        console.print(line)
-        for other in rec.what_if.others:
-            console.print(f"  or: {other.describe()}")
+        change = Text("What would change this: ", style="bold")
+        change.append(rec.what_if.line(), style="")
+        console.print(change)
+        if rec.what_if.others:
+            _bullets("", [o.describe() for o in rec.what_if.others], "or:")
 
 
 def render_catalog(plans: list[PricePlan], *, title: str) -> None:

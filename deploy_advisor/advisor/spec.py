@@ -31,7 +31,6 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-
 from pydantic_core import PydanticCustomError
 
 from deploy_advisor.errors import SpecError
@@ -225,16 +224,16 @@ class Spec(_Section):
     """deploy-advisor.yaml: what the deployment must do. Every field is optional."""
 
     name: str = Field("model", description="Name of the service. Default: model.")
-    model: ModelSpec = Field(default_factory=ModelSpec)  # type: ignore[arg-type]
-    latency: LatencySpec = Field(default_factory=LatencySpec)  # type: ignore[arg-type]
-    traffic: TrafficSpec = Field(default_factory=TrafficSpec)  # type: ignore[arg-type]
-    privacy: PrivacySpec = Field(default_factory=PrivacySpec)  # type: ignore[arg-type]
+    model: ModelSpec = Field(default_factory=ModelSpec)
+    latency: LatencySpec = Field(default_factory=LatencySpec)
+    traffic: TrafficSpec = Field(default_factory=TrafficSpec)
+    privacy: PrivacySpec = Field(default_factory=PrivacySpec)
     connectivity: Connectivity = Field(
         "always",
         description="Network at the place of use: always|intermittent|offline. Default: always.",
     )
-    budget: BudgetSpec = Field(default_factory=BudgetSpec)  # type: ignore[arg-type]
-    team: TeamSpec = Field(default_factory=TeamSpec)  # type: ignore[arg-type]
+    budget: BudgetSpec = Field(default_factory=BudgetSpec)
+    team: TeamSpec = Field(default_factory=TeamSpec)
     availability: Number = Field(
         99.5,
         ge=0,

@@ -27,6 +27,8 @@ from deploy_advisor.advisor.spec import (
 from deploy_advisor.errors import DeployAdvisorError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from deploy_advisor.advisor.catalog import Catalog
     from deploy_advisor.advisor.recommend import Options, Recommendation
     from deploy_advisor.advisor.weights import Weights
@@ -74,7 +76,8 @@ class Change:
         what = f"{self.mode} on {self.target}"
         if self.plan is not None and self.monthly_usd is not None:
             what += f" ({self.plan}, ${self.monthly_usd:,.2f}/month)"
-        return f"{self.path} {_show(self.path, self.old)} -> {_show(self.path, self.new)}{_pct(self)} gives {what}"
+        old, new = _show(self.path, self.old), _show(self.path, self.new)
+        return f"{self.path} {old} -> {new}{_pct(self)} gives {what}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -165,6 +168,7 @@ def _candidates(spec: Spec) -> list[tuple[float, str, Any, float]]:
     for path, levels in ORDINAL.items():
         unit = FACT if path == "connectivity" else STEP
         old = spec.get(path)
+        index: float
         if old in levels:
             index = levels.index(old)
         else:  # availability between levels: the nearest ones on each side
@@ -241,7 +245,13 @@ def what_would_change(
     return WhatIf(best, found[1:], tried)
 
 
-def _narrow(best: Change, factor: float, outcome: Any, flips: Any, change: Any) -> Change:
+def _narrow(
+    best: Change,
+    factor: float,
+    outcome: Callable[[str, Any], Recommendation | None],
+    flips: Callable[[Recommendation | None], bool],
+    change: Callable[[str, Any, float, Recommendation], Change],
+) -> Change:
     """Bisect between the previous multiplier (no flip) and `factor` (flip) in log space."""
     old = float(best.old)
     up = factor > 1
@@ -262,6 +272,7 @@ def _narrow(best: Change, factor: float, outcome: Any, flips: Any, change: Any) 
     if nice != value:
         r = outcome(best.path, nice)
         if flips(r):
+            assert r is not None
             return change(best.path, nice, abs(math.log(nice / old)) if nice else best.distance, r)
     if hi_result is not None:
         return change(best.path, value, abs(hi), hi_result)
