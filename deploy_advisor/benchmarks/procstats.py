@@ -207,4 +207,5 @@ def _docker_cpu_cores(stats: dict[str, Any]) -> float | None:
     online = cpu.get("online_cpus") or len(cpu.get("cpu_usage", {}).get("percpu_usage") or []) or 1
     if system <= 0 or not pre.get("system_cpu_usage"):
         return None
-    return max(float(used) / system * online, 0.0)
+    cores: float = used / system * online
+    return max(cores, 0.0)

@@ -19,7 +19,9 @@ from deploy_advisor.benchmarks.scaffold import Scaffold, read_scaffold
 from deploy_advisor.benchmarks.slo import Slo
 from deploy_advisor.errors import InputError, LaunchError
 
-__all__ = ["LoadTestRequest", "default_run_dir", "launcher", "run_bench", "run_session"]
+__all__ = [
+    "LoadTestRequest", "default_run_dir", "launcher", "parse_plans", "run_bench", "run_session",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,20 @@ def run_bench(
         if results[-1][0]["partial"]:
             break
     return results
+
+
+def parse_plans(text: str | None) -> dict[str, str]:
+    """`docker=linode-2gb,heroku=heroku-basic` → {target: plan}."""
+    plans: dict[str, str] = {}
+    for pair in (text or "").split(","):
+        if pair.strip():
+            name, sep, value = pair.partition("=")
+            if not sep or not value.strip():
+                raise InputError(
+                    f"--plans entry {pair!r} must be TARGET=PLAN, e.g. docker=linode-2gb"
+                )
+            plans[name.strip()] = value.strip()
+    return plans
 
 
 def _users_for(rate: float) -> int:
