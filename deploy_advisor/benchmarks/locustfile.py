@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from locust import FastHttpUser, constant, constant_throughput, events, task
+from locust import FastHttpUser, events, task
 
 _HERE = Path(__file__).resolve().parent
 _PAYLOADS_PATH = Path(os.environ.get("DEPLOY_ADVISOR_PAYLOADS") or _HERE / "samples/payloads.json")
@@ -99,13 +99,29 @@ if _recorder is not None:
     atexit.register(_recorder.flush)
 
 
+_user_numbers = itertools.count()
+_GOLDEN = 0.6180339887
+
+
 class ModelUser(FastHttpUser):
     """Posts the sample payloads in turn; open loop at a fixed per-user rate when one is set."""
 
-    wait_time = constant_throughput(_USER_RATE) if _USER_RATE > 0 else constant(0)
-
     def on_start(self) -> None:
         self._bodies = itertools.cycle(_BODIES)
+        self._due = time.monotonic()
+        if _USER_RATE > 0:
+            # Spread the users' phases over one interval, or they all fire in bursts together.
+            phase = (next(_user_numbers) * _GOLDEN) % 1.0 / _USER_RATE
+            self._due += phase
+            time.sleep(phase)
+
+    def wait_time(self) -> float:
+        """Pace by due time, so each user keeps its phase; a late answer never causes a burst."""
+        if _USER_RATE <= 0:
+            return 0.0
+        now = time.monotonic()
+        self._due = max(self._due + 1 / _USER_RATE, now)
+        return self._due - now
 
     @task
     def predict(self) -> None:
