@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -147,6 +148,8 @@ class ProcessTreeSampler:
 
     def stop(self) -> ResourceSummary:
         self._periodic.stop()
+        with contextlib.suppress(Exception):  # one last sample; the tree may be gone already
+            self._sample()
         return self._summary
 
 

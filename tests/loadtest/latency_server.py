@@ -1,6 +1,7 @@
 """A tiny HTTP/1.1 keep-alive server with a known injected latency, for testing the load tester.
 
-    python latency_server.py PORTFILE [--delay-ms 10] [--slow-every N --slow-ms M] [--serial]
+    python latency_server.py PORTFILE [--port 0] [--delay-ms 10] [--slow-every N --slow-ms M]
+                             [--serial] [--fail-every N]
 
 Request i (counted from 0) waits `slow_ms` when `(i + 1) % slow_every == 0`, else `delay_ms`.
 `--serial` serves one request at a time (a hard capacity of 1000 / delay_ms req/s).
@@ -20,6 +21,7 @@ _BODY = b'{"predictions": [[0.1, 0.9]]}'
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("portfile", type=Path)
+    parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--delay-ms", type=float, default=0.0)
     parser.add_argument("--slow-every", type=int, default=0)
     parser.add_argument("--slow-ms", type=float, default=0.0)
@@ -68,7 +70,7 @@ def main() -> None:
             writer.close()
 
     async def serve() -> None:
-        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+        server = await asyncio.start_server(handle, "127.0.0.1", args.port, backlog=1024)
         port = server.sockets[0].getsockname()[1]
         tmp = args.portfile.with_suffix(".tmp")
         tmp.write_text(str(port))
