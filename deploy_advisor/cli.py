@@ -84,15 +84,21 @@ def _seconds(text: str, flag: str) -> float:
 
 
 def _shape(
-    rate: float | None, users: int | None, duration: str, ramp: str | None, processes: int
+    rate: float | None,
+    users: int | None,
+    duration: str,
+    ramp: str | None,
+    processes: int,
+    expect_workers: int = 0,
 ) -> LoadShape:
     from deploy_advisor.benchmarks.runner import load_shape
 
     seconds = _seconds(duration, "--duration")
     ramp_s = _seconds(ramp, "--ramp") if ramp is not None else min(5.0, seconds / 5)
     return load_shape(
-        rate=rate, users=users, duration_s=seconds, ramp_s=ramp_s, processes=processes
-    )
+        rate=rate, users=users, duration_s=seconds, ramp_s=ramp_s, processes=processes,
+        expect_workers=expect_workers,
+    )  # fmt: skip
 
 
 def _finish(results: list[tuple[dict[str, Any], Path]], *, as_json: bool) -> None:
@@ -146,16 +152,30 @@ def loadtest(
     out: Annotated[Path | None, typer.Option("--out", help="Run directory.")] = None,
     force: _Force = False,
     json_output: _Json = False,
+    master: Annotated[
+        bool, typer.Option("--master", help="Locust master for workers on other machines.")
+    ] = False,
+    expect_workers: Annotated[
+        int, typer.Option("--expect-workers", help="Workers the master waits for.")
+    ] = 1,
+    worker: Annotated[
+        str | None, typer.Option("--worker", help="Be a Locust worker of the master at HOST.")
+    ] = None,
 ) -> None:
     """Load-test a scaffold (launched locally) or a URL with Locust; exit 3 if an SLO fails."""
-    from deploy_advisor.benchmarks.session import LoadTestRequest, run_session
+    from deploy_advisor.benchmarks.session import LoadTestRequest, run_session, run_worker_session
     from deploy_advisor.benchmarks.slo import parse_slos
 
     if json_output:
         console.set_mode(json_output=True, quiet=True)
+    shape = _shape(rate, users, duration, ramp, processes, expect_workers if master else 0)
+    if worker is not None:
+        run_worker_session(
+            master_host=worker, directory=directory, payloads=payloads, shape=shape, out=out
+        )
+        return
     request = LoadTestRequest(
-        directory=directory, url=url, target=target, plan=plan,
-        shape=_shape(rate, users, duration, ramp, processes),
+        directory=directory, url=url, target=target, plan=plan, shape=shape,
         slos=parse_slos(slo) if slo else [], slo_text=slo, run_dir=out,
         find_capacity=find_capacity, force=force, live=not json_output, payloads=payloads,
     )  # fmt: skip

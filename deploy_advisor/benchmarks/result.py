@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import tempfile
@@ -13,7 +14,7 @@ from typing import Any
 from deploy_advisor.benchmarks.procstats import ResourceSummary
 from deploy_advisor.benchmarks.runner import LoadShape, LocustRun
 from deploy_advisor.benchmarks.samples import summarise_latency, timeline
-from deploy_advisor.benchmarks.slo import Slo, SloVerdict, evaluate
+from deploy_advisor.benchmarks.slo import Slo, evaluate
 
 __all__ = ["RESULT_VERSION", "RunInfo", "build_result", "measured_values", "write_result"]
 
@@ -148,12 +149,33 @@ def build_result(
         "capacity": None,
         "warnings": warnings,
     }
+    if not samples.ms and shape.expect_workers:
+        _use_locust_stats(result, run.out_dir / "locust_stats.csv")
     result["slo"] = [v.to_json() for v in evaluate(slos, measured_values(result))]
     return result
 
 
-def slo_verdicts(result: dict[str, Any]) -> list[SloVerdict]:
-    return [SloVerdict(**row) for row in result["slo"]]
+def _use_locust_stats(result: dict[str, Any], stats_csv: Path) -> None:
+    """Distributed runs: the samples stay on the workers, so take Locust's (bucketed) aggregate."""
+    if not stats_csv.is_file():
+        return
+    with stats_csv.open() as handle:
+        rows = [row for row in csv.DictReader(handle) if row["Name"] == "Aggregated"]
+    if not rows:
+        return
+    row = rows[0]
+    columns = {"p50": "50%", "p90": "90%", "p95": "95%", "p99": "99%", "p999": "99.9%"}
+    result["latency_ms"] = {name: float(row[col]) for name, col in columns.items()}
+    result["latency_ms"]["max"] = float(row["Max Response Time"])
+    result["latency_ms"]["mean"] = round(float(row["Average Response Time"]), 3)
+    result["latency_exact"] = False
+    result["requests"] = int(row["Request Count"])
+    failed = int(row["Failure Count"])
+    result["failures"] = {"total": failed, "by_kind": {"unknown": failed} if failed else {}}
+    result["achieved_rps"] = round(float(row["Requests/s"]), 2)
+    result["warnings"].append(
+        "distributed run: percentiles are Locust's rounded ones; each worker kept its exact samples"
+    )
 
 
 def write_result(run_dir: Path, result: dict[str, Any]) -> Path:

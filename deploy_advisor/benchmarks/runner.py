@@ -19,7 +19,7 @@ from deploy_advisor.benchmarks.procstats import ProcessTreeSampler, ResourceSumm
 from deploy_advisor.benchmarks.samples import SampleReader, Samples
 from deploy_advisor.errors import EnvironmentMissing, InputError
 
-__all__ = ["LOCUSTFILE", "LoadShape", "LocustRun", "load_shape", "run_locust"]
+__all__ = ["LOCUSTFILE", "LoadShape", "LocustRun", "load_shape", "run_locust", "run_worker"]
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 MAX_USERS = 2000
@@ -37,6 +37,7 @@ class LoadShape:
     duration_s: float
     ramp_s: float
     processes: int = 1
+    expect_workers: int = 0  # > 0: run as a Locust master for workers on other machines
 
     @property
     def user_rate(self) -> float:
@@ -58,6 +59,7 @@ def load_shape(
     duration_s: float,
     ramp_s: float,
     processes: int = 1,
+    expect_workers: int = 0,
 ) -> LoadShape:
     """Validate the flags and pick enough users to hold an open-loop rate up to ~0.5 s latency."""
     if duration_s <= 0 or duration_s > MAX_DURATION_S:
@@ -70,11 +72,11 @@ def load_shape(
         if rate <= 0:
             raise InputError(f"--rate {rate:g} must be a positive number of requests per second")
         chosen = users or min(MAX_USERS, max(4, math.ceil(rate * 0.5)))
-        return LoadShape("rate", rate, chosen, duration_s, ramp_s, processes)
+        return LoadShape("rate", rate, chosen, duration_s, ramp_s, processes, expect_workers)
     chosen = users or 10
     if chosen < 1 or chosen > MAX_USERS:
         raise InputError(f"--users {chosen} is out of range; use 1 to {MAX_USERS}")
-    return LoadShape("users", None, chosen, duration_s, ramp_s, processes)
+    return LoadShape("users", None, chosen, duration_s, ramp_s, processes, expect_workers)
 
 
 @dataclass
@@ -87,6 +89,7 @@ class LocustRun:
     generator: ResourceSummary
     interrupted: bool
     exit_code: int | None
+    out_dir: Path
 
 
 def _command(*, host: str, shape: LoadShape, locustfile: Path, out_dir: Path) -> list[str]:
@@ -100,6 +103,8 @@ def _command(*, host: str, shape: LoadShape, locustfile: Path, out_dir: Path) ->
     ]  # fmt: skip
     if shape.processes > 1:
         command += ["--processes", str(shape.processes)]
+    if shape.expect_workers:
+        command += ["--master", "--expect-workers", str(shape.expect_workers)]
     return command
 
 
@@ -131,7 +136,9 @@ def run_locust(
         started = time.time()
         generator = ProcessTreeSampler(proc.pid)
         generator.start()
-        deadline = time.monotonic() + shape.duration_s + _GRACE_S
+        # A master first waits for its workers; that wait is bounded too.
+        waiting = _GRACE_S * 2 if shape.expect_workers else 0
+        deadline = time.monotonic() + shape.duration_s + _GRACE_S + waiting
         try:
             while proc.poll() is None:
                 if time.monotonic() > deadline:
@@ -151,7 +158,39 @@ def run_locust(
     ended = time.time()
     reader.poll()
     shutil.rmtree(sample_dir, ignore_errors=True)
-    return LocustRun(reader.samples, started, ended, summary, interrupted, proc.returncode)
+    return LocustRun(reader.samples, started, ended, summary, interrupted, proc.returncode, out_dir)
+
+
+def run_worker(
+    *, master_host: str, out_dir: Path, payloads: Path | None = None,
+    locustfile: Path = LOCUSTFILE, user_rate: float = 0.0,
+    timeout_s: float = MAX_DURATION_S + 4 * _GRACE_S,
+) -> int:  # fmt: skip
+    """Serve as a Locust worker for a master elsewhere; keep exact samples in `out_dir`.
+
+    Returns the number of requests this worker recorded. Stops when the master stops the run,
+    on Ctrl-C, or after `timeout_s`.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    reader = SampleReader(out_dir / "samples")
+    env = dict(os.environ, DEPLOY_ADVISOR_SAMPLES=str(reader.prefix))
+    env["DEPLOY_ADVISOR_USER_RATE"] = repr(user_rate)
+    if payloads is not None:
+        env["DEPLOY_ADVISOR_PAYLOADS"] = str(payloads)
+    command = [
+        sys.executable, "-m", "locust", "-f", str(locustfile), "--worker",
+        "--master-host", master_host, "--loglevel", "WARNING",
+    ]  # fmt: skip
+    with (out_dir / "locust-worker.log").open("w") as log:
+        proc = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            proc.wait(timeout=timeout_s)
+        except (KeyboardInterrupt, subprocess.TimeoutExpired):
+            _stop(proc)
+    reader.poll()
+    return len(reader.samples)
 
 
 def _stop(proc: subprocess.Popen[Any]) -> None:

@@ -21,6 +21,7 @@ from deploy_advisor.errors import InputError, LaunchError
 
 __all__ = [
     "LoadTestRequest", "default_run_dir", "launcher", "parse_plans", "run_bench", "run_session",
+    "run_worker_session",
 ]  # fmt: skip
 
 
@@ -146,6 +147,26 @@ def run_bench(
         if results[-1][0]["partial"]:
             break
     return results
+
+
+def run_worker_session(
+    *, master_host: str, directory: Path | None, payloads: Path | None, shape: LoadShape,
+    out: Path | None,
+) -> int:  # fmt: skip
+    """Join a Locust master on another machine as a worker; exact samples stay in `out`."""
+    from deploy_advisor.benchmarks.runner import run_worker
+
+    if payloads is None:
+        if directory is None:
+            raise InputError("--worker needs a scaffold DIR or --payloads PATH")
+        payloads = read_scaffold(directory).payloads
+    run_dir = out or Path("runs") / f"worker-{datetime.now():%Y%m%d-%H%M%S}"
+    console.info(f"Worker of the Locust master at {master_host}; samples go to {run_dir}")
+    count = run_worker(
+        master_host=master_host, out_dir=run_dir, payloads=payloads, user_rate=shape.user_rate
+    )
+    console.success(f"worker recorded {count} requests in {run_dir}")
+    return count
 
 
 def parse_plans(text: str | None) -> dict[str, str]:
