@@ -9,8 +9,8 @@ from deploy_advisor import console
 __all__ = ["print_result"]
 
 
-def _num(value: float | None, unit: str = "") -> str:
-    return "–" if value is None else f"{value:,.1f}{unit}"
+def _num(value: float | None, unit: str = "", digits: int = 1) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}{unit}"
 
 
 def print_result(result: dict[str, Any], *, run_dir: str) -> None:
@@ -42,11 +42,12 @@ def print_result(result: dict[str, Any], *, run_dir: str) -> None:
     )
     summary.add_row(
         "server",
-        f"{_num(srv['cpu_cores_mean'])} cores mean, {_num(srv['cpu_cores_max'])} max, "
+        f"{_num(srv['cpu_cores_mean'], digits=2)} cores mean, "
+        f"{_num(srv['cpu_cores_max'], digits=2)} max, "
         f"{_num(srv['memory_mb_max'], ' MB')} peak",
     )
     bound = " — BOTTLENECK" if gen["bound"] else ""
-    summary.add_row("generator", f"{_num(gen['cpu_cores_mean'])} cores mean{bound}")
+    summary.add_row("generator", f"{_num(gen['cpu_cores_mean'], digits=2)} cores mean{bound}")
     summary.add_row("run dir", run_dir)
     console.print(summary)
     if result["slo"]:

@@ -118,7 +118,7 @@ def run_locust(
     on_tick: Callable[[float, Samples, float], None] | None = None,
 ) -> LocustRun:
     """Run Locust to completion (or Ctrl-C, or a hard timeout) and return every recorded request."""
-    if shutil.which("locust") is None and not _locust_importable():
+    if not _locust_importable():
         raise EnvironmentMissing("Locust is not installed; pip install locust")
     out_dir.mkdir(parents=True, exist_ok=True)
     sample_dir = Path(tempfile.mkdtemp(prefix="da-samples-"))

@@ -57,7 +57,9 @@ def launcher(
         from deploy_advisor.targets import get_target  # type: ignore[attr-defined]
     except ImportError as exc:
         raise LaunchError(f"launching target {target!r} needs deploy_advisor.targets") from exc
-    launch = get_target(target).launch
+    launch = getattr(get_target(target), "launch", None)
+    if launch is None:
+        raise LaunchError(f"target {target!r} cannot be launched locally yet; use --target local")
     return launch(scaffold.directory, plan=plan)  # type: ignore[no-any-return]
 
 

@@ -50,9 +50,10 @@ def test_percentiles_are_exact_and_match_the_injected_latency(
     for name, pct in (("p50", 50), ("p90", 90), ("p95", 95), ("p99", 99), ("p999", 99.9)):
         assert lat[name] == pytest.approx(nearest_rank(recorded, pct), abs=0.001)
     assert lat["max"] == pytest.approx(recorded[-1], abs=0.001)
-    assert 10 <= lat["p50"] < 30
-    assert 60 <= lat["p95"] < 90
-    assert 60 <= lat["p99"] < 100
+    # Exactly every 10th request is slow, so p95 and p99 cannot be below 60 ms, nor p50 below 10;
+    # the upper bounds leave room for a busy machine.
+    assert 10 <= lat["p50"] < 45
+    assert 60 <= lat["p95"] <= lat["p99"] < 60 + 150
     assert result["failures"] == {"total": 0, "by_kind": {}}
     assert result["slo"][0]["passed"] is True
     assert {"locust_stats.csv", "locust.html", "result.json"} <= {p.name for p in run_dir.iterdir()}
@@ -173,6 +174,6 @@ def test_capacity_search_converges_on_a_server_with_a_known_limit(
     steps = capacity["steps"]
     assert capacity["stopped_by"] == "slo"
     assert steps[0]["passed"] and not max(steps, key=lambda s: s["rate"])["passed"]
-    assert 60 <= capacity["rps"] <= 105
+    assert 45 <= capacity["rps"] <= 105
     assert all(not s["passed"] for s in steps if s["rate"] > 110)
     assert len(list((tmp_path / "cap" / "steps").iterdir())) == len(steps)
