@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import typer
 
@@ -47,6 +48,76 @@ def _root(
 
 
 # --- targets: scaffold, validate, bench-edge -----------------------------------------------
+
+
+@app.command()
+def scaffold(
+    model: Path = typer.Option(
+        ..., "--model", help="The trained model file (.joblib, .pkl, .onnx)."
+    ),
+    out: Path = typer.Option(..., "-o", "--out", help="Directory to write the scaffold into."),
+    target: str | None = typer.Option(
+        None, "--target", help="docker, kubernetes, heroku or vps; default: the advisor's pick."
+    ),
+    spec: Path | None = typer.Option(
+        None, "--spec", help="A deploy-advisor.yaml requirements spec."
+    ),
+    plan: str | None = typer.Option(None, "--plan", help="Catalog plan to size resources for."),
+    force: bool = typer.Option(False, "--force", help="Overwrite files you edited since scaffold."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print what would be written; write nothing."
+    ),
+    wheelhouse: bool = typer.Option(
+        False, "--wheelhouse", help="Download every wheel into wheels/ for offline image builds."
+    ),
+    base_image: str = typer.Option(
+        "python:3.11-slim", "--base-image", help="Base image for Docker."
+    ),
+    host: str | None = typer.Option(None, "--host", help="Public host name (Ingress, nginx, TLS)."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Refuse when a platform limit would be hit."
+    ),
+) -> None:
+    """Write the serving app, model, pinned requirements and target files into a directory."""
+    from deploy_advisor.targets.scaffold import scaffold as write_scaffold
+    from deploy_advisor.targets.scaffold import target_from_spec
+
+    chosen = target or target_from_spec(spec)
+    result = write_scaffold(
+        model=model, target=chosen, out_dir=out, plan=plan, base_image=base_image,
+        wheelhouse=wheelhouse, host_name=host, force=force, dry_run=dry_run, strict=strict,
+    )  # fmt: skip
+    for finding in result.findings:
+        console.warn(finding.message)
+    counts: dict[str, int] = {}
+    for action in result.actions:
+        counts[action.action] = counts.get(action.action, 0) + 1
+        if dry_run:
+            console.print(f"{action.action:<10} {action.path}", markup=False)
+    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+    if dry_run:
+        console.info(f"dry run: nothing written to {out} ({summary})")
+    else:
+        console.success(f"{result.target} scaffold in {out} ({summary})")
+        console.info(f"next: deploy-advisor validate {out}; see {out / 'README.md'}")
+
+
+@app.command()
+def validate(
+    directory: Path = typer.Argument(..., help="A scaffold directory written by `scaffold`."),
+) -> None:
+    """Lint and schema-check a scaffold's files; exit 1 when any check fails."""
+    from deploy_advisor.errors import CheckFailed
+    from deploy_advisor.targets.validate import validate_dir
+
+    report = validate_dir(directory=directory)
+    for finding in report.findings:
+        console.print(finding.line(), markup=False)
+    if not report.ok:
+        raise CheckFailed(
+            f"{len(report.errors)} check(s) failed in {directory}; see the lines above"
+        )
+    console.success(f"{directory}: no errors ({len(report.findings)} notes)")
 
 
 # --- load tests: loadtest, bench -----------------------------------------------------------
