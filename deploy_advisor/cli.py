@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -45,6 +46,62 @@ def _root(
 
 
 # --- runtime: inspect, example-model, serve ------------------------------------------------
+
+
+@app.command("inspect")
+def inspect_command(
+    model: Annotated[
+        Path, typer.Argument(help="A .joblib, .pkl or .onnx file, or an MLflow model directory.")
+    ],
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    payloads: Annotated[
+        Path | None,
+        typer.Option(help="Write sample request bodies for POST /predict to this JSON file."),
+    ] = None,
+    count: Annotated[int, typer.Option(help="How many sample bodies to generate.")] = 20,
+    seed: Annotated[int, typer.Option(help="Seed for choosing or generating sample rows.")] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the --payloads file.")] = False,
+) -> None:
+    """Load a model in a fresh process and report its features, output, size, load time, RSS."""
+    import json
+
+    from deploy_advisor.intake import inspect_model, sample_payloads
+    from deploy_advisor.intake.payloads import write_payloads
+    from deploy_advisor.intake.render import print_report
+
+    report = inspect_model(model)
+    bodies = sample_payloads(report, count=count, seed=seed)
+    if payloads is not None:
+        write_payloads(payloads, bodies, force=force)
+    if json_output:
+        console.emit_json({**report.to_dict(), "sample_payload": bodies[0]})
+    else:
+        print_report(report)
+        console.print(f"sample body: {json.dumps(bodies[0])}", soft_wrap=True)
+    if payloads is not None:
+        console.success(f"Wrote {len(bodies)} sample bodies to {payloads}")
+
+
+@app.command("example-model")
+def example_model_command(
+    out_dir: Annotated[
+        Path, typer.Option("-o", "--out-dir", help="Directory to write the model files to.")
+    ],
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing model.joblib and model.onnx.")
+    ] = False,
+) -> None:
+    """Train the example RandomForest on the bundled breast_cancer data; save joblib and ONNX."""
+    from deploy_advisor.intake import make_example_model
+
+    console.info("Training RandomForestClassifier(n_estimators=100, random_state=0), breast_cancer")
+    example = make_example_model(out_dir, force=force)
+    console.print(str(example.joblib_path))
+    console.print(str(example.onnx_path))
+    console.success(
+        f"{example.n_features} features, {example.n_rows} rows, "
+        f"training accuracy {example.train_accuracy:.3f}"
+    )
 
 
 # --- targets: scaffold, validate, bench-edge -----------------------------------------------
