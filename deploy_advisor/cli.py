@@ -7,12 +7,15 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from deploy_advisor import __version__, console
 from deploy_advisor.errors import DeployAdvisorError
+
+if TYPE_CHECKING:
+    from deploy_advisor.benchmarks.runner import LoadShape
 
 __all__ = ["app", "main"]
 
@@ -178,6 +181,149 @@ def validate(
 
 
 # --- load tests: loadtest, bench -----------------------------------------------------------
+
+_Rate = Annotated[float | None, typer.Option("--rate", help="Open loop: req/s to hold.")]
+_Users = Annotated[int | None, typer.Option("--users", help="Closed loop: users that never wait.")]
+_Duration = Annotated[
+    str, typer.Option("--duration", help="e.g. 30s or 2m (default 30s); every run stops by itself.")
+]
+_Ramp = Annotated[str | None, typer.Option("--ramp", help="Time to start all users (default ≤5s).")]
+_Slo = Annotated[str | None, typer.Option("--slo", help='e.g. "p95<200ms,p99<500ms,errors<1%".')]
+_Force = Annotated[bool, typer.Option("--force", help="Replace a result already in --out.")]
+_Json = Annotated[bool, typer.Option("--json", help="Print only the result JSON.")]
+
+
+def _seconds(text: str, flag: str) -> float:
+    """Parse a duration like `30s`, `2m`, `500ms` or a plain number of seconds."""
+    from deploy_advisor.errors import InputError
+
+    stripped = text.strip().lower()
+    number, scale = stripped, 1.0
+    for unit, factor in (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)):
+        if stripped.endswith(unit):
+            number, scale = stripped[: -len(unit)], factor
+            break
+    try:
+        return float(number) * scale
+    except ValueError:
+        raise InputError(f"{flag} {text!r} is not a duration; use e.g. 30s, 2m or 500ms") from None
+
+
+def _shape(
+    rate: float | None, users: int | None, duration: str, ramp: str | None, processes: int
+) -> LoadShape:
+    from deploy_advisor.benchmarks.runner import load_shape
+
+    seconds = _seconds(duration, "--duration")
+    ramp_s = _seconds(ramp, "--ramp") if ramp is not None else min(5.0, seconds / 5)
+    return load_shape(
+        rate=rate, users=users, duration_s=seconds, ramp_s=ramp_s, processes=processes
+    )
+
+
+def _finish(results: list[tuple[dict[str, Any], Path]], *, as_json: bool) -> None:
+    """Print results (tables or JSON), then exit 130 if interrupted or 3 if an SLO failed."""
+    from deploy_advisor.benchmarks.render import print_result
+    from deploy_advisor.errors import SloBreached
+
+    if as_json:
+        documents = [result for result, _ in results]
+        console.emit_json(documents[0] if len(documents) == 1 else documents)
+    else:
+        for result, run_dir in results:
+            print_result(result, run_dir=str(run_dir))
+    if any(result["partial"] for result, _ in results):
+        console.error("interrupted; the partial result was written")
+        raise SystemExit(130)
+    failed = [
+        f"{result['target']} {verdict['name']}"
+        for result, _ in results
+        if not (result.get("capacity") or {}).get("rps")
+        for verdict in result["slo"]
+        if not verdict["passed"]
+    ]
+    if failed:
+        raise SloBreached(f"SLO failed: {', '.join(failed)}; see the SLO table and result.json")
+
+
+@app.command()
+def loadtest(
+    directory: Annotated[Path | None, typer.Argument(help="Scaffold to launch and load.")] = None,
+    url: Annotated[str | None, typer.Option("--url", help="Load a running server.")] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", help="local, docker, vps, heroku or kubernetes.")
+    ] = None,
+    plan: Annotated[
+        str | None, typer.Option("--plan", help="Plan whose limits to emulate.")
+    ] = None,
+    rate: _Rate = None,
+    users: _Users = None,
+    duration: _Duration = "30s",
+    ramp: _Ramp = None,
+    slo: _Slo = None,
+    processes: Annotated[int, typer.Option("--processes", help="Locust processes here.")] = 1,
+    find_capacity: Annotated[
+        bool,
+        typer.Option("--find-capacity", help="Raise the rate from --rate until an SLO breaks."),
+    ] = False,
+    payloads: Annotated[
+        Path | None, typer.Option("--payloads", help="JSON list of request bodies (with --url).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Run directory.")] = None,
+    force: _Force = False,
+    json_output: _Json = False,
+) -> None:
+    """Load-test a scaffold (launched locally) or a URL with Locust; exit 3 if an SLO fails."""
+    from deploy_advisor.benchmarks.session import LoadTestRequest, run_session
+    from deploy_advisor.benchmarks.slo import parse_slos
+
+    if json_output:
+        console.set_mode(json_output=True, quiet=True)
+    request = LoadTestRequest(
+        directory=directory, url=url, target=target, plan=plan,
+        shape=_shape(rate, users, duration, ramp, processes),
+        slos=parse_slos(slo) if slo else [], slo_text=slo, run_dir=out,
+        find_capacity=find_capacity, force=force, live=not json_output, payloads=payloads,
+    )  # fmt: skip
+    _finish([run_session(request)], as_json=json_output)
+
+
+@app.command()
+def bench(
+    directory: Annotated[Path, typer.Argument(help="Scaffold to launch on each target.")],
+    targets: Annotated[str, typer.Option("--targets", help="e.g. local,docker,vps.")] = "local",
+    plans: Annotated[
+        str | None, typer.Option("--plans", help="TARGET=PLAN pairs, e.g. docker=linode-2gb.")
+    ] = None,
+    rate: _Rate = None,
+    users: _Users = None,
+    duration: _Duration = "30s",
+    ramp: _Ramp = None,
+    slo: _Slo = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Parent of the run dirs.")] = None,
+    force: _Force = False,
+    json_output: _Json = False,
+) -> None:
+    """Run the same load against each target in turn; one run directory per target."""
+    from datetime import datetime
+
+    from deploy_advisor.benchmarks.session import LoadTestRequest, parse_plans, run_bench
+    from deploy_advisor.benchmarks.slo import parse_slos
+
+    if json_output:
+        console.set_mode(json_output=True, quiet=True)
+    base = LoadTestRequest(
+        directory=directory, url=None, target=None, plan=None,
+        shape=_shape(rate, users, duration, ramp, 1),
+        slos=parse_slos(slo) if slo else [], slo_text=slo, run_dir=None, force=force,
+        live=not json_output,
+    )  # fmt: skip
+    parent = out or Path("runs") / f"bench-{datetime.now():%Y%m%d-%H%M%S}"
+    names = [name.strip() for name in targets.split(",") if name.strip()]
+    results = run_bench(
+        directory=directory, targets=names, plans=parse_plans(plans), base=base, out=parent
+    )
+    _finish(results, as_json=json_output)
 
 
 # --- reports: report, quickstart -----------------------------------------------------------
