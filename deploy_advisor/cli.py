@@ -153,7 +153,7 @@ def scaffold(
     for action in result.actions:
         counts[action.action] = counts.get(action.action, 0) + 1
         if dry_run:
-            console.print(f"{action.action:<10} {action.path}", markup=False)
+            console.print(f"{action.action:<10} {action.path}", markup=False, soft_wrap=True)
     summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
     if dry_run:
         console.info(f"dry run: nothing written to {out} ({summary})")
@@ -172,7 +172,7 @@ def validate(
 
     report = validate_dir(directory=directory)
     for finding in report.findings:
-        console.print(finding.line(), markup=False)
+        console.print(finding.line(), markup=False, soft_wrap=True)
     if not report.ok:
         raise CheckFailed(
             f"{len(report.errors)} check(s) failed in {directory}; see the lines above"

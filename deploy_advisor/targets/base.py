@@ -25,6 +25,7 @@ class ModelFacts:
     rss_mb: float
     predict_ms: float
     trained_sklearn_version: str | None = None
+    payloads_json: str = "[]\n"
 
     @property
     def file(self) -> str:

@@ -1,20 +1,18 @@
-"""Facts about the model that the scaffold needs, behind one seam (`model_facts`)."""
+"""Facts about the model that the scaffold needs, from intake's inspection plus a timed prediction."""
 
 from __future__ import annotations
 
-import hashlib
+import json
 import re
 import time
-import warnings
 from pathlib import Path
-from typing import Any
 
 from deploy_advisor.errors import ModelError
 from deploy_advisor.targets.base import ModelFacts
 
 __all__ = ["model_facts", "safe_model_name"]
 
-_MODEL_SUFFIXES = (".joblib", ".pkl", ".pickle", ".onnx")
+_PAYLOAD_COUNT = 20
 
 
 def safe_model_name(path: Path) -> str:
@@ -26,88 +24,47 @@ def safe_model_name(path: Path) -> str:
 
 
 def model_facts(path: Path) -> ModelFacts:
-    """Load the model once to learn its shape, load time, memory and training sklearn version."""
-    if not path.is_file():
-        raise ModelError(f"model file {str(path)!r} not found; pass --model PATH to a model file")
-    if path.suffix.lower() not in _MODEL_SUFFIXES:
-        suffixes = ", ".join(_MODEL_SUFFIXES)
-        raise ModelError(f"model {str(path)!r} has an unknown suffix; use one of {suffixes}")
-    data = path.read_bytes()
-    import psutil
+    """Inspect the model in a fresh process, then time one single-row prediction here."""
+    from deploy_advisor.intake.inspect import inspect_model
+    from deploy_advisor.intake.payloads import sample_payloads
 
-    rss_before = psutil.Process().memory_info().rss
-    started = time.perf_counter()
-    if path.suffix.lower() == ".onnx":
-        model, trained, n_features = _load_onnx(path)
-        fmt = "onnx"
-    else:
-        model, trained = _load_pickle(path)
-        n_features = int(getattr(model, "n_features_in_", 0) or 0)
-        fmt = "joblib"
-    load_seconds = time.perf_counter() - started
-    rss_mb = max(psutil.Process().memory_info().rss - rss_before, 0) / 2**20
-    if n_features <= 0:
+    if path.is_dir():
+        raise ModelError(
+            f"{str(path)!r} is a directory; scaffold takes a model file (--model PATH)"
+        )
+    report = inspect_model(path)
+    if not report.n_features:
         raise ModelError(f"model {str(path)!r} does not say how many features it takes")
+    payloads = sample_payloads(report, count=_PAYLOAD_COUNT)
     return ModelFacts(
         file_name=safe_model_name(path),
-        format=fmt,
-        n_features=n_features,
-        sha256=hashlib.sha256(data).hexdigest(),
-        size_bytes=len(data),
-        load_seconds=round(load_seconds, 3),
-        rss_mb=round(rss_mb + len(data) / 2**20, 1),
-        predict_ms=round(_predict_ms(model, n_features, fmt), 3),
-        trained_sklearn_version=trained,
+        format=report.format,
+        n_features=report.n_features,
+        sha256=report.sha256,
+        size_bytes=report.size_bytes,
+        load_seconds=round(report.load_seconds, 3),
+        rss_mb=round(report.rss_mb, 1),
+        predict_ms=round(_predict_ms(path, report.n_features), 3),
+        trained_sklearn_version=report.trained_sklearn_version,
+        payloads_json=json.dumps(payloads, indent=1) + "\n",
     )
 
 
-def _load_pickle(path: Path) -> tuple[Any, str | None]:
-    """Unpickle with joblib; sklearn's version warning tells the version it was trained with."""
-    import joblib
-    import sklearn
-    from sklearn.exceptions import InconsistentVersionWarning
+def _predict_ms(path: Path, n_features: int) -> float:
+    """Median time of one single-row prediction through the runtime's loader, in milliseconds."""
+    import warnings
 
-    trained: str | None = None
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            model = joblib.load(path)
-        except Exception as exc:
-            raise ModelError(
-                f"cannot load {str(path)!r} ({exc}); is it a joblib/pickle model?"
-            ) from exc
-    for warning in caught:
-        if isinstance(warning.message, InconsistentVersionWarning):
-            trained = warning.message.original_sklearn_version
-    if trained is None and type(model).__module__.startswith("sklearn"):
-        trained = sklearn.__version__
-    if not hasattr(model, "predict"):
-        raise ModelError(
-            f"{str(path)!r} holds a {type(model).__name__}, not a model with predict()"
-        )
-    return model, trained
-
-
-def _load_onnx(path: Path) -> tuple[Any, None, int]:
-    import onnxruntime
-
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    shape = session.get_inputs()[0].shape
-    n_features = shape[-1] if len(shape) >= 2 and isinstance(shape[-1], int) else 0
-    return session, None, n_features
-
-
-def _predict_ms(model: Any, n_features: int, fmt: str) -> float:
-    """Median time of one single-row prediction, in milliseconds."""
     import numpy as np
 
-    row = np.zeros((1, n_features), dtype=np.float32 if fmt == "onnx" else np.float64)
-    timings = []
-    for _ in range(5):
-        started = time.perf_counter()
-        if fmt == "onnx":
-            model.run(None, {model.get_inputs()[0].name: row})
-        else:
+    from deploy_advisor.runtime.loader import load_model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = load_model(path)
+        row = np.zeros((1, n_features))
+        timings = []
+        for _ in range(5):
+            started = time.perf_counter()
             model.predict(row)
-        timings.append((time.perf_counter() - started) * 1000)
+            timings.append((time.perf_counter() - started) * 1000)
     return sorted(timings)[len(timings) // 2]

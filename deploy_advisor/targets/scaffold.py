@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import Any
 
 from deploy_advisor.errors import CheckFailed, EnvironmentMissing, InputError
 from deploy_advisor.targets import get_target
@@ -29,6 +29,7 @@ from deploy_advisor.targets.writer import (
     GeneratedFile,
     apply_actions,
     plan_actions,
+    read_lock,
     sha256,
 )
 
@@ -39,9 +40,8 @@ __all__ = [
     "lock_file",
     "render_files",
     "scaffold",
+    "target_from_spec",
 ]
-
-_PAYLOAD_COUNT = 20
 
 
 @dataclass(frozen=True)
@@ -95,15 +95,6 @@ def build_context(
     )
 
 
-def _sample_payloads(facts: ModelFacts) -> list[dict[str, list[list[float]]]]:
-    """Request bodies for POST /predict: seeded random rows of the model's width."""
-    rng = random.Random(0)
-    return [
-        {"instances": [[round(rng.gauss(0, 1), 4) for _ in range(facts.n_features)]]}
-        for _ in range(_PAYLOAD_COUNT)
-    ]
-
-
 def _tree(root: Traversable, prefix: str) -> dict[str, GeneratedFile]:
     files = {}
     for item in root.iterdir():
@@ -142,9 +133,9 @@ def render_files(
 ) -> dict[str, GeneratedFile]:
     """Every file of the scaffold except the lock, as {relative path: file}."""
     text = {path: body for path, body in target.render(ctx).items()}
-    payloads = _sample_payloads(ctx.model)
+    payloads = json.loads(ctx.model.payloads_json)
     text["requirements.txt"] = render_requirements(ctx.requirements)
-    text["samples/payloads.json"] = json.dumps(payloads, indent=1) + "\n"
+    text["samples/payloads.json"] = ctx.model.payloads_json
     text["samples/first.json"] = json.dumps(payloads[0]) + "\n"
     text["README.md"] = render_template(
         "common/README.md.j2",
@@ -168,6 +159,22 @@ def render_files(
     return files
 
 
+def _reuse_measurements(facts: ModelFacts, lock: dict[str, Any]) -> ModelFacts:
+    """The same model keeps its earlier timings, so re-running scaffold changes no file."""
+    earlier = lock.get("model") or {}
+    if earlier.get("sha256") != facts.sha256:
+        return facts
+    try:
+        return replace(
+            facts,
+            load_seconds=float(earlier["load_seconds"]),
+            rss_mb=float(earlier["rss_mb"]),
+            predict_ms=float(earlier["predict_ms"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return facts
+
+
 def lock_file(target: Target, ctx: RenderContext, files: dict[str, GeneratedFile]) -> GeneratedFile:
     """deploy-advisor.lock.json: target, mode, plan, model facts and the sha256 of every file."""
     lock = {
@@ -182,6 +189,7 @@ def lock_file(target: Target, ctx: RenderContext, files: dict[str, GeneratedFile
             "sha256": ctx.model.sha256,
             "load_seconds": ctx.model.load_seconds,
             "rss_mb": ctx.model.rss_mb,
+            "predict_ms": ctx.model.predict_ms,
             "trained_sklearn_version": ctx.model.trained_sklearn_version,
         },
         "files": {path: sha256(files[path].content) for path in sorted(files)},
@@ -205,7 +213,7 @@ def scaffold(
 ) -> ScaffoldResult:
     """Write (or with dry_run, only plan) a scaffold of `model` for `target` into `out_dir`."""
     chosen = get_target(target)
-    facts = model_facts(model)
+    facts = _reuse_measurements(model_facts(model), read_lock(out_dir))
     ctx = build_context(
         chosen, facts, app_name=app_name_for(model), plan=plan, mode=mode,
         base_image=base_image, wheelhouse=wheelhouse, host_name=host_name,

@@ -152,7 +152,7 @@ def run_checkov(directory: Path, files: list[str]) -> list[Finding]:
     if checkov is None:
         return [_not_run("checkov", "checkov is not installed (pip install checkov, or set "
                                     "DEPLOY_ADVISOR_CHECKOV)")]  # fmt: skip
-    command = [checkov, "--quiet", "--compact", "--output", "json", "--skip-download"]
+    command = [checkov, "--compact", "--output", "json", "--skip-download"]
     for rel in files:
         command += ["--file", rel]
     result = subprocess.run(
