@@ -12,7 +12,7 @@ from typing import Any
 
 from deploy_advisor.errors import CheckFailed, EnvironmentMissing, InputError
 from deploy_advisor.targets import get_target
-from deploy_advisor.targets.base import Finding, ModelFacts, RenderContext, Target
+from deploy_advisor.targets.base import Finding, ModelFacts, PlanSize, RenderContext, Target
 from deploy_advisor.targets.facts import model_facts
 from deploy_advisor.targets.plans import resolve_plan
 from deploy_advisor.targets.requirements import (
@@ -39,6 +39,7 @@ __all__ = [
     "build_context",
     "lock_file",
     "render_files",
+    "render_text_files",
     "scaffold",
     "target_from_spec",
 ]
@@ -66,7 +67,7 @@ def build_context(
     facts: ModelFacts,
     *,
     app_name: str,
-    plan: str | None = None,
+    plan: PlanSize,
     mode: str = "realtime",
     base_image: str = "python:3.11-slim",
     wheelhouse: bool = False,
@@ -81,7 +82,7 @@ def build_context(
         raise InputError(
             f"--host {host_name!r} is not a DNS name; pass e.g. --host api.example.com"
         )
-    size = resolve_plan(target, plan)
+    size = plan
     return RenderContext(
         mode=mode,  # type: ignore[arg-type]
         app_name=app_name,
@@ -128,11 +129,9 @@ def _locustfile() -> GeneratedFile:
         ) from None
 
 
-def render_files(
-    target: Target, ctx: RenderContext, *, model_path: Path
-) -> dict[str, GeneratedFile]:
-    """Every file of the scaffold except the lock, as {relative path: file}."""
-    text = {path: body for path, body in target.render(ctx).items()}
+def render_text_files(target: Target, ctx: RenderContext) -> dict[str, str]:
+    """Every templated file of the scaffold (target files, README, requirements, samples)."""
+    text = dict(target.render(ctx))
     payloads = json.loads(ctx.model.payloads_json)
     text["requirements.txt"] = render_requirements(ctx.requirements)
     text["samples/payloads.json"] = ctx.model.payloads_json
@@ -147,6 +146,14 @@ def render_files(
         commands=target.readme_commands(ctx),
         local_port=ctx.app_port,
     )
+    return text
+
+
+def render_files(
+    target: Target, ctx: RenderContext, *, model_path: Path
+) -> dict[str, GeneratedFile]:
+    """Every file of the scaffold except the lock, as {relative path: file}."""
+    text = render_text_files(target, ctx)
     files = {
         p: GeneratedFile(body.encode(), executable=p.endswith(".sh")) for p, body in text.items()
     }
@@ -213,9 +220,10 @@ def scaffold(
 ) -> ScaffoldResult:
     """Write (or with dry_run, only plan) a scaffold of `model` for `target` into `out_dir`."""
     chosen = get_target(target)
+    size = resolve_plan(chosen, plan)
     facts = _reuse_measurements(model_facts(model), read_lock(out_dir))
     ctx = build_context(
-        chosen, facts, app_name=app_name_for(model), plan=plan, mode=mode,
+        chosen, facts, app_name=app_name_for(model), plan=size, mode=mode,
         base_image=base_image, wheelhouse=wheelhouse, host_name=host_name,
     )  # fmt: skip
     findings = chosen.preflight(ctx)

@@ -50,9 +50,10 @@ def sha256(data: bytes) -> str:
 
 def safe_relative(path: str) -> str:
     """A relative POSIX path with no `..`, no absolute part and no empty or hidden-dot tricks."""
-    pure = PurePosixPath(path)
-    if pure.is_absolute() or not pure.parts or any(p in {"..", "", "."} for p in pure.parts):
+    parts = path.split("/")
+    if path.startswith("/") or "\\" in path or any(p in {"..", "", "."} for p in parts):
         raise InputError(f"refusing to write {path!r}: paths must stay inside the output directory")
+    pure = PurePosixPath(path)
     return pure.as_posix()
 
 
