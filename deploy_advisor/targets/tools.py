@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -122,7 +123,8 @@ def check_nginx(site: Path, rel: str) -> list[Finding]:
         return []
     lines = [ln for ln in result.stderr.splitlines() if "[emerg]" in ln or "[error]" in ln]
     message = (lines or result.stderr.strip().splitlines() or ["failed"])[0]
-    return [Finding("error", "nginx -t", message.split("] ", 1)[-1], rel)]
+    message = re.sub(r" in \S+:(\d+)$", r" at line \1", re.sub(r"^.*?\] (\d+#\d+: )?", "", message))
+    return [Finding("error", "nginx -t", message, rel)]
 
 
 def run_hadolint(dockerfile: Path, rel: str) -> list[Finding]:
