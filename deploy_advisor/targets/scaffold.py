@@ -230,9 +230,10 @@ def scaffold(
     mismatch = sklearn_mismatch(facts)
     if mismatch:
         findings.insert(0, Finding("warning", "sklearn-version", mismatch))
-    if strict and any(f.severity != "info" and f.check != "sklearn-version" for f in findings):
-        first = next(f for f in findings if f.severity != "info" and f.check != "sklearn-version")
-        raise CheckFailed(f"preflight refused with --strict: {first.message}")
+    refusing = [f for f in findings if f.severity != "info" and f.check != "sklearn-version"]
+    if strict and refusing:
+        reasons = "; ".join(f.message for f in refusing)
+        raise CheckFailed(f"preflight refused with --strict: {reasons}")
     files = render_files(chosen, ctx, model_path=model)
     files[LOCK_NAME] = lock_file(chosen, ctx, files)
     actions = plan_actions(files, out_dir=out_dir, force=force)
