@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from deploy_advisor.reports.baseline import RunDiff, diff_rows
 from deploy_advisor.reports.compare import Advised, Comparison, SpecView, compare
 from deploy_advisor.reports.runs import load_runs
+
+if TYPE_CHECKING:
+    from deploy_advisor.advisor.recommend import Recommendation
+    from deploy_advisor.advisor.spec import Spec
 
 __all__ = ["Report", "build_report"]
 
@@ -23,24 +27,19 @@ class Report:
     has_baseline: bool = False
 
 
-def _spec_view(spec: Any, path: Path) -> SpecView:
-    traffic, latency = getattr(spec, "traffic", None), getattr(spec, "latency", None)
+def _spec_view(spec: Spec, path: Path) -> SpecView:
     return SpecView(
         path=path,
-        peak_rps=getattr(traffic, "peak_rps", None),
-        requests_per_day=getattr(traffic, "requests_per_day", None),
-        p95_ms=getattr(latency, "p95_ms", None),
+        peak_rps=float(spec.traffic.peak_rps),
+        requests_per_day=float(spec.traffic.requests_per_day),
+        p95_ms=None if spec.latency.p95_ms is None else float(spec.latency.p95_ms),
     )
 
 
-def _advised(recommendation: Any) -> Advised:
-    plans: dict[str, str] = {}
-    for option in getattr(recommendation, "options", None) or []:
-        plan = getattr(option, "plan", None)
-        name = getattr(plan, "name", plan)
-        if isinstance(name, str):
-            plans.setdefault(str(option.target), name)
-    return Advised(target=str(recommendation.target), mode=str(recommendation.mode), plans=plans)
+def _advised(recommendation: Recommendation) -> Advised:
+    """The advisor's pick, with the cheapest fitting plan it found for each eligible target."""
+    plans = {t.name: t.cost.plan.name for t in recommendation.targets if t.cost is not None}
+    return Advised(target=recommendation.target, mode=recommendation.mode, plans=plans)
 
 
 def build_report(
@@ -65,7 +64,7 @@ def build_report(
 
         loaded = load_spec(spec_path)
         spec = _spec_view(loaded, spec_path)
-        advised = _advised(recommend(loaded, catalog=catalog))
+        advised = _advised(recommend(loaded, catalog=catalog, what_if=False))
     comparison = compare(
         runs=runs, catalog=catalog, spec=spec, advised=advised, rps_per_vcpu=DEFAULT_RPS_PER_VCPU
     )

@@ -133,6 +133,7 @@ def _row(
         capacity_source=source,
         peak_rps=spec.peak_rps if spec else None,
         requests_per_day=spec.requests_per_day if spec else None,
+        min_instances=plan.min_instances if plan else 1,
     )
     return Row(run, plan, cost, passed, slo_text, failure, tuple(notes))
 

@@ -3,9 +3,10 @@ are the formulas used."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Literal
+
+from deploy_advisor.advisor.capacity import HOURS_PER_MONTH, instances_needed
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -17,7 +18,6 @@ __all__ = [
     "cost_of",
 ]
 
-HOURS_PER_MONTH = 730.0
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24
 
 CapacitySource = Literal["measured", "achieved", "default", "none"]
@@ -26,7 +26,8 @@ FORMULAS = (
     "capacity = req/s at the SLO from the capacity search (measured), else the achieved req/s of "
     "a run that met the SLO with the load generator not the bottleneck (achieved), else the "
     "advisor's default of req/s per vCPU × plan vCPU (default)",
-    "instances = ceil(spec peak req/s ÷ capacity); 1 without a spec",
+    "instances = ceil(spec peak req/s ÷ capacity), at least the plan's minimum (a Kubernetes "
+    "node pool's minimum nodes, else 1); that minimum without a spec",
     "$/hour = plan $/hour × instances",
     "$/month = plan $/month × instances + platform fees (Kubernetes control plane)",
     "$/1M = plan $/hour ÷ (capacity × 3600) × 1,000,000 (one instance fully used)",
@@ -75,12 +76,13 @@ def cost_of(
     capacity_source: CapacitySource,
     peak_rps: float | None,
     requests_per_day: float | None,
+    min_instances: int = 1,
 ) -> Cost:
     """Apply FORMULAS to one plan; unknown inputs give None rather than a guess."""
     if peak_rps is None:
-        instances: int | None = 1
+        instances: int | None = min_instances
     elif capacity_rps:
-        instances = max(1, math.ceil(peak_rps / capacity_rps))
+        instances = max(min_instances, instances_needed(peak_rps, capacity_rps))
     else:
         instances = None
     per_hour = _times(plan_usd_per_hour, instances)

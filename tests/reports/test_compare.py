@@ -4,12 +4,14 @@ from pathlib import Path
 
 import pytest
 
+from deploy_advisor.advisor.capacity import DEFAULT_RPS_PER_VCPU
+from deploy_advisor.advisor.catalog import Catalog
 from deploy_advisor.reports.baseline import diff_rows
 from deploy_advisor.reports.build import Report
 from deploy_advisor.reports.compare import Advised, compare
 from deploy_advisor.reports.cost import cost_of
 from deploy_advisor.reports.runs import load_runs
-from tests.reports.conftest import SPEC, PriceList
+from tests.reports.conftest import SPEC
 from tests.reports.runbuilder import RunSpec, write_run
 
 
@@ -39,7 +41,8 @@ def test_rows_costs_and_capacity_sources(report: Report) -> None:
     assert (vps.cost.capacity_rps, vps.cost.capacity_source) == (50.0, "achieved")
     assert vps.cost.usd_per_1m == pytest.approx(0.1)
     assert docker.cost.capacity_rps == 198.0
-    assert k8s.cost.usd_per_month == pytest.approx(70.08 + 73.0)  # control plane added
+    assert k8s.cost.instances == 2  # eks-m5-large: a node pool of at least 2 nodes
+    assert k8s.cost.usd_per_month == pytest.approx(2 * 70.08 + 73.0)  # control plane added
     assert "includes eks-control-plane $73.00/month" in k8s.notes
 
 
@@ -54,13 +57,15 @@ def test_cheapest_passing_and_the_advisor_disagreement(report: Report) -> None:
     )
 
 
-def test_agreement_when_the_advisor_picked_the_cheapest(run_dirs: list[Path]) -> None:
+def test_agreement_when_the_advisor_picked_the_cheapest(
+    run_dirs: list[Path], catalog: Catalog
+) -> None:
     comparison = compare(
         runs=load_runs(run_dirs),
-        catalog=PriceList(),
+        catalog=catalog,
         spec=SPEC,
         advised=Advised("vps", "realtime"),
-        rps_per_vcpu=40,
+        rps_per_vcpu=DEFAULT_RPS_PER_VCPU,
     )
     assert comparison.agreement is not None and comparison.agreement.verdict == "agree"
     assert comparison.agreement.sentence.startswith(
@@ -69,23 +74,29 @@ def test_agreement_when_the_advisor_picked_the_cheapest(run_dirs: list[Path]) ->
     )
 
 
-def test_unnamed_plan_priced_as_cheapest_and_default_capacity(tmp_path: Path) -> None:
+def test_unnamed_plan_priced_as_cheapest_and_default_capacity(
+    tmp_path: Path, catalog: Catalog
+) -> None:
     run_dir = write_run(tmp_path, RunSpec("docker", None, rate=20, slo_p95_ms=None))
     (row,) = compare(
-        runs=load_runs([run_dir]), catalog=PriceList(), spec=None, rps_per_vcpu=40
+        runs=load_runs([run_dir]), catalog=catalog, spec=None, rps_per_vcpu=DEFAULT_RPS_PER_VCPU
     ).rows
-    assert row.plan is not None and row.plan.assumed and row.plan.name == "linode-4gb"
-    assert (row.cost.capacity_rps, row.cost.capacity_source) == (80.0, "default")
+    assert (
+        row.plan is not None and row.plan.assumed and row.plan.name == "nanode-1gb"
+    )  # the cheapest plan that hosts docker
+    assert (row.cost.capacity_rps, row.cost.capacity_source) == (100.0, "default")  # 1 vCPU
     assert row.slo_passed is None and row.cost.instances == 1
 
 
-def test_baseline_diff_directions(tmp_path: Path) -> None:
+def test_baseline_diff_directions(tmp_path: Path, catalog: Catalog) -> None:
     old = write_run(tmp_path / "old", RunSpec("vps", "linode-2gb", rate=50, median_ms=30))
     new = write_run(tmp_path / "new", RunSpec("vps", "linode-2gb", rate=50, median_ms=15))
     other = write_run(tmp_path / "new", RunSpec("docker", "linode-4gb", rate=50))
 
     def rows(dirs: list[Path]):  # type: ignore[no-untyped-def]
-        return compare(runs=load_runs(dirs), catalog=PriceList(), rps_per_vcpu=40).rows
+        return compare(
+            runs=load_runs(dirs), catalog=catalog, rps_per_vcpu=DEFAULT_RPS_PER_VCPU
+        ).rows
 
     (diff,), unmatched = diff_rows(rows=rows([new, other]), baseline=rows([old]))
     assert unmatched == ["docker/linode-4gb"]
