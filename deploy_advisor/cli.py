@@ -7,12 +7,15 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from deploy_advisor import __version__, console
 from deploy_advisor.errors import DeployAdvisorError
+
+if TYPE_CHECKING:
+    from deploy_advisor.benchmarks.runner import LoadShape
 
 __all__ = ["app", "main"]
 
@@ -43,6 +46,276 @@ def _root(
 
 
 # --- advisor: recommend, init, schema, catalog ---------------------------------------------
+
+_SPEC_FLAGS_HELP = "Flags override the spec file; see `deploy-advisor schema` for each field."
+_O_NAME = typer.Option(None, "--name", metavar="NAME", help="Name of the service.")
+_O_MODEL = typer.Option(
+    None, "--model", metavar="PATH", help="Model file; its size is used when no size is given."
+)
+_O_SIZE = typer.Option(None, "--model-size-mb", metavar="MB", help="Model file size in MB.")
+_O_GPU = typer.Option(None, "--gpu/--no-gpu", help="The model needs a GPU.")
+_O_P95 = typer.Option(
+    None, "--p95-ms", metavar="MS", help="p95 latency budget in ms; 'none' = nobody waits online."
+)
+_O_FRESH = typer.Option(
+    None, "--freshness", help="realtime|minutes|hours|daily|weekly.", metavar="LEVEL"
+)
+_O_RPD = typer.Option(None, "--requests-per-day", metavar="N", help="Prediction requests per day.")
+_O_PEAK = typer.Option(None, "--peak-rps", metavar="RPS", help="Peak requests per second.")
+_O_PATTERN = typer.Option(None, "--pattern", metavar="PATTERN", help="steady|bursty|scheduled.")
+_O_ROWS = typer.Option(None, "--batch-rows", metavar="N", help="Rows per scheduled batch run.")
+_O_PII = typer.Option(None, "--pii/--no-pii", help="Requests carry personal data.")
+_O_DEVICE = typer.Option(
+    None, "--on-device-only/--no-on-device-only", help="Data may not leave the device."
+)
+_O_REGION = typer.Option(None, "--region", metavar="REGION", help="Region the data must stay in.")
+_O_CONN = typer.Option(None, "--connectivity", metavar="LEVEL", help="always|intermittent|offline.")
+_O_BUDGET = typer.Option(None, "--budget", metavar="USD", help="Monthly budget in USD.")
+_O_OPS = typer.Option(None, "--ops-skill", metavar="LEVEL", help="beginner|intermediate|expert.")
+_O_AVAIL = typer.Option(
+    None, "--availability", metavar="PCT", help="Availability target in percent."
+)
+_O_CATALOG = typer.Option(
+    None, "--catalog", metavar="FILE", help="Price catalog YAML that extends the packaged one."
+)
+_O_REPLACE = typer.Option(
+    False, "--replace-catalog", help="Use only the --catalog file, not the packaged catalog."
+)
+_O_JSON = typer.Option(False, "--json", help="Print exactly one JSON object.")
+_A_SPEC = typer.Argument(
+    None,
+    metavar="SPEC",
+    help="Requirements spec [default: ./deploy-advisor.yaml if present].",
+    show_default=False,
+)
+_O_WEIGHTS = typer.Option(
+    None, "--weights", metavar="FILE", help="Weights YAML overriding the packaged weights."
+)
+_O_OUTPUT = typer.Option(
+    Path("deploy-advisor.yaml"), "--output", "-o", metavar="FILE", help="File to write."
+)
+
+
+@app.command(epilog=_SPEC_FLAGS_HELP)
+def recommend(
+    spec: Path | None = _A_SPEC,
+    p95_ms: str | None = _O_P95,
+    freshness: str | None = _O_FRESH,
+    requests_per_day: str | None = _O_RPD,
+    peak_rps: str | None = _O_PEAK,
+    pattern: str | None = _O_PATTERN,
+    batch_rows: str | None = _O_ROWS,
+    pii: bool | None = _O_PII,
+    on_device_only: bool | None = _O_DEVICE,
+    region: str | None = _O_REGION,
+    connectivity: str | None = _O_CONN,
+    budget: str | None = _O_BUDGET,
+    ops_skill: str | None = _O_OPS,
+    availability: str | None = _O_AVAIL,
+    gpu: bool | None = _O_GPU,
+    model_size_mb: str | None = _O_SIZE,
+    model: str | None = _O_MODEL,
+    name: str | None = _O_NAME,
+    weights: Path | None = _O_WEIGHTS,
+    catalog: Path | None = _O_CATALOG,
+    replace_catalog: bool = _O_REPLACE,
+    rps_per_vcpu: str | None = typer.Option(
+        None,
+        "--rps-per-vcpu",
+        metavar="RPS",
+        help="Measured requests/s per vCPU [default: 100, assumed].",
+    ),
+    json_output: bool = _O_JSON,
+) -> None:
+    """Recommend a mode (realtime, batch, edge), a target and a plan, with the reasons."""
+    from deploy_advisor.advisor.catalog import load_catalog
+    from deploy_advisor.advisor.inputs import build_spec, flag_overrides, positive_number
+    from deploy_advisor.advisor.recommend import recommend as run
+    from deploy_advisor.advisor.spec import DEFAULT_SPEC_FILE
+    from deploy_advisor.advisor.weights import load_weights
+
+    if json_output:
+        console.set_mode(json_output=True, quiet=True)
+    overrides = flag_overrides(
+        name=name,
+        model=model,
+        model_size_mb=model_size_mb,
+        gpu=gpu,
+        p95_ms=p95_ms,
+        freshness=freshness,
+        requests_per_day=requests_per_day,
+        peak_rps=peak_rps,
+        pattern=pattern,
+        batch_rows=batch_rows,
+        pii=pii,
+        on_device_only=on_device_only,
+        region=region,
+        connectivity=connectivity,
+        budget=budget,
+        ops_skill=ops_skill,
+        availability=availability,
+    )
+    rate = positive_number(rps_per_vcpu, "--rps-per-vcpu")
+    if spec is None and not Path(DEFAULT_SPEC_FILE).is_file():
+        console.info(
+            f"No {DEFAULT_SPEC_FILE} here: using the defaults and flags "
+            "(`deploy-advisor init` writes one)."
+        )
+    the_spec = build_spec(spec, overrides)
+    result = run(
+        the_spec,
+        catalog=load_catalog(catalog, replace=replace_catalog),
+        weights=load_weights(weights),
+        rps_per_vcpu=rate,
+    )
+    if json_output:
+        console.emit_json(result.to_json())
+        return
+    from deploy_advisor.advisor.render import render_recommendation
+
+    render_recommendation(result)
+
+
+@app.command(epilog=_SPEC_FLAGS_HELP)
+def init(
+    output: Path = _O_OUTPUT,
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+    no_input: bool = typer.Option(
+        False, "--no-input", help="Ask nothing: take the defaults plus the flags."
+    ),
+    p95_ms: str | None = _O_P95,
+    freshness: str | None = _O_FRESH,
+    requests_per_day: str | None = _O_RPD,
+    peak_rps: str | None = _O_PEAK,
+    pattern: str | None = _O_PATTERN,
+    batch_rows: str | None = _O_ROWS,
+    pii: bool | None = _O_PII,
+    on_device_only: bool | None = _O_DEVICE,
+    region: str | None = _O_REGION,
+    connectivity: str | None = _O_CONN,
+    budget: str | None = _O_BUDGET,
+    ops_skill: str | None = _O_OPS,
+    availability: str | None = _O_AVAIL,
+    gpu: bool | None = _O_GPU,
+    model_size_mb: str | None = _O_SIZE,
+    model: str | None = _O_MODEL,
+    name: str | None = _O_NAME,
+) -> None:
+    """Ask about the deployment and write deploy-advisor.yaml (never overwrites without --force)."""
+    from deploy_advisor.advisor.initspec import ask, spec_to_yaml, write_spec
+    from deploy_advisor.advisor.inputs import flag_overrides
+    from deploy_advisor.advisor.inputs import model_size_mb as size_of
+    from deploy_advisor.advisor.spec import merge_overrides, spec_from_mapping
+    from deploy_advisor.errors import InputError
+
+    if output.exists() and not force:
+        raise InputError(f"{str(output)!r} already exists; pass --force to overwrite it")
+    overrides = flag_overrides(
+        name=name,
+        model=model,
+        model_size_mb=model_size_mb,
+        gpu=gpu,
+        p95_ms=p95_ms,
+        freshness=freshness,
+        requests_per_day=requests_per_day,
+        peak_rps=peak_rps,
+        pattern=pattern,
+        batch_rows=batch_rows,
+        pii=pii,
+        on_device_only=on_device_only,
+        region=region,
+        connectivity=connectivity,
+        budget=budget,
+        ops_skill=ops_skill,
+        availability=availability,
+    )
+    if isinstance(model, str) and model and "model.size_mb" not in overrides:
+        size = size_of(Path(model))
+        if size is not None:
+            overrides["model.size_mb"] = size
+    spec = merge_overrides(spec_from_mapping({}), overrides)
+    if not no_input:
+        from rich.prompt import Confirm, Prompt
+
+        def prompt(text: str, default: str, choices: tuple[str, ...]) -> str:
+            return Prompt.ask(
+                text, console=console.stderr(), default=default, choices=list(choices) or None
+            )
+
+        def confirm(text: str, default: bool) -> bool:
+            return Confirm.ask(text, console=console.stderr(), default=default)
+
+        try:
+            spec = ask(
+                spec,
+                prompt=prompt,
+                confirm=confirm,
+                report=console.error,
+                given=frozenset(overrides),
+            )
+        except EOFError:
+            raise InputError(
+                "no answers on standard input; run `deploy-advisor init --no-input` in scripts"
+            ) from None
+    write_spec(output, spec_to_yaml(spec), force=force)
+    console.success(f"wrote {output}; next: deploy-advisor recommend {output}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of deploy-advisor.yaml."""
+    from deploy_advisor.advisor.spec import Spec
+
+    document = Spec.model_json_schema()
+    document = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "deploy-advisor.yaml",
+        **{k: v for k, v in document.items() if k != "title"},
+    }
+    console.emit_json(document)
+
+
+@app.command("catalog")
+def catalog_command(
+    target: str | None = typer.Option(
+        None,
+        "--target",
+        metavar="TARGET",
+        help="Only plans for heroku|vps|docker|kubernetes|edge|serverless.",
+    ),
+    catalog: Path | None = _O_CATALOG,
+    replace_catalog: bool = _O_REPLACE,
+    json_output: bool = _O_JSON,
+) -> None:
+    """List the price catalog: plans, sizes, prices, sources, dates and confidence."""
+    from deploy_advisor.advisor.catalog import TARGETS, load_catalog
+    from deploy_advisor.errors import InputError
+
+    if json_output:
+        console.set_mode(json_output=True, quiet=True)
+    cat = load_catalog(catalog, replace=replace_catalog)
+    if target is not None and target not in TARGETS:
+        raise InputError(f"--target is {target!r}; use one of {', '.join(TARGETS)}")
+    if target is None:
+        order = {t: i for i, t in enumerate(TARGETS)}
+        plans = sorted(cat.plans.values(), key=lambda p: (order[p.target], p.name))
+        plans = [p for t in TARGETS for p in cat.plans_for(t) if p.target == t]
+    else:
+        plans = cat.plans_for(target)
+    if json_output:
+        console.emit_json(
+            {
+                "currency": cat.currency,
+                "hours_per_month": cat.hours_per_month,
+                "amortize_months": cat.amortize_months,
+                "plans": [p.to_json() for p in plans],
+            }
+        )
+        return
+    from deploy_advisor.advisor.render import render_catalog
+
+    what = f" for {target}" if target else ""
+    render_catalog(plans, title=f"Price catalog{what}: {len(plans)} plans, {cat.currency}")
 
 
 # --- runtime: inspect, example-model, serve ------------------------------------------------
@@ -161,10 +434,298 @@ def example_model_command(
 # --- targets: scaffold, validate, bench-edge -----------------------------------------------
 
 
+@app.command()
+def scaffold(
+    model: Path = typer.Option(
+        ..., "--model", help="The trained model file (.joblib, .pkl, .onnx)."
+    ),
+    out: Path = typer.Option(..., "-o", "--out", help="Directory to write the scaffold into."),
+    target: str | None = typer.Option(
+        None, "--target", help="docker, kubernetes, heroku or vps; default: the advisor's pick."
+    ),
+    spec: Path | None = typer.Option(
+        None, "--spec", help="A deploy-advisor.yaml requirements spec."
+    ),
+    plan: str | None = typer.Option(None, "--plan", help="Catalog plan to size resources for."),
+    force: bool = typer.Option(False, "--force", help="Overwrite files you edited since scaffold."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print what would be written; write nothing."
+    ),
+    wheelhouse: bool = typer.Option(
+        False, "--wheelhouse", help="Download every wheel into wheels/ for offline image builds."
+    ),
+    base_image: str = typer.Option(
+        "python:3.11-slim", "--base-image", help="Base image for Docker."
+    ),
+    host: str | None = typer.Option(None, "--host", help="Public host name (Ingress, nginx, TLS)."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Refuse when a platform limit would be hit."
+    ),
+) -> None:
+    """Write the serving app, model, pinned requirements and target files into a directory."""
+    from deploy_advisor.targets.scaffold import scaffold as write_scaffold
+    from deploy_advisor.targets.scaffold import target_from_spec
+
+    chosen = target or target_from_spec(spec)
+    result = write_scaffold(
+        model=model, target=chosen, out_dir=out, plan=plan, base_image=base_image,
+        wheelhouse=wheelhouse, host_name=host, force=force, dry_run=dry_run, strict=strict,
+    )  # fmt: skip
+    for finding in result.findings:
+        console.warn(finding.message)
+    counts: dict[str, int] = {}
+    for action in result.actions:
+        counts[action.action] = counts.get(action.action, 0) + 1
+        if dry_run:
+            console.print(f"{action.action:<10} {action.path}", markup=False, soft_wrap=True)
+    summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+    if dry_run:
+        console.info(f"dry run: nothing written to {out} ({summary})")
+    else:
+        console.success(f"{result.target} scaffold in {out} ({summary})")
+        console.info(f"next: deploy-advisor validate {out}; see {out / 'README.md'}")
+
+
+@app.command()
+def validate(
+    directory: Path = typer.Argument(..., help="A scaffold directory written by `scaffold`."),
+) -> None:
+    """Lint and schema-check a scaffold's files; exit 1 when any check fails."""
+    from deploy_advisor.errors import CheckFailed
+    from deploy_advisor.targets.validate import validate_dir
+
+    report = validate_dir(directory=directory)
+    for finding in report.findings:
+        console.print(finding.line(), markup=False, soft_wrap=True)
+    if not report.ok:
+        raise CheckFailed(
+            f"{len(report.errors)} check(s) failed in {directory}; see the lines above"
+        )
+    console.success(f"{directory}: no errors ({len(report.findings)} notes)")
+
+
 # --- load tests: loadtest, bench -----------------------------------------------------------
+
+_Rate = Annotated[float | None, typer.Option("--rate", help="Open loop: req/s to hold.")]
+_Users = Annotated[int | None, typer.Option("--users", help="Closed loop: users that never wait.")]
+_Duration = Annotated[
+    str, typer.Option("--duration", help="e.g. 30s or 2m (default 30s); every run stops by itself.")
+]
+_Ramp = Annotated[str | None, typer.Option("--ramp", help="Time to start all users (default ≤5s).")]
+_Slo = Annotated[str | None, typer.Option("--slo", help='e.g. "p95<200ms,p99<500ms,errors<1%".')]
+_Force = Annotated[bool, typer.Option("--force", help="Replace a result already in --out.")]
+_Json = Annotated[bool, typer.Option("--json", help="Print only the result JSON.")]
+
+
+def _seconds(text: str, flag: str) -> float:
+    """Parse a duration like `30s`, `2m`, `500ms` or a plain number of seconds."""
+    from deploy_advisor.errors import InputError
+
+    stripped = text.strip().lower()
+    number, scale = stripped, 1.0
+    for unit, factor in (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)):
+        if stripped.endswith(unit):
+            number, scale = stripped[: -len(unit)], factor
+            break
+    try:
+        return float(number) * scale
+    except ValueError:
+        raise InputError(f"{flag} {text!r} is not a duration; use e.g. 30s, 2m or 500ms") from None
+
+
+def _shape(
+    rate: float | None,
+    users: int | None,
+    duration: str,
+    ramp: str | None,
+    processes: int,
+    expect_workers: int = 0,
+) -> LoadShape:
+    from deploy_advisor.benchmarks.runner import load_shape
+
+    seconds = _seconds(duration, "--duration")
+    ramp_s = _seconds(ramp, "--ramp") if ramp is not None else min(5.0, seconds / 5)
+    return load_shape(
+        rate=rate, users=users, duration_s=seconds, ramp_s=ramp_s, processes=processes,
+        expect_workers=expect_workers,
+    )  # fmt: skip
+
+
+def _finish(results: list[tuple[dict[str, Any], Path]], *, as_json: bool) -> None:
+    """Print results (tables or JSON), then exit 130 if interrupted or 3 if an SLO failed."""
+    from deploy_advisor.benchmarks.render import print_result
+    from deploy_advisor.errors import SloBreached
+
+    if as_json:
+        documents = [result for result, _ in results]
+        console.emit_json(documents[0] if len(documents) == 1 else documents)
+    else:
+        for result, run_dir in results:
+            print_result(result, run_dir=str(run_dir))
+    if any(result["partial"] for result, _ in results):
+        console.error("interrupted; the partial result was written")
+        raise SystemExit(130)
+    failed = [
+        f"{result['target']} {verdict['name']}"
+        for result, _ in results
+        if not (result.get("capacity") or {}).get("rps")
+        for verdict in result["slo"]
+        if not verdict["passed"]
+    ]
+    if failed:
+        raise SloBreached(f"SLO failed: {', '.join(failed)}; see the SLO table and result.json")
+
+
+@app.command()
+def loadtest(
+    directory: Annotated[Path | None, typer.Argument(help="Scaffold to launch and load.")] = None,
+    url: Annotated[str | None, typer.Option("--url", help="Load a running server.")] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", help="local, docker, vps, heroku or kubernetes.")
+    ] = None,
+    plan: Annotated[
+        str | None, typer.Option("--plan", help="Plan whose limits to emulate.")
+    ] = None,
+    rate: _Rate = None,
+    users: _Users = None,
+    duration: _Duration = "30s",
+    ramp: _Ramp = None,
+    slo: _Slo = None,
+    processes: Annotated[int, typer.Option("--processes", help="Locust processes here.")] = 1,
+    find_capacity: Annotated[
+        bool,
+        typer.Option("--find-capacity", help="Raise the rate from --rate until an SLO breaks."),
+    ] = False,
+    payloads: Annotated[
+        Path | None, typer.Option("--payloads", help="JSON list of request bodies (with --url).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Run directory.")] = None,
+    force: _Force = False,
+    json_output: _Json = False,
+    master: Annotated[
+        bool, typer.Option("--master", help="Locust master for workers on other machines.")
+    ] = False,
+    expect_workers: Annotated[
+        int, typer.Option("--expect-workers", help="Workers the master waits for.")
+    ] = 1,
+    worker: Annotated[
+        str | None, typer.Option("--worker", help="Be a Locust worker of the master at HOST.")
+    ] = None,
+) -> None:
+    """Load-test a scaffold (launched locally) or a URL with Locust; exit 3 if an SLO fails."""
+    from deploy_advisor.benchmarks.session import LoadTestRequest, run_session, run_worker_session
+    from deploy_advisor.benchmarks.slo import parse_slos
+
+    if json_output:
+        console.set_mode(json_output=True, quiet=True)
+    shape = _shape(rate, users, duration, ramp, processes, expect_workers if master else 0)
+    if worker is not None:
+        run_worker_session(
+            master_host=worker, directory=directory, payloads=payloads, shape=shape, out=out
+        )
+        return
+    request = LoadTestRequest(
+        directory=directory, url=url, target=target, plan=plan, shape=shape,
+        slos=parse_slos(slo) if slo else [], slo_text=slo, run_dir=out,
+        find_capacity=find_capacity, force=force, live=not json_output, payloads=payloads,
+    )  # fmt: skip
+    _finish([run_session(request)], as_json=json_output)
+
+
+@app.command()
+def bench(
+    directory: Annotated[Path, typer.Argument(help="Scaffold to launch on each target.")],
+    targets: Annotated[str, typer.Option("--targets", help="e.g. local,docker,vps.")] = "local",
+    plans: Annotated[
+        str | None, typer.Option("--plans", help="TARGET=PLAN pairs, e.g. docker=linode-2gb.")
+    ] = None,
+    rate: _Rate = None,
+    users: _Users = None,
+    duration: _Duration = "30s",
+    ramp: _Ramp = None,
+    slo: _Slo = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Parent of the run dirs.")] = None,
+    force: _Force = False,
+    json_output: _Json = False,
+) -> None:
+    """Run the same load against each target in turn; one run directory per target."""
+    from datetime import datetime
+
+    from deploy_advisor.benchmarks.session import LoadTestRequest, parse_plans, run_bench
+    from deploy_advisor.benchmarks.slo import parse_slos
+
+    if json_output:
+        console.set_mode(json_output=True, quiet=True)
+    base = LoadTestRequest(
+        directory=directory, url=None, target=None, plan=None,
+        shape=_shape(rate, users, duration, ramp, 1),
+        slos=parse_slos(slo) if slo else [], slo_text=slo, run_dir=None, force=force,
+        live=not json_output,
+    )  # fmt: skip
+    parent = out or Path("runs") / f"bench-{datetime.now():%Y%m%d-%H%M%S}"
+    names = [name.strip() for name in targets.split(",") if name.strip()]
+    results = run_bench(
+        directory=directory, targets=names, plans=parse_plans(plans), base=base, out=parent
+    )
+    _finish(results, as_json=json_output)
 
 
 # --- reports: report, quickstart -----------------------------------------------------------
+
+
+@app.command("report")
+def report_command(
+    run_dirs: Annotated[list[Path], typer.Argument(metavar="RUNDIR...", help="Run directories.")],
+    spec: Annotated[
+        Path | None,
+        typer.Option("--spec", help="Requirements spec: judge the SLO, price the spec's traffic."),
+    ] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write a self-contained HTML file.")
+    ] = None,
+    md: Annotated[
+        Path | None, typer.Option("--md", help="Write Markdown for a pull request.")
+    ] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document only.")
+    ] = False,
+    baseline: Annotated[
+        list[Path] | None,
+        typer.Option("--baseline", metavar="RUNDIR", help="Earlier run to diff (repeatable)."),
+    ] = None,
+    catalog: Annotated[
+        Path | None, typer.Option("--catalog", help="Extra price catalog (YAML).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite files that are not earlier reports.")
+    ] = False,
+) -> None:
+    """Compare load-test runs: latency, SLO, capacity and cost per target."""
+    from deploy_advisor.reports.build import build_report
+    from deploy_advisor.reports.output import write_report_file
+
+    report = build_report(
+        run_dirs=run_dirs, spec_path=spec, baseline_dirs=baseline, catalog_path=catalog
+    )
+    if html is not None:
+        from deploy_advisor.reports.html import GENERATOR, render_html
+
+        write_report_file(path=html, text=render_html(report), marker=GENERATOR, force=force)
+        console.success(f"wrote {html}")
+    if md is not None:
+        from deploy_advisor.reports.markdown import MARKER, render_markdown
+
+        write_report_file(path=md, text=render_markdown(report), marker=MARKER, force=force)
+        console.success(f"wrote {md}")
+    if json_output:
+        from deploy_advisor.reports.json_doc import report_json
+
+        console.emit_json(report_json(report))
+        return
+    from deploy_advisor.reports.terminal import render_terminal
+
+    for renderable in render_terminal(report):
+        console.print(renderable)
 
 
 def main() -> None:

@@ -1,0 +1,276 @@
+"""The comparison: one row per run with its SLO verdict and cost, the cheapest run that meets
+the SLO, and whether the measurements agree with the advisor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from deploy_advisor.reports import fmt
+from deploy_advisor.reports.cost import FORMULAS, Cost, choose_capacity, cost_of
+from deploy_advisor.reports.pricing import CatalogLike, PlanPrice, platform_fee, resolve_plan
+from deploy_advisor.reports.runs import RunResult
+
+__all__ = ["Advised", "Agreement", "Comparison", "Row", "SpecView", "compare"]
+
+_NOUN = {"heroku": "dyno", "vps": "VPS", "docker": "container", "kubernetes": "pod"}
+
+
+@dataclass(frozen=True)
+class SpecView:
+    """The parts of the requirements spec a report uses."""
+
+    path: Path
+    peak_rps: float | None
+    requests_per_day: float | None
+    p95_ms: float | None
+
+
+@dataclass(frozen=True)
+class Advised:
+    """The advisor's recommendation for the same spec."""
+
+    target: str
+    mode: str
+    plans: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """Whether the measured runs back the advisor, in one sentence built from the numbers."""
+
+    verdict: Literal["agree", "partly", "disagree", "unmeasured", "unconfirmed"]
+    sentence: str
+
+
+@dataclass(frozen=True)
+class Row:
+    """One run in the table: measurements, SLO verdict and cost."""
+
+    run: RunResult
+    plan: PlanPrice | None
+    cost: Cost
+    slo_passed: bool | None
+    slo_text: str
+    slo_failure: str | None
+    notes: tuple[str, ...]
+    cheapest: bool = False
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything a renderer needs; renderers only format it."""
+
+    rows: tuple[Row, ...]
+    cheapest: Row | None
+    headline: str
+    agreement: Agreement | None
+    advised: Advised | None
+    spec: SpecView | None
+    formulas: tuple[str, ...] = FORMULAS
+
+
+def _judge(run: RunResult, spec: SpecView | None) -> tuple[bool | None, str, str | None]:
+    """SLO verdict: the run's own SLOs plus the spec's p95 when the run did not test it."""
+    checks: list[tuple[str, bool, str]] = []
+    for v in run.slo:
+        unit = f" {v.unit}" if v.unit not in ("%", "") else v.unit
+        checks.append(
+            (v.label, v.passed, f"{v.name} {fmt.ms(v.measured)}{unit} > {v.threshold:g}{unit}")
+        )
+    tested = any(
+        v.name == "p95" and v.threshold == (spec.p95_ms if spec else None) for v in run.slo
+    )
+    if spec and spec.p95_ms and not tested:
+        measured = run.latency_ms.p95
+        passed = measured is not None and measured < spec.p95_ms
+        label = f"p95<{spec.p95_ms:g}ms"
+        checks.append((label, passed, f"p95 {fmt.ms(measured)} ms > {spec.p95_ms:g} ms"))
+    if not checks:
+        return None, "", None
+    failures = [why for _, ok, why in checks if not ok]
+    first = failures[0] if failures else None
+    return not failures, ", ".join(label for label, _, _ in checks), first
+
+
+def _row(
+    run: RunResult,
+    *,
+    catalog: CatalogLike,
+    spec: SpecView | None,
+    advised: Advised | None,
+    rps_per_vcpu: float,
+) -> Row:
+    notes: list[str] = []
+    passed, slo_text, failure = _judge(run, spec)
+    plan, note = resolve_plan(
+        target=run.target,
+        plan_name=run.plan,
+        catalog=catalog,
+        advised=advised.plans.get(run.target) if advised else None,
+    )
+    notes += [note] if note else []
+    fee, fee_note = platform_fee(plan=plan, catalog=catalog) if plan else (0.0, None)
+    notes += [fee_note] if fee_note else []
+    default = rps_per_vcpu * plan.vcpu if plan and plan.vcpu else None
+    capacity, source = choose_capacity(
+        measured_rps=run.capacity.rps if run.capacity else None,
+        achieved_rps=run.achieved_rps,
+        slo_passed=passed,
+        generator_bound=run.generator.bound,
+        default_rps=default,
+    )
+    if run.partial:
+        notes.append("partial run (interrupted); not eligible as cheapest")
+    if run.generator.bound:
+        notes.append("the load generator was the bottleneck; achieved req/s is a lower bound")
+    cost = cost_of(
+        plan_usd_per_hour=plan.usd_per_hour if plan else None,
+        plan_usd_per_month=plan.usd_per_month if plan else None,
+        platform_fee_month=fee,
+        capacity_rps=capacity,
+        capacity_source=source,
+        peak_rps=spec.peak_rps if spec else None,
+        requests_per_day=spec.requests_per_day if spec else None,
+        min_instances=plan.min_instances if plan else 1,
+    )
+    return Row(run, plan, cost, passed, slo_text, failure, tuple(notes))
+
+
+def _price_key(row: Row, *, by_month: bool) -> float | None:
+    return row.cost.usd_per_month if by_month else row.cost.usd_per_1m
+
+
+def _money(row: Row, *, by_month: bool) -> str:
+    if by_month:
+        return f"{fmt.usd(row.cost.usd_per_month)}/month"
+    return f"{fmt.usd(row.cost.usd_per_1m)} per 1M predictions"
+
+
+def _where(row: Row) -> str:
+    """`a 512 MB dyno` / `a 2 vCPU VPS`, from the plan."""
+    noun = _NOUN.get(row.run.target, row.run.target)
+    size = ""
+    if row.plan and row.plan.memory_mb:
+        mem = row.plan.memory_mb
+        size = f"{mem / 1024:g} GB " if mem >= 1024 else f"{mem:g} MB "
+    emulated = " (emulated)" if row.run.emulated else ""
+    phrase = f"{size}{noun}{emulated}"
+    article = "an" if phrase[:1] in "8AEIOU" or phrase[:2] in ("11", "18") else "a"
+    return f"{article} {phrase}"
+
+
+def _broke_at(row: Row) -> str:
+    """`at 14.8 req/s (p95 260 ms)`: where the run was seen breaking the SLO, with the number."""
+    cap = row.run.capacity
+    failing = [s for s in cap.steps if not s.passed] if cap else []
+    if failing:
+        step = min(failing, key=lambda s: s.rate)
+        rate = step.achieved_rps if step.achieved_rps is not None else step.rate
+        return f"at {fmt.rps(rate)} req/s (p95 {fmt.ms(step.p95_ms)} ms in the capacity search)"
+    return f"at {fmt.rps(row.run.achieved_rps)} req/s ({row.slo_failure})"
+
+
+def _agreement(
+    rows: list[Row], cheapest: Row | None, advised: Advised, by_month: bool
+) -> Agreement:
+    picked = advised.target if advised.mode == "realtime" else f"{advised.target} ({advised.mode})"
+    mine = [r for r in rows if r.run.target == advised.target]
+    passing_mine = [
+        r for r in mine if r.slo_passed and _price_key(r, by_month=by_month) is not None
+    ]
+    best = (
+        f"{cheapest.run.label} meets it at {_money(cheapest, by_month=by_month)}"
+        if cheapest
+        else ""
+    )
+    if not mine:
+        tail = f"; of the measured runs {best}" if cheapest else "; no measured run meets the SLO"
+        return Agreement("unmeasured", f"advisor picked {picked}, which no run measured{tail}")
+    if cheapest and cheapest.run.target == advised.target:
+        p95 = fmt.ms(cheapest.run.latency_ms.p95)
+        return Agreement(
+            "agree",
+            f"advisor picked {picked}; measurements agree: {cheapest.run.label} meets the SLO "
+            f"(p95 {p95} ms at {fmt.rps(cheapest.run.achieved_rps)} req/s) at "
+            f"{_money(cheapest, by_month=by_month)}, the cheapest run that does",
+        )
+    if passing_mine and cheapest:
+        own = min(passing_mine, key=lambda r: _price_key(r, by_month=by_month) or 0.0)
+        return Agreement(
+            "partly",
+            f"advisor picked {picked}; {own.run.label} meets the SLO at "
+            f"{_money(own, by_month=by_month)} but {cheapest.run.label} meets it for less, "
+            f"{_money(cheapest, by_month=by_month)}",
+        )
+    failed = next((r for r in mine if r.slo_passed is False), None)
+    if failed is None:
+        return Agreement(
+            "unconfirmed",
+            f"advisor picked {picked}; its runs recorded no SLO verdict, so the measurements "
+            "cannot confirm it" + (f"; {best}" if cheapest else ""),
+        )
+    metric = (failed.slo_failure or "the SLO").split(" ")[0]
+    why = (
+        f"advisor picked {picked}; measured {metric} on {_where(failed)} breaks the SLO "
+        f"{_broke_at(failed)}"
+    )
+    tail = f"; {best}" if cheapest else "; no measured run meets the SLO"
+    return Agreement("disagree" if cheapest else "unconfirmed", why + tail)
+
+
+def _headline(cheapest: Row | None, rows: list[Row], by_month: bool) -> str:
+    if cheapest:
+        c = cheapest.cost
+        scale = (
+            f" for the spec's peak with {c.instances} instance{'s' if c.instances != 1 else ''}"
+            if by_month
+            else ""
+        )
+        return (
+            f"{cheapest.run.label} is the cheapest run that meets the SLO: "
+            f"{_money(cheapest, by_month=by_month)}{scale}, "
+            f"p95 {fmt.ms(cheapest.run.latency_ms.p95)} ms "
+            f"at {fmt.rps(cheapest.run.achieved_rps)} req/s"
+        )
+    if all(r.slo_passed is None for r in rows):
+        return "No run recorded an SLO; pass --spec to judge the runs against latency.p95_ms"
+    return "No run meets the SLO"
+
+
+def compare(
+    *,
+    runs: list[RunResult],
+    catalog: CatalogLike,
+    spec: SpecView | None = None,
+    advised: Advised | None = None,
+    rps_per_vcpu: float,
+) -> Comparison:
+    """Build the comparison of `runs`, priced from `catalog`, judged against `spec`."""
+    rows = [
+        _row(r, catalog=catalog, spec=spec, advised=advised, rps_per_vcpu=rps_per_vcpu)
+        for r in runs
+    ]
+    by_month = spec is not None and spec.peak_rps is not None
+    eligible = [
+        r
+        for r in rows
+        if r.slo_passed and not r.run.partial and _price_key(r, by_month=by_month) is not None
+    ]
+    cheapest = min(
+        eligible,
+        key=lambda r: (_price_key(r, by_month=by_month), r.run.latency_ms.p95 or 0.0),
+        default=None,
+    )
+    rows = [Row(**{**r.__dict__, "cheapest": True}) if r is cheapest else r for r in rows]
+    marked = next((r for r in rows if r.cheapest), None)
+    agreement = _agreement(rows, marked, advised, by_month) if advised else None
+    return Comparison(
+        rows=tuple(rows),
+        cheapest=marked,
+        headline=_headline(marked, rows, by_month),
+        agreement=agreement,
+        advised=advised,
+        spec=spec,
+    )

@@ -1,0 +1,115 @@
+"""The cost arithmetic of a report, kept in one place so the formulas printed under the table
+are the formulas used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from deploy_advisor.advisor.capacity import HOURS_PER_MONTH, instances_needed
+
+__all__ = [
+    "DAYS_PER_MONTH",
+    "FORMULAS",
+    "HOURS_PER_MONTH",
+    "CapacitySource",
+    "Cost",
+    "choose_capacity",
+    "cost_of",
+]
+
+DAYS_PER_MONTH = HOURS_PER_MONTH / 24
+
+CapacitySource = Literal["measured", "achieved", "default", "none"]
+
+FORMULAS = (
+    "capacity = req/s at the SLO from the capacity search (measured), else the achieved req/s of "
+    "a run that met the SLO with the load generator not the bottleneck (achieved), else the "
+    "advisor's default of req/s per vCPU × plan vCPU (default)",
+    "instances = ceil(spec peak req/s ÷ capacity), at least the plan's minimum (a Kubernetes "
+    "node pool's minimum nodes, else 1); that minimum without a spec",
+    "$/hour = plan $/hour × instances",
+    "$/month = plan $/month × instances + platform fees (Kubernetes control plane)",
+    "$/1M = plan $/hour ÷ (capacity × 3600) × 1,000,000 (one instance fully used)",
+    f"$/1M at spec = $/month ÷ (spec requests/day × {DAYS_PER_MONTH:.2f} days) × 1,000,000",
+)
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What one run's plan costs for the spec's traffic."""
+
+    capacity_rps: float | None
+    capacity_source: CapacitySource
+    instances: int | None
+    usd_per_hour: float | None
+    usd_per_month: float | None
+    platform_fee_month: float
+    usd_per_1m: float | None
+    usd_per_1m_spec: float | None
+
+
+def choose_capacity(
+    *,
+    measured_rps: float | None,
+    achieved_rps: float,
+    slo_passed: bool | None,
+    generator_bound: bool,
+    default_rps: float | None,
+) -> tuple[float | None, CapacitySource]:
+    """The per-instance capacity the costs use, and which of the three sources it came from."""
+    if measured_rps is not None and measured_rps > 0:
+        return measured_rps, "measured"
+    if slo_passed and not generator_bound and achieved_rps > 0:
+        return achieved_rps, "achieved"
+    if default_rps is not None and default_rps > 0:
+        return default_rps, "default"
+    return None, "none"
+
+
+def cost_of(
+    *,
+    plan_usd_per_hour: float | None,
+    plan_usd_per_month: float | None,
+    platform_fee_month: float,
+    capacity_rps: float | None,
+    capacity_source: CapacitySource,
+    peak_rps: float | None,
+    requests_per_day: float | None,
+    min_instances: int = 1,
+) -> Cost:
+    """Apply FORMULAS to one plan; unknown inputs give None rather than a guess."""
+    if peak_rps is None:
+        instances: int | None = min_instances
+    elif capacity_rps:
+        instances = max(min_instances, instances_needed(peak_rps, capacity_rps))
+    else:
+        instances = None
+    per_hour = _times(plan_usd_per_hour, instances)
+    per_month = _times(plan_usd_per_month, instances)
+    if per_month is not None:
+        per_month += platform_fee_month
+    per_1m = (
+        plan_usd_per_hour / (capacity_rps * 3600) * 1e6
+        if plan_usd_per_hour is not None and capacity_rps
+        else None
+    )
+    per_1m_spec = (
+        per_month / (requests_per_day * DAYS_PER_MONTH) * 1e6
+        if per_month is not None and requests_per_day
+        else None
+    )
+    return Cost(
+        capacity_rps=capacity_rps,
+        capacity_source=capacity_source,
+        instances=instances,
+        usd_per_hour=per_hour,
+        usd_per_month=per_month,
+        platform_fee_month=platform_fee_month,
+        usd_per_1m=per_1m,
+        usd_per_1m_spec=per_1m_spec,
+    )
+
+
+def _times(price: float | None, instances: int | None) -> float | None:
+    return price * instances if price is not None and instances is not None else None

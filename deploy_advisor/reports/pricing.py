@@ -1,0 +1,124 @@
+"""Which catalog plan prices a run, and the platform fees that come with it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from deploy_advisor.errors import CatalogError
+
+__all__ = ["CatalogLike", "PlanLike", "PlanPrice", "platform_fee", "resolve_plan"]
+
+
+class PlanLike(Protocol):
+    """The fields of `advisor.catalog.PricePlan` that a report reads."""
+
+    name: str
+    provider: str
+    target: str
+    vcpu: float | None
+    memory_mb: float | None
+    usd_per_hour: float | None
+    usd_per_month: float | None
+    source: str | None
+    as_of: str | None
+    confidence: str
+    kind: str
+    min_nodes: int
+    control_plane: str | None
+
+    @property
+    def compute_vcpu(self) -> float | None: ...
+
+
+class CatalogLike(Protocol):
+    hours_per_month: float
+
+    def plan(self, name: str) -> PlanLike: ...
+
+    def plans_for(self, target: str) -> list[PlanLike]: ...
+
+
+@dataclass(frozen=True)
+class PlanPrice:
+    """A catalog plan as a report shows it; `assumed` when the run did not name its plan."""
+
+    name: str
+    provider: str
+    target: str
+    vcpu: float | None
+    memory_mb: float | None
+    usd_per_hour: float
+    usd_per_month: float
+    source: str
+    as_of: str
+    confidence: str
+    assumed: bool = False
+    min_instances: int = 1
+    control_plane: str | None = None
+
+    @classmethod
+    def of(cls, plan: PlanLike, *, hours_per_month: float, assumed: bool = False) -> PlanPrice:
+        """Both prices filled in: the catalog gives one or both, the other follows from hours."""
+        per_hour, per_month = plan.usd_per_hour, plan.usd_per_month
+        if per_hour is None and per_month is not None:
+            per_hour = per_month / hours_per_month
+        if per_month is None and per_hour is not None:
+            per_month = per_hour * hours_per_month
+        return cls(
+            name=plan.name,
+            provider=plan.provider,
+            target=plan.target,
+            vcpu=plan.compute_vcpu,
+            memory_mb=plan.memory_mb,
+            usd_per_hour=float(per_hour or 0.0),
+            usd_per_month=float(per_month or 0.0),
+            source=plan.source or "",
+            as_of=plan.as_of or "undated",
+            confidence=str(plan.confidence),
+            assumed=assumed,
+            min_instances=plan.min_nodes if plan.kind == "node" else 1,
+            control_plane=plan.control_plane,
+        )
+
+
+def _priced(plan: PlanLike) -> bool:
+    """A plan a run can be priced as: an instance or node with a price, not a fee or a device."""
+    has_price = plan.usd_per_hour is not None or plan.usd_per_month is not None
+    return plan.kind in ("instance", "node") and has_price
+
+
+def resolve_plan(
+    *, target: str, plan_name: str | None, catalog: CatalogLike, advised: str | None = None
+) -> tuple[PlanPrice | None, str | None]:
+    """The plan that prices a run, and a note when it was assumed or is missing."""
+    hours = catalog.hours_per_month
+    if plan_name:
+        try:
+            return PlanPrice.of(catalog.plan(plan_name), hours_per_month=hours), None
+        except CatalogError:
+            return None, f"plan {plan_name} is not in the price catalog; no cost"
+    if advised:
+        try:
+            return PlanPrice.of(catalog.plan(advised), hours_per_month=hours, assumed=True), (
+                f"run named no plan; priced as the advisor's {advised}"
+            )
+        except CatalogError:
+            pass
+    candidates = [p for p in catalog.plans_for(target) if _priced(p)]
+    if not candidates:
+        return None, f"run named no plan and the catalog has no {target} plan; no cost"
+    cheapest = candidates[0]  # plans_for lists the cheapest first
+    return PlanPrice.of(cheapest, hours_per_month=hours, assumed=True), (
+        f"run named no plan; priced as the cheapest {target} plan, {cheapest.name}"
+    )
+
+
+def platform_fee(*, plan: PlanPrice, catalog: CatalogLike) -> tuple[float, str | None]:
+    """Monthly platform fees on top of the instances: the node plan's Kubernetes control plane."""
+    if plan.target != "kubernetes":
+        return 0.0, None
+    if plan.control_plane is None:
+        return 0.0, f"{plan.name} names no control plane in the catalog; fee counted as $0"
+    fee = PlanPrice.of(catalog.plan(plan.control_plane), hours_per_month=catalog.hours_per_month)
+    return fee.usd_per_month, f"includes {fee.name} ${fee.usd_per_month:,.2f}/month"

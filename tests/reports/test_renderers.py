@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from deploy_advisor.errors import InputError
+from deploy_advisor.advisor.capacity import DEFAULT_RPS_PER_VCPU
+from deploy_advisor.advisor.catalog import Catalog
+from deploy_advisor.reports.baseline import diff_rows
+from deploy_advisor.reports.build import Report
+from deploy_advisor.reports.compare import compare
+from deploy_advisor.reports.json_doc import report_json
+from deploy_advisor.reports.markdown import MARKER, render_markdown
+from deploy_advisor.reports.output import write_report_file
+from deploy_advisor.reports.runs import load_runs
+from deploy_advisor.reports.terminal import render_terminal
+from tests.reports.conftest import SPEC
+from tests.reports.runbuilder import RunSpec, write_run
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def _text(report: Report) -> str:
+    from rich.console import Console
+
+    out = io.StringIO()
+    console = Console(file=out, width=120, no_color=True, highlight=False)
+    for renderable in render_terminal(report):
+        console.print(renderable)
+    return out.getvalue()
+
+
+def test_terminal_table_exact(report: Report, request: pytest.FixtureRequest) -> None:
+    text = _text(report)
+    golden = GOLDEN / "terminal.txt"
+    if request.config.getoption("--update-golden"):
+        golden.write_text(text.split("★ cheapest run that meets")[0], encoding="utf-8")
+    assert text.startswith(golden.read_text(encoding="utf-8"))
+    assert (
+        "  $/month = plan $/month × instances + platform fees (Kubernetes control plane)\n" in text
+    )
+
+
+def test_markdown_for_a_pull_request(report: Report) -> None:
+    md = render_markdown(report)
+    assert md.startswith(MARKER + "\n### deploy-advisor report\n")
+    assert (
+        "| **★ vps** | **linode-2gb** | **yes** | **50.0** | **17.7** | **32.4** | **41.4** | "
+        "**0.0%** | **0.60** | **180** | **pass** | **50.0 achieved** | **$0.0180** | **$12.00** | "
+        "**$0.100** |"
+    ) in md
+    assert "| heroku | heroku-standard-1x | yes | 12.0 | 113 | 278 | 368 |" in md
+    assert "- $/hour = plan $/hour × instances" in md
+
+
+def test_json_has_a_version_and_the_numbers(report: Report) -> None:
+    doc = json.loads(json.dumps(report_json(report)))
+    assert doc["version"] == 1
+    assert doc["cheapest"] == {"target": "vps", "plan": "linode-2gb"}
+    assert doc["advisor"]["verdict"] == "disagree"
+    heroku = doc["runs"][0]
+    assert heroku["cost"]["instances"] == 5 and heroku["capacity"] == {
+        "rps": 9.9,
+        "source": "measured",
+    }
+    assert doc["baseline"] is None
+
+
+def test_baseline_in_every_format(tmp_path: Path, catalog: Catalog) -> None:
+    old = write_run(tmp_path / "old", RunSpec("vps", "linode-2gb", rate=50, median_ms=30))
+    new = write_run(tmp_path / "new", RunSpec("vps", "linode-2gb", rate=50, median_ms=15))
+    before = compare(
+        runs=load_runs([old]), catalog=catalog, spec=SPEC, rps_per_vcpu=DEFAULT_RPS_PER_VCPU
+    )
+    after = compare(
+        runs=load_runs([new]), catalog=catalog, spec=SPEC, rps_per_vcpu=DEFAULT_RPS_PER_VCPU
+    )
+    diffs, unmatched = diff_rows(rows=after.rows, baseline=before.rows)
+    report = Report(after, diffs, unmatched, has_baseline=True)
+    p95 = diffs[0].p95.text()
+    assert p95.startswith(f"{before.rows[0].run.latency_ms.p95:.1f} → ") and " ▼ -" in p95
+    assert re.search(rf"\nvps/linode-2gb +{re.escape(p95)} ", _text(report))
+    assert f"| vps/linode-2gb | 🟢 {p95} |" in render_markdown(report)
+    delta = report_json(report)["baseline"]["diffs"][0]["p95_ms"]
+    assert delta["better"] is True and delta["change_pct"] < -30
+
+
+def test_report_files_are_not_written_over_user_files(tmp_path: Path) -> None:
+    mine = tmp_path / "notes.md"
+    mine.write_text("my notes\n")
+    with pytest.raises(InputError, match="exists and is not a deploy-advisor report; pass --force"):
+        write_report_file(path=mine, text="x", marker=MARKER)
+    assert mine.read_text() == "my notes\n"
+    write_report_file(path=mine, text=MARKER + "\nfirst\n", marker=MARKER, force=True)
+    write_report_file(path=mine, text=MARKER + "\nsecond\n", marker=MARKER)  # ours: replaced
+    assert mine.read_text().endswith("second\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.md"]  # no temp files left
