@@ -88,19 +88,29 @@ def running_process(
 
 
 def stop_process_group(proc: subprocess.Popen[Any], *, grace: float = 10.0) -> None:
-    """SIGTERM the process group, then SIGKILL what is left after `grace` seconds."""
+    """SIGTERM the process group, then SIGKILL what is left after `grace` seconds; returns when
+    every process of the group is gone, not only its leader."""
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:
             break
-        try:
-            proc.wait(timeout=wait)
+        if _group_gone(proc, timeout=wait):
             break
-        except subprocess.TimeoutExpired:
-            continue
     if proc.poll() is None:
         proc.wait(timeout=5)
+
+
+def _group_gone(proc: subprocess.Popen[Any], *, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        proc.poll()
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def runtime_command(scaffold: Scaffold, *, host: str, port: int, workers: int = 1) -> list[str]:

@@ -33,7 +33,7 @@ def web_command(directory: Path) -> str:
 def launch_heroku(
     directory: Path, *, plan: PlanSize, log: Path | None = None, ready_timeout: float = 90.0
 ) -> Iterator[Launched]:
-    """`sh -c WEB` from the app directory as a dyno runs it; memory capped at the dyno's."""
+    """`bash -c WEB` from the app directory as a dyno runs it; memory capped at the dyno's."""
     port = free_port()
     env = {
         **os.environ,
@@ -43,7 +43,7 @@ def launch_heroku(
     }
     env.pop("MODEL_PATH", None)
     # Heroku's router is the only client of a dyno; here the server stays on loopback.
-    command = ["/bin/sh", "-c", web_command(directory).replace("0.0.0.0:", "127.0.0.1:")]
+    command = ["/bin/bash", "-c", web_command(directory).replace("0.0.0.0:", "127.0.0.1:")]
     name = f"da-heroku-{os.getpid()}-{port}"
     with (
         process_limits(name, vcpu=plan.vcpu, memory_mb=plan.memory_mb) as limits,
