@@ -29,6 +29,7 @@ class Launched:
     emulated: bool
     describe: str
     stats: StatsSampler | None = None
+    plan: str | None = None
 
 
 def free_port() -> int:

@@ -44,6 +44,7 @@ def launch_docker(
         wait_ready(f"{base_url}/readyz", timeout=ready_timeout, gone=container_gone(container))
         yield Launched(
             base_url=base_url,
+            plan=plan.name,
             emulated=False,
             describe=(
                 f"docker container {name} ({image}), --cpus {plan.vcpu:g} "

@@ -53,6 +53,7 @@ def launch_heroku(
         wait_ready(f"{base_url}/readyz", timeout=ready_timeout, proc=proc)
         yield Launched(
             base_url=base_url,
+            plan=plan.name,
             emulated=True,
             describe=(
                 f"heroku emulation: Procfile web with PORT={port}, dyno "

@@ -23,6 +23,7 @@ from deploy_advisor.benchmarks.containers import (
 from deploy_advisor.benchmarks.launch import Launched, free_port, wait_ready
 from deploy_advisor.benchmarks.nginx import RunningNginx, running_nginx
 from deploy_advisor.benchmarks.procstats import DockerStatsSampler
+from deploy_advisor.benchmarks.scaffold import read_scaffold
 from deploy_advisor.errors import InputError, LaunchError
 
 __all__ = ["DeploymentShape", "launch_kubernetes", "read_deployment"]
@@ -168,6 +169,7 @@ def launch_kubernetes(
 ) -> Iterator[Launched]:  # fmt: skip
     """N replica containers with the manifest's limits, behind nginx round-robin over ready ones."""
     shape = read_deployment(directory)
+    plan_name = plan_name or read_scaffold(directory).plan
     client = docker_client()
     image = build_image(client, directory, base_image=resolve_base_image(base_image))
     stem = f"{name_prefix()}-k8s-{unique_suffix()}"
@@ -205,6 +207,7 @@ def launch_kubernetes(
         limits = f"cpu {shape.cpu_limit or 'unlimited'}, memory {shape.memory_limit_mb or '-'} MiB"
         yield Launched(
             base_url=base_url,
+            plan=plan_name,
             emulated=True,
             describe=(
                 f"kubernetes emulation: {shape.replicas} replica(s) of {image} ({limits} each, "

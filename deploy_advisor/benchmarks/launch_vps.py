@@ -85,6 +85,7 @@ def launch_vps(
                 wait_ready(f"{base_url}/readyz", timeout=10, proc=proc)
                 yield Launched(
                     base_url=base_url,
+                    plan=plan.name,
                     emulated=True,
                     describe=(
                         f"vps emulation: nginx ({site.name}) → gunicorn ({unit.name}), "

@@ -101,6 +101,7 @@ def _server(
     log = run_dir / "server.log"
     with launcher(target, scaffold, plan=plan, log=log, base_image=request.base_image) as launched:
         console.info(f"Ready: {launched.describe} at {launched.base_url}")
+        plan = launched.plan or plan
         info = RunInfo(target, plan, launched.emulated, scaffold.model_path.name, launched.base_url)
         payloads = request.payloads or scaffold.payloads
         yield launched, info, payloads, scaffold.locustfile or LOCUSTFILE

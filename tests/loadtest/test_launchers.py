@@ -105,6 +105,8 @@ def test_launcher_serves_the_model_and_cleans_up(
     with launch as launched:
         assert launched.base_url.startswith("http://127.0.0.1:")
         assert launched.emulated is emulated
+        lock = json.loads((directory / "deploy-advisor.lock.json").read_text())
+        assert launched.plan == lock["plan"] and lock["plan"]  # the plan it was sized for
         assert httpx.get(f"{launched.base_url}/readyz", timeout=5).status_code == 200
         sampler = launched.stats.fresh() if launched.stats else None
         assert sampler is not None
