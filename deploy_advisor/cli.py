@@ -112,31 +112,37 @@ def example_model_command(
 
 @app.command()
 def scaffold(
-    model: Path = typer.Option(
-        ..., "--model", help="The trained model file (.joblib, .pkl, .onnx)."
-    ),
-    out: Path = typer.Option(..., "-o", "--out", help="Directory to write the scaffold into."),
-    target: str | None = typer.Option(
-        None, "--target", help="docker, kubernetes, heroku or vps; default: the advisor's pick."
-    ),
-    spec: Path | None = typer.Option(
-        None, "--spec", help="A deploy-advisor.yaml requirements spec."
-    ),
-    plan: str | None = typer.Option(None, "--plan", help="Catalog plan to size resources for."),
-    force: bool = typer.Option(False, "--force", help="Overwrite files you edited since scaffold."),
-    dry_run: bool = typer.Option(
-        False, "--dry-run", help="Print what would be written; write nothing."
-    ),
-    wheelhouse: bool = typer.Option(
-        False, "--wheelhouse", help="Download every wheel into wheels/ for offline image builds."
-    ),
-    base_image: str = typer.Option(
-        "python:3.11-slim", "--base-image", help="Base image for Docker."
-    ),
-    host: str | None = typer.Option(None, "--host", help="Public host name (Ingress, nginx, TLS)."),
-    strict: bool = typer.Option(
-        False, "--strict", help="Refuse when a platform limit would be hit."
-    ),
+    model: Annotated[
+        Path, typer.Option("--model", help="The trained model file (.joblib, .pkl, .onnx).")
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Directory to write the scaffold into.")],
+    target: Annotated[
+        str | None,
+        typer.Option(help="docker, kubernetes, heroku or vps; default: the advisor's pick."),
+    ] = None,
+    spec: Annotated[
+        Path | None, typer.Option(help="A deploy-advisor.yaml requirements spec.")
+    ] = None,
+    plan: Annotated[str | None, typer.Option(help="Catalog plan to size resources for.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite files you edited since scaffold.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be written; write nothing.")
+    ] = False,
+    wheelhouse: Annotated[
+        bool,
+        typer.Option("--wheelhouse", help="Download every wheel into wheels/ for offline builds."),
+    ] = False,
+    base_image: Annotated[
+        str, typer.Option(help="Base image of the Dockerfile (ARG BASE_IMAGE).")
+    ] = "python:3.11-slim",
+    host: Annotated[
+        str | None, typer.Option(help="Public host name (Ingress, nginx, TLS).")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Refuse when a platform limit would be hit (heroku).")
+    ] = False,
 ) -> None:
     """Write the serving app, model, pinned requirements and target files into a directory."""
     from deploy_advisor.targets.scaffold import scaffold as write_scaffold
@@ -164,7 +170,7 @@ def scaffold(
 
 @app.command()
 def validate(
-    directory: Path = typer.Argument(..., help="A scaffold directory written by `scaffold`."),
+    directory: Annotated[Path, typer.Argument(help="A scaffold directory written by `scaffold`.")],
 ) -> None:
     """Lint and schema-check a scaffold's files; exit 1 when any check fails."""
     from deploy_advisor.errors import CheckFailed

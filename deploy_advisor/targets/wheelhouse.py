@@ -45,7 +45,8 @@ def download_wheels(requirements: str, *, python_version: str) -> list[Path]:
         if result.returncode != 0:
             last = (result.stderr.strip().splitlines() or ["no output"])[-1]
             raise EnvironmentMissing(
-                f"pip could not download the wheels ({last}); check the network or drop --wheelhouse"
+                f"pip could not download the wheels ({last}); "
+                "check the network or drop --wheelhouse"
             )
         done.write_text("ok\n")
     return sorted(folder.glob("*.whl"))

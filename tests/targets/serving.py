@@ -1,4 +1,4 @@
-"""Helpers for tests that run a scaffold for real: wait for a URL, predict, compare with the model."""
+"""Helpers for tests that run a scaffold for real: wait for a URL, predict, compare."""
 
 from __future__ import annotations
 

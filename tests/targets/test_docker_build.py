@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Callable
@@ -53,7 +54,5 @@ def test_image_builds_offline_runs_as_non_root_and_turns_healthy(
     finally:
         if container is not None:
             container.remove(force=True)
-        try:
+        with contextlib.suppress(docker.errors.ImageNotFound):
             client.images.remove(tag, force=True)
-        except docker.errors.ImageNotFound:
-            pass
