@@ -107,6 +107,60 @@ def example_model_command(
     )
 
 
+@app.command("serve")
+def serve(
+    target: str = typer.Argument(
+        ..., metavar="MODEL_OR_SCAFFOLD_DIR", help="Model file, MLflow model or scaffold directory."
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (0.0.0.0: all)."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
+    batch_max: int | None = typer.Option(
+        None, "--batch-max", min=1, help="Most rows per predict call (default 64)."
+    ),
+    batch_wait_ms: float | None = typer.Option(
+        None, "--batch-wait-ms", min=0, help="Longest wait for a batch to fill (default 0)."
+    ),
+    no_batching: bool = typer.Option(False, "--no-batching", help="Predict each request alone."),
+    max_body_bytes: int | None = typer.Option(
+        None, "--max-body-bytes", min=1, help="Largest request body (default 1 MiB)."
+    ),
+    drain_timeout: float | None = typer.Option(
+        None, "--drain-timeout", min=0, help="Seconds to finish requests on SIGTERM (default 30)."
+    ),
+    access_log: bool = typer.Option(
+        True, "--access-log/--no-access-log", help="One JSON line per request on stderr."
+    ),
+) -> None:
+    """Run the model server locally in the foreground (Ctrl-C stops it)."""
+    from deploy_advisor.errors import ModelError
+    from deploy_advisor.runtime.launch import server_command
+    from deploy_advisor.runtime.loader import ModelLoadError
+
+    try:
+        argv, env = server_command(
+            target,
+            host=host,
+            port=port,
+            workers=workers,
+            batch_max=batch_max,
+            batch_wait_ms=batch_wait_ms,
+            batching=False if no_batching else None,
+            max_body_bytes=max_body_bytes,
+            drain_timeout_s=drain_timeout,
+            access_log=access_log,
+        )
+    except ModelLoadError as exc:
+        raise ModelError(str(exc)) from exc
+    shown = f"[{host}]" if ":" in host else host
+    console.info(
+        f"serving {argv[argv.index('--model') + 1]} on http://{shown}:{port} (docs: /docs)"
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(argv[0], argv, env)
+
+
 # --- targets: scaffold, validate, bench-edge -----------------------------------------------
 
 
