@@ -156,11 +156,7 @@ def recommend(
         availability=availability,
     )
     rate = positive_number(rps_per_vcpu, "--rps-per-vcpu")
-    if spec is None and not Path(DEFAULT_SPEC_FILE).is_file():
-        console.info(
-            f"No {DEFAULT_SPEC_FILE} here: using the defaults and flags "
-            "(`deploy-advisor init` writes one)."
-        )
+    no_file = spec is None and not Path(DEFAULT_SPEC_FILE).is_file()
     the_spec = build_spec(spec, overrides)
     result = run(
         the_spec,
@@ -168,6 +164,11 @@ def recommend(
         weights=load_weights(weights),
         rps_per_vcpu=rate,
     )
+    if no_file:
+        console.info(
+            f"No {DEFAULT_SPEC_FILE} here: using the defaults and flags "
+            "(`deploy-advisor init` writes one)."
+        )
     if json_output:
         console.emit_json(result.to_json())
         return
@@ -254,6 +255,7 @@ def init(
                 given=frozenset(overrides),
             )
         except EOFError:
+            console.stderr().print()
             raise InputError(
                 "no answers on standard input; run `deploy-advisor init --no-input` in scripts"
             ) from None
@@ -321,60 +323,6 @@ def catalog_command(
 # --- runtime: inspect, example-model, serve ------------------------------------------------
 
 
-@app.command("serve")
-def serve(
-    target: str = typer.Argument(
-        ..., metavar="MODEL_OR_SCAFFOLD_DIR", help="Model file, MLflow model or scaffold directory."
-    ),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (0.0.0.0: all)."),
-    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on."),
-    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
-    batch_max: int | None = typer.Option(
-        None, "--batch-max", min=1, help="Most rows per predict call (default 64)."
-    ),
-    batch_wait_ms: float | None = typer.Option(
-        None, "--batch-wait-ms", min=0, help="Longest wait for a batch to fill (default 0)."
-    ),
-    no_batching: bool = typer.Option(False, "--no-batching", help="Predict each request alone."),
-    max_body_bytes: int | None = typer.Option(
-        None, "--max-body-bytes", min=1, help="Largest request body (default 1 MiB)."
-    ),
-    drain_timeout: float | None = typer.Option(
-        None, "--drain-timeout", min=0, help="Seconds to finish requests on SIGTERM (default 30)."
-    ),
-    access_log: bool = typer.Option(
-        True, "--access-log/--no-access-log", help="One JSON line per request on stderr."
-    ),
-) -> None:
-    """Run the model server locally in the foreground (Ctrl-C stops it)."""
-    from deploy_advisor.errors import ModelError
-    from deploy_advisor.runtime.launch import server_command
-    from deploy_advisor.runtime.loader import ModelLoadError
-
-    try:
-        argv, env = server_command(
-            target,
-            host=host,
-            port=port,
-            workers=workers,
-            batch_max=batch_max,
-            batch_wait_ms=batch_wait_ms,
-            batching=False if no_batching else None,
-            max_body_bytes=max_body_bytes,
-            drain_timeout_s=drain_timeout,
-            access_log=access_log,
-        )
-    except ModelLoadError as exc:
-        raise ModelError(str(exc)) from exc
-    shown = f"[{host}]" if ":" in host else host
-    console.info(
-        f"serving {argv[argv.index('--model') + 1]} on http://{shown}:{port} (docs: /docs)"
-    )
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execve(argv[0], argv, env)
-
-
 @app.command("inspect")
 def inspect_command(
     model: Annotated[
@@ -431,36 +379,96 @@ def example_model_command(
     )
 
 
+@app.command("serve")
+def serve(
+    target: str = typer.Argument(
+        ..., metavar="MODEL_OR_SCAFFOLD_DIR", help="Model file, MLflow model or scaffold directory."
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (0.0.0.0: all)."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
+    batch_max: int | None = typer.Option(
+        None, "--batch-max", min=1, help="Most rows per predict call (default 64)."
+    ),
+    batch_wait_ms: float | None = typer.Option(
+        None, "--batch-wait-ms", min=0, help="Longest wait for a batch to fill (default 0)."
+    ),
+    no_batching: bool = typer.Option(False, "--no-batching", help="Predict each request alone."),
+    max_body_bytes: int | None = typer.Option(
+        None, "--max-body-bytes", min=1, help="Largest request body (default 1 MiB)."
+    ),
+    drain_timeout: float | None = typer.Option(
+        None, "--drain-timeout", min=0, help="Seconds to finish requests on SIGTERM (default 30)."
+    ),
+    access_log: bool = typer.Option(
+        True, "--access-log/--no-access-log", help="One JSON line per request on stderr."
+    ),
+) -> None:
+    """Run the model server locally in the foreground (Ctrl-C stops it)."""
+    from deploy_advisor.errors import ModelError
+    from deploy_advisor.runtime.launch import server_command
+    from deploy_advisor.runtime.loader import ModelLoadError
+
+    try:
+        argv, env = server_command(
+            target,
+            host=host,
+            port=port,
+            workers=workers,
+            batch_max=batch_max,
+            batch_wait_ms=batch_wait_ms,
+            batching=False if no_batching else None,
+            max_body_bytes=max_body_bytes,
+            drain_timeout_s=drain_timeout,
+            access_log=access_log,
+        )
+    except ModelLoadError as exc:
+        raise ModelError(str(exc)) from exc
+    shown = f"[{host}]" if ":" in host else host
+    console.info(
+        f"serving {argv[argv.index('--model') + 1]} on http://{shown}:{port} (docs: /docs)"
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(argv[0], argv, env)
+
+
 # --- targets: scaffold, validate, bench-edge -----------------------------------------------
 
 
 @app.command()
 def scaffold(
-    model: Path = typer.Option(
-        ..., "--model", help="The trained model file (.joblib, .pkl, .onnx)."
-    ),
-    out: Path = typer.Option(..., "-o", "--out", help="Directory to write the scaffold into."),
-    target: str | None = typer.Option(
-        None, "--target", help="docker, kubernetes, heroku or vps; default: the advisor's pick."
-    ),
-    spec: Path | None = typer.Option(
-        None, "--spec", help="A deploy-advisor.yaml requirements spec."
-    ),
-    plan: str | None = typer.Option(None, "--plan", help="Catalog plan to size resources for."),
-    force: bool = typer.Option(False, "--force", help="Overwrite files you edited since scaffold."),
-    dry_run: bool = typer.Option(
-        False, "--dry-run", help="Print what would be written; write nothing."
-    ),
-    wheelhouse: bool = typer.Option(
-        False, "--wheelhouse", help="Download every wheel into wheels/ for offline image builds."
-    ),
-    base_image: str = typer.Option(
-        "python:3.11-slim", "--base-image", help="Base image for Docker."
-    ),
-    host: str | None = typer.Option(None, "--host", help="Public host name (Ingress, nginx, TLS)."),
-    strict: bool = typer.Option(
-        False, "--strict", help="Refuse when a platform limit would be hit."
-    ),
+    model: Annotated[
+        Path, typer.Option("--model", help="The trained model file (.joblib, .pkl, .onnx).")
+    ],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Directory to write the scaffold into.")],
+    target: Annotated[
+        str | None,
+        typer.Option(help="docker, kubernetes, heroku or vps; default: the advisor's pick."),
+    ] = None,
+    spec: Annotated[
+        Path | None, typer.Option(help="A deploy-advisor.yaml requirements spec.")
+    ] = None,
+    plan: Annotated[str | None, typer.Option(help="Catalog plan to size resources for.")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite files you edited since scaffold.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be written; write nothing.")
+    ] = False,
+    wheelhouse: Annotated[
+        bool,
+        typer.Option("--wheelhouse", help="Download every wheel into wheels/ for offline builds."),
+    ] = False,
+    base_image: Annotated[
+        str, typer.Option(help="Base image of the Dockerfile (ARG BASE_IMAGE).")
+    ] = "python:3.11-slim",
+    host: Annotated[
+        str | None, typer.Option(help="Public host name (Ingress, nginx, TLS).")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Refuse when a platform limit would be hit (heroku).")
+    ] = False,
 ) -> None:
     """Write the serving app, model, pinned requirements and target files into a directory."""
     from deploy_advisor.targets.scaffold import scaffold as write_scaffold
@@ -488,7 +496,7 @@ def scaffold(
 
 @app.command()
 def validate(
-    directory: Path = typer.Argument(..., help="A scaffold directory written by `scaffold`."),
+    directory: Annotated[Path, typer.Argument(help="A scaffold directory written by `scaffold`.")],
 ) -> None:
     """Lint and schema-check a scaffold's files; exit 1 when any check fails."""
     from deploy_advisor.errors import CheckFailed
@@ -515,6 +523,14 @@ _Ramp = Annotated[str | None, typer.Option("--ramp", help="Time to start all use
 _Slo = Annotated[str | None, typer.Option("--slo", help='e.g. "p95<200ms,p99<500ms,errors<1%".')]
 _Force = Annotated[bool, typer.Option("--force", help="Replace a result already in --out.")]
 _Json = Annotated[bool, typer.Option("--json", help="Print only the result JSON.")]
+_BaseImage = Annotated[
+    str | None,
+    typer.Option(
+        "--base-image",
+        envvar="DEPLOY_ADVISOR_BASE_IMAGE",
+        help="Base image for docker/kubernetes builds (default python:3.11-slim).",
+    ),
+]
 
 
 def _seconds(text: str, flag: str) -> float:
@@ -611,6 +627,7 @@ def loadtest(
     worker: Annotated[
         str | None, typer.Option("--worker", help="Be a Locust worker of the master at HOST.")
     ] = None,
+    base_image: _BaseImage = None,
 ) -> None:
     """Load-test a scaffold (launched locally) or a URL with Locust; exit 3 if an SLO fails."""
     from deploy_advisor.benchmarks.session import LoadTestRequest, run_session, run_worker_session
@@ -628,6 +645,7 @@ def loadtest(
         directory=directory, url=url, target=target, plan=plan, shape=shape,
         slos=parse_slos(slo) if slo else [], slo_text=slo, run_dir=out,
         find_capacity=find_capacity, force=force, live=not json_output, payloads=payloads,
+        base_image=base_image,
     )  # fmt: skip
     _finish([run_session(request)], as_json=json_output)
 
@@ -647,6 +665,7 @@ def bench(
     out: Annotated[Path | None, typer.Option("--out", help="Parent of the run dirs.")] = None,
     force: _Force = False,
     json_output: _Json = False,
+    base_image: _BaseImage = None,
 ) -> None:
     """Run the same load against each target in turn; one run directory per target."""
     from datetime import datetime
@@ -660,7 +679,7 @@ def bench(
         directory=directory, url=None, target=None, plan=None,
         shape=_shape(rate, users, duration, ramp, 1),
         slos=parse_slos(slo) if slo else [], slo_text=slo, run_dir=None, force=force,
-        live=not json_output,
+        live=not json_output, base_image=base_image,
     )  # fmt: skip
     parent = out or Path("runs") / f"bench-{datetime.now():%Y%m%d-%H%M%S}"
     names = [name.strip() for name in targets.split(",") if name.strip()]

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +29,7 @@ class Launched:
     emulated: bool
     describe: str
     stats: StatsSampler | None = None
+    plan: str | None = None
 
 
 def free_port() -> int:
@@ -39,9 +40,11 @@ def free_port() -> int:
 
 
 def wait_ready(
-    url: str, *, timeout: float = 60.0, proc: subprocess.Popen[Any] | None = None
-) -> None:
-    """Poll `url` until it answers 200; fail early if `proc` exits, or after `timeout` seconds."""
+    url: str, *, timeout: float = 60.0, proc: subprocess.Popen[Any] | None = None,
+    gone: Callable[[], str | None] | None = None,
+) -> None:  # fmt: skip
+    """Poll `url` until it answers 200; fail early if `proc` exits or `gone()` says why, or
+    after `timeout` seconds."""
     import httpx
 
     deadline = time.monotonic() + timeout
@@ -50,6 +53,9 @@ def wait_ready(
         if proc is not None and proc.poll() is not None:
             code = proc.returncode
             raise LaunchError(f"the server exited with code {code} before {url} was ready")
+        reason = gone() if gone is not None else None
+        if reason is not None:
+            raise LaunchError(f"{reason} before {url} was ready; see server.log")
         try:
             answer = httpx.get(url, timeout=2.0)
             if answer.status_code == 200:
@@ -83,19 +89,29 @@ def running_process(
 
 
 def stop_process_group(proc: subprocess.Popen[Any], *, grace: float = 10.0) -> None:
-    """SIGTERM the process group, then SIGKILL what is left after `grace` seconds."""
+    """SIGTERM the process group, then SIGKILL what is left after `grace` seconds; returns when
+    every process of the group is gone, not only its leader."""
     for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
         try:
             os.killpg(proc.pid, sig)
         except ProcessLookupError:
             break
-        try:
-            proc.wait(timeout=wait)
+        if _group_gone(proc, timeout=wait):
             break
-        except subprocess.TimeoutExpired:
-            continue
     if proc.poll() is None:
         proc.wait(timeout=5)
+
+
+def _group_gone(proc: subprocess.Popen[Any], *, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        proc.poll()
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def runtime_command(scaffold: Scaffold, *, host: str, port: int, workers: int = 1) -> list[str]:

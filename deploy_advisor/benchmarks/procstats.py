@@ -139,6 +139,11 @@ class ProcessTreeSampler:
             self._summary.add(cpu=self.latest_cores, memory_mb=rss / 2**20, busiest=busiest)
         self._last, self._last_at = current, now
 
+    @property
+    def pid(self) -> int:
+        """The root process sampled (with its descendants)."""
+        return self._pid
+
     def fresh(self) -> ProcessTreeSampler:
         return ProcessTreeSampler(self._pid, interval=self._interval)
 
@@ -186,6 +191,11 @@ class DockerStatsSampler:
                 memory_mb=sum(m for _, m in values),
                 busiest=max(c for c, _ in values),
             )
+
+    @property
+    def containers(self) -> list[Any]:
+        """The containers sampled."""
+        return list(self._containers)
 
     def fresh(self) -> DockerStatsSampler:
         return DockerStatsSampler(self._containers)

@@ -1,15 +1,20 @@
-"""Kubernetes: Deployment with probes sized from the model, restricted security, HPA, PDB, policy."""
+"""Kubernetes: a Deployment sized from the model and plan, restricted, with HPA, PDB, policy."""
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from deploy_advisor.targets import register
 from deploy_advisor.targets.base import RenderContext, Target
 from deploy_advisor.targets.docker import dockerfile, dockerignore
 from deploy_advisor.targets.sizing import STARTUP_MARGIN, cpus, image_name
 from deploy_advisor.targets.templating import render_template
+
+if TYPE_CHECKING:
+    from deploy_advisor.benchmarks.launch import Launched
 
 __all__ = ["KubernetesTarget"]
 
@@ -83,8 +88,17 @@ class KubernetesTarget(Target):
             f"kubectl -n {ctx.app_name} rollout status deployment/{ctx.app_name}\n"
             f"kubectl -n {ctx.app_name} port-forward service/{ctx.app_name} "
             f"{ctx.app_port}:80 &",
-            "deploy": f"(cd k8s && kustomize edit set image {image}=REGISTRY/{image}@sha256:DIGEST)\n"
-            "kubectl apply -k k8s/",
+            "deploy": "(cd k8s && kustomize edit set image "
+            f"{image}=REGISTRY/{image}@sha256:DIGEST)\nkubectl apply -k k8s/",
             "rollback": f"kubectl -n {ctx.app_name} rollout undo deployment/{ctx.app_name}\n"
             f"kubectl -n {ctx.app_name} rollout status deployment/{ctx.app_name}",
         }
+
+    def launch(
+        self, directory: Path, *, plan: str | None, base_image: str | None = None,
+        log: Path | None = None,
+    ) -> AbstractContextManager[Launched]:  # fmt: skip
+        """The Deployment's replicas and limits behind a ready-aware nginx (emulated)."""
+        from deploy_advisor.benchmarks.launch_kubernetes import launch_kubernetes
+
+        return launch_kubernetes(directory, plan_name=plan, base_image=base_image, log=log)

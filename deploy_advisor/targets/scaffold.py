@@ -72,6 +72,8 @@ def build_context(
     base_image: str = "python:3.11-slim",
     wheelhouse: bool = False,
     host_name: str | None = None,
+    app_port: int = 8000,
+    listen_port: int = 80,
 ) -> RenderContext:
     """The render context for one target: plan size, workers and pinned requirements."""
     if mode not in {"realtime", "batch"}:
@@ -93,6 +95,8 @@ def build_context(
         wheelhouse=wheelhouse,
         host_name=host_name,
         workers=workers_for(size, facts),
+        app_port=app_port,
+        listen_port=listen_port,
     )
 
 
@@ -217,6 +221,8 @@ def scaffold(
     force: bool = False,
     dry_run: bool = False,
     strict: bool = False,
+    app_port: int = 8000,
+    listen_port: int = 80,
 ) -> ScaffoldResult:
     """Write (or with dry_run, only plan) a scaffold of `model` for `target` into `out_dir`."""
     chosen = get_target(target)
@@ -225,6 +231,7 @@ def scaffold(
     ctx = build_context(
         chosen, facts, app_name=app_name_for(model), plan=size, mode=mode,
         base_image=base_image, wheelhouse=wheelhouse, host_name=host_name,
+        app_port=app_port, listen_port=listen_port,
     )  # fmt: skip
     findings = chosen.preflight(ctx)
     mismatch = sklearn_mismatch(facts)

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from deploy_advisor.targets.base import Finding
+from deploy_advisor.targets.base import Finding, Severity
 
 __all__ = [
     "KUBERNETES_VERSION",
@@ -69,7 +69,8 @@ def check_kubernetes(k8s_dir: Path) -> list[Finding]:
             except kv.SchemaNotFoundError:
                 findings.append(Finding(
                     "error", "kubernetes-schema",
-                    f"{doc.get('apiVersion')}/{doc.get('kind')} is not in Kubernetes {KUBERNETES_VERSION}",
+                    f"{doc.get('apiVersion')}/{doc.get('kind')} is not in Kubernetes "
+                    f"{KUBERNETES_VERSION}",
                     rel,
                 ))  # fmt: skip
     return findings
@@ -175,7 +176,7 @@ def run_checkov(directory: Path, files: list[str]) -> list[Finding]:
             ))  # fmt: skip
         for check in results.get("skipped_checks") or []:
             reason = (check.get("check_result") or {}).get("suppress_comment") or ""
-            severity = "info" if reason and reason != "No comment provided" else "error"
+            severity: Severity = "info" if reason and reason != "No comment provided" else "error"
             text = (
                 f"skipped: {reason}" if severity == "info" else "skipped without a written reason"
             )
@@ -183,5 +184,5 @@ def run_checkov(directory: Path, files: list[str]) -> list[Finding]:
                 Finding(
                     severity, f"checkov {check['check_id']}", text, check["file_path"].lstrip("/")
                 )
-            )  # type: ignore[arg-type]
+            )
     return findings

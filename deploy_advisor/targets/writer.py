@@ -1,4 +1,4 @@
-"""Writing a scaffold safely: plan each file's action against disk and lock, then write atomically."""
+"""Writing a scaffold safely: each file's action from disk and lock, then atomic writes."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class GeneratedFile:
 
 @dataclass(frozen=True)
 class FileAction:
-    """What writing `path` would do: create it, leave it, overwrite it, or refuse (user edited it)."""
+    """What writing `path` would do: create, leave, overwrite, or refuse (the user edited it)."""
 
     path: str
     action: Action
