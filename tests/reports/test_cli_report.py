@@ -68,7 +68,7 @@ def test_markdown_and_html_files(work: Path) -> None:
     md = (work / "report.md").read_text(encoding="utf-8")
     assert md.startswith("<!-- deploy-advisor report -->\n") and "| vps | linode-2gb |" in md
     html = (work / "report.html").read_text(encoding="utf-8")
-    assert html.startswith("<!doctype html>") and "kubernetes/eks-m5-large" in html
+    assert html.startswith("<!DOCTYPE html>") and "kubernetes/eks-m5-large" in html
     again = _run(*RUNS, "--html", "report.html", cwd=work)  # an earlier report: replaced
     assert (again.returncode, again.stderr) == (0, "✓ wrote report.html\n")
 
