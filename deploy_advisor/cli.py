@@ -156,11 +156,7 @@ def recommend(
         availability=availability,
     )
     rate = positive_number(rps_per_vcpu, "--rps-per-vcpu")
-    if spec is None and not Path(DEFAULT_SPEC_FILE).is_file():
-        console.info(
-            f"No {DEFAULT_SPEC_FILE} here: using the defaults and flags "
-            "(`deploy-advisor init` writes one)."
-        )
+    no_file = spec is None and not Path(DEFAULT_SPEC_FILE).is_file()
     the_spec = build_spec(spec, overrides)
     result = run(
         the_spec,
@@ -168,6 +164,11 @@ def recommend(
         weights=load_weights(weights),
         rps_per_vcpu=rate,
     )
+    if no_file:
+        console.info(
+            f"No {DEFAULT_SPEC_FILE} here: using the defaults and flags "
+            "(`deploy-advisor init` writes one)."
+        )
     if json_output:
         console.emit_json(result.to_json())
         return
@@ -254,6 +255,7 @@ def init(
                 given=frozenset(overrides),
             )
         except EOFError:
+            console.stderr().print()
             raise InputError(
                 "no answers on standard input; run `deploy-advisor init --no-input` in scripts"
             ) from None

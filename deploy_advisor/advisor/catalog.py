@@ -356,8 +356,10 @@ def _build(documents: list[tuple[str, Mapping[str, Any]]]) -> Catalog:
 def _number(value: Any, what: str, *, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise CatalogError(f"{what} is {value!r}, which is not a number; write a number")
-    if value < 0 or (positive and value == 0):
-        raise CatalogError(f"{what} is {value}; it must be {'above' if positive else 'at least'} 0")
+    if value < 0:
+        raise CatalogError(f"{what} is {value}, which is negative; use 0 or more")
+    if positive and value == 0:
+        raise CatalogError(f"{what} is 0; it must be above 0")
     return float(value)
 
 

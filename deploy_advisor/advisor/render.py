@@ -129,9 +129,7 @@ def render_recommendation(rec: Recommendation) -> None:
             f"price source: {cost.plan.source or 'none given'} ({as_of}, "
             f"confidence {cost.plan.confidence})"
         )
-        _bullets(
-            f"Cost of {cost.plan.name} ({cost.plan.provider})", [*cost.breakdown, source], ""
-        )
+        _bullets(f"Cost of {cost.plan.name} ({cost.plan.provider})", [*cost.breakdown, source], "")
         console.print()
     risks = rec.risks
     if risks:
@@ -151,12 +149,16 @@ def render_catalog(plans: list[PricePlan], *, title: str) -> None:
     from rich import box
     from rich.table import Table
 
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
     for name, justify in (
-        ("target", "left"),
         ("plan", "left"),
-        ("provider", "left"),
-        ("kind", "left"),
+        ("target", "left"),
         ("vCPU", "right"),
         ("memory", "right"),
         ("$/hour", "right"),
@@ -164,7 +166,13 @@ def render_catalog(plans: list[PricePlan], *, title: str) -> None:
         ("confidence", "left"),
         ("as of", "left"),
     ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        wraps = name in ("plan", "target")
+        table.add_column(
+            name,
+            justify=justify,  # type: ignore[arg-type]
+            no_wrap=not wraps,
+            overflow="fold" if wraps else "ellipsis",
+        )
     for p in plans:
         vcpu = "-" if p.vcpu is None else f"{p.vcpu:g}"
         if p.vcpu is None and p.sizing_vcpu is not None:
@@ -173,24 +181,15 @@ def render_catalog(plans: list[PricePlan], *, title: str) -> None:
         per_hour = "-" if p.usd_per_hour is None else f"{p.usd_per_hour:.4g}"
         per_month = "-" if p.usd_per_month is None else f"{p.usd_per_month:,.2f}"
         if p.kind == "device" and p.usd_upfront is not None:
-            per_month += f" ({p.usd_upfront:g}/{p.amortize_months:g}mo)"
+            per_month = f"{per_month} ({p.usd_upfront:g}/{p.amortize_months:g}mo)"
         if p.kind == "serverless":
             per_month = "per use"
-        target = p.target + ("+" + "+".join(p.also_for) if p.also_for else "")
+        target = "+".join((p.target, *p.also_for))
         table.add_row(
-            target,
-            p.name,
-            p.provider,
-            p.kind,
-            vcpu,
-            memory,
-            per_hour,
-            per_month,
-            p.confidence,
-            p.as_of or "-",
+            p.name, target, vcpu, memory, per_hour, per_month, p.confidence, p.as_of or "-"
         )
     console.print(table)
     console.print(
         "~ = vCPU-equivalents assumed for sizing (no published count). "
-        "`deploy-advisor catalog --json` adds each plan's source URL, limits and notes."
+        "`deploy-advisor catalog --json` adds each plan's provider, source URL, limits and notes."
     )

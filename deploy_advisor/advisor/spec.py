@@ -414,7 +414,7 @@ def _describe(exc: ValidationError, origin: str, flag_paths: frozenset[str]) -> 
     from_flag = path in flag_paths
     label = FLAGS[path] if from_flag else path
     prefix = "" if from_flag or origin == "defaults" else f"{origin}: "
-    shown = _show(value)
+    shown = value if from_flag and isinstance(value, str) and _is_number(value) else _show(value)
     ctx = first.get("ctx") or {}
     hint = _HINTS.get(path)
     example = f", e.g. {hint}" if hint and not from_flag else ""

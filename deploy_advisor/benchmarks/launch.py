@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,9 +39,11 @@ def free_port() -> int:
 
 
 def wait_ready(
-    url: str, *, timeout: float = 60.0, proc: subprocess.Popen[Any] | None = None
-) -> None:
-    """Poll `url` until it answers 200; fail early if `proc` exits, or after `timeout` seconds."""
+    url: str, *, timeout: float = 60.0, proc: subprocess.Popen[Any] | None = None,
+    gone: Callable[[], str | None] | None = None,
+) -> None:  # fmt: skip
+    """Poll `url` until it answers 200; fail early if `proc` exits or `gone()` says why, or
+    after `timeout` seconds."""
     import httpx
 
     deadline = time.monotonic() + timeout
@@ -50,6 +52,9 @@ def wait_ready(
         if proc is not None and proc.poll() is not None:
             code = proc.returncode
             raise LaunchError(f"the server exited with code {code} before {url} was ready")
+        reason = gone() if gone is not None else None
+        if reason is not None:
+            raise LaunchError(f"{reason} before {url} was ready; see server.log")
         try:
             answer = httpx.get(url, timeout=2.0)
             if answer.status_code == 200:

@@ -13,8 +13,9 @@ from deploy_advisor.errors import EnvironmentMissing
 
 __all__ = ["download_wheels", "wheel_cache_dir"]
 
-# glibc of Debian bookworm, the base of python:3.11-slim; pip also accepts older manylinux tags.
-_MANYLINUX = "manylinux_2_36"
+# glibc 2.36 of Debian bookworm, the base of python:3.11-slim. pip does not widen an explicit
+# --platform to older glibc tags, so every manylinux tag it can run is listed.
+_GLIBC_MINORS = range(36, 16, -1)
 
 
 def wheel_cache_dir() -> Path:
@@ -32,11 +33,13 @@ def download_wheels(requirements: str, *, python_version: str) -> list[Path]:
         folder.mkdir(parents=True)
         (folder / "requirements.txt").write_text(requirements)
         abi = "cp" + python_version.replace(".", "")
+        platforms = [f"manylinux_2_{minor}_{machine}" for minor in _GLIBC_MINORS]
+        platforms += [f"manylinux2014_{machine}", "any"]
         command = [
             sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
             "--only-binary=:all:", "--implementation", "cp", "--python-version", python_version,
             "--abi", abi, "--abi", "abi3", "--abi", "none",
-            "--platform", f"{_MANYLINUX}_{machine}", "--platform", "any",
+            *(arg for name in platforms for arg in ("--platform", name)),
             "-d", str(folder), "-r", str(folder / "requirements.txt"),
         ]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, check=False)

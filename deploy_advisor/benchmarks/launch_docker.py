@@ -1,0 +1,53 @@
+"""Launch a docker scaffold: build its image, run one container with the plan's CPU and memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from deploy_advisor.benchmarks.containers import (
+    build_image,
+    container_gone,
+    docker_client,
+    name_prefix,
+    resolve_base_image,
+    running_container,
+    unique_suffix,
+)
+from deploy_advisor.benchmarks.launch import Launched, free_port, wait_ready
+from deploy_advisor.benchmarks.procstats import DockerStatsSampler
+from deploy_advisor.targets.base import PlanSize
+
+__all__ = ["CONTAINER_PORT", "launch_docker"]
+
+# The port the server listens on inside our containers (the image's PORT, set explicitly).
+CONTAINER_PORT = 8000
+
+
+@contextmanager
+def launch_docker(
+    directory: Path, *, plan: PlanSize, base_image: str | None = None, log: Path | None = None,
+    ready_timeout: float = 120.0,
+) -> Iterator[Launched]:  # fmt: skip
+    """The scaffold's image in one container limited to `plan`; removed on exit."""
+    client = docker_client()
+    base = resolve_base_image(base_image)
+    image = build_image(client, directory, base_image=base)
+    host_port = free_port()
+    name = f"{name_prefix()}-docker-{unique_suffix()}"
+    with running_container(
+        client, image, name=name, port=CONTAINER_PORT, host_port=host_port, vcpu=plan.vcpu,
+        memory_mb=plan.memory_mb, environment={"PORT": str(CONTAINER_PORT)}, log=log,
+    ) as container:  # fmt: skip
+        base_url = f"http://127.0.0.1:{host_port}"
+        wait_ready(f"{base_url}/readyz", timeout=ready_timeout, gone=container_gone(container))
+        yield Launched(
+            base_url=base_url,
+            emulated=False,
+            describe=(
+                f"docker container {name} ({image}), --cpus {plan.vcpu:g} "
+                f"--memory {plan.memory_mb}m (plan {plan.name or 'default'})"
+            ),
+            stats=DockerStatsSampler([container]),
+        )

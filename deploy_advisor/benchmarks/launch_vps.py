@@ -1,0 +1,94 @@
+"""Launch a vps scaffold: its systemd unit's gunicorn command and its nginx site, on loopback."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from deploy_advisor.benchmarks.launch import Launched, free_port, running_process, wait_ready
+from deploy_advisor.benchmarks.limits import process_limits
+from deploy_advisor.benchmarks.nginx import running_nginx
+from deploy_advisor.benchmarks.procstats import ProcessTreeSampler
+from deploy_advisor.errors import InputError
+from deploy_advisor.targets.base import PlanSize
+
+__all__ = ["launch_vps", "unit_command"]
+
+
+def _one(directory: Path, folder: str, pattern: str) -> Path:
+    found = sorted((directory / folder).glob(pattern))
+    if len(found) != 1:
+        raise InputError(f"expected one {folder}/{pattern} in {directory}; re-run scaffold")
+    return found[0]
+
+
+def unit_command(
+    unit: Path, *, directory: Path, port: int, tmp_dir: Path
+) -> tuple[list[str], dict[str, str]]:
+    """The unit's ExecStart and Environment rewritten for this machine: paths, port, python."""
+    text = unit.read_text()
+    values = dict(re.findall(r"^(\w+)=(.*)$", text, flags=re.MULTILINE))
+    workdir = values.get("WorkingDirectory", "")
+    if "ExecStart" not in values or not workdir:
+        raise InputError(f"{unit} has no ExecStart or WorkingDirectory; re-run scaffold")
+    env: dict[str, str] = {}
+    for line in re.findall(r"^Environment=(.*)$", text, flags=re.MULTILINE):
+        name, _, value = line.partition("=")
+        env[name] = value.replace(workdir, str(directory))
+    start = values["ExecStart"].replace(workdir, str(directory))
+    start = re.sub(r"\$\{(\w+)\}", lambda m: env.get(m.group(1), m.group(0)), start)
+    start = re.sub(r"--bind \S+", f"--bind 127.0.0.1:{port}", start)
+    start = re.sub(r"--worker-tmp-dir \S+", f"--worker-tmp-dir {tmp_dir}", start)
+    argv = shlex.split(start)
+    if Path(argv[0]).name != "gunicorn":
+        raise InputError(f"{unit}: ExecStart does not run gunicorn; re-run scaffold")
+    return [sys.executable, "-m", "gunicorn", *argv[1:]], env
+
+
+def site_config(site: Path, *, listen_port: int, app_port: int) -> str:
+    """The generated nginx site with its listen and upstream ports moved to free loopback ports."""
+    text = site.read_text()
+    text = re.sub(r"listen\s+\d+;", f"listen 127.0.0.1:{listen_port};", text)
+    return re.sub(r"server 127\.0\.0\.1:\d+;", f"server 127.0.0.1:{app_port};", text)
+
+
+@contextmanager
+def launch_vps(
+    directory: Path, *, plan: PlanSize, log: Path | None = None, ready_timeout: float = 90.0
+) -> Iterator[Launched]:
+    """gunicorn as the systemd unit runs it, limited to the plan, behind the generated nginx."""
+    import os
+
+    unit = _one(directory, "deploy/systemd", "*.service")
+    site = _one(directory, "deploy/nginx", "*.conf")
+    app_port, listen_port = free_port(), free_port()
+    with tempfile.TemporaryDirectory(prefix="da-vps-") as scratch:
+        root = Path(scratch)
+        (root / "run").mkdir()
+        command, env = unit_command(unit, directory=directory, port=app_port, tmp_dir=root / "run")
+        (root / "site.conf").write_text(
+            site_config(site, listen_port=listen_port, app_port=app_port)
+        )
+        name = f"da-vps-{os.getpid()}-{listen_port}"
+        with process_limits(name, vcpu=plan.vcpu, memory_mb=plan.memory_mb) as limits:
+            full_env = {**os.environ, **env}
+            with running_process(
+                limits.wrap(command), cwd=directory, env=full_env, log=log
+            ) as proc, running_nginx(root / "nginx", site=root / "site.conf"):  # fmt: skip
+                wait_ready(f"http://127.0.0.1:{app_port}/readyz", timeout=ready_timeout, proc=proc)
+                base_url = f"http://127.0.0.1:{listen_port}"
+                wait_ready(f"{base_url}/readyz", timeout=10, proc=proc)
+                yield Launched(
+                    base_url=base_url,
+                    emulated=True,
+                    describe=(
+                        f"vps emulation: nginx ({site.name}) → gunicorn ({unit.name}), "
+                        f"plan {plan.name or 'default'}; {limits.describe}"
+                    ),
+                    stats=ProcessTreeSampler(proc.pid),
+                )
