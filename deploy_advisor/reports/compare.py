@@ -239,6 +239,9 @@ def _headline(cheapest: Row | None, rows: list[Row], by_month: bool) -> str:
         )
     if all(r.slo_passed is None for r in rows):
         return "No run recorded an SLO; pass --spec to judge the runs against latency.p95_ms"
+    passing = [r.run.label for r in rows if r.slo_passed and not r.run.partial]
+    if passing:
+        return f"{', '.join(passing)} meets the SLO but has no catalog price to compare"
     return "No run meets the SLO"
 
 

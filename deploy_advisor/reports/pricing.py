@@ -69,16 +69,20 @@ def resolve_plan(
     hours = catalog.hours_per_month
     if plan_name:
         try:
-            return PlanPrice.of(catalog.plan(plan_name), hours_per_month=hours), None
+            named = catalog.plan(plan_name)
         except CatalogError:
             return None, f"plan {plan_name} is not in the price catalog; no cost"
-    if advised:
-        try:
-            return PlanPrice.of(catalog.plan(advised), hours_per_month=hours, assumed=True), (
-                f"run named no plan; priced as the advisor's {advised}"
+        if not _priced(named):
+            return (
+                None,
+                f"plan {plan_name} is priced per use ({named.kind}), not per instance; no cost",
             )
-        except CatalogError:
-            pass
+        return PlanPrice.of(named, hours_per_month=hours), None
+    pick = catalog.plans.get(advised) if advised else None
+    if pick is not None and _priced(pick):
+        return PlanPrice.of(pick, hours_per_month=hours, assumed=True), (
+            f"run named no plan; priced as the advisor's {pick.name}"
+        )
     candidates = [p for p in catalog.plans_for(target) if _priced(p)]
     if not candidates:
         return None, f"run named no plan and the catalog has no {target} plan; no cost"
