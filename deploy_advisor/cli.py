@@ -517,6 +517,14 @@ _Ramp = Annotated[str | None, typer.Option("--ramp", help="Time to start all use
 _Slo = Annotated[str | None, typer.Option("--slo", help='e.g. "p95<200ms,p99<500ms,errors<1%".')]
 _Force = Annotated[bool, typer.Option("--force", help="Replace a result already in --out.")]
 _Json = Annotated[bool, typer.Option("--json", help="Print only the result JSON.")]
+_BaseImage = Annotated[
+    str | None,
+    typer.Option(
+        "--base-image",
+        envvar="DEPLOY_ADVISOR_BASE_IMAGE",
+        help="Base image for docker/kubernetes builds (default python:3.11-slim).",
+    ),
+]
 
 
 def _seconds(text: str, flag: str) -> float:
@@ -613,6 +621,7 @@ def loadtest(
     worker: Annotated[
         str | None, typer.Option("--worker", help="Be a Locust worker of the master at HOST.")
     ] = None,
+    base_image: _BaseImage = None,
 ) -> None:
     """Load-test a scaffold (launched locally) or a URL with Locust; exit 3 if an SLO fails."""
     from deploy_advisor.benchmarks.session import LoadTestRequest, run_session, run_worker_session
@@ -630,6 +639,7 @@ def loadtest(
         directory=directory, url=url, target=target, plan=plan, shape=shape,
         slos=parse_slos(slo) if slo else [], slo_text=slo, run_dir=out,
         find_capacity=find_capacity, force=force, live=not json_output, payloads=payloads,
+        base_image=base_image,
     )  # fmt: skip
     _finish([run_session(request)], as_json=json_output)
 
@@ -649,6 +659,7 @@ def bench(
     out: Annotated[Path | None, typer.Option("--out", help="Parent of the run dirs.")] = None,
     force: _Force = False,
     json_output: _Json = False,
+    base_image: _BaseImage = None,
 ) -> None:
     """Run the same load against each target in turn; one run directory per target."""
     from datetime import datetime
@@ -662,7 +673,7 @@ def bench(
         directory=directory, url=None, target=None, plan=None,
         shape=_shape(rate, users, duration, ramp, 1),
         slos=parse_slos(slo) if slo else [], slo_text=slo, run_dir=None, force=force,
-        live=not json_output,
+        live=not json_output, base_image=base_image,
     )  # fmt: skip
     parent = out or Path("runs") / f"bench-{datetime.now():%Y%m%d-%H%M%S}"
     names = [name.strip() for name in targets.split(",") if name.strip()]

@@ -121,9 +121,8 @@ def running_container(
         yield container
     finally:
         if log is not None:
-            with suppress(Exception):
-                with log.open("ab") as out:
-                    out.write(f"--- {name} ---\n".encode() + container.logs())
+            with suppress(Exception), log.open("ab") as out:
+                out.write(f"--- {name} ---\n".encode() + container.logs())
         with suppress(docker.errors.NotFound):
             container.remove(force=True)
 

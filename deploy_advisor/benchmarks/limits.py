@@ -1,4 +1,4 @@
-"""A plan's CPU and memory for host processes: a cgroup when we may create one, else CPU affinity."""
+"""A plan's CPU and memory for host processes: a cgroup when we may make one, else CPU affinity."""
 
 from __future__ import annotations
 

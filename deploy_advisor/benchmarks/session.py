@@ -17,11 +17,11 @@ from deploy_advisor.benchmarks.result import RunInfo, write_result
 from deploy_advisor.benchmarks.runner import LOCUSTFILE, LoadShape
 from deploy_advisor.benchmarks.scaffold import Scaffold, read_scaffold
 from deploy_advisor.benchmarks.slo import Slo
-from deploy_advisor.errors import InputError, LaunchError
+from deploy_advisor.errors import InputError
 
 __all__ = [
     "LoadTestRequest", "default_run_dir", "launcher", "parse_plans", "run_bench", "run_session",
-    "run_worker_session",
+    "run_worker_session", "scaffold_for",
 ]  # fmt: skip
 
 
@@ -41,6 +41,7 @@ class LoadTestRequest:
     force: bool = False
     live: bool = True
     payloads: Path | None = None
+    base_image: str | None = None
 
 
 def default_run_dir(target: str) -> Path:
@@ -48,19 +49,30 @@ def default_run_dir(target: str) -> Path:
 
 
 def launcher(
-    target: str, scaffold: Scaffold, *, plan: str | None, log: Path
+    target: str, scaffold: Scaffold, *, plan: str | None, log: Path, base_image: str | None = None
 ) -> AbstractContextManager[Launched]:
     """The context manager that brings `target` up locally from `scaffold` and tears it down."""
     if target == "local":
         return launch_local(scaffold, log=log)
-    try:
-        from deploy_advisor.targets import get_target  # type: ignore[attr-defined]
-    except ImportError as exc:
-        raise LaunchError(f"launching target {target!r} needs deploy_advisor.targets") from exc
-    launch = getattr(get_target(target), "launch", None)
-    if launch is None:
-        raise LaunchError(f"target {target!r} cannot be launched locally yet; use --target local")
-    return launch(scaffold.directory, plan=plan)  # type: ignore[no-any-return]
+    from deploy_advisor.targets import get_target
+
+    return get_target(target).launch(scaffold.directory, plan=plan, base_image=base_image, log=log)
+
+
+def scaffold_for(target: str, scaffold: Scaffold, *, plan: str | None, out_dir: Path) -> Scaffold:
+    """`scaffold` itself when it was written for `target` (or for local runs); else the same
+    model scaffolded for `target` into `out_dir`, so one `bench DIR` can run every target."""
+    if target in ("local", scaffold.target):
+        return scaffold
+    from deploy_advisor.targets.scaffold import scaffold as write_scaffold
+
+    wheelhouse = (scaffold.directory / "wheels").is_dir()
+    console.info(f"Scaffolding {scaffold.model_path.name} for {target} in {out_dir} …")
+    write_scaffold(
+        model=scaffold.model_path, target=target, out_dir=out_dir, plan=plan,
+        wheelhouse=wheelhouse, force=True,
+    )  # fmt: skip
+    return read_scaffold(out_dir)
 
 
 @contextmanager
@@ -84,8 +96,10 @@ def _server(
     scaffold = read_scaffold(request.directory)
     target = request.target or scaffold.target or "local"
     plan = request.plan or (scaffold.plan if target == scaffold.target else None)
+    scaffold = scaffold_for(target, scaffold, plan=plan, out_dir=run_dir / "scaffold")
     console.info(f"Starting {target} from {scaffold.directory} …")
-    with launcher(target, scaffold, plan=plan, log=run_dir / "server.log") as launched:
+    log = run_dir / "server.log"
+    with launcher(target, scaffold, plan=plan, log=log, base_image=request.base_image) as launched:
         console.info(f"Ready: {launched.describe} at {launched.base_url}")
         info = RunInfo(target, plan, launched.emulated, scaffold.model_path.name, launched.base_url)
         payloads = request.payloads or scaffold.payloads

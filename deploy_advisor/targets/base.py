@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from deploy_advisor.benchmarks.launch import Launched
 
 __all__ = ["Finding", "ModelFacts", "PlanSize", "RenderContext", "Requirement", "Target"]
 
@@ -116,3 +121,12 @@ class Target:
     def validate(self, directory: Path) -> list[Finding]:
         """Checks of this target's files in a written scaffold."""
         return []
+
+    def launch(
+        self, directory: Path, *, plan: str | None, base_image: str | None = None,
+        log: Path | None = None,
+    ) -> AbstractContextManager[Launched]:  # fmt: skip
+        """Run a written scaffold locally in this target's shape for a load test."""
+        from deploy_advisor.errors import LaunchError
+
+        raise LaunchError(f"target {self.name!r} cannot be launched locally; use --target local")

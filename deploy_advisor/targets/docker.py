@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from deploy_advisor.targets import register
 from deploy_advisor.targets.base import RenderContext, Target
 from deploy_advisor.targets.sizing import cpus, image_name, start_period_s
 from deploy_advisor.targets.templating import render_template
+
+if TYPE_CHECKING:
+    from deploy_advisor.benchmarks.launch import Launched
 
 __all__ = ["DockerTarget"]
 
@@ -78,3 +83,14 @@ class DockerTarget(Target):
                 "git checkout HEAD~1 -- compose.yaml && docker compose up -d"
             ),
         }
+
+    def launch(
+        self, directory: Path, *, plan: str | None, base_image: str | None = None,
+        log: Path | None = None,
+    ) -> AbstractContextManager[Launched]:  # fmt: skip
+        """The image in one container with the plan's --cpus and --memory."""
+        from deploy_advisor.benchmarks.launch_docker import launch_docker
+        from deploy_advisor.targets.plans import resolve_plan
+
+        size = resolve_plan(self, plan)
+        return launch_docker(directory, plan=size, base_image=base_image, log=log)

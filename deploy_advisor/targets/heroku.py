@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from importlib import metadata
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from deploy_advisor.targets import register
 from deploy_advisor.targets.base import Finding, RenderContext, Target
 from deploy_advisor.targets.sizing import SERVER_OVERHEAD_MB
 from deploy_advisor.targets.templating import render_template
+
+if TYPE_CHECKING:
+    from deploy_advisor.benchmarks.launch import Launched
 
 __all__ = ["HerokuTarget", "estimate_slug_mb"]
 
@@ -129,3 +134,13 @@ class HerokuTarget(Target):
                 f"{BOOT_TIMEOUT_S} s boot timeout (R10); make the model smaller or faster to load",
             ))  # fmt: skip
         return findings
+
+    def launch(
+        self, directory: Path, *, plan: str | None, base_image: str | None = None,
+        log: Path | None = None,
+    ) -> AbstractContextManager[Launched]:  # fmt: skip
+        """The Procfile's web command with PORT, in the dyno's memory (emulated)."""
+        from deploy_advisor.benchmarks.launch_heroku import launch_heroku
+        from deploy_advisor.targets.plans import resolve_plan
+
+        return launch_heroku(directory, plan=resolve_plan(self, plan), log=log)

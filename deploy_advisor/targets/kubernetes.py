@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from deploy_advisor.targets import register
 from deploy_advisor.targets.base import RenderContext, Target
 from deploy_advisor.targets.docker import dockerfile, dockerignore
 from deploy_advisor.targets.sizing import STARTUP_MARGIN, cpus, image_name
 from deploy_advisor.targets.templating import render_template
+
+if TYPE_CHECKING:
+    from deploy_advisor.benchmarks.launch import Launched
 
 __all__ = ["KubernetesTarget"]
 
@@ -88,3 +93,12 @@ class KubernetesTarget(Target):
             "rollback": f"kubectl -n {ctx.app_name} rollout undo deployment/{ctx.app_name}\n"
             f"kubectl -n {ctx.app_name} rollout status deployment/{ctx.app_name}",
         }
+
+    def launch(
+        self, directory: Path, *, plan: str | None, base_image: str | None = None,
+        log: Path | None = None,
+    ) -> AbstractContextManager[Launched]:  # fmt: skip
+        """The Deployment's replicas and limits behind a ready-aware nginx (emulated)."""
+        from deploy_advisor.benchmarks.launch_kubernetes import launch_kubernetes
+
+        return launch_kubernetes(directory, plan_name=plan, base_image=base_image, log=log)

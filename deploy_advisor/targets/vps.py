@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from deploy_advisor.targets import register
 from deploy_advisor.targets.base import RenderContext, Target
 from deploy_advisor.targets.templating import render_template
+
+if TYPE_CHECKING:
+    from deploy_advisor.benchmarks.launch import Launched
 
 __all__ = ["VpsTarget"]
 
@@ -82,3 +87,13 @@ class VpsTarget(Target):
             "systemctl list-timers certbot.timer   # renewals are automatic\n"
             f"# sites: /etc/nginx/sites-available/{name}.conf is edited in place by certbot",
         }
+
+    def launch(
+        self, directory: Path, *, plan: str | None, base_image: str | None = None,
+        log: Path | None = None,
+    ) -> AbstractContextManager[Launched]:  # fmt: skip
+        """The unit's gunicorn behind the generated nginx, limited to the plan (emulated)."""
+        from deploy_advisor.benchmarks.launch_vps import launch_vps
+        from deploy_advisor.targets.plans import resolve_plan
+
+        return launch_vps(directory, plan=resolve_plan(self, plan), log=log)
