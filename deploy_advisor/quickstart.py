@@ -115,7 +115,8 @@ def run_quickstart(
         console.success(f"{name} scaffold in {written.out_dir}")
 
     runs, skipped = _bench(targets, scaffolds, plans, out_dir=out_dir, spec_p95=spec.latency.p95_ms,
-                           rate=float(spec.traffic.peak_rps), duration_s=duration_s)  # fmt: skip
+                           rate=float(spec.traffic.peak_rps), duration_s=duration_s,
+                           base_image=base_image)  # fmt: skip
     html, markdown = _report(list(runs.values()), spec_path=spec_path, out_dir=out_dir)
     return QuickstartResult(
         out_dir=out_dir, spec=spec_path, target=rec.target, plan=rec.plan, scaffolds=scaffolds,
@@ -125,7 +126,7 @@ def run_quickstart(
 
 def _bench(
     targets: list[str], scaffolds: dict[str, Path], plans: dict[str, str], *, out_dir: Path,
-    spec_p95: float | None, rate: float, duration_s: float,
+    spec_p95: float | None, rate: float, duration_s: float, base_image: str | None,
 ) -> tuple[dict[str, Path], dict[str, str]]:  # fmt: skip
     """One short run per target at the spec's peak rate; targets that cannot launch are skipped."""
     from deploy_advisor.benchmarks.runner import load_shape
@@ -146,7 +147,7 @@ def _bench(
         request = LoadTestRequest(
             directory=source, url=None, target=name, plan=plan,
             shape=shape, slos=parse_slos(slo) if slo else [], slo_text=slo, run_dir=run_dir,
-            force=True, live=False,
+            force=True, live=False, base_image=base_image,
         )  # fmt: skip
         try:
             result, _ = run_session(request)

@@ -17,8 +17,12 @@ def test_bundled_spec_is_the_repo_example() -> None:
     assert example_spec_text() == repo_copy
 
 
+PREFIX = "da-reports-qs"
+
+
 def _quickstart(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", "TERM": "dumb"}
+    env["DEPLOY_ADVISOR_NAME_PREFIX"] = PREFIX
     return subprocess.run(
         [sys.executable, "-m", "deploy_advisor", "quickstart", "-o", "qs", *args],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
@@ -41,11 +45,17 @@ def test_quickstart_local_writes_a_report_naming_the_run(tmp_path: Path) -> None
 
 
 def test_quickstart_with_the_engine_benches_docker(tmp_path: Path, docker_client) -> None:  # type: ignore[no-untyped-def]
-    done = _quickstart(
-        tmp_path, "--targets", "local,docker", "--duration", "3s",
-        "--base-image", "deploy-advisor-base:bookworm",
-    )  # fmt: skip
+    try:
+        done = _quickstart(
+            tmp_path, "--targets", "local,docker", "--duration", "3s",
+            "--base-image", "deploy-advisor-base:bookworm",
+        )  # fmt: skip
+    finally:
+        for image in docker_client.images.list(name=f"{PREFIX}-docker"):
+            docker_client.images.remove(image.id, force=True)
     assert done.returncode == 0, done.stderr
+    assert "✓ docker: 20.0 req/s" in done.stderr or "✓ docker: 19." in done.stderr
     html = (tmp_path / "qs" / "report.html").read_text(encoding="utf-8")
     assert ">local<" in html
-    assert ">docker<" in html, done.stdout + done.stderr
+    assert ">docker/linode-2gb<" in html  # the advisor's cheapest per-instance docker plan
+    assert not docker_client.containers.list(all=True, filters={"name": PREFIX})
