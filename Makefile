@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# quickstart on the example model; uses the local base image when the engine has it.
 demo: $(STAMP)
-	$(BIN)/deploy-advisor recommend examples/deploy-advisor.yaml
+	$(BIN)/deploy-advisor quickstart -o demo --force \
+		$$(docker image inspect deploy-advisor-base:bookworm >/dev/null 2>&1 && \
+		   echo --base-image deploy-advisor-base:bookworm)
 
 # checkov is heavy and pins its own dependencies: it lives in its own venv, used by `validate`.
 CHECKOV := .venv-checkov/bin/checkov

@@ -747,6 +747,38 @@ def report_command(
         console.print(renderable)
 
 
+@app.command("quickstart")
+def quickstart_command(
+    out: Annotated[
+        Path, typer.Option("-o", "--out", help="Directory for the spec, scaffolds, runs, report.")
+    ] = Path("deploy-advisor-quickstart"),
+    duration: Annotated[str, typer.Option("--duration", help="Load per target, e.g. 8s.")] = "8s",
+    base_image: Annotated[
+        str | None, typer.Option("--base-image", help="Base image of the docker scaffold.")
+    ] = None,
+    targets: Annotated[
+        str | None, typer.Option("--targets", help="Targets to bench, e.g. local,docker.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Reuse a non-empty -o directory.")] = False,
+) -> None:
+    """On the example model and spec: recommend, scaffold, bench briefly, write the report."""
+    from deploy_advisor.quickstart import run_quickstart
+    from deploy_advisor.reports.build import build_report
+    from deploy_advisor.reports.terminal import render_terminal
+
+    names = [t.strip() for t in targets.split(",") if t.strip()] if targets else None
+    result = run_quickstart(
+        out_dir=out, duration_s=_seconds(duration, "--duration"), base_image=base_image,
+        targets=names, force=force,
+    )  # fmt: skip
+    report = build_report(run_dirs=list(result.runs.values()), spec_path=result.spec)
+    for renderable in render_terminal(report):
+        console.print(renderable)
+    for name, reason in result.skipped.items():
+        console.print(f"not benchmarked: {name} ({reason})")
+    console.print(f"HTML report: {result.html}")
+
+
 def main() -> None:
     """Entry point: run the app, turning our errors into one line and a documented exit code."""
     try:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from deploy_advisor.reports import fmt
 from deploy_advisor.reports.cost import FORMULAS, Cost, choose_capacity, cost_of
-from deploy_advisor.reports.pricing import CatalogLike, PlanPrice, platform_fee, resolve_plan
+from deploy_advisor.reports.pricing import PlanPrice, platform_fee, resolve_plan
 from deploy_advisor.reports.runs import RunResult
+
+if TYPE_CHECKING:
+    from deploy_advisor.advisor.catalog import Catalog
 
 __all__ = ["Advised", "Agreement", "Comparison", "Row", "SpecView", "compare"]
 
@@ -97,7 +100,7 @@ def _judge(run: RunResult, spec: SpecView | None) -> tuple[bool | None, str, str
 def _row(
     run: RunResult,
     *,
-    catalog: CatalogLike,
+    catalog: Catalog,
     spec: SpecView | None,
     advised: Advised | None,
     rps_per_vcpu: float,
@@ -236,13 +239,16 @@ def _headline(cheapest: Row | None, rows: list[Row], by_month: bool) -> str:
         )
     if all(r.slo_passed is None for r in rows):
         return "No run recorded an SLO; pass --spec to judge the runs against latency.p95_ms"
+    passing = [r.run.label for r in rows if r.slo_passed and not r.run.partial]
+    if passing:
+        return f"{', '.join(passing)} meets the SLO but has no catalog price to compare"
     return "No run meets the SLO"
 
 
 def compare(
     *,
     runs: list[RunResult],
-    catalog: CatalogLike,
+    catalog: Catalog,
     spec: SpecView | None = None,
     advised: Advised | None = None,
     rps_per_vcpu: float,

@@ -3,40 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from deploy_advisor.errors import CatalogError
 
-__all__ = ["CatalogLike", "PlanLike", "PlanPrice", "platform_fee", "resolve_plan"]
+if TYPE_CHECKING:
+    from deploy_advisor.advisor.catalog import Catalog, PricePlan
 
-
-class PlanLike(Protocol):
-    """The fields of `advisor.catalog.PricePlan` that a report reads."""
-
-    name: str
-    provider: str
-    target: str
-    vcpu: float | None
-    memory_mb: float | None
-    usd_per_hour: float | None
-    usd_per_month: float | None
-    source: str | None
-    as_of: str | None
-    confidence: str
-    kind: str
-    min_nodes: int
-    control_plane: str | None
-
-    @property
-    def compute_vcpu(self) -> float | None: ...
-
-
-class CatalogLike(Protocol):
-    hours_per_month: float
-
-    def plan(self, name: str) -> PlanLike: ...
-
-    def plans_for(self, target: str) -> list[PlanLike]: ...
+__all__ = ["PlanPrice", "platform_fee", "resolve_plan"]
 
 
 @dataclass(frozen=True)
@@ -58,7 +32,7 @@ class PlanPrice:
     control_plane: str | None = None
 
     @classmethod
-    def of(cls, plan: PlanLike, *, hours_per_month: float, assumed: bool = False) -> PlanPrice:
+    def of(cls, plan: PricePlan, *, hours_per_month: float, assumed: bool = False) -> PlanPrice:
         """Both prices filled in: the catalog gives one or both, the other follows from hours."""
         per_hour, per_month = plan.usd_per_hour, plan.usd_per_month
         if per_hour is None and per_month is not None:
@@ -82,29 +56,33 @@ class PlanPrice:
         )
 
 
-def _priced(plan: PlanLike) -> bool:
+def _priced(plan: PricePlan) -> bool:
     """A plan a run can be priced as: an instance or node with a price, not a fee or a device."""
     has_price = plan.usd_per_hour is not None or plan.usd_per_month is not None
     return plan.kind in ("instance", "node") and has_price
 
 
 def resolve_plan(
-    *, target: str, plan_name: str | None, catalog: CatalogLike, advised: str | None = None
+    *, target: str, plan_name: str | None, catalog: Catalog, advised: str | None = None
 ) -> tuple[PlanPrice | None, str | None]:
     """The plan that prices a run, and a note when it was assumed or is missing."""
     hours = catalog.hours_per_month
     if plan_name:
         try:
-            return PlanPrice.of(catalog.plan(plan_name), hours_per_month=hours), None
+            named = catalog.plan(plan_name)
         except CatalogError:
             return None, f"plan {plan_name} is not in the price catalog; no cost"
-    if advised:
-        try:
-            return PlanPrice.of(catalog.plan(advised), hours_per_month=hours, assumed=True), (
-                f"run named no plan; priced as the advisor's {advised}"
+        if not _priced(named):
+            return (
+                None,
+                f"plan {plan_name} is priced per use ({named.kind}), not per instance; no cost",
             )
-        except CatalogError:
-            pass
+        return PlanPrice.of(named, hours_per_month=hours), None
+    pick = catalog.plans.get(advised) if advised else None
+    if pick is not None and _priced(pick):
+        return PlanPrice.of(pick, hours_per_month=hours, assumed=True), (
+            f"run named no plan; priced as the advisor's {pick.name}"
+        )
     candidates = [p for p in catalog.plans_for(target) if _priced(p)]
     if not candidates:
         return None, f"run named no plan and the catalog has no {target} plan; no cost"
@@ -114,7 +92,7 @@ def resolve_plan(
     )
 
 
-def platform_fee(*, plan: PlanPrice, catalog: CatalogLike) -> tuple[float, str | None]:
+def platform_fee(*, plan: PlanPrice, catalog: Catalog) -> tuple[float, str | None]:
     """Monthly platform fees on top of the instances: the node plan's Kubernetes control plane."""
     if plan.target != "kubernetes":
         return 0.0, None

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from deploy_advisor.errors import InputError
 from deploy_advisor.advisor.capacity import DEFAULT_RPS_PER_VCPU
 from deploy_advisor.advisor.catalog import Catalog
+from deploy_advisor.errors import InputError
 from deploy_advisor.reports.baseline import diff_rows
 from deploy_advisor.reports.build import Report
 from deploy_advisor.reports.compare import compare

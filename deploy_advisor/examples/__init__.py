@@ -1,0 +1,1 @@
+"""The bundled example requirements spec, shipped as package data for `quickstart`."""

@@ -1,0 +1,61 @@
+"""`deploy-advisor quickstart` end to end: the real example model, server, Locust and engine."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from deploy_advisor.quickstart import example_spec_text
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_bundled_spec_is_the_repo_example() -> None:
+    repo_copy = (REPO / "examples" / "deploy-advisor.yaml").read_text(encoding="utf-8")
+    assert example_spec_text() == repo_copy
+
+
+PREFIX = "da-reports-qs"
+
+
+def _quickstart(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120", "TERM": "dumb"}
+    env["DEPLOY_ADVISOR_NAME_PREFIX"] = PREFIX
+    return subprocess.run(
+        [sys.executable, "-m", "deploy_advisor", "quickstart", "-o", "qs", *args],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+def test_quickstart_local_writes_a_report_naming_the_run(tmp_path: Path) -> None:
+    done = _quickstart(tmp_path, "--targets", "local", "--duration", "3s")
+    assert done.returncode == 0, done.stderr
+    html = tmp_path / "qs" / "report.html"
+    assert done.stdout.endswith("HTML report: qs/report.html\n")
+    assert "[1/4] recommend" in done.stderr and "[4/4] report: 1 run" in done.stderr
+    assert ">local<" in html.read_text(encoding="utf-8")
+    assert (tmp_path / "qs" / "runs" / "local" / "result.json").is_file()
+    again = _quickstart(tmp_path, "--targets", "local", "--duration", "3s")
+    assert (again.returncode, again.stderr.splitlines()[-1]) == (
+        2,
+        "Error: qs is not empty; pass --force to reuse it or choose another -o",
+    )
+
+
+def test_quickstart_with_the_engine_benches_docker(tmp_path: Path, docker_client) -> None:  # type: ignore[no-untyped-def]
+    try:
+        done = _quickstart(
+            tmp_path, "--targets", "local,docker", "--duration", "3s",
+            "--base-image", "deploy-advisor-base:bookworm",
+        )  # fmt: skip
+    finally:
+        for image in docker_client.images.list(name=f"{PREFIX}-docker"):
+            docker_client.images.remove(image.id, force=True)
+    assert done.returncode == 0, done.stderr
+    assert "✓ docker: 20.0 req/s" in done.stderr or "✓ docker: 19." in done.stderr
+    html = (tmp_path / "qs" / "report.html").read_text(encoding="utf-8")
+    assert ">local<" in html
+    assert ">docker/linode-2gb<" in html  # the advisor's cheapest per-instance docker plan
+    assert not docker_client.containers.list(all=True, filters={"name": PREFIX})
