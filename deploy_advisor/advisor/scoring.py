@@ -75,13 +75,12 @@ def cost_score(monthly: float | None, budget: float) -> float:
     return _clamp(1.25 - 0.75 * monthly / budget)
 
 
-def _cost_reason(cost: PlanCost | None, budget: float, prefix: str) -> str:
+def _cost_reason(cost: PlanCost | None, budget: float, prefix: str, *, plan: bool = True) -> str:
     if cost is None:
         return f"{prefix}no plan fits"
     word = "within" if cost.monthly_usd <= budget else "over"
-    return (
-        f"{prefix}{cost.plan.name} ${cost.monthly_usd:,.2f}/month, {word} the ${budget:,.0f} budget"
-    )
+    name = f"{cost.plan.name} " if plan else ""
+    return f"{prefix}{name}${cost.monthly_usd:,.2f}/month, {word} the ${budget:,.0f} budget"
 
 
 def scale_bucket(peak_rps: float) -> str:
@@ -391,7 +390,8 @@ def _t_connectivity(spec: Spec, target: str, mode: str, cost: PlanCost) -> Facto
 
 def _t_cost(spec: Spec, target: str, mode: str, cost: PlanCost) -> Factor:
     budget = spec.budget.monthly_usd
-    return Factor("cost", cost_score(cost.monthly_usd, budget), _cost_reason(cost, budget, ""))
+    reason = _cost_reason(cost, budget, "", plan=False)
+    return Factor("cost", cost_score(cost.monthly_usd, budget), reason)
 
 
 def _t_traffic(spec: Spec, target: str, mode: str, cost: PlanCost) -> Factor:
