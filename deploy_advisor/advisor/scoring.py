@@ -335,7 +335,7 @@ _SCALE_REASON = {
     "heroku": "dynos scale by hand, to a limit",
     "vps": "one box scales up, not out",
     "docker": "containers scale out behind a load balancer",
-    "kubernetes": "built for large load; overkill for a basic app",
+    "kubernetes": "built for large, bursty load",
     "edge": "each device serves its own traffic",
 }
 _BURST = {"heroku": -0.1, "vps": -0.3, "docker": -0.1, "kubernetes": 0.2, "edge": 0.0}
@@ -408,7 +408,10 @@ def _t_traffic(spec: Spec, target: str, mode: str, cost: PlanCost) -> Factor:
         return Factor("traffic", score, "a scheduled job on one machine")
     bucket = scale_bucket(t.peak_rps)
     score = _SCALE[target][bucket]
-    reason = f"{bucket} load ({t.peak_rps:g} req/s peak): {_SCALE_REASON[target]}"
+    why = _SCALE_REASON[target]
+    if target == "kubernetes" and bucket in ("tiny", "small"):
+        why = "overkill for a basic app"
+    reason = f"{bucket} load ({t.peak_rps:g} req/s peak): {why}"
     if t.pattern == "bursty" and _BURST[target]:
         score += _BURST[target]
         reason += "; " + (
