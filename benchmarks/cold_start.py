@@ -135,6 +135,11 @@ def run_subprocess(cmds: dict[str, list[str]], runs: int, warmup: int) -> dict[s
     return out
 
 
+def _ms(r: dict[str, float]) -> str:
+    cpu = (r["user_s"] + r["system_s"]) * 1000
+    return f"{cpu:.0f} ms CPU, {r['median_s'] * 1000:.0f} ms wall (median)"
+
+
 def heavy_imports(cmd: list[str]) -> list[str]:
     """Top-level packages from HEAVY that `cmd` imports (per `python -X importtime`)."""
     argv = [sys.executable, "-X", "importtime", "-m", "deploy_advisor", *cmd]
@@ -178,14 +183,16 @@ def main() -> int:
             "wall_median_vs_minimal_typer_app": round(r["median_s"] / typer_app["median_s"], 2),
         }
     heavy = heavy_imports(["recommend", str(EXAMPLE), "--json"])
-    ratio = ratios["recommend"]["wall_median_vs_floor"]
-    ours_ms = results["recommend"]["median_s"] * 1000
+    # CPU time (user + system) is the headline: on a shared machine wall-clock medians mostly
+    # measure waiting for a core, which hits a 70 ms floor and a 300 ms command alike.
+    ratio = ratios["recommend"]["cpu_vs_floor"]
+    ours = results["recommend"]
+    app_cpu = (typer_app["user_s"] + typer_app["system_s"]) / (floor["user_s"] + floor["system_s"])
     markdown = (
-        f"| cold start | `deploy-advisor recommend` {ours_ms:.0f} ms"
-        f" (median of {args.runs}) | floor `import typer, yaml` "
-        f"{floor['median_s'] * 1000:.0f} ms | **{ratio:.2f}x** (goal <= {GOAL_RATIO}x; CPU "
-        f"{ratios['recommend']['cpu_vs_floor']:.2f}x; vs a minimal typer app "
-        f"{ratios['recommend']['wall_median_vs_minimal_typer_app']:.2f}x) | heavy imports: "
+        f"| cold start | `deploy-advisor recommend`: {_ms(ours)} | floor `import typer, yaml`: "
+        f"{_ms(floor)} | **{ratio:.2f}x CPU** (wall median "
+        f"{ratios['recommend']['wall_median_vs_floor']:.2f}x; goal <= {GOAL_RATIO}x) | a minimal "
+        f"typer app with options: {_ms(typer_app)}, {app_cpu:.2f}x CPU | heavy imports: "
         f"{', '.join(heavy) or 'none'} |"
     )
     document = {
@@ -205,7 +212,9 @@ def main() -> int:
         },  # fmt: skip
         "ratios": ratios,
         "goal_ratio": GOAL_RATIO,
+        "goal_measure": "cpu_vs_floor of recommend (user + system time)",
         "meets_goal": ratio <= GOAL_RATIO,
+        "minimal_typer_app_cpu_vs_floor": round(app_cpu, 2),
         "heavy_imports": heavy,
         "markdown": markdown,
     }
