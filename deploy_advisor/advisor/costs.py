@@ -258,9 +258,14 @@ def _serverless(
         monthly = cpu + mem + paid_requests / 1e6 * u.get("usd_per_million_requests", 0)
 
         def explain() -> list[str]:
+            free = (
+                f"{u.get('free_vcpu_seconds', 0):,.0f} vCPU-s, "
+                f"{u.get('free_gib_seconds', 0):,.0f} GiB-s, "
+                f"{u.get('free_requests', 0):,.0f} requests"
+            )
             return [
-                f"{requests:,.0f} requests x {billed:g} s billed: {vcpu_s:,.0f} vCPU-s, "
-                f"{gib_s:,.0f} GiB-s, beyond the free tier: {_usd(monthly)}",
+                f"{requests:,.0f} requests a month x {billed:g} s billed = {vcpu_s:,.0f} vCPU-s "
+                f"and {gib_s:,.0f} GiB-s; after the monthly free tier ({free}): {_usd(monthly)}",
                 f"scales with traffic; {rate:g} req/s per vCPU assumed for compute time",
             ]
 

@@ -57,11 +57,11 @@ def flag_overrides(**flags: Any) -> dict[str, Any]:
 
 
 def model_size_mb(path: Path) -> float | None:
-    """Size in MB of a model file or directory (MLflow), or None if it is not there."""
+    """Size in MB of a model file or MLflow model directory, or None if it is not there."""
     try:
         if path.is_file():
             return round(path.stat().st_size / 1e6, 3)
-        if path.is_dir():
+        if (path / "MLmodel").is_file():  # an MLflow model directory
             total = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
             return round(total / 1e6, 3)
     except OSError:

@@ -58,16 +58,16 @@ class TargetResult:
     ruled_out: str | None = None
     alternatives: list[PlanCost] = field(default_factory=list)
     rejected: list[Ineligible] = field(default_factory=list)
+    highlights: list[str] = field(default_factory=list)
 
     @property
     def reasons(self) -> list[str]:
+        """The cost, then the factors that set this target apart from the others."""
         if not self.eligible:
             return [self.ruled_out or "not eligible"]
-        top = sorted(self.factors, key=lambda f: -f.contribution)[:3]
-        out = [f.reason for f in top]
-        if not any(f.name == "cost" for f in top):
-            out.extend(f.reason for f in self.factors if f.name == "cost")
-        return out
+        if self.highlights:
+            return self.highlights
+        return [f.reason for f in sorted(self.factors, key=lambda f: -f.contribution)[:3]]
 
     def to_json(self) -> dict[str, Any]:
         cost = self.cost
@@ -320,6 +320,22 @@ def _ruled_out(target: str, spec: Spec, rejected: list[Ineligible]) -> str:
     )
 
 
+def _highlight(results: list[TargetResult]) -> None:
+    """Per target: its cost, then the two factors where it differs most from the average."""
+    eligible = [r for r in results if r.eligible]
+    means: dict[str, float] = {}
+    for r in eligible:
+        for f in r.factors:
+            means[f.name] = means.get(f.name, 0.0) + f.contribution / len(eligible)
+    for r in eligible:
+        cost = [f.reason for f in r.factors if f.name == "cost"]
+        others = sorted(
+            (f for f in r.factors if f.name != "cost"),
+            key=lambda f: (-abs(f.contribution - means[f.name]), -f.contribution),
+        )
+        r.highlights[:] = cost + [f.reason for f in others[:2]]
+
+
 def decide(
     spec: Spec,
     catalog: Catalog,
@@ -408,6 +424,7 @@ def decide(
                 rejected=rejected,
             )
         )
+    _highlight(results)
     order = {t: i for i, t in enumerate(TARGETS)}
     results.sort(key=lambda r: (not r.eligible, -round(r.score, 9), order[r.name]))
     return Recommendation(

@@ -166,7 +166,7 @@ def render_catalog(plans: list[PricePlan], *, title: str) -> None:
         ("confidence", "left"),
         ("as of", "left"),
     ):
-        wraps = name in ("plan", "target")
+        wraps = name == "target"
         table.add_column(
             name,
             justify=justify,  # type: ignore[arg-type]

@@ -75,13 +75,12 @@ def cost_score(monthly: float | None, budget: float) -> float:
     return _clamp(1.25 - 0.75 * monthly / budget)
 
 
-def _cost_reason(cost: PlanCost | None, budget: float, prefix: str) -> str:
+def _cost_reason(cost: PlanCost | None, budget: float, prefix: str, *, plan: bool = True) -> str:
     if cost is None:
         return f"{prefix}no plan fits"
     word = "within" if cost.monthly_usd <= budget else "over"
-    return (
-        f"{prefix}{cost.plan.name} ${cost.monthly_usd:,.2f}/month, {word} the ${budget:,.0f} budget"
-    )
+    name = f"{cost.plan.name} " if plan else ""
+    return f"{prefix}{name}${cost.monthly_usd:,.2f}/month, {word} the ${budget:,.0f} budget"
 
 
 def scale_bucket(peak_rps: float) -> str:
@@ -336,7 +335,7 @@ _SCALE_REASON = {
     "heroku": "dynos scale by hand, to a limit",
     "vps": "one box scales up, not out",
     "docker": "containers scale out behind a load balancer",
-    "kubernetes": "built for large load; overkill for a basic app",
+    "kubernetes": "built for large, bursty load",
     "edge": "each device serves its own traffic",
 }
 _BURST = {"heroku": -0.1, "vps": -0.3, "docker": -0.1, "kubernetes": 0.2, "edge": 0.0}
@@ -391,7 +390,8 @@ def _t_connectivity(spec: Spec, target: str, mode: str, cost: PlanCost) -> Facto
 
 def _t_cost(spec: Spec, target: str, mode: str, cost: PlanCost) -> Factor:
     budget = spec.budget.monthly_usd
-    return Factor("cost", cost_score(cost.monthly_usd, budget), _cost_reason(cost, budget, ""))
+    reason = _cost_reason(cost, budget, "", plan=False)
+    return Factor("cost", cost_score(cost.monthly_usd, budget), reason)
 
 
 def _t_traffic(spec: Spec, target: str, mode: str, cost: PlanCost) -> Factor:
@@ -408,7 +408,10 @@ def _t_traffic(spec: Spec, target: str, mode: str, cost: PlanCost) -> Factor:
         return Factor("traffic", score, "a scheduled job on one machine")
     bucket = scale_bucket(t.peak_rps)
     score = _SCALE[target][bucket]
-    reason = f"{bucket} load ({t.peak_rps:g} req/s peak): {_SCALE_REASON[target]}"
+    why = _SCALE_REASON[target]
+    if target == "kubernetes" and bucket in ("tiny", "small"):
+        why = "overkill for a basic app"
+    reason = f"{bucket} load ({t.peak_rps:g} req/s peak): {why}"
     if t.pattern == "bursty" and _BURST[target]:
         score += _BURST[target]
         reason += "; " + (

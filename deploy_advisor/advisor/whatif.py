@@ -219,7 +219,7 @@ def what_would_change(
         )
 
     found: list[Change] = []
-    best_factor = 0.0
+    factors: list[float] = []
     budget = None
     for distance, path, value, factor in _candidates(spec):
         if any(c.path == path for c in found):
@@ -232,17 +232,19 @@ def what_would_change(
         if flips(r):
             assert r is not None
             found.append(change(path, value, distance, r))
+            factors.append(factor)
             if len(found) == 1:
-                best_factor = factor
                 budget = EXTRA_BUDGET
             if len(found) >= 3:
                 break
     if not found:
         return WhatIf(None, [], tried)
-    best = found[0]
-    if best_factor and isinstance(best.old, int | float):
-        best = _narrow(best, best_factor, outcome, flips, change)
-    return WhatIf(best, found[1:], tried)
+    narrowed = []
+    for found_change, factor in zip(found, factors, strict=True):
+        if factor and isinstance(found_change.old, int | float):
+            found_change = _narrow(found_change, factor, outcome, flips, change)
+        narrowed.append(found_change)
+    return WhatIf(narrowed[0], narrowed[1:], tried)
 
 
 def _narrow(

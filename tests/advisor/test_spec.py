@@ -96,7 +96,8 @@ def test_flags_override_the_file_and_derived_defaults_follow() -> None:
         ),
         (
             {"traffic": {"peak_rps": -5}},
-            "spec.yaml: traffic.peak_rps is -5, which is negative; use 0 or more, e.g. peak_rps: 20",
+            "spec.yaml: traffic.peak_rps is -5, which is negative; use 0 or more, "
+            "e.g. peak_rps: 20",
         ),
         (
             {"budget": {"monthly_usd": -1}},
