@@ -474,7 +474,11 @@ def scaffold(
     from deploy_advisor.targets.scaffold import scaffold as write_scaffold
     from deploy_advisor.targets.scaffold import target_from_spec
 
-    chosen = target or target_from_spec(spec)
+    if target is None:
+        target, advised_plan = target_from_spec(spec)
+        plan = plan or advised_plan
+        console.info(f"advisor's pick for {spec}: {target}, plan {plan}")
+    chosen = target
     result = write_scaffold(
         model=model, target=chosen, out_dir=out, plan=plan, base_image=base_image,
         wheelhouse=wheelhouse, host_name=host, force=force, dry_run=dry_run, strict=strict,

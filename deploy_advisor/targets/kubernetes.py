@@ -55,7 +55,7 @@ class KubernetesTarget(Target):
 
     name = "kubernetes"
     description = "Kubernetes manifests (kustomize)"
-    default_plan = "linode-2gb"
+    default_plan = "lke-linode-2gb"
 
     def render(self, ctx: RenderContext) -> dict[str, str]:
         values = kubernetes_values(ctx)

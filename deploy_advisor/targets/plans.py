@@ -2,57 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from deploy_advisor.advisor.catalog import PricePlan, load_catalog
 from deploy_advisor.errors import CatalogError
 from deploy_advisor.targets.base import PlanSize, Target
 
 __all__ = ["resolve_plan"]
 
-# Used only while the advisor's price catalog is not available: the same names and sizes.
-_FALLBACK: dict[str, PlanSize] = {
-    p.name or "": p
-    for p in (
-        PlanSize("heroku-basic", 1.0, 512, "heroku"),
-        PlanSize("heroku-standard-1x", 1.0, 512, "heroku"),
-        PlanSize("heroku-standard-2x", 1.0, 1024, "heroku"),
-        PlanSize("heroku-performance-m", 2.0, 2560, "heroku"),
-        PlanSize("linode-2gb", 1.0, 2048, "linode"),
-        PlanSize("linode-4gb", 2.0, 4096, "linode"),
-        PlanSize("linode-8gb", 4.0, 8192, "linode"),
-    )
-}
+# Heroku does not publish vCPU counts; a dyno is sized as one vCPU for worker counts.
+_DEFAULT_VCPU = 1.0
 
 
-def _catalog() -> Any | None:
-    try:
-        from deploy_advisor.advisor.catalog import load_catalog  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    return load_catalog()
-
-
-def _size(plan: Any) -> PlanSize:
-    vcpu = float(plan.vcpu) if plan.vcpu else 1.0
+def _size(plan: PricePlan) -> PlanSize:
+    if not plan.memory_mb:
+        raise CatalogError(
+            f"plan {plan.name!r} has no compute of its own (a control plane or load balancer); "
+            "pass --plan with an instance, node or dyno plan"
+        )
+    vcpu = float(plan.vcpu) if plan.vcpu else _DEFAULT_VCPU
     return PlanSize(plan.name, vcpu, int(plan.memory_mb), str(plan.provider))
 
 
 def resolve_plan(target: Target, name: str | None) -> PlanSize:
-    """The named plan, else the target's default plan, else the smallest plan of that target."""
-    catalog = _catalog()
-    wanted = name or target.default_plan
-    if catalog is None:
-        if wanted is None:
-            return PlanSize(None, 1.0, 2048)
-        if wanted not in _FALLBACK:
-            known = ", ".join(_FALLBACK)
-            raise CatalogError(f"unknown plan {wanted!r}; pass --plan with one of: {known}")
-        return _FALLBACK[wanted]
-    if name is not None:
-        return _size(catalog.plan(name))
-    plans = {p.name: p for p in catalog.plans_for(target.name)}
-    if wanted in plans:
-        return _size(plans[wanted])
-    if plans:
-        return _size(min(plans.values(), key=lambda p: (p.memory_mb, p.usd_per_month or 0)))
-    return PlanSize(None, 1.0, 2048)
+    """The named plan, else the target's default plan, else its smallest plan with compute."""
+    catalog = load_catalog()
+    chosen = catalog.plan(name) if name is not None else None
+    plans = {p.name: p for p in catalog.plans_for(target.name) if p.memory_mb}
+    if chosen is not None:
+        if chosen.name not in plans and chosen.memory_mb:
+            raise CatalogError(
+                f"plan {chosen.name!r} is a {chosen.target} plan, not one for {target.name}; "
+                f"`deploy-advisor catalog` lists the {target.name} plans"
+            )
+        return _size(chosen)
+    if target.default_plan in plans:
+        return _size(plans[target.default_plan])
+    if not plans:
+        raise CatalogError(f"the catalog has no plan for {target.name}; pass --plan NAME")
+    return _size(min(plans.values(), key=lambda p: (p.memory_mb or 0, p.usd_per_month or 0)))

@@ -249,14 +249,18 @@ def scaffold(
     return ScaffoldResult(chosen.name, out_dir, actions, findings, dry_run)
 
 
-def target_from_spec(spec: Path | None) -> str:
-    """The advisor's recommended target for a spec, when no --target was given."""
+def target_from_spec(spec: Path | None) -> tuple[str, str | None]:
+    """The advisor's recommended target and plan for a spec, when no --target was given."""
+    from deploy_advisor.advisor.recommend import recommend
+    from deploy_advisor.advisor.spec import load_spec
+    from deploy_advisor.targets import target_names
+
     if spec is None:
+        raise InputError("no --target given; pass --target docker|kubernetes|heroku|vps or --spec")
+    advice = recommend(load_spec(spec), what_if=False)
+    if advice.target not in target_names():
         raise InputError(
-            "no --target given; pass --target docker|kubernetes|heroku|vps or --spec FILE"
+            f"the advisor recommends {advice.target!r} for {spec}, which scaffold cannot write; "
+            f"pass --target with one of: {', '.join(target_names())}"
         )
-    try:
-        from deploy_advisor.advisor import recommend_target  # type: ignore[attr-defined]
-    except ImportError:
-        raise InputError("the advisor is not available here; pass --target") from None
-    return str(recommend_target(spec))
+    return advice.target, advice.plan

@@ -115,4 +115,23 @@ def test_cli_rejects_unknown_target_and_plan(tmp_path: Path, example_model: Path
     assert bad_target.stderr.startswith("Error: unknown target 'lambda'; pass --target with one of")
     bad_plan = run_cli(*base, "--target", "docker", "--plan", "nope-1gb")
     assert bad_plan.returncode == 2
-    assert bad_plan.stderr.startswith("Error: unknown plan 'nope-1gb'; pass --plan with one of")
+    assert bad_plan.stderr.startswith("Error: no plan named 'nope-1gb' in the price catalog")
+    wrong = run_cli(*base, "--target", "docker", "--plan", "heroku-basic")
+    assert wrong.returncode == 2
+    assert wrong.stderr == (
+        "Error: plan 'heroku-basic' is a heroku plan, not one for docker; "
+        "`deploy-advisor catalog` lists the docker plans\n"
+    )
+
+
+def test_without_target_the_spec_decides(tmp_path: Path, example_model: Path) -> None:
+    spec = Path(__file__).resolve().parents[2] / "examples" / "deploy-advisor.yaml"
+    out = tmp_path / "out"
+    done = run_cli("scaffold", "--model", str(example_model), "--spec", str(spec), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    lock = json.loads((out / LOCK_NAME).read_text())
+    assert "advisor's pick" in done.stderr and lock["target"] in done.stderr
+    assert lock["plan"] is not None
+    missing = run_cli("scaffold", "--model", str(example_model), "-o", str(out))
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("Error: no --target given; pass --target")
