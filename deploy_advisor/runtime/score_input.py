@@ -449,7 +449,7 @@ def _to_matrix(
 
 
 def _to_float(array: Any) -> tuple[np.ndarray, dict[int, str]]:
-    """One column as float64, plus the positions whose value is empty, not a number or not finite."""
+    """One column as float64, plus the positions of empty, non-numeric or non-finite values."""
     import pyarrow as pa
     import pyarrow.compute as pc
 

@@ -54,7 +54,7 @@ def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
         with tmp.open("rb+") as f:
             os.fsync(f.fileno())
         tmp.chmod(0o644)
-        os.replace(tmp, path)
+        tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
 
