@@ -28,5 +28,20 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/cold_start.py --out benchmarks/results/cold_start.json
 
+# The serving benchmark: each contender gets its own venv (same scikit-learn as ours) so their
+# pins never touch .venv; wrk comes from Debian.
+BENCH_VENVS := bentoml mlflow flask
+SKLEARN_PIN = scikit-learn==$$($(BIN)/python -c 'import sklearn; print(sklearn.__version__)')
+
+.venv-bench-%/.installed: benchmarks/contenders/requirements-%.txt $(STAMP)
+	test -x .venv-bench-$*/bin/python || $(PYTHON) -m venv .venv-bench-$*
+	.venv-bench-$*/bin/pip install --quiet --upgrade pip
+	.venv-bench-$*/bin/pip install --quiet -r $< "$(SKLEARN_PIN)"
+	touch $@
+
+bench-serving: $(STAMP) $(foreach v,$(BENCH_VENVS),.venv-bench-$(v)/.installed)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python benchmarks/serving.py $(BENCH_SERVING_ARGS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .venv-bench-* .pytest_cache .mypy_cache .ruff_cache build *.egg-info

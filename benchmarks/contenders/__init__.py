@@ -1,0 +1,1 @@
+"""Contender apps and harness parts for `make bench-serving`."""

@@ -1,0 +1,174 @@
+"""Run Locust in its own process (it monkey-patches with gevent); collect every request."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from deploy_advisor.benchmarks.procstats import ProcessTreeSampler, ResourceSummary
+from deploy_advisor.benchmarks.samples import SampleReader, Samples
+from deploy_advisor.errors import EnvironmentMissing, InputError
+
+__all__ = ["LOCUSTFILE", "LoadShape", "LocustRun", "load_shape", "run_locust"]
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+MAX_USERS = 2000
+MAX_DURATION_S = 3600
+_GRACE_S = 30
+
+
+@dataclass(frozen=True)
+class LoadShape:
+    """A fixed arrival `rate` (open loop), or `users` that never wait (closed loop)."""
+
+    mode: str  # "rate" | "users"
+    rate: float | None
+    users: int
+    duration_s: float
+    ramp_s: float
+    processes: int = 1
+
+    @property
+    def user_rate(self) -> float:
+        """Requests per second each user sends; 0 means as fast as answers come (closed loop)."""
+        return self.rate / self.users if self.mode == "rate" and self.rate else 0.0
+
+    @property
+    def spawn_rate(self) -> float:
+        return self.users / self.ramp_s if self.ramp_s > 0 else float(self.users)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def load_shape(
+    *,
+    rate: float | None,
+    users: int | None,
+    duration_s: float,
+    ramp_s: float,
+    processes: int = 1,
+) -> LoadShape:
+    """Validate the flags and pick enough users to hold an open-loop rate up to ~0.5 s latency."""
+    if duration_s <= 0 or duration_s > MAX_DURATION_S:
+        raise InputError(f"--duration {duration_s:g}s is out of range; use 1s to {MAX_DURATION_S}s")
+    if ramp_s < 0 or ramp_s >= duration_s:
+        raise InputError(f"--ramp {ramp_s:g}s must be at least 0 and shorter than --duration")
+    if processes < 1:
+        raise InputError(f"--processes {processes} must be 1 or more")
+    if rate is not None:
+        if rate <= 0:
+            raise InputError(f"--rate {rate:g} must be a positive number of requests per second")
+        chosen = users or min(MAX_USERS, max(4, math.ceil(rate * 0.5)))
+        return LoadShape("rate", rate, chosen, duration_s, ramp_s, processes)
+    chosen = users or 10
+    if chosen < 1 or chosen > MAX_USERS:
+        raise InputError(f"--users {chosen} is out of range; use 1 to {MAX_USERS}")
+    return LoadShape("users", None, chosen, duration_s, ramp_s, processes)
+
+
+@dataclass
+class LocustRun:
+    """What one Locust run left behind: every request, the generator's CPU, and how it ended."""
+
+    samples: Samples
+    started_at: float
+    ended_at: float
+    generator: ResourceSummary
+    interrupted: bool
+    exit_code: int | None
+
+
+def _command(*, host: str, shape: LoadShape, locustfile: Path, out_dir: Path) -> list[str]:
+    run_time = f"{math.ceil(shape.duration_s)}s"
+    command = [
+        sys.executable, "-m", "locust", "-f", str(locustfile), "--headless", "--host", host,
+        "-u", str(shape.users), "-r", f"{shape.spawn_rate:g}", "-t", run_time,
+        "--stop-timeout", "2", "--csv", str(out_dir / "locust"),
+        "--html", str(out_dir / "locust.html"), "--only-summary", "--exit-code-on-error", "0",
+        "--loglevel", "WARNING",
+    ]  # fmt: skip
+    if shape.processes > 1:
+        command += ["--processes", str(shape.processes)]
+    return command
+
+
+def run_locust(
+    *,
+    host: str,
+    shape: LoadShape,
+    out_dir: Path,
+    payloads: Path | None = None,
+    locustfile: Path = LOCUSTFILE,
+    on_tick: Callable[[float, Samples, float], None] | None = None,
+) -> LocustRun:
+    """Run Locust to completion (or Ctrl-C, or a hard timeout) and return every recorded request."""
+    if shutil.which("locust") is None and not _locust_importable():
+        raise EnvironmentMissing("Locust is not installed; pip install locust")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sample_dir = Path(tempfile.mkdtemp(prefix="da-samples-"))
+    reader = SampleReader(sample_dir / "req")
+    env = dict(os.environ, DEPLOY_ADVISOR_SAMPLES=str(reader.prefix))
+    env["DEPLOY_ADVISOR_USER_RATE"] = repr(shape.user_rate)
+    if payloads is not None:
+        env["DEPLOY_ADVISOR_PAYLOADS"] = str(payloads)
+    command = _command(host=host, shape=shape, locustfile=locustfile, out_dir=out_dir)
+    interrupted = False
+    with (out_dir / "locust.log").open("w") as log:
+        proc = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        started = time.time()
+        generator = ProcessTreeSampler(proc.pid)
+        generator.start()
+        deadline = time.monotonic() + shape.duration_s + _GRACE_S
+        try:
+            while proc.poll() is None:
+                if time.monotonic() > deadline:
+                    _stop(proc)
+                    break
+                time.sleep(0.5)
+                reader.poll()
+                if on_tick is not None:
+                    on_tick(time.time() - started, reader.samples, generator.latest_cores)
+        except KeyboardInterrupt:
+            interrupted = True
+            _stop(proc)
+        finally:
+            if proc.poll() is None:
+                _stop(proc)
+            summary = generator.stop()
+    ended = time.time()
+    reader.poll()
+    shutil.rmtree(sample_dir, ignore_errors=True)
+    return LocustRun(reader.samples, started, ended, summary, interrupted, proc.returncode)
+
+
+def _stop(proc: subprocess.Popen[Any]) -> None:
+    """Ask Locust to stop (it still writes its CSV and HTML), then kill its process group."""
+    for sig, wait in ((signal.SIGTERM, 8.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _locust_importable() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("locust") is not None

@@ -1,0 +1,79 @@
+"""The example model: a RandomForest on scikit-learn's bundled breast_cancer data, offline."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from deploy_advisor.errors import InputError
+
+__all__ = ["EXAMPLE_DATASET", "ExampleModel", "make_example_model"]
+
+EXAMPLE_DATASET = "breast_cancer"
+JOBLIB_NAME = "model.joblib"
+ONNX_NAME = "model.onnx"
+
+
+@dataclass(frozen=True)
+class ExampleModel:
+    """The files written by `make_example_model` and what the model is."""
+
+    joblib_path: Path
+    onnx_path: Path
+    dataset: str
+    n_features: int
+    n_rows: int
+    train_accuracy: float
+
+
+def make_example_model(out_dir: Path, *, force: bool = False) -> ExampleModel:
+    """Train RandomForestClassifier(n_estimators=100, random_state=0) and save joblib and ONNX."""
+    import joblib
+    from skl2onnx import to_onnx
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.ensemble import RandomForestClassifier
+
+    joblib_path, onnx_path = out_dir / JOBLIB_NAME, out_dir / ONNX_NAME
+    existing = [p for p in (joblib_path, onnx_path) if p.exists()]
+    if existing and not force:
+        raise InputError(
+            f"{existing[0]} already exists; pass --force to overwrite it or choose another -o DIR"
+        )
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir} is a file, not a directory; pass -o DIR with a directory path")
+
+    data = load_breast_cancer()
+    features, labels = data.data, data.target
+    model = RandomForestClassifier(n_estimators=100, random_state=0).fit(features, labels)
+    onnx_model = to_onnx(
+        model,
+        features[:1].astype("float32"),
+        options={id(model): {"zipmap": False}},
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _write_atomic(joblib_path, lambda tmp: joblib.dump(model, tmp))
+    _write_atomic(onnx_path, lambda tmp: tmp.write_bytes(onnx_model.SerializeToString()))
+    return ExampleModel(
+        joblib_path=joblib_path,
+        onnx_path=onnx_path,
+        dataset=EXAMPLE_DATASET,
+        n_features=features.shape[1],
+        n_rows=features.shape[0],
+        train_accuracy=float(model.score(features, labels)),
+    )
+
+
+def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """Write through a temporary file in the same directory, then rename it into place."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        tmp.chmod(0o644)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,78 @@
+"""Sample request bodies for `POST /predict`, written to `samples/payloads.json` for load tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from deploy_advisor.errors import InputError, ModelError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from deploy_advisor.intake.inspect import ModelReport
+
+__all__ = ["BATCH_ROWS", "sample_payloads", "write_payloads"]
+
+BATCH_ROWS = 4
+# Every fourth body is a small batch; with feature names, every fourth-but-one is a record.
+_CYCLE = ("row", "row", "records", "batch")
+
+
+def sample_payloads(report: ModelReport, *, count: int = 20, seed: int = 0) -> list[dict[str, Any]]:
+    """Mostly single-row bodies, some small batches, and `records` bodies when names are known."""
+    if not report.n_features:
+        raise ModelError(
+            f"Cannot generate payloads for `{report.path}`: it does not record its number of "
+            "features; save it after fitting on data with a fixed number of columns"
+        )
+    if count < 1:
+        raise ModelError(f"--count {count} is too small; ask for at least 1 payload")
+    rows = _rows(report, count * BATCH_ROWS, seed)
+    names = report.feature_names
+    bodies: list[dict[str, Any]] = []
+    cursor = 0
+    for index in range(count):
+        kind = _CYCLE[index % len(_CYCLE)]
+        size = BATCH_ROWS if kind == "batch" else 1
+        chunk = rows[cursor : cursor + size]
+        cursor += size
+        if kind == "records" and names:
+            bodies.append({"records": [dict(zip(names, row, strict=True)) for row in chunk]})
+        else:
+            bodies.append({"instances": chunk})
+    return bodies
+
+
+def _rows(report: ModelReport, n_rows: int, seed: int) -> list[list[float]]:
+    """Real rows of the bundled dataset for the example model, else values from the schema."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    if report.sample_dataset == "breast_cancer":
+        from sklearn.datasets import load_breast_cancer
+
+        data = load_breast_cancer().data
+        picked: np.ndarray = data[rng.integers(0, len(data), size=n_rows)]
+    else:
+        picked = np.round(rng.normal(size=(n_rows, report.n_features or 0)), 4)
+    return [[float(value) for value in row] for row in picked]
+
+
+def write_payloads(path: Path, bodies: list[dict[str, Any]], *, force: bool = False) -> None:
+    """Write the bodies as one JSON list, atomically; refuse to replace a file without force."""
+    import json
+    import os
+    import tempfile
+
+    if path.exists() and not force:
+        raise InputError(f"{path} already exists; pass --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(bodies, handle)
+            handle.write("\n")
+        Path(tmp_name).replace(path)
+    finally:
+        Path(tmp_name).unlink(missing_ok=True)

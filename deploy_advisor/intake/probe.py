@@ -1,0 +1,103 @@
+"""Load one model in a fresh process and print what it is as one JSON line.
+
+`python -m deploy_advisor.intake.probe PATH`: run by `inspect_model` in a subprocess, so that
+the load time and resident memory are the model's alone, not those of the calling process.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import warnings
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+__all__ = ["probe"]
+
+# A model counts as trained on the bundled dataset when it gets this share of its rows right.
+DATASET_MATCH_ACCURACY = 0.9
+
+
+def probe(path: Path) -> dict[str, Any]:
+    """Load the model, time it, measure RSS and predict once; return plain JSON-able facts."""
+    import numpy as np
+    import psutil
+
+    from deploy_advisor.runtime.loader import load_model
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        started = time.perf_counter()
+        loaded = load_model(path)
+        load_seconds = time.perf_counter() - started
+    rss_mb = psutil.Process().memory_info().rss / 2**20
+    installed = _installed_sklearn()
+    trained = loaded.trained_sklearn_version
+    notes = set()
+    for warning in caught:
+        original = getattr(warning.message, "original_sklearn_version", None)
+        if original is not None:
+            trained = str(original)
+        else:
+            notes.add(str(warning.message).strip().splitlines()[0])
+    n_features = loaded.n_features
+    n_outputs = None
+    if n_features:
+        output = np.asarray(loaded.predict(np.zeros((1, n_features))))
+        n_outputs = int(output.shape[1]) if output.ndim == 2 else 1
+    return {
+        "format": loaded.format,
+        "estimator": loaded.estimator,
+        "sha256": loaded.sha256,
+        "n_features": n_features,
+        "feature_names": list(loaded.feature_names) if loaded.feature_names else None,
+        "output_kind": loaded.output_kind,
+        "n_outputs": n_outputs,
+        "classes": loaded.classes,
+        "load_seconds": load_seconds,
+        "rss_mb": rss_mb,
+        "trained_sklearn_version": trained,
+        "installed_sklearn_version": installed,
+        "load_warnings": sorted(notes),
+        "sample_dataset": _bundled_dataset(loaded, n_features),
+    }
+
+
+def _installed_sklearn() -> str | None:
+    try:
+        return metadata.version("scikit-learn")
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _bundled_dataset(loaded: Any, n_features: int | None) -> str | None:
+    """'breast_cancer' when the model classifies that bundled dataset's rows (the example model)."""
+    if n_features != 30 or loaded.output_kind not in ("probabilities", "labels"):
+        return None
+    import numpy as np
+    from sklearn.datasets import load_breast_cancer
+
+    data = load_breast_cancer()
+    try:
+        output = np.asarray(loaded.predict(data.data))
+        if loaded.output_kind == "probabilities":
+            output = output.argmax(axis=1)
+        accuracy = float((output.reshape(-1).astype(np.int64) == data.target).mean())
+    except (ValueError, TypeError, IndexError):  # other labels or shapes: not the example model
+        return None
+    return "breast_cancer" if accuracy >= DATASET_MATCH_ACCURACY else None
+
+
+def main() -> None:
+    try:
+        document = probe(Path(sys.argv[1]))
+    except Exception as exc:  # reported to the parent as one line, never a traceback
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        document = {"error": f"{type(exc).__name__}: {first_line}".rstrip(": ")}
+    sys.stdout.write(json.dumps(document) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+"""Terminal rendering of a `ModelReport`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from deploy_advisor import console
+
+if TYPE_CHECKING:
+    from deploy_advisor.intake.inspect import ModelReport
+
+__all__ = ["print_report"]
+
+_SHOWN_NAMES = 8
+
+
+def print_report(report: ModelReport) -> None:
+    """A two-column table of what the model is, then its warnings on stderr."""
+    from rich.table import Table
+
+    table = Table(title=f"Model {report.path}", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for label, value in _rows(report):
+        table.add_row(label, value)
+    console.print(table)
+    for note in report.warnings:
+        console.warn(note)
+
+
+def _rows(report: ModelReport) -> list[tuple[str, str]]:
+    trained = report.trained_sklearn_version or "-"
+    if report.sklearn_mismatch:
+        trained += f" (installed: {report.installed_sklearn_version})"
+    return [
+        ("format", f"{report.format} ({report.estimator})"),
+        ("size", _size(report.size_bytes)),
+        ("sha256", report.sha256),
+        ("features", str(report.n_features) if report.n_features else "unknown"),
+        ("feature names", _names(report.feature_names)),
+        ("output", f"{report.output_kind}" + _width(report.n_outputs) + _classes(report.classes)),
+        ("load time", f"{report.load_seconds * 1000:.0f} ms"),
+        ("memory after load", f"{report.rss_mb:.0f} MB resident"),
+        ("scikit-learn", trained),
+    ]
+
+
+def _names(names: list[str] | None) -> str:
+    if not names:
+        return "none recorded"
+    shown = ", ".join(names[:_SHOWN_NAMES])
+    return shown + (f", … ({len(names)} in all)" if len(names) > _SHOWN_NAMES else "")
+
+
+def _width(n_outputs: int | None) -> str:
+    return f", {n_outputs} column{'s' if n_outputs != 1 else ''}" if n_outputs else ""
+
+
+def _classes(classes: list[Any] | None) -> str:
+    return f", classes {', '.join(map(str, classes))}" if classes else ""
+
+
+def _size(size_bytes: int) -> str:
+    if size_bytes < 1024 * 1024:
+        return f"{size_bytes / 1024:.1f} KiB"
+    return f"{size_bytes / 2**20:.1f} MiB"

@@ -1,0 +1,80 @@
+"""Docker: a multi-stage Dockerfile, .dockerignore and compose.yaml sized from the plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deploy_advisor.targets import register
+from deploy_advisor.targets.base import RenderContext, Target
+from deploy_advisor.targets.sizing import cpus, image_name, start_period_s
+from deploy_advisor.targets.templating import render_template
+
+__all__ = ["DockerTarget"]
+
+
+def docker_values(ctx: RenderContext) -> dict[str, Any]:
+    """Template values shared by the Dockerfile and everything that runs the image."""
+    return {
+        "app_name": ctx.app_name,
+        "model": ctx.model,
+        "plan": ctx.plan,
+        "base_image": ctx.base_image,
+        "wheelhouse": ctx.wheelhouse,
+        "app_port": ctx.app_port,
+        "workers": ctx.workers,
+        "drain_timeout_s": ctx.drain_timeout_s,
+        "start_period_s": start_period_s(ctx),
+        "image": image_name(ctx),
+        "cpus": cpus(ctx.plan),
+        "memory_request_mb": ctx.plan.memory_mb // 2,
+    }
+
+
+def dockerfile(ctx: RenderContext) -> str:
+    return render_template("docker/Dockerfile.j2", **docker_values(ctx))
+
+
+def dockerignore(ctx: RenderContext) -> str:
+    return render_template("docker/dockerignore.j2", **docker_values(ctx))
+
+
+@register
+class DockerTarget(Target):
+    """A container image run with Docker Compose on any host with a Docker engine."""
+
+    name = "docker"
+    description = "Docker image + compose.yaml"
+    default_plan = "linode-2gb"
+
+    def render(self, ctx: RenderContext) -> dict[str, str]:
+        values = docker_values(ctx)
+        return {
+            "Dockerfile": dockerfile(ctx),
+            ".dockerignore": dockerignore(ctx),
+            "compose.yaml": render_template("docker/compose.yaml.j2", **values),
+        }
+
+    def describe_files(self) -> list[tuple[str, str]]:
+        return [
+            ("Dockerfile", "multi-stage image, non-root, HEALTHCHECK on /livez"),
+            (".dockerignore", "keeps the build context small and free of secrets"),
+            ("compose.yaml", "runs the image with a healthcheck, limits and a restart policy"),
+        ]
+
+    def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
+        image = image_name(ctx)
+        build = f"docker build -t {image} ."
+        if ctx.wheelhouse:
+            build = "# wheels/ holds every dependency: the build needs no package index\n" + build
+        return {
+            "build": build,
+            "run": "docker compose up -d\ndocker compose ps   # wait for (healthy)",
+            "deploy": (
+                f"docker tag {image} REGISTRY/{image}\ndocker push REGISTRY/{image}\n"
+                "# on the server, with this compose.yaml:\ndocker compose pull && docker compose up -d"
+            ),
+            "rollback": (
+                "# compose.yaml names the image by the model's hash: put back the previous tag\n"
+                "git checkout HEAD~1 -- compose.yaml && docker compose up -d"
+            ),
+        }

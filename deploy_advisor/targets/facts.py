@@ -1,0 +1,70 @@
+"""Facts about the model that the scaffold needs, from intake's inspection plus a timed prediction."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+from deploy_advisor.errors import ModelError
+from deploy_advisor.targets.base import ModelFacts
+
+__all__ = ["model_facts", "safe_model_name"]
+
+_PAYLOAD_COUNT = 20
+
+
+def safe_model_name(path: Path) -> str:
+    """The model's file name, reduced to characters that are safe in any path or manifest."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", path.name).lstrip(".")
+    if not name or name in {".", ".."}:
+        raise ModelError(f"model file name {path.name!r} is unusable; rename it, e.g. model.joblib")
+    return name
+
+
+def model_facts(path: Path) -> ModelFacts:
+    """Inspect the model in a fresh process, then time one single-row prediction here."""
+    from deploy_advisor.intake.inspect import inspect_model
+    from deploy_advisor.intake.payloads import sample_payloads
+
+    if path.is_dir():
+        raise ModelError(
+            f"{str(path)!r} is a directory; scaffold takes a model file (--model PATH)"
+        )
+    report = inspect_model(path)
+    if not report.n_features:
+        raise ModelError(f"model {str(path)!r} does not say how many features it takes")
+    payloads = sample_payloads(report, count=_PAYLOAD_COUNT)
+    return ModelFacts(
+        file_name=safe_model_name(path),
+        format=report.format,
+        n_features=report.n_features,
+        sha256=report.sha256,
+        size_bytes=report.size_bytes,
+        load_seconds=round(report.load_seconds, 3),
+        rss_mb=round(report.rss_mb, 1),
+        predict_ms=round(_predict_ms(path, report.n_features), 3),
+        trained_sklearn_version=report.trained_sklearn_version,
+        payloads_json=json.dumps(payloads, indent=1) + "\n",
+    )
+
+
+def _predict_ms(path: Path, n_features: int) -> float:
+    """Median time of one single-row prediction through the runtime's loader, in milliseconds."""
+    import warnings
+
+    import numpy as np
+
+    from deploy_advisor.runtime.loader import load_model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = load_model(path)
+        row = np.zeros((1, n_features))
+        timings = []
+        for _ in range(5):
+            started = time.perf_counter()
+            model.predict(row)
+            timings.append((time.perf_counter() - started) * 1000)
+    return sorted(timings)[len(timings) // 2]

@@ -1,0 +1,131 @@
+"""Heroku: Procfile, .python-version and app.json, with a preflight against Heroku's limits."""
+
+from __future__ import annotations
+
+from importlib import metadata
+from typing import Any
+
+from deploy_advisor.targets import register
+from deploy_advisor.targets.base import Finding, RenderContext, Target
+from deploy_advisor.targets.sizing import SERVER_OVERHEAD_MB
+from deploy_advisor.targets.templating import render_template
+
+__all__ = ["HerokuTarget", "estimate_slug_mb"]
+
+SLUG_LIMIT_MB = 500
+ROUTER_TIMEOUT_S = 30  # H12
+BOOT_TIMEOUT_S = 60  # R10
+# What Heroku's Python (interpreter and standard library) adds to a slug.
+_PYTHON_RUNTIME_MB = 60.0
+# Share of a limit at which a value "approaches" it.
+_APPROACH = 0.5
+_DYNO_SIZES = {
+    "eco": "eco",
+    "basic": "basic",
+    "standard-1x": "standard-1x",
+    "standard-2x": "standard-2x",
+    "performance-m": "performance-m",
+    "performance-l": "performance-l",
+}
+
+
+def dyno_size(plan_name: str | None) -> str:
+    """The formation size for a plan name such as `heroku-standard-2x`; `basic` by default."""
+    short = (plan_name or "").lower().removeprefix("heroku-")
+    return _DYNO_SIZES.get(short, "basic")
+
+
+def _installed_mb(distribution: str) -> float:
+    try:
+        files = metadata.distribution(distribution).files or []
+    except metadata.PackageNotFoundError:
+        return 0.0
+    total = 0
+    for file in files:
+        path = file.locate()
+        if path.is_file():
+            total += path.stat().st_size
+    return total / 2**20
+
+
+def estimate_slug_mb(ctx: RenderContext) -> float:
+    """Model + installed size of each pinned dependency (as installed here) + Python itself."""
+    deps = sum(_installed_mb(req.name) for req in ctx.requirements)
+    return round(ctx.model.size_bytes / 2**20 + deps + _PYTHON_RUNTIME_MB, 1)
+
+
+@register
+class HerokuTarget(Target):
+    """A Heroku app built by the Python buildpack and run by gunicorn on web dynos."""
+
+    name = "heroku"
+    description = "Heroku app (Procfile, app.json)"
+    default_plan = "heroku-basic"
+    serves_with_gunicorn = True
+
+    def _values(self, ctx: RenderContext) -> dict[str, Any]:
+        return {
+            "app_name": ctx.app_name,
+            "model": ctx.model,
+            "python_version": ctx.python_version,
+            "workers": ctx.workers,
+            "drain_timeout_s": min(ctx.drain_timeout_s, 25),
+            "worker_timeout_s": ROUTER_TIMEOUT_S - 2,
+            "dyno_size": dyno_size(ctx.plan.name),
+        }
+
+    def render(self, ctx: RenderContext) -> dict[str, str]:
+        values = self._values(ctx)
+        return {
+            "Procfile": render_template("heroku/Procfile.j2", **values),
+            ".python-version": render_template("heroku/python-version.j2", **values),
+            "app.json": render_template("heroku/app.json.j2", **values),
+        }
+
+    def describe_files(self) -> list[tuple[str, str]]:
+        return [
+            ("Procfile", "the web process: gunicorn with uvicorn workers on 0.0.0.0:$PORT"),
+            (".python-version", "the Python the buildpack installs"),
+            ("app.json", "buildpack, environment and dyno size"),
+        ]
+
+    def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
+        size = dyno_size(ctx.plan.name)
+        return {
+            "build": "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt",
+            "run": "PORT=8000 .venv/bin/honcho start -f Procfile   # or: heroku local web",
+            "deploy": f"heroku create {ctx.app_name}\nheroku ps:type web={size} -a {ctx.app_name}\n"
+            "git init && git add . && git commit -m 'deploy' \n"
+            f"git push https://git.heroku.com/{ctx.app_name}.git HEAD:main",
+            "rollback": f"heroku releases -a {ctx.app_name}\nheroku rollback -a {ctx.app_name}",
+        }
+
+    def preflight(self, ctx: RenderContext) -> list[Finding]:
+        findings = []
+        slug = estimate_slug_mb(ctx)
+        if slug > SLUG_LIMIT_MB:
+            findings.append(Finding(
+                "warning", "heroku-slug",
+                f"the slug would be about {slug:.0f} MB, over Heroku's {SLUG_LIMIT_MB} MB limit; "
+                "shrink the model or convert it to ONNX",
+            ))  # fmt: skip
+        need = ctx.workers * (SERVER_OVERHEAD_MB + ctx.model.rss_mb)
+        if need > ctx.plan.memory_mb:
+            findings.append(Finding(
+                "warning", "heroku-memory",
+                f"{ctx.workers} worker(s) need about {need:.0f} MB but a {dyno_size(ctx.plan.name)} "
+                f"dyno has {ctx.plan.memory_mb} MB (R14/R15); pick a larger --plan",
+            ))  # fmt: skip
+        if ctx.model.predict_ms / 1000 >= _APPROACH * ROUTER_TIMEOUT_S:
+            findings.append(Finding(
+                "warning", "heroku-h12",
+                f"one prediction took {ctx.model.predict_ms / 1000:.1f} s, close to the "
+                f"{ROUTER_TIMEOUT_S} s router timeout (H12); use a batch job instead",
+            ))  # fmt: skip
+        if ctx.model.load_seconds >= _APPROACH * BOOT_TIMEOUT_S:
+            findings.append(Finding(
+                "warning", "heroku-r10",
+                f"the model takes {ctx.model.load_seconds:.0f} s to load, close to the "
+                f"{BOOT_TIMEOUT_S} s boot timeout (R10); make the model smaller or faster to load",
+            ))  # fmt: skip
+        return findings

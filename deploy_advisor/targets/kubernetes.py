@@ -1,0 +1,90 @@
+"""Kubernetes: Deployment with probes sized from the model, restricted security, HPA, PDB, policy."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from deploy_advisor.targets import register
+from deploy_advisor.targets.base import RenderContext, Target
+from deploy_advisor.targets.docker import dockerfile, dockerignore
+from deploy_advisor.targets.sizing import STARTUP_MARGIN, cpus, image_name
+from deploy_advisor.targets.templating import render_template
+
+__all__ = ["KubernetesTarget"]
+
+_OBJECTS = ("namespace", "configmap", "deployment", "service", "hpa", "pdb", "networkpolicy")
+_PRESTOP_S = 5
+_STARTUP_PERIOD_S = 2
+
+
+def kubernetes_values(ctx: RenderContext) -> dict[str, Any]:
+    """Numbers for the manifests: resources from the plan, probes from the measured load time."""
+    startup_budget = STARTUP_MARGIN * ctx.model.load_seconds + 10
+    return {
+        "app_name": ctx.app_name,
+        "namespace": ctx.app_name,
+        "model": ctx.model,
+        "plan": ctx.plan,
+        "image": image_name(ctx),
+        "app_port": ctx.app_port,
+        "workers": ctx.workers,
+        "drain_timeout_s": ctx.drain_timeout_s,
+        "replicas": 2,
+        "max_replicas": 10,
+        "cpus": cpus(ctx.plan),
+        "cpu_request": f"{ctx.plan.vcpu / 2:g}",
+        "memory_request_mb": ctx.plan.memory_mb // 2,
+        "startup_margin": STARTUP_MARGIN,
+        "startup_period_s": _STARTUP_PERIOD_S,
+        "startup_failures": max(5, math.ceil(startup_budget / _STARTUP_PERIOD_S)),
+        "prestop_s": _PRESTOP_S,
+        "grace_period_s": ctx.drain_timeout_s + _PRESTOP_S + 10,
+        "host_name": ctx.host_name,
+    }
+
+
+@register
+class KubernetesTarget(Target):
+    """Manifests for any conformant cluster, applied with kustomize."""
+
+    name = "kubernetes"
+    description = "Kubernetes manifests (kustomize)"
+    default_plan = "linode-2gb"
+
+    def render(self, ctx: RenderContext) -> dict[str, str]:
+        values = kubernetes_values(ctx)
+        names = list(_OBJECTS) + (["ingress"] if ctx.host_name else [])
+        files = {
+            f"k8s/{n}.yaml": render_template(f"kubernetes/{n}.yaml.j2", **values) for n in names
+        }
+        resources = [f"{n}.yaml" for n in names]
+        files["k8s/kustomization.yaml"] = render_template(
+            "kubernetes/kustomization.yaml.j2", resources=resources, **values
+        )
+        files["Dockerfile"] = dockerfile(ctx)
+        files[".dockerignore"] = dockerignore(ctx)
+        return files
+
+    def describe_files(self) -> list[tuple[str, str]]:
+        return [
+            ("Dockerfile", "the image the Deployment runs"),
+            ("k8s/deployment.yaml", "probes sized from the model load time, restricted security"),
+            ("k8s/", "Namespace, ConfigMap, Service, HPA, PDB, NetworkPolicy, kustomization"),
+        ]
+
+    def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
+        image = image_name(ctx)
+        return {
+            "build": f"docker build -t {image} .\n"
+            f"docker tag {image} REGISTRY/{image} && docker push REGISTRY/{image}",
+            "run": f"kind load docker-image {image}   # or minikube image load\n"
+            "kubectl apply -k k8s/\n"
+            f"kubectl -n {ctx.app_name} rollout status deployment/{ctx.app_name}\n"
+            f"kubectl -n {ctx.app_name} port-forward service/{ctx.app_name} "
+            f"{ctx.app_port}:80 &",
+            "deploy": f"(cd k8s && kustomize edit set image {image}=REGISTRY/{image}@sha256:DIGEST)\n"
+            "kubectl apply -k k8s/",
+            "rollback": f"kubectl -n {ctx.app_name} rollout undo deployment/{ctx.app_name}\n"
+            f"kubectl -n {ctx.app_name} rollout status deployment/{ctx.app_name}",
+        }

@@ -1,0 +1,246 @@
+"""`deploy-advisor scaffold`: render a target's files plus the shared ones and write them safely."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from deploy_advisor.errors import CheckFailed, EnvironmentMissing, InputError
+from deploy_advisor.targets import get_target
+from deploy_advisor.targets.base import Finding, ModelFacts, RenderContext, Target
+from deploy_advisor.targets.facts import model_facts
+from deploy_advisor.targets.plans import resolve_plan
+from deploy_advisor.targets.requirements import (
+    render_requirements,
+    serving_requirements,
+    sklearn_mismatch,
+)
+from deploy_advisor.targets.sizing import workers_for
+from deploy_advisor.targets.templating import render_template
+from deploy_advisor.targets.wheelhouse import download_wheels
+from deploy_advisor.targets.writer import (
+    LOCK_NAME,
+    FileAction,
+    GeneratedFile,
+    apply_actions,
+    plan_actions,
+    read_lock,
+    sha256,
+)
+
+__all__ = [
+    "ScaffoldResult",
+    "app_name_for",
+    "build_context",
+    "lock_file",
+    "render_files",
+    "scaffold",
+    "target_from_spec",
+]
+
+
+@dataclass(frozen=True)
+class ScaffoldResult:
+    """What scaffolding did (or would do, with dry_run): one action per file, and the warnings."""
+
+    target: str
+    out_dir: Path
+    actions: list[FileAction]
+    findings: list[Finding]
+    dry_run: bool
+
+
+def app_name_for(model: Path) -> str:
+    """A DNS-label-safe application name from the model file name."""
+    name = re.sub(r"[^a-z0-9]+", "-", model.stem.lower()).strip("-")[:40].strip("-")
+    return name if name and name[0].isalpha() else f"model-{name}".strip("-")
+
+
+def build_context(
+    target: Target,
+    facts: ModelFacts,
+    *,
+    app_name: str,
+    plan: str | None = None,
+    mode: str = "realtime",
+    base_image: str = "python:3.11-slim",
+    wheelhouse: bool = False,
+    host_name: str | None = None,
+) -> RenderContext:
+    """The render context for one target: plan size, workers and pinned requirements."""
+    if mode not in {"realtime", "batch"}:
+        raise InputError(f"mode {mode!r} is unknown; use realtime or batch")
+    if host_name is not None and not re.fullmatch(
+        r"[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?", host_name
+    ):
+        raise InputError(
+            f"--host {host_name!r} is not a DNS name; pass e.g. --host api.example.com"
+        )
+    size = resolve_plan(target, plan)
+    return RenderContext(
+        mode=mode,  # type: ignore[arg-type]
+        app_name=app_name,
+        model=facts,
+        plan=size,
+        requirements=serving_requirements(facts, gunicorn=target.serves_with_gunicorn),
+        base_image=base_image,
+        wheelhouse=wheelhouse,
+        host_name=host_name,
+        workers=workers_for(size, facts),
+    )
+
+
+def _tree(root: Traversable, prefix: str) -> dict[str, GeneratedFile]:
+    files = {}
+    for item in root.iterdir():
+        if item.name == "__pycache__" or item.name.endswith((".pyc", ".pyo")):
+            continue
+        path = f"{prefix}/{item.name}"
+        files.update(
+            _tree(item, path) if item.is_dir() else {path: GeneratedFile(item.read_bytes())}
+        )
+    return files
+
+
+def _runtime_files() -> dict[str, GeneratedFile]:
+    """The runtime package, copied verbatim as `model_server/`."""
+    try:
+        root = resources.files("deploy_advisor.runtime")
+    except ModuleNotFoundError:
+        raise EnvironmentMissing(
+            "deploy_advisor.runtime is missing; reinstall deploy-advisor"
+        ) from None
+    return _tree(root, "model_server")
+
+
+def _locustfile() -> GeneratedFile:
+    try:
+        source = resources.files("deploy_advisor.benchmarks").joinpath("locustfile.py")
+        return GeneratedFile(source.read_bytes())
+    except (ModuleNotFoundError, FileNotFoundError):
+        raise EnvironmentMissing(
+            "deploy_advisor/benchmarks/locustfile.py is missing; reinstall"
+        ) from None
+
+
+def render_files(
+    target: Target, ctx: RenderContext, *, model_path: Path
+) -> dict[str, GeneratedFile]:
+    """Every file of the scaffold except the lock, as {relative path: file}."""
+    text = {path: body for path, body in target.render(ctx).items()}
+    payloads = json.loads(ctx.model.payloads_json)
+    text["requirements.txt"] = render_requirements(ctx.requirements)
+    text["samples/payloads.json"] = ctx.model.payloads_json
+    text["samples/first.json"] = json.dumps(payloads[0]) + "\n"
+    text["README.md"] = render_template(
+        "common/README.md.j2",
+        app_name=ctx.app_name,
+        target_title=target.description,
+        model=ctx.model,
+        plan=ctx.plan,
+        files=target.describe_files(),
+        commands=target.readme_commands(ctx),
+        local_port=ctx.app_port,
+    )
+    files = {
+        p: GeneratedFile(body.encode(), executable=p.endswith(".sh")) for p, body in text.items()
+    }
+    files.update(_runtime_files())
+    files["locustfile.py"] = _locustfile()
+    files[ctx.model.file] = GeneratedFile(model_path.read_bytes())
+    if ctx.wheelhouse:
+        for wheel in download_wheels(text["requirements.txt"], python_version=ctx.python_version):
+            files[f"wheels/{wheel.name}"] = GeneratedFile(wheel.read_bytes())
+    return files
+
+
+def _reuse_measurements(facts: ModelFacts, lock: dict[str, Any]) -> ModelFacts:
+    """The same model keeps its earlier timings, so re-running scaffold changes no file."""
+    earlier = lock.get("model") or {}
+    if earlier.get("sha256") != facts.sha256:
+        return facts
+    try:
+        return replace(
+            facts,
+            load_seconds=float(earlier["load_seconds"]),
+            rss_mb=float(earlier["rss_mb"]),
+            predict_ms=float(earlier["predict_ms"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return facts
+
+
+def lock_file(target: Target, ctx: RenderContext, files: dict[str, GeneratedFile]) -> GeneratedFile:
+    """deploy-advisor.lock.json: target, mode, plan, model facts and the sha256 of every file."""
+    lock = {
+        "version": 1,
+        "target": target.name,
+        "mode": ctx.mode,
+        "plan": ctx.plan.name,
+        "model": {
+            "file": ctx.model.file,
+            "format": ctx.model.format,
+            "n_features": ctx.model.n_features,
+            "sha256": ctx.model.sha256,
+            "load_seconds": ctx.model.load_seconds,
+            "rss_mb": ctx.model.rss_mb,
+            "predict_ms": ctx.model.predict_ms,
+            "trained_sklearn_version": ctx.model.trained_sklearn_version,
+        },
+        "files": {path: sha256(files[path].content) for path in sorted(files)},
+    }
+    return GeneratedFile((json.dumps(lock, indent=2) + "\n").encode())
+
+
+def scaffold(
+    *,
+    model: Path,
+    target: str,
+    out_dir: Path,
+    plan: str | None = None,
+    mode: str = "realtime",
+    base_image: str = "python:3.11-slim",
+    wheelhouse: bool = False,
+    host_name: str | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+    strict: bool = False,
+) -> ScaffoldResult:
+    """Write (or with dry_run, only plan) a scaffold of `model` for `target` into `out_dir`."""
+    chosen = get_target(target)
+    facts = _reuse_measurements(model_facts(model), read_lock(out_dir))
+    ctx = build_context(
+        chosen, facts, app_name=app_name_for(model), plan=plan, mode=mode,
+        base_image=base_image, wheelhouse=wheelhouse, host_name=host_name,
+    )  # fmt: skip
+    findings = chosen.preflight(ctx)
+    mismatch = sklearn_mismatch(facts)
+    if mismatch:
+        findings.insert(0, Finding("warning", "sklearn-version", mismatch))
+    if strict and any(f.severity != "info" and f.check != "sklearn-version" for f in findings):
+        first = next(f for f in findings if f.severity != "info" and f.check != "sklearn-version")
+        raise CheckFailed(f"preflight refused with --strict: {first.message}")
+    files = render_files(chosen, ctx, model_path=model)
+    files[LOCK_NAME] = lock_file(chosen, ctx, files)
+    actions = plan_actions(files, out_dir=out_dir, force=force)
+    if not dry_run:
+        apply_actions(actions, out_dir=out_dir)
+    return ScaffoldResult(chosen.name, out_dir, actions, findings, dry_run)
+
+
+def target_from_spec(spec: Path | None) -> str:
+    """The advisor's recommended target for a spec, when no --target was given."""
+    if spec is None:
+        raise InputError(
+            "no --target given; pass --target docker|kubernetes|heroku|vps or --spec FILE"
+        )
+    try:
+        from deploy_advisor.advisor import recommend_target  # type: ignore[attr-defined]
+    except ImportError:
+        raise InputError("the advisor is not available here; pass --target") from None
+    return str(recommend_target(spec))

@@ -1,0 +1,91 @@
+"""`deploy-advisor validate DIR`: run every check that applies to the files of a scaffold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from deploy_advisor.errors import InputError
+from deploy_advisor.targets import get_target, target_names
+from deploy_advisor.targets.base import Finding
+from deploy_advisor.targets.shapes import (
+    check_app_json,
+    check_cloud_init,
+    check_compose,
+    check_procfile,
+    check_python_version,
+    check_shell,
+)
+from deploy_advisor.targets.tools import check_kubernetes, check_nginx, run_checkov, run_hadolint
+from deploy_advisor.targets.writer import read_lock, sha256
+
+__all__ = ["ValidationReport", "validate_dir"]
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """All findings for one directory; it passes when none is an error."""
+
+    directory: Path
+    findings: list[Finding]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _lock_findings(directory: Path) -> list[Finding]:
+    lock = read_lock(directory)
+    if not lock:
+        return [Finding("warning", "lock", "no deploy-advisor.lock.json; not written by scaffold?")]
+    findings = []
+    for rel, digest in (lock.get("files") or {}).items():
+        path = directory / rel
+        if not path.is_file():
+            findings.append(Finding("error", "lock", "listed in the lock but missing", rel))
+        elif sha256(path.read_bytes()) != digest:
+            findings.append(Finding("info", "lock", "edited since scaffold wrote it", rel))
+    return findings
+
+
+def validate_dir(*, directory: Path) -> ValidationReport:
+    """Lint and schema-check every target file found in `directory`."""
+    if not directory.is_dir():
+        raise InputError(f"{str(directory)!r} is not a directory; pass a scaffold directory")
+    findings = _lock_findings(directory)
+    checkov_files = []
+    if (directory / "Dockerfile").is_file():
+        findings += run_hadolint(directory / "Dockerfile", "Dockerfile")
+        checkov_files.append("Dockerfile")
+    if (directory / "compose.yaml").is_file():
+        findings += check_compose(directory / "compose.yaml")
+    if (directory / "k8s").is_dir():
+        findings += check_kubernetes(directory / "k8s")
+        checkov_files += [
+            f"k8s/{p.name}" for p in sorted((directory / "k8s").glob("*.yaml"))
+            if p.name != "kustomization.yaml"
+        ]  # fmt: skip
+    if (directory / "Procfile").is_file():
+        findings += check_procfile(directory / "Procfile")
+    if (directory / "app.json").is_file():
+        findings += check_app_json(directory / "app.json")
+    if (directory / ".python-version").is_file():
+        findings += check_python_version(directory / ".python-version")
+    for site in sorted((directory / "deploy" / "nginx").glob("*.conf")):
+        findings += check_nginx(site, f"deploy/nginx/{site.name}")
+    if (directory / "deploy" / "cloud-init.yaml").is_file():
+        findings += check_cloud_init(
+            directory / "deploy" / "cloud-init.yaml", "deploy/cloud-init.yaml"
+        )
+    for script in sorted(directory.glob("deploy/*.sh")):
+        findings += check_shell(script, f"deploy/{script.name}")
+    if checkov_files:
+        findings += run_checkov(directory, checkov_files)
+    target = read_lock(directory).get("target")
+    if target in target_names():
+        findings += get_target(target).validate(directory)
+    return ValidationReport(directory, findings)

@@ -1,0 +1,136 @@
+"""Writing a scaffold safely: plan each file's action against disk and lock, then write atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+from deploy_advisor.errors import InputError, ScaffoldConflict
+
+__all__ = [
+    "LOCK_NAME",
+    "FileAction",
+    "GeneratedFile",
+    "apply_actions",
+    "plan_actions",
+    "read_lock",
+    "safe_relative",
+    "sha256",
+]
+
+LOCK_NAME = "deploy-advisor.lock.json"
+Action = Literal["create", "identical", "overwrite", "conflict"]
+
+
+@dataclass(frozen=True)
+class GeneratedFile:
+    """One file of a scaffold: its bytes and whether it is executable."""
+
+    content: bytes
+    executable: bool = False
+
+
+@dataclass(frozen=True)
+class FileAction:
+    """What writing `path` would do: create it, leave it, overwrite it, or refuse (user edited it)."""
+
+    path: str
+    action: Action
+    file: GeneratedFile
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def safe_relative(path: str) -> str:
+    """A relative POSIX path with no `..`, no absolute part and no empty or hidden-dot tricks."""
+    pure = PurePosixPath(path)
+    if pure.is_absolute() or not pure.parts or any(p in {"..", "", "."} for p in pure.parts):
+        raise InputError(f"refusing to write {path!r}: paths must stay inside the output directory")
+    return pure.as_posix()
+
+
+def _inside(out_dir: Path, rel: str) -> Path:
+    """The absolute target path, checked to stay under `out_dir` even through symlinks."""
+    root = out_dir.resolve()
+    target = (root / safe_relative(rel)).resolve()
+    if target != root and root not in target.parents:
+        raise InputError(f"refusing to write {rel!r}: it resolves outside {root}")
+    return target
+
+
+def read_lock(out_dir: Path) -> dict[str, Any]:
+    """The lock of an earlier scaffold in `out_dir`, or an empty one."""
+    path = out_dir / LOCK_NAME
+    if not path.is_file():
+        return {}
+    try:
+        lock = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return lock if isinstance(lock, dict) else {}
+
+
+def plan_actions(
+    files: dict[str, GeneratedFile], *, out_dir: Path, force: bool = False
+) -> list[FileAction]:
+    """Compare each generated file with disk and the previous lock; nothing is written here."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"output {str(out_dir)!r} is a file; pass -o with a directory")
+    locked = read_lock(out_dir).get("files") or {}
+    actions = []
+    for rel in sorted(files):
+        generated = files[rel]
+        target = _inside(out_dir, rel)
+        if not target.exists():
+            action: Action = "create"
+        elif target.is_dir():
+            raise InputError(f"{str(target)!r} is a directory where a file belongs; move it away")
+        else:
+            on_disk = sha256(target.read_bytes())
+            if on_disk == sha256(generated.content):
+                action = "identical"
+            elif force or rel == LOCK_NAME or locked.get(rel) == on_disk:
+                action = "overwrite"
+            else:
+                action = "conflict"
+        actions.append(FileAction(rel, action, generated))
+    return actions
+
+
+def _write_atomic(target: Path, file: GeneratedFile) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(file.content)
+            out.flush()
+            os.fsync(out.fileno())
+        Path(tmp).chmod(0o755 if file.executable else 0o644)
+        Path(tmp).replace(target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def apply_actions(actions: list[FileAction], *, out_dir: Path) -> None:
+    """Write every created or overwritten file; refuse all writes if any file is in conflict."""
+    conflicts = [a.path for a in actions if a.action == "conflict"]
+    if conflicts:
+        names = ", ".join(conflicts)
+        raise ScaffoldConflict(
+            f"{names} changed since scaffold wrote it; pass --force to overwrite"
+            if len(conflicts) == 1
+            else f"{len(conflicts)} files changed since scaffold wrote them ({names}); "
+            "pass --force to overwrite"
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for action in actions:
+        if action.action in {"create", "overwrite"}:
+            _write_atomic(_inside(out_dir, action.path), action.file)
