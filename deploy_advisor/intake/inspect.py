@@ -93,22 +93,20 @@ def inspect_model(path: Path, *, timeout_s: float = 300.0) -> ModelReport:
     if document is None or "error" in document:
         reason = document["error"] if document else _last_line(done.stderr) or "no output"
         raise ModelError(f"Cannot load model `{path}`: {reason}; {_FIXES[kind]}")
-    notes = document.pop("load_warnings")
+    notes: list[str] = []
     if kind != "onnx":
-        notes.insert(
-            0,
+        notes.append(
             f"loading {path.name} unpickles it, which runs code stored in the file: load only "
-            f"models you trust (sha256 {document['sha256'][:16]}…)",
+            f"models you trust (sha256 {document['sha256'][:16]}…)"
         )
-    report = ModelReport(path=str(path), size_bytes=_size_bytes(path), warnings=notes, **document)
-    if report.sklearn_mismatch:
-        notes.insert(
-            0,
-            f"pickled with scikit-learn {report.trained_sklearn_version} but "
-            f"{report.installed_sklearn_version} is installed: predictions may differ; serve it "
-            f"with scikit-learn=={report.trained_sklearn_version} or re-save it",
+    trained, installed = document["trained_sklearn_version"], document["installed_sklearn_version"]
+    if trained and installed and trained != installed:
+        notes.append(
+            f"pickled with scikit-learn {trained} but {installed} is installed: predictions may "
+            f"differ; serve it with scikit-learn=={trained} or re-save it"
         )
-    return report
+    notes += document.pop("load_warnings")
+    return ModelReport(path=str(path), size_bytes=_size_bytes(path), warnings=notes, **document)
 
 
 def _size_bytes(path: Path) -> int:

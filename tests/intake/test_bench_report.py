@@ -1,0 +1,78 @@
+"""The serving benchmark's summary, target verdicts and Markdown table, from recorded runs."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _serving() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_serving", ROOT / "benchmarks/serving.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_serving"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(name: str, c: int, rps: float, p50: float, p99: float, round_no: int) -> dict[str, Any]:
+    return {
+        "endpoint": name, "round": round_no, "connections": c, "rps": rps, "p50_ms": p50,
+        "p99_ms": p99, "errors": 0, "server_cores": 1.9,
+    }  # fmt: skip
+
+
+def test_medians_over_rounds_and_target_verdicts() -> None:
+    serving = _serving()
+    runs = [
+        _run("ours-joblib", 64, 1500, 40, 90, 1),
+        _run("ours-joblib", 64, 1400, 45, 100, 2),
+        _run("ours-joblib", 64, 1600, 42, 95, 3),
+        _run("bentoml-batchable", 64, 700, 70, 360, 1),
+        _run("ours-onnx", 8, 5000, 1.4, 3, 1),
+        _run("ours-noop", 8, 6000, 1.2, 2, 1),
+    ]
+    summary = serving._summarise(runs, {"ours-joblib": "ours, RF joblib"})
+    ours = summary[0]
+    assert (ours["rps"], ours["p99_ms"], ours["rounds"]) == (1500, 95, 3)
+    verdicts = {t["target"]: t["passed"] for t in serving._targets(summary)}
+    assert verdicts == {
+        "RF joblib c=64: >= 2x BentoML batchable req/s": True,
+        "RF joblib c=64: p99 no worse than BentoML batchable": True,
+        "ONNX c=8: >= 80% of the no-op endpoint's req/s": True,
+        "ONNX c=8: p50 below 5 ms": True,
+    }
+    runs[4] = _run("ours-onnx", 8, 4000, 6, 9, 1)  # 67% of the floor, p50 over 5 ms
+    verdicts = {t["target"]: t["passed"] for t in serving._targets(serving._summarise(runs, {}))}
+    assert not verdicts["ONNX c=8: >= 80% of the no-op endpoint's req/s"]
+    assert not verdicts["ONNX c=8: p50 below 5 ms"]
+
+
+def test_markdown_table_names_machine_versions_and_rows() -> None:
+    serving = _serving()
+    summary = serving._summarise(
+        [_run("flask-dev", 8, 111.4, 68.6, 133, 1)], {"flask-dev": "Flask"}
+    )
+    document = {
+        "command": "make bench-serving",
+        "started_at": "2026-11-22T00:00:00+00:00",
+        "machine": {"cpu_model": "Xeon", "cores": 2, "memory_gib": 23.5, "os": "Linux 6"},
+        "settings": {"generator": "wrk", "duration_s": 15, "warmup_s": 5, "rounds": 3},
+        "versions": {"python": "3.11.7", "wrk": "4.1.0"},
+        "summary": summary,
+        "in_process": [{"model": "RF", "batch": 64, "us_per_call": 3688.0, "rows_per_s": 17350}],
+        "targets": [],
+        "problems": {"mlflow": "mlflow exited with 1: boom"},
+    }
+    text = serving._markdown(document)
+    assert "Command: `make bench-serving`" in text
+    assert "on Xeon, 2 cores, 23.5 GiB" in text
+    assert "Versions: python 3.11.7, wrk 4.1.0." in text
+    assert "| Flask | 111 | 68.6 | 133.0 | 0 | 1.90 |" in text
+    assert "| RF | 64 | 3,688.0 | 17,350 |" in text
+    assert "- **mlflow not measured**: mlflow exited with 1: boom" in text
