@@ -46,10 +46,12 @@ DEFAULT_CHUNK_ROWS = 50_000
 class Model(Protocol):
     """What the scorer needs of a loaded model (runtime/loader.py's `LoadedModel`)."""
 
-    n_features: int
+    n_features: int | None
     feature_names: list[str] | None
     output_kind: str
     sha256: str
+    classes: list[Any] | None
+    allows_nan: bool
 
     def predict(self, batch: np.ndarray) -> np.ndarray: ...
 
@@ -126,7 +128,14 @@ def score(
     run_started = time.monotonic()
     id_name = id_column or "row"
     for source, base, chunk in _prefetch(
-        _all_chunks(inputs, out, columns=columns, id_column=id_column, chunk_rows=chunk_rows)
+        _all_chunks(
+            inputs,
+            out,
+            columns=columns,
+            id_column=id_column,
+            chunk_rows=chunk_rows,
+            allow_missing=model.allows_nan,
+        )
     ):
         index = base
         record = out.done(index)
@@ -187,6 +196,7 @@ def _all_chunks(
     columns: list[str],
     id_column: str | None,
     chunk_rows: int,
+    allow_missing: bool,
 ) -> Iterator[tuple[InputFile, int, Chunk]]:
     """Every chunk of every file with its global index; chunks already done are not parsed."""
     base = 0
@@ -197,6 +207,7 @@ def _all_chunks(
             columns=columns,
             id_column=id_column,
             chunk_rows=chunk_rows,
+            allow_missing=allow_missing,
             skip=lambda i, start=start: out.done(start + i) is not None,  # type: ignore[misc]
         ):
             yield source, base, chunk
@@ -251,8 +262,10 @@ def _prediction_columns(model: Model, predictions: np.ndarray) -> list[str]:
     width = 1 if predictions.ndim == 1 else int(np.prod(predictions.shape[1:]))
     if width == 1:
         return ["prediction"]
-    prefix = "proba" if model.output_kind == "probabilities" else "prediction"
-    return [f"{prefix}_{j}" for j in range(width)]
+    if model.output_kind == "probabilities":
+        classes = model.classes if model.classes and len(model.classes) == width else range(width)
+        return [f"proba_{label}" for label in classes]
+    return [f"prediction_{j}" for j in range(width)]
 
 
 def _file_units(source: InputFile) -> int:
@@ -266,50 +279,13 @@ def _file_units(source: InputFile) -> int:
 
 def _load_model(path: Path) -> Model:
     """The runtime's loader, so the scorer accepts exactly what the server accepts."""
-    if not path.exists():
-        raise ScoreInputError(f"model {path} does not exist; pass --model PATH")
+    from .loader import ModelLoadError, load_model
+
     try:
-        from .loader import load_model  # type: ignore[import-not-found]
-    except ImportError:  # until runtime/loader.py lands: joblib or ONNX directly
-        return _DirectModel(path)
-    model: Model = load_model(path)
+        model: Model = load_model(path)
+    except ModelLoadError as exc:
+        raise ScoreInputError(str(exc)) from None
     return model
-
-
-class _DirectModel:
-    """A joblib/pickle or ONNX model loaded directly (temporary seam for runtime/loader.py)."""
-
-    def __init__(self, path: Path) -> None:
-        import hashlib
-
-        self.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
-        self.feature_names: list[str] | None = None
-        if path.suffix == ".onnx":
-            import onnxruntime as ort
-
-            self._session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-            inp = self._session.get_inputs()[0]
-            self._input = inp.name
-            self.n_features = int(inp.shape[1])
-            self.output_kind = "probabilities" if len(self._session.get_outputs()) > 1 else "values"
-            self._estimator = None
-        else:
-            import joblib
-
-            self._estimator = joblib.load(path)
-            self.n_features = int(self._estimator.n_features_in_)
-            names = getattr(self._estimator, "feature_names_in_", None)
-            self.feature_names = [str(n) for n in names] if names is not None else None
-            proba = hasattr(self._estimator, "predict_proba")
-            self.output_kind = "probabilities" if proba else "values"
-
-    def predict(self, batch: np.ndarray) -> np.ndarray:
-        if self._estimator is None:
-            outputs = self._session.run(None, {self._input: batch.astype(np.float32)})
-            return np.asarray(outputs[-1] if self.output_kind == "probabilities" else outputs[0])
-        if self.output_kind == "probabilities":
-            return np.asarray(self._estimator.predict_proba(batch))
-        return np.asarray(self._estimator.predict(batch))
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

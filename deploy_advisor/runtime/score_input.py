@@ -122,7 +122,7 @@ def read_header(source: InputFile) -> list[str]:
 def select_columns(
     header: list[str],
     *,
-    n_features: int,
+    n_features: int | None,
     feature_names: list[str] | None,
     id_column: str | None,
     source: Path,
@@ -136,7 +136,7 @@ def select_columns(
     if feature_names and all(name in header for name in feature_names):
         return list(feature_names)
     features = [name for name in header if name != id_column]
-    if len(features) != n_features:
+    if n_features is not None and len(features) != n_features:
         hint = "" if id_column else "; pass --id-column NAME if one column is a row id"
         raise ScoreInputError(
             f"{source} has {len(features)} feature columns but the model expects {n_features}{hint}"
@@ -150,12 +150,22 @@ def read_chunks(
     columns: list[str],
     id_column: str | None,
     chunk_rows: int,
+    allow_missing: bool = False,
     skip: Callable[[int], bool] = lambda _: False,
 ) -> Iterator[Chunk]:
-    """Chunks of `chunk_rows` rows of one file, in order; chunk i is only counted if skip(i)."""
+    """Chunks of `chunk_rows` rows of one file, in order; chunk i is only counted if skip(i).
+
+    With `allow_missing` (models that accept NaN), empty and NaN values are kept as NaN.
+    """
     reader = _parquet_chunks if source.kind == "parquet" else _csv_chunks
+    convert = _Converter(allow_missing)
     yield from reader(
-        source, columns=columns, id_column=id_column, chunk_rows=chunk_rows, skip=skip
+        source,
+        columns=columns,
+        id_column=id_column,
+        chunk_rows=chunk_rows,
+        skip=skip,
+        convert=convert,
     )
 
 
@@ -187,6 +197,7 @@ def _csv_chunks(
     id_column: str | None,
     chunk_rows: int,
     skip: Callable[[int], bool],
+    convert: _Converter,
 ) -> Iterator[Chunk]:
     with source.path.open("rb") as f:
         header_line = f.readline()
@@ -202,7 +213,13 @@ def _csv_chunks(
                 if not lines[-1].endswith(b"\n"):
                     lines[-1] += b"\n"
                 chunk = _parse_csv_lines(
-                    source, names, lines, columns=columns, id_column=id_column, first_row=first_row
+                    source,
+                    names,
+                    lines,
+                    columns=columns,
+                    id_column=id_column,
+                    first_row=first_row,
+                    convert=convert,
                 )
             chunk.bytes_done = f.tell()
             yield chunk
@@ -236,6 +253,7 @@ def _parse_csv_lines(
     columns: list[str],
     id_column: str | None,
     first_row: int,
+    convert: _Converter,
 ) -> Chunk:
     """Parse one chunk with pyarrow; a chunk pyarrow cannot parse falls back to the csv module."""
     import pyarrow as pa
@@ -270,7 +288,13 @@ def _parse_csv_lines(
         )
     except (pa.ArrowInvalid, UnicodeDecodeError):
         return _parse_csv_lines_slowly(
-            source, names, lines, columns=columns, id_column=id_column, first_row=first_row
+            source,
+            names,
+            lines,
+            columns=columns,
+            id_column=id_column,
+            first_row=first_row,
+            convert=convert,
         )
     bad = {r.row for r in wrong_width}
     rows = (
@@ -281,7 +305,7 @@ def _parse_csv_lines(
         else np.arange(first_row, first_row + len(lines), dtype=np.int64)
     )
     keys = table.column(id_column).to_pylist() if id_column else None
-    features, value_rejects = _to_matrix(
+    features, value_rejects = convert.matrix(
         [table.column(c).combine_chunks() for c in columns], columns, rows, keys
     )
     ok = np.ones(len(rows), dtype=bool)
@@ -322,6 +346,7 @@ def _parse_csv_lines_slowly(
     columns: list[str],
     id_column: str | None,
     first_row: int,
+    convert: _Converter,
 ) -> Chunk:
     """Line by line with the csv module: for chunks with broken quoting or bad UTF-8."""
     import csv
@@ -351,7 +376,7 @@ def _parse_csv_lines_slowly(
     rows = np.array(kept_rows, dtype=np.int64)
     keys = kept_keys if id_column else None
     arrays = [pa.array([v[j] for v in kept_values], pa.string()) for j in range(len(columns))]
-    features, value_rejects = _to_matrix(arrays, columns, rows, keys)
+    features, value_rejects = convert.matrix(arrays, columns, rows, keys)
     ok = np.ones(len(rows), dtype=bool)
     if value_rejects:
         ok[[i for i, _ in value_rejects]] = False
@@ -373,6 +398,7 @@ def _parquet_chunks(
     id_column: str | None,
     chunk_rows: int,
     skip: Callable[[int], bool],
+    convert: _Converter,
 ) -> Iterator[Chunk]:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -393,7 +419,7 @@ def _parquet_chunks(
         table = pa.Table.from_batches(batches)
         rows = np.arange(first_row, first_row + table.num_rows, dtype=np.int64)
         keys = [_key(v) for v in table.column(id_column).to_pylist()] if id_column else None
-        features, value_rejects = _to_matrix(
+        features, value_rejects = convert.matrix(
             [table.column(c).combine_chunks() for c in columns], columns, rows, keys
         )
         ok = np.ones(len(rows), dtype=bool)
@@ -429,18 +455,38 @@ def _key(value: object) -> str:
     return "" if value is None else str(value)
 
 
+class _Converter:
+    """Turns text or numeric columns into floats, naming the problem of each bad value."""
+
+    def __init__(self, allow_missing: bool) -> None:
+        self.allow_missing = allow_missing
+
+    def matrix(
+        self, arrays: list[Any], columns: list[str], rows: np.ndarray, keys: list[str] | None
+    ) -> tuple[np.ndarray, list[tuple[int, Reject]]]:
+        """Columns to one float64 matrix, plus (position, reject) for rows with a bad value."""
+        return _to_matrix(arrays, columns, rows, keys, allow_missing=self.allow_missing)
+
+
 def _to_matrix(
-    arrays: list[Any], columns: list[str], rows: np.ndarray, keys: list[str] | None
+    arrays: list[Any],
+    columns: list[str],
+    rows: np.ndarray,
+    keys: list[str] | None,
+    *,
+    allow_missing: bool,
 ) -> tuple[np.ndarray, list[tuple[int, Reject]]]:
-    """Columns to one float64 matrix, plus (position, reject) for rows with a bad value."""
     n = len(rows)
     matrix = np.empty((n, len(columns)), dtype=np.float64)
     first_problem: dict[int, str] = {}
     for j, (name, array) in enumerate(zip(columns, arrays, strict=True)):
-        values, problems = _to_float(array)
+        values, problems = _to_float(array, allow_missing=allow_missing)
         matrix[:, j] = values
         for i, problem in problems.items():
             first_problem.setdefault(i, f"column {name!r}: {problem}")
+    if allow_missing and n:
+        for i in np.flatnonzero(np.isnan(matrix).all(axis=1)).tolist():
+            first_problem.setdefault(i, "every value is empty")
     rejects = [
         (i, Reject(row=int(rows[i]), key=keys[i] if keys else "", reason=first_problem[i]))
         for i in sorted(first_problem)
@@ -448,7 +494,7 @@ def _to_matrix(
     return matrix, rejects
 
 
-def _to_float(array: Any) -> tuple[np.ndarray, dict[int, str]]:
+def _to_float(array: Any, *, allow_missing: bool) -> tuple[np.ndarray, dict[int, str]]:
     """One column as float64, plus the positions of empty, non-numeric or non-finite values."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -472,11 +518,15 @@ def _to_float(array: Any) -> tuple[np.ndarray, dict[int, str]]:
     bad = ~np.isfinite(values)
     if not bad.any():
         return values, {}
+    values = values.copy()
     originals = array.to_pylist()
     problems = {}
     for i in np.flatnonzero(bad).tolist():
         original = originals[i]
-        if original is None or (isinstance(original, str) and not original.strip()):
+        missing = original is None or (isinstance(original, str) and not original.strip())
+        if allow_missing and (missing or _looks_nan(original)):
+            values[i] = np.nan
+        elif missing:
             problems[i] = "empty value"
         elif np.isnan(values[i]) and not _looks_nan(original):
             problems[i] = f"{_shorten(original)} is not a number"

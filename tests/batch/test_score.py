@@ -123,11 +123,10 @@ def test_directory_of_csv_and_parquet_files_names_the_source(
     np.testing.assert_allclose(probabilities, expected, rtol=0, atol=1e-12)
 
 
-def test_bad_rows_land_in_the_reject_file_with_their_reason(
-    model_path: Path, tmp_path: Path
-) -> None:
-    rows = feature_rows(40, seed=4)
-    good = lambda i: [f"k{i}", *(repr(float(v)) for v in rows[i])]  # noqa: E731
+def _bad_rows_csv(path: Path, rows: np.ndarray) -> Path:
+    def good(i: int) -> list[str]:
+        return [f"k{i}", *(repr(float(v)) for v in rows[i])]
+
     bad = {
         3: "k3,1.0,2.0",
         7: ",".join(good(7)) + ",99",
@@ -137,7 +136,14 @@ def test_bad_rows_land_in_the_reject_file_with_their_reason(
         25: "",
         31: ",".join([*good(31)[:4], " 1e3 ", *good(31)[5:]]),
     }
-    source = write_csv(tmp_path / "in.csv", rows, bad=bad)
+    return write_csv(path, rows, bad=bad)
+
+
+def test_bad_rows_land_in_the_reject_file_with_their_reason(
+    model_path: Path, tmp_path: Path
+) -> None:
+    rows = feature_rows(40, seed=4)
+    source = _bad_rows_csv(tmp_path / "in.csv", rows)
 
     done = run_scorer(
         "--model",
@@ -154,23 +160,53 @@ def test_bad_rows_land_in_the_reject_file_with_their_reason(
     )
 
     assert done.returncode == 0, done.stderr
+    # the forest accepts missing values (NaN): an empty cell is scored, an empty line is not
     assert (tmp_path / "out" / "rejects.csv").read_text().splitlines() == [
         "source,row,id,reason",
         'in.csv,4,k3,"expected 31 fields, found 3"',
         'in.csv,8,k7,"expected 31 fields, found 32"',
         "in.csv,12,k11,column 'f4': 'abc' is not a number",
-        "in.csv,13,k12,column 'f1': empty value",
         "in.csv,21,k20,column 'f29': 'inf' is not a finite number",
-        "in.csv,26,,column 'f0': empty value",
+        "in.csv,26,,every value is empty",
     ]
     ids, probabilities = read_predictions(tmp_path / "out")
-    kept = [i for i in range(40) if i not in {3, 7, 11, 12, 20, 25}]
+    kept = [i for i in range(40) if i not in {3, 7, 11, 20, 25}]
     assert ids == [f"k{i}" for i in kept]
     expected_rows = rows[kept].copy()
     expected_rows[kept.index(31), 4] = 1e3
+    expected_rows[kept.index(12), 1] = np.nan
     np.testing.assert_allclose(probabilities, _expected(model_path, expected_rows), atol=1e-12)
     summary = json.loads(done.stdout)
-    assert (summary["rows_scored"], summary["rows_rejected"]) == (34, 6)
+    assert (summary["rows_scored"], summary["rows_rejected"]) == (35, 5)
+
+
+def test_empty_values_are_rejected_for_a_model_without_nan_support(tmp_path: Path) -> None:
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+
+    data = load_breast_cancer()
+    model = LogisticRegression(max_iter=5_000).fit(data.data, data.target)
+    joblib.dump(model, tmp_path / "lr.joblib")
+    source = _bad_rows_csv(tmp_path / "in.csv", feature_rows(40, seed=4))
+
+    done = run_scorer(
+        "--model",
+        tmp_path / "lr.joblib",
+        "--input",
+        source,
+        "--output",
+        tmp_path / "out",
+        "--id-column",
+        "id",
+        "--no-progress",
+    )
+
+    assert done.returncode == 0, done.stderr
+    reasons = (tmp_path / "out" / "rejects.csv").read_text().splitlines()[1:]
+    assert "in.csv,13,k12,column 'f1': empty value" in reasons
+    assert "in.csv,26,,column 'f0': empty value" in reasons
+    assert len(reasons) == 6
+    assert json.loads(done.stdout)["rows_scored"] == 34
 
 
 def test_without_an_id_column_rows_are_numbered(model_path: Path, tmp_path: Path) -> None:
@@ -194,9 +230,9 @@ def test_input_the_model_cannot_take_is_refused_in_one_line(
     done = run_scorer("--model", model_path, "--input", source, "--output", tmp_path / "out")
 
     assert done.returncode == 2
-    assert done.stderr == (
+    assert done.stderr.splitlines()[-1] == (
         f"Error: {source} has 31 feature columns but the model expects 30; "
-        "pass --id-column NAME if one column is a row id\n"
+        "pass --id-column NAME if one column is a row id"
     )
     missing = run_scorer(
         "--model", model_path, "--input", tmp_path / "nope.csv", "--output", tmp_path / "out"
