@@ -180,6 +180,38 @@ def validate(
     console.success(f"{directory}: no errors ({len(report.findings)} notes)")
 
 
+@app.command("bench-edge")
+def bench_edge(
+    bundle: Annotated[Path, typer.Argument(help="An edge bundle directory or its .tar.gz.")],
+    cpus: Annotated[float, typer.Option("--cpus", help="CPU limit, in cores.")] = 0.5,
+    memory: Annotated[str, typer.Option("--memory", help="Memory limit, e.g. 256m, 1g.")] = "256m",
+    predictions: Annotated[
+        int, typer.Option("--predictions", help="One-row predictions to time after loading.")
+    ] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Run an edge bundle in a container with CPU/memory limits: load time, p50/p99, memory."""
+    from dataclasses import asdict
+
+    from deploy_advisor.edge.bench import bench_edge as run_bench
+
+    console.info(f"building the bundle image and running it with --cpus {cpus:g} --memory {memory}")
+    result = run_bench(bundle=bundle, cpus=cpus, memory=memory, predictions=predictions)
+    if as_json:
+        console.emit_json(asdict(result))
+        return
+    console.print(
+        f"bench-edge {bundle.name}  (--cpus {result.cpus:g}, --memory {result.memory})\n"
+        f"  load time         {result.load_ms:>9.1f} ms   (import onnxruntime + open the model)\n"
+        f"  latency p50       {result.p50_ms:>9.3f} ms   per one-row prediction\n"
+        f"  latency p99       {result.p99_ms:>9.3f} ms   over {result.predictions:,} predictions\n"
+        f"  peak memory       {result.peak_rss_mb:>9.1f} MB   (resident, VmHWM)\n"
+        f"This is an {result.note}.",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
 # --- load tests: loadtest, bench -----------------------------------------------------------
 
 _Rate = Annotated[float | None, typer.Option("--rate", help="Open loop: req/s to hold.")]
