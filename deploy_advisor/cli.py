@@ -137,18 +137,36 @@ def scaffold(
     strict: bool = typer.Option(
         False, "--strict", help="Refuse when a platform limit would be hit."
     ),
+    mode: str = typer.Option(
+        "realtime", "--mode", help="realtime (a server) or batch (a scoring job)."
+    ),
+    max_size_mb: float | None = typer.Option(
+        None, "--max-size-mb", help="Edge: refuse a model.onnx larger than this."
+    ),
+    accept_drift: bool = typer.Option(
+        False, "--accept-drift", help="Edge: bundle even if ONNX differs beyond the tolerance."
+    ),
+    quantize: bool = typer.Option(
+        False, "--quantize", help="Edge: dynamic int8 quantisation, with its parity impact."
+    ),
 ) -> None:
     """Write the serving app, model, pinned requirements and target files into a directory."""
+    from deploy_advisor.targets.edge import EdgeOptions
     from deploy_advisor.targets.scaffold import scaffold as write_scaffold
     from deploy_advisor.targets.scaffold import target_from_spec
 
     chosen = target or target_from_spec(spec)
+    edge = EdgeOptions(max_size_mb=max_size_mb, accept_drift=accept_drift, quantize=quantize)
     result = write_scaffold(
         model=model, target=chosen, out_dir=out, plan=plan, base_image=base_image,
         wheelhouse=wheelhouse, host_name=host, force=force, dry_run=dry_run, strict=strict,
+        mode=mode, edge=edge,
     )  # fmt: skip
     for finding in result.findings:
-        console.warn(finding.message)
+        if finding.severity == "info":
+            console.info(finding.message)
+        else:
+            console.warn(finding.message)
     counts: dict[str, int] = {}
     for action in result.actions:
         counts[action.action] = counts.get(action.action, 0) + 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import shutil
@@ -13,13 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from deploy_advisor.errors import InputError, ModelError, ScaffoldConflict
+from deploy_advisor.errors import InputError, ModelError
 
 from .export import ExportedModel, export_onnx, load_original
 from .parity import DEFAULT_TOLERANCE, ParityReport, check_parity, sample_rows
 from .quantize import QuantizeReport, quantize
 
-__all__ = ["EdgeBundle", "build_bundle", "check_size"]
+__all__ = ["EdgeBundle", "check_size", "prepare_bundle", "write_tarball"]
 
 MODEL_FILE = "model.onnx"
 SAMPLE_ROWS = 20
@@ -27,16 +28,17 @@ SAMPLE_ROWS = 20
 
 @dataclass(frozen=True)
 class EdgeBundle:
-    """What was bundled and what the checks found."""
+    """The files of a bundle (relative path -> bytes) and what the checks found."""
 
-    directory: Path
-    tarball: Path
+    name: str
+    files: dict[str, bytes]
     model_size_bytes: int
     model_sha256: str
     export: ExportedModel
     parity: ParityReport | None
     quantization: QuantizeReport | None
     quantized: bool
+    load_seconds: float
 
 
 def check_size(*, size_bytes: int, max_size_mb: float | None) -> None:
@@ -49,24 +51,20 @@ def check_size(*, size_bytes: int, max_size_mb: float | None) -> None:
     )
 
 
-def build_bundle(
+def prepare_bundle(
     *,
     model_path: Path,
-    out_dir: Path,
+    name: str,
     max_size_mb: float | None = None,
     accept_drift: bool = False,
     quantize_model: bool = False,
     tolerance: float = DEFAULT_TOLERANCE,
-    force: bool = False,
 ) -> EdgeBundle:
-    """Export, check, optionally quantise, then write `out_dir` and `out_dir`.tar.gz."""
-    if out_dir.exists() and any(out_dir.iterdir()) and not force:
-        raise ScaffoldConflict(f"{out_dir} is not empty; pass --force or choose another -o DIR")
+    """Export, check parity, optionally quantise and check the size; nothing is written."""
     if max_size_mb is not None and max_size_mb <= 0:
         raise InputError(f"--max-size-mb {max_size_mb:g} must be a positive number of MB")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir.parent, prefix=f".{out_dir.name}.") as tmp:
-        stage = Path(tmp) / out_dir.name
+    with tempfile.TemporaryDirectory(prefix="da-edge-") as tmp:
+        stage = Path(tmp) / name
         stage.mkdir()
         model_file = stage / MODEL_FILE
         exported = export_onnx(model_path=model_path, out_path=model_file)
@@ -90,23 +88,36 @@ def build_bundle(
         size = model_file.stat().st_size
         check_size(size_bytes=size, max_size_mb=max_size_mb)
         sha = hashlib.sha256(model_file.read_bytes()).hexdigest()
+        load_seconds = _load_seconds(model_file)
         _write_runtime(stage)
         _write_support_files(stage, model_path, exported, parity, quantized, rows, size, sha)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        stage.replace(out_dir)
-    tarball = out_dir.with_name(out_dir.name + ".tar.gz")
-    _write_tarball(out_dir, tarball)
+        files = {
+            path.relative_to(stage).as_posix(): path.read_bytes()
+            for path in sorted(stage.rglob("*"))
+            if path.is_file()
+        }
     return EdgeBundle(
-        directory=out_dir,
-        tarball=tarball,
+        name=name,
+        files=files,
         model_size_bytes=size,
         model_sha256=sha,
         export=exported,
         parity=parity,
         quantization=report,
         quantized=quantized,
+        load_seconds=load_seconds,
     )
+
+
+def _load_seconds(model_file: Path) -> float:
+    """How long onnxruntime takes to open the model here (the import is already paid)."""
+    import time
+
+    import onnxruntime as ort
+
+    started = time.perf_counter()
+    ort.InferenceSession(str(model_file), providers=["CPUExecutionProvider"])
+    return round(time.perf_counter() - started, 4)
 
 
 def _rows(estimator: object, exported: ExportedModel) -> np.ndarray:
@@ -201,27 +212,29 @@ def _parity_line(parity: ParityReport | None) -> str:
     )
 
 
-def _write_tarball(directory: Path, tarball: Path) -> None:
-    """A reproducible .tar.gz: sorted names, zero times and owners, written atomically."""
+def write_tarball(*, files: dict[str, bytes], name: str, tarball: Path) -> None:
+    """A reproducible .tar.gz of the bundle under `name/`: sorted, zero times and owners."""
+    import io
 
-    def clean(info: tarfile.TarInfo) -> tarfile.TarInfo:
-        info.mtime, info.uid, info.gid, info.uname, info.gname = 0, 0, 0, "", ""
-        return info
-
+    tarball.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile(
         dir=tarball.parent, prefix=f".{tarball.name}.", delete=False
     ) as f:
         tmp = Path(f.name)
     try:
-        with tarfile.open(tmp, "w:gz", format=tarfile.PAX_FORMAT) as tar:
-            tar.add(directory, arcname=directory.name, filter=clean, recursive=False)
-            for path in sorted(directory.rglob("*")):
-                tar.add(
-                    path,
-                    arcname=f"{directory.name}/{path.relative_to(directory)}",
-                    filter=clean,
-                    recursive=False,
-                )
+        with (
+            gzip.GzipFile(tmp, "wb", mtime=0) as packed,
+            tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT) as tar,
+        ):
+            folders = sorted({str(Path(name, rel).parent) for rel in files} | {name})
+            for folder in folders:
+                info = tarfile.TarInfo(folder)
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                tar.addfile(info)
+            for rel in sorted(files):
+                info = tarfile.TarInfo(f"{name}/{rel}")
+                info.size, info.mode = len(files[rel]), 0o644
+                tar.addfile(info, io.BytesIO(files[rel]))
         tmp.chmod(0o644)
         tmp.replace(tarball)
     finally:

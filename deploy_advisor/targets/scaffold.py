@@ -13,6 +13,7 @@ from typing import Any
 from deploy_advisor.errors import CheckFailed, EnvironmentMissing, InputError
 from deploy_advisor.targets import get_target
 from deploy_advisor.targets.base import Finding, ModelFacts, RenderContext, Target
+from deploy_advisor.targets.edge import EdgeOptions, scaffold_edge
 from deploy_advisor.targets.facts import model_facts
 from deploy_advisor.targets.plans import resolve_plan
 from deploy_advisor.targets.requirements import (
@@ -210,9 +211,16 @@ def scaffold(
     force: bool = False,
     dry_run: bool = False,
     strict: bool = False,
+    edge: EdgeOptions | None = None,
 ) -> ScaffoldResult:
     """Write (or with dry_run, only plan) a scaffold of `model` for `target` into `out_dir`."""
     chosen = get_target(target)
+    if chosen.name == "edge":
+        done = scaffold_edge(
+            model=model, out_dir=out_dir, options=edge or EdgeOptions(), force=force,
+            dry_run=dry_run,
+        )  # fmt: skip
+        return ScaffoldResult(chosen.name, out_dir, done.actions, done.findings, dry_run)
     facts = _reuse_measurements(model_facts(model), read_lock(out_dir))
     ctx = build_context(
         chosen, facts, app_name=app_name_for(model), plan=plan, mode=mode,
