@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import queue
 import resource
 import sys
@@ -289,19 +290,31 @@ def _load_model(path: Path) -> Model:
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    env = os.environ.get
     parser = argparse.ArgumentParser(
         prog="python -m model_server.score",
-        description="Score a CSV/Parquet file or directory in chunks; rerun to resume.",
+        description="Score a CSV/Parquet file or directory in chunks; rerun to resume. "
+        "Flags default to MODEL_PATH, SCORE_INPUT, SCORE_OUTPUT, CHUNK_ROWS, ID_COLUMN.",
     )
-    parser.add_argument("--model", required=True, type=Path, help="model file or directory")
-    parser.add_argument("--input", required=True, type=Path, help="CSV/Parquet file or directory")
-    parser.add_argument("--output", required=True, type=Path, help="output directory")
-    parser.add_argument("--chunk-rows", type=int, default=DEFAULT_CHUNK_ROWS, metavar="N")
-    parser.add_argument("--id-column", metavar="NAME", help="column written next to predictions")
+    parser.add_argument("--model", type=Path, default=env("MODEL_PATH"), help="model file")
+    parser.add_argument("--input", type=Path, default=env("SCORE_INPUT"), help="file or folder")
+    parser.add_argument("--output", type=Path, default=env("SCORE_OUTPUT"), help="output folder")
+    parser.add_argument(
+        "--chunk-rows", type=int, default=int(env("CHUNK_ROWS") or DEFAULT_CHUNK_ROWS), metavar="N"
+    )
+    parser.add_argument("--id-column", metavar="NAME", default=env("ID_COLUMN") or None)
     parser.add_argument("--format", choices=["csv", "parquet"], help="output format")
     parser.add_argument("--restart", action="store_true", help="discard a previous run's output")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for flag, variable in (
+        ("model", "MODEL_PATH"),
+        ("input", "SCORE_INPUT"),
+        ("output", "SCORE_OUTPUT"),
+    ):
+        if getattr(args, flag) is None:
+            parser.error(f"--{flag} is required (or set {variable})")
+    return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
