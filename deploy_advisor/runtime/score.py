@@ -126,6 +126,10 @@ def score(
 
     totals = {"scored": 0, "rejected": 0, "scored_now": 0, "chunks": 0, "skipped": 0}
     bar = Progress(sum(f.size for f in inputs), enabled=progress)
+    import pyarrow.compute
+    import pyarrow.csv
+    import pyarrow.parquet  # noqa: F401 - imported before the clock starts
+
     run_started = time.monotonic()
     id_name = id_column or "row"
     for source, base, chunk in _prefetch(
@@ -147,7 +151,7 @@ def score(
         else:
             predictions, kept, model_rejects = _predict(model, chunk)
             rejects = sorted([*chunk.rejects, *model_rejects], key=lambda r: r.row)
-            ids: Any = [chunk.keys[i] for i in kept] if chunk.keys is not None else chunk.rows[kept]
+            ids = _ids(chunk, kept)
             out.write_chunk(
                 index,
                 record={
@@ -253,10 +257,29 @@ def _predict(model: Model, chunk: Chunk) -> tuple[np.ndarray, np.ndarray, list[R
             outputs.append(np.asarray(model.predict(chunk.features[i : i + 1]))[0])
             kept.append(i)
         except Exception as exc:
-            key = chunk.keys[i] if chunk.keys is not None else ""
+            key = _key(chunk.keys, int(i))
             reason = f"model refused the row: {type(exc).__name__}: {str(exc)[:120]}"
             rejects.append(Reject(row=int(chunk.rows[i]), key=key, reason=reason))
     return np.asarray(outputs), np.asarray(kept, dtype=np.int64), rejects
+
+
+def _ids(chunk: Chunk, kept: np.ndarray) -> Any:
+    """The id values (or row numbers) of the rows kept, for the part file."""
+    if chunk.keys is None:
+        return chunk.rows[kept]
+    if len(kept) == len(chunk.rows):
+        return chunk.keys
+    if isinstance(chunk.keys, list):
+        return [chunk.keys[i] for i in kept]
+    return chunk.keys.take(kept)
+
+
+def _key(keys: Any, i: int) -> str:
+    if keys is None:
+        return ""
+    value = keys[i]
+    value = value.as_py() if hasattr(value, "as_py") else value
+    return "" if value is None else str(value)
 
 
 def _prediction_columns(model: Model, predictions: np.ndarray) -> list[str]:

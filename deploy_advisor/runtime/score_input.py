@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,8 @@ __all__ = [
 CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
 _FINGERPRINT_BYTES = 1 << 16
+_FAST_BLOCK_BYTES = 1 << 20
+_READ_BYTES = 8 << 20
 
 
 class ScoreInputError(Exception):
@@ -66,7 +67,7 @@ class Chunk:
     first_row: int
     n_rows: int
     rows: np.ndarray  # 1-based row numbers of the valid rows
-    keys: list[str] | None  # id-column values of the valid rows, when an id column is used
+    keys: Any  # id-column values of the valid rows (list or pyarrow array), or None
     features: np.ndarray  # float64, shape (len(rows), n_features)
     rejects: list[Reject] = field(default_factory=list)
     bytes_done: int = 0  # position reached in the source (bytes for CSV, rows for Parquet)
@@ -203,27 +204,50 @@ def _csv_chunks(
         header_line = f.readline()
         names = [n.strip() for n in _split_header(header_line)]
         first_row = 1
-        for index in itertools.count():
-            lines = list(itertools.islice(f, chunk_rows))
-            if not lines:
-                return
+        position = len(header_line)
+        for index, (data, n_lines) in enumerate(_blocks_of_lines(f, chunk_rows)):
+            position += len(data)
             if skip(index):
-                chunk = _skipped(source, first_row, len(lines), len(columns))
+                chunk = _skipped(source, first_row, n_lines, len(columns))
             else:
-                if not lines[-1].endswith(b"\n"):
-                    lines[-1] += b"\n"
                 chunk = _parse_csv_lines(
                     source,
                     names,
-                    lines,
+                    data if data.endswith(b"\n") else data + b"\n",
+                    n_lines,
                     columns=columns,
                     id_column=id_column,
                     first_row=first_row,
                     convert=convert,
                 )
-            chunk.bytes_done = f.tell()
+            chunk.bytes_done = position
             yield chunk
-            first_row += len(lines)
+            first_row += n_lines
+
+
+def _blocks_of_lines(f: Any, n: int) -> Iterator[tuple[bytes, int]]:
+    """Consecutive blocks of `n` lines (the last may be shorter), found with numpy, not a loop."""
+    buffer = bytearray()
+    newlines = np.empty(0, dtype=np.int64)
+    eof = False
+    while True:
+        while len(newlines) < n and not eof:
+            block = f.read(_READ_BYTES)
+            if not block:
+                eof = True
+                break
+            found = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + len(buffer)
+            buffer += block
+            newlines = np.concatenate([newlines, found])
+        if len(newlines) >= n:
+            cut = int(newlines[n - 1]) + 1
+            yield bytes(buffer[:cut]), n
+            del buffer[:cut]
+            newlines = newlines[n:] - cut
+        else:
+            if buffer:
+                yield bytes(buffer), len(newlines) + (0 if buffer.endswith(b"\n") else 1)
+            return
 
 
 def _skipped(source: InputFile, first_row: int, n_rows: int, n_columns: int) -> Chunk:
@@ -248,7 +272,8 @@ def _split_header(line: bytes) -> list[str]:
 def _parse_csv_lines(
     source: InputFile,
     names: list[str],
-    lines: list[bytes],
+    data: bytes,
+    n_lines: int,
     *,
     columns: list[str],
     id_column: str | None,
@@ -260,6 +285,18 @@ def _parse_csv_lines(
     import pyarrow.csv as pacsv
 
     wanted = [*columns, *([id_column] if id_column else [])]
+    header = b",".join(_quote(n) for n in names) + b"\n"
+    clean = _parse_clean_csv(header + data, columns=columns, id_column=id_column)
+    if clean is not None and len(clean[0]) == n_lines:
+        features, keys = clean
+        return Chunk(
+            source=source,
+            first_row=first_row,
+            n_rows=n_lines,
+            rows=np.arange(first_row, first_row + n_lines, dtype=np.int64),
+            keys=keys,
+            features=features,
+        )
     wrong_width: list[Reject] = []
 
     def on_invalid(row: Any) -> str:
@@ -269,7 +306,7 @@ def _parse_csv_lines(
         wrong_width.append(Reject(row=first_row + line_in_chunk - 1, key=key, reason=reason))
         return "skip"
 
-    buffer = io.BytesIO(b",".join(_quote(n) for n in names) + b"\n" + b"".join(lines))
+    buffer = io.BytesIO(header + data)
     try:
         table = pacsv.read_csv(
             buffer,
@@ -290,7 +327,7 @@ def _parse_csv_lines(
         return _parse_csv_lines_slowly(
             source,
             names,
-            lines,
+            data.split(b"\n")[:n_lines],
             columns=columns,
             id_column=id_column,
             first_row=first_row,
@@ -298,11 +335,9 @@ def _parse_csv_lines(
         )
     bad = {r.row for r in wrong_width}
     rows = (
-        np.array(
-            [r for r in range(first_row, first_row + len(lines)) if r not in bad], dtype=np.int64
-        )
+        np.array([r for r in range(first_row, first_row + n_lines) if r not in bad], dtype=np.int64)
         if bad
-        else np.arange(first_row, first_row + len(lines), dtype=np.int64)
+        else np.arange(first_row, first_row + n_lines, dtype=np.int64)
     )
     keys = table.column(id_column).to_pylist() if id_column else None
     features, value_rejects = convert.matrix(
@@ -315,12 +350,62 @@ def _parse_csv_lines(
     return Chunk(
         source=source,
         first_row=first_row,
-        n_rows=len(lines),
+        n_rows=n_lines,
         rows=rows[ok],
         keys=[k for k, good in zip(keys, ok, strict=True) if good] if keys is not None else None,
         features=features[ok],
         rejects=rejects,
     )
+
+
+def _parse_clean_csv(
+    data: bytes, *, columns: list[str], id_column: str | None
+) -> tuple[np.ndarray, Any] | None:
+    """The fast path: floats parsed on all cores; None when any row is not clean.
+
+    A chunk with a wrong-width row, a value that is not a number, or an empty, NaN or infinite
+    value goes through the exact path instead, which names each bad row and its reason.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    seen_invalid = []
+
+    def on_invalid(row: Any) -> str:
+        seen_invalid.append(row)
+        return "skip"
+
+    types = {
+        **dict.fromkeys(columns, pa.float64()),
+        **({id_column: pa.string()} if id_column else {}),
+    }
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(use_threads=True, block_size=_FAST_BLOCK_BYTES),
+            parse_options=pacsv.ParseOptions(
+                invalid_row_handler=on_invalid, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types,
+                include_columns=list(types),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+    if seen_invalid:
+        return None
+    features = (
+        np.column_stack([table.column(c).to_numpy() for c in columns])
+        if table.num_rows
+        else np.empty((0, len(columns)))
+    )
+    if not np.isfinite(features).all():
+        return None
+    keys = table.column(id_column).combine_chunks() if id_column else None
+    return np.ascontiguousarray(features, dtype=np.float64), keys
 
 
 def _field(text: str, position: int) -> str:

@@ -112,7 +112,7 @@ class OutputDirectory:
         *,
         record: dict[str, Any],
         id_name: str,
-        ids: np.ndarray | list[str],
+        ids: Any,
         predictions: np.ndarray,
         columns: list[str],
         rejects: list[Reject],
@@ -170,7 +170,7 @@ class OutputDirectory:
 
 def _prediction_table(
     id_name: str,
-    ids: np.ndarray | list[str],
+    ids: Any,
     predictions: np.ndarray,
     columns: list[str],
     source: str | None,
@@ -180,7 +180,7 @@ def _prediction_table(
     data: dict[str, Any] = {}
     if source is not None:
         data["source"] = pa.array([source] * len(ids), pa.string())
-    data[id_name] = pa.array(ids)
+    data[id_name] = ids if isinstance(ids, pa.Array) else pa.array(ids)
     values = predictions.reshape(len(ids), -1) if predictions.ndim != 1 else predictions[:, None]
     for j, name in enumerate(columns):
         column = values[:, j]
