@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-serving bench-batch venv clean
+.PHONY: demo test lint bench bench-serving bench-batch venv clean checkov
 
 venv: $(STAMP)
 
@@ -17,8 +17,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/deploy-advisor recommend examples/deploy-advisor.yaml
 
-test: $(STAMP)
-	$(BIN)/python -m pytest
+# checkov is heavy and pins its own dependencies: it lives in its own venv, used by `validate`.
+CHECKOV := .venv-checkov/bin/checkov
+checkov: $(CHECKOV)
+
+$(CHECKOV):
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet checkov
+
+test: $(STAMP) $(CHECKOV)
+	DEPLOY_ADVISOR_CHECKOV=$(CURDIR)/$(CHECKOV) $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check deploy_advisor tests benchmarks

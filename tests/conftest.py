@@ -44,3 +44,13 @@ def docker_client():  # type: ignore[no-untyped-def]
     except docker.errors.ImageNotFound:
         subprocess.run(["scripts/base-image.sh", BASE_IMAGE], check=True)
     return client
+
+
+# --- targets: `pytest --update-golden` rewrites tests/golden/ from the templates --------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="Rewrite the golden files under tests/golden/ instead of comparing with them.",
+    )

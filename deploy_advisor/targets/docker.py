@@ -71,7 +71,8 @@ class DockerTarget(Target):
             "run": "docker compose up -d\ndocker compose ps   # wait for (healthy)",
             "deploy": (
                 f"docker tag {image} REGISTRY/{image}\ndocker push REGISTRY/{image}\n"
-                "# on the server, with this compose.yaml:\ndocker compose pull && docker compose up -d"
+                "# on the server, with this compose.yaml:\n"
+                "docker compose pull && docker compose up -d"
             ),
             "rollback": (
                 "# compose.yaml names the image by the model's hash: put back the previous tag\n"

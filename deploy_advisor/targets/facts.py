@@ -1,4 +1,4 @@
-"""Facts about the model that the scaffold needs, from intake's inspection plus a timed prediction."""
+"""Model facts a scaffold needs: intake's inspection plus one timed prediction."""
 
 from __future__ import annotations
 

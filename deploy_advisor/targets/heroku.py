@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from deploy_advisor.targets import register
@@ -42,7 +43,7 @@ def _installed_mb(distribution: str) -> float:
         return 0.0
     total = 0
     for file in files:
-        path = file.locate()
+        path = Path(str(file.locate()))
         if path.is_file():
             total += path.stat().st_size
     return total / 2**20
@@ -113,8 +114,9 @@ class HerokuTarget(Target):
         if need > ctx.plan.memory_mb:
             findings.append(Finding(
                 "warning", "heroku-memory",
-                f"{ctx.workers} worker(s) need about {need:.0f} MB but a {dyno_size(ctx.plan.name)} "
-                f"dyno has {ctx.plan.memory_mb} MB (R14/R15); pick a larger --plan",
+                f"{ctx.workers} worker(s) need about {need:.0f} MB but a "
+                f"{dyno_size(ctx.plan.name)} dyno has {ctx.plan.memory_mb} MB (R14/R15); "
+                "pick a larger --plan",
             ))  # fmt: skip
         if ctx.model.predict_ms / 1000 >= _APPROACH * ROUTER_TIMEOUT_S:
             findings.append(Finding(

@@ -1,4 +1,4 @@
-"""Kubernetes: Deployment with probes sized from the model, restricted security, HPA, PDB, policy."""
+"""Kubernetes: a Deployment sized from the model and plan, restricted, with HPA, PDB, policy."""
 
 from __future__ import annotations
 
@@ -83,8 +83,8 @@ class KubernetesTarget(Target):
             f"kubectl -n {ctx.app_name} rollout status deployment/{ctx.app_name}\n"
             f"kubectl -n {ctx.app_name} port-forward service/{ctx.app_name} "
             f"{ctx.app_port}:80 &",
-            "deploy": f"(cd k8s && kustomize edit set image {image}=REGISTRY/{image}@sha256:DIGEST)\n"
-            "kubectl apply -k k8s/",
+            "deploy": "(cd k8s && kustomize edit set image "
+            f"{image}=REGISTRY/{image}@sha256:DIGEST)\nkubectl apply -k k8s/",
             "rollback": f"kubectl -n {ctx.app_name} rollout undo deployment/{ctx.app_name}\n"
             f"kubectl -n {ctx.app_name} rollout status deployment/{ctx.app_name}",
         }

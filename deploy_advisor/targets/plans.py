@@ -26,7 +26,7 @@ _FALLBACK: dict[str, PlanSize] = {
 
 def _catalog() -> Any | None:
     try:
-        from deploy_advisor.advisor.catalog import load_catalog
+        from deploy_advisor.advisor.catalog import load_catalog  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return None
     return load_catalog()

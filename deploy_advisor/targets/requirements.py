@@ -1,4 +1,4 @@
-"""Pinned serving dependencies for a scaffold: scikit-learn at the version the model was trained with."""
+"""Pinned serving dependencies: scikit-learn at the version the model was trained with."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def _as_tuple(version: str) -> tuple[int, ...]:
 
 
 def sklearn_mismatch(facts: ModelFacts) -> str | None:
-    """A warning when the model was trained with a scikit-learn other than the one installed here."""
+    """A warning when the model was trained with another scikit-learn than the one here."""
     trained = facts.trained_sklearn_version
     if trained is None:
         return None

@@ -12,7 +12,14 @@ from typing import Any
 
 from deploy_advisor.errors import CheckFailed, EnvironmentMissing, InputError
 from deploy_advisor.targets import get_target
-from deploy_advisor.targets.base import Finding, ModelFacts, RenderContext, Requirement, Target
+from deploy_advisor.targets.base import (
+    Finding,
+    ModelFacts,
+    PlanSize,
+    RenderContext,
+    Requirement,
+    Target,
+)
 from deploy_advisor.targets.batch import (
     BATCH_TARGETS,
     CHUNK_ROWS,
@@ -47,6 +54,7 @@ __all__ = [
     "build_context",
     "lock_file",
     "render_files",
+    "render_text_files",
     "scaffold",
     "target_from_spec",
 ]
@@ -74,11 +82,13 @@ def build_context(
     facts: ModelFacts,
     *,
     app_name: str,
-    plan: str | None = None,
+    plan: PlanSize,
     mode: str = "realtime",
     base_image: str = "python:3.11-slim",
     wheelhouse: bool = False,
     host_name: str | None = None,
+    app_port: int = 8000,
+    listen_port: int = 80,
 ) -> RenderContext:
     """The render context for one target: plan size, workers and pinned requirements."""
     if mode not in {"realtime", "batch"}:
@@ -94,7 +104,7 @@ def build_context(
             f"--mode batch is not available for {target.name}; use --target with one of: "
             + ", ".join(BATCH_TARGETS)
         )
-    size = resolve_plan(target, plan)
+    size = plan
     requirements = serving_requirements(facts, gunicorn=target.serves_with_gunicorn)
     if mode == "batch":
         from importlib.metadata import version
@@ -111,6 +121,8 @@ def build_context(
         wheelhouse=wheelhouse,
         host_name=host_name,
         workers=workers_for(size, facts),
+        app_port=app_port,
+        listen_port=listen_port,
     )
 
 
@@ -147,13 +159,9 @@ def _locustfile() -> GeneratedFile:
         ) from None
 
 
-def render_files(
-    target: Target, ctx: RenderContext, *, model_path: Path
-) -> dict[str, GeneratedFile]:
-    """Every file of the scaffold except the lock, as {relative path: file}."""
-    text = {path: body for path, body in target.render(ctx).items()}
-    if ctx.mode == "batch":
-        text = batch_files(target.name, ctx)
+def render_text_files(target: Target, ctx: RenderContext) -> dict[str, str]:
+    """Every templated file of the scaffold (target files, README, requirements, samples)."""
+    text = batch_files(target.name, ctx) if ctx.mode == "batch" else dict(target.render(ctx))
     payloads = json.loads(ctx.model.payloads_json)
     text["requirements.txt"] = render_requirements(ctx.requirements)
     text["samples/payloads.json"] = ctx.model.payloads_json
@@ -170,6 +178,14 @@ def render_files(
         local_port=ctx.app_port,
         chunk_rows=CHUNK_ROWS,
     )
+    return text
+
+
+def render_files(
+    target: Target, ctx: RenderContext, *, model_path: Path
+) -> dict[str, GeneratedFile]:
+    """Every file of the scaffold except the lock, as {relative path: file}."""
+    text = render_text_files(target, ctx)
     files = {
         p: GeneratedFile(body.encode(), executable=p.endswith(".sh")) for p, body in text.items()
     }
@@ -233,6 +249,8 @@ def scaffold(
     force: bool = False,
     dry_run: bool = False,
     strict: bool = False,
+    app_port: int = 8000,
+    listen_port: int = 80,
     edge: EdgeOptions | None = None,
 ) -> ScaffoldResult:
     """Write (or with dry_run, only plan) a scaffold of `model` for `target` into `out_dir`."""
@@ -243,18 +261,21 @@ def scaffold(
             dry_run=dry_run,
         )  # fmt: skip
         return ScaffoldResult(chosen.name, out_dir, done.actions, done.findings, dry_run)
+    size = resolve_plan(chosen, plan)
     facts = _reuse_measurements(model_facts(model), read_lock(out_dir))
     ctx = build_context(
-        chosen, facts, app_name=app_name_for(model), plan=plan, mode=mode,
+        chosen, facts, app_name=app_name_for(model), plan=size, mode=mode,
         base_image=base_image, wheelhouse=wheelhouse, host_name=host_name,
+        app_port=app_port, listen_port=listen_port,
     )  # fmt: skip
     findings = chosen.preflight(ctx)
     mismatch = sklearn_mismatch(facts)
     if mismatch:
         findings.insert(0, Finding("warning", "sklearn-version", mismatch))
-    if strict and any(f.severity != "info" and f.check != "sklearn-version" for f in findings):
-        first = next(f for f in findings if f.severity != "info" and f.check != "sklearn-version")
-        raise CheckFailed(f"preflight refused with --strict: {first.message}")
+    refusing = [f for f in findings if f.severity != "info" and f.check != "sklearn-version"]
+    if strict and refusing:
+        reasons = "; ".join(f.message for f in refusing)
+        raise CheckFailed(f"preflight refused with --strict: {reasons}")
     files = render_files(chosen, ctx, model_path=model)
     files[LOCK_NAME] = lock_file(chosen, ctx, files)
     actions = plan_actions(files, out_dir=out_dir, force=force)

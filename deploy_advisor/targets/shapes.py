@@ -1,4 +1,4 @@
-"""Shape checks of plain files: Procfile, app.json, .python-version, compose, cloud-init, scripts."""
+"""Shape checks: Procfile, app.json, .python-version, compose, cloud-init, shell scripts."""
 
 from __future__ import annotations
 

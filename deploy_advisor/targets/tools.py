@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from deploy_advisor.targets.base import Finding
+from deploy_advisor.targets.base import Finding, Severity
 
 __all__ = [
     "KUBERNETES_VERSION",
@@ -68,7 +69,8 @@ def check_kubernetes(k8s_dir: Path) -> list[Finding]:
             except kv.SchemaNotFoundError:
                 findings.append(Finding(
                     "error", "kubernetes-schema",
-                    f"{doc.get('apiVersion')}/{doc.get('kind')} is not in Kubernetes {KUBERNETES_VERSION}",
+                    f"{doc.get('apiVersion')}/{doc.get('kind')} is not in Kubernetes "
+                    f"{KUBERNETES_VERSION}",
                     rel,
                 ))  # fmt: skip
     return findings
@@ -122,7 +124,8 @@ def check_nginx(site: Path, rel: str) -> list[Finding]:
         return []
     lines = [ln for ln in result.stderr.splitlines() if "[emerg]" in ln or "[error]" in ln]
     message = (lines or result.stderr.strip().splitlines() or ["failed"])[0]
-    return [Finding("error", "nginx -t", message.split("] ", 1)[-1], rel)]
+    message = re.sub(r" in \S+:(\d+)$", r" at line \1", re.sub(r"^.*?\] (\d+#\d+: )?", "", message))
+    return [Finding("error", "nginx -t", message, rel)]
 
 
 def run_hadolint(dockerfile: Path, rel: str) -> list[Finding]:
@@ -173,7 +176,7 @@ def run_checkov(directory: Path, files: list[str]) -> list[Finding]:
             ))  # fmt: skip
         for check in results.get("skipped_checks") or []:
             reason = (check.get("check_result") or {}).get("suppress_comment") or ""
-            severity = "info" if reason and reason != "No comment provided" else "error"
+            severity: Severity = "info" if reason and reason != "No comment provided" else "error"
             text = (
                 f"skipped: {reason}" if severity == "info" else "skipped without a written reason"
             )
@@ -181,5 +184,5 @@ def run_checkov(directory: Path, files: list[str]) -> list[Finding]:
                 Finding(
                     severity, f"checkov {check['check_id']}", text, check["file_path"].lstrip("/")
                 )
-            )  # type: ignore[arg-type]
+            )
     return findings

@@ -72,8 +72,9 @@ class VpsTarget(Target):
         host = ctx.host_name or "example.com"
         return {
             "build": "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt",
-            "run": f"MODEL_PATH={ctx.model.file} .venv/bin/gunicorn --bind 127.0.0.1:{ctx.app_port} "
-            "--worker-class model_server.worker.UvicornWorker 'model_server.app:create_app()'",
+            "run": f"MODEL_PATH={ctx.model.file} .venv/bin/python -m gunicorn "
+            f"--bind 127.0.0.1:{ctx.app_port} --worker-class model_server.worker.UvicornWorker "
+            "'model_server.app:create_app()'",
             "deploy": "# once: create the VM with deploy/cloud-init.yaml as its user-data, then\n"
             "deploy/deploy.sh HOST",
             "rollback": "deploy/deploy.sh HOST rollback",

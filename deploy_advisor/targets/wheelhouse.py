@@ -13,8 +13,9 @@ from deploy_advisor.errors import EnvironmentMissing
 
 __all__ = ["download_wheels", "wheel_cache_dir"]
 
-# glibc of Debian bookworm, the base of python:3.11-slim; pip also accepts older manylinux tags.
-_MANYLINUX = "manylinux_2_36"
+# glibc 2.36 is Debian bookworm's, the base of python:3.11-slim; pip does not widen --platform
+# to older manylinux tags by itself, so every compatible one is named.
+_GLIBC_MINORS = range(5, 37)
 
 
 def wheel_cache_dir() -> Path:
@@ -36,14 +37,16 @@ def download_wheels(requirements: str, *, python_version: str) -> list[Path]:
             sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
             "--only-binary=:all:", "--implementation", "cp", "--python-version", python_version,
             "--abi", abi, "--abi", "abi3", "--abi", "none",
-            "--platform", f"{_MANYLINUX}_{machine}", "--platform", "any",
+            *(f"--platform=manylinux_2_{minor}_{machine}" for minor in _GLIBC_MINORS),
+            f"--platform=manylinux2014_{machine}", "--platform=any",
             "-d", str(folder), "-r", str(folder / "requirements.txt"),
         ]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             last = (result.stderr.strip().splitlines() or ["no output"])[-1]
             raise EnvironmentMissing(
-                f"pip could not download the wheels ({last}); check the network or drop --wheelhouse"
+                f"pip could not download the wheels ({last}); "
+                "check the network or drop --wheelhouse"
             )
         done.write_text("ok\n")
     return sorted(folder.glob("*.whl"))

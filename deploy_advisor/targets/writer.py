@@ -1,4 +1,4 @@
-"""Writing a scaffold safely: plan each file's action against disk and lock, then write atomically."""
+"""Writing a scaffold safely: each file's action from disk and lock, then atomic writes."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class GeneratedFile:
 
 @dataclass(frozen=True)
 class FileAction:
-    """What writing `path` would do: create it, leave it, overwrite it, or refuse (user edited it)."""
+    """What writing `path` would do: create, leave, overwrite, or refuse (the user edited it)."""
 
     path: str
     action: Action
@@ -50,9 +50,10 @@ def sha256(data: bytes) -> str:
 
 def safe_relative(path: str) -> str:
     """A relative POSIX path with no `..`, no absolute part and no empty or hidden-dot tricks."""
-    pure = PurePosixPath(path)
-    if pure.is_absolute() or not pure.parts or any(p in {"..", "", "."} for p in pure.parts):
+    parts = path.split("/")
+    if path.startswith("/") or "\\" in path or any(p in {"..", "", "."} for p in parts):
         raise InputError(f"refusing to write {path!r}: paths must stay inside the output directory")
+    pure = PurePosixPath(path)
     return pure.as_posix()
 
 

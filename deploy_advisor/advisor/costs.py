@@ -1,0 +1,407 @@
+"""Monthly cost of a plan for the user's traffic.
+
+Realtime: instances needed for `peak_rps` at a per-instance capacity (`capacity_rps`, measured
+by a load test, or vCPUs x `rps_per_vcpu`), times the plan price, plus a load balancer in front
+of two or more instances and, for Kubernetes, the control-plane fee. Serverless plans are
+priced per use from requests per day. Batch: run-hours a month (rows at a rows/s rate) times
+the hourly price, compared with the same plan running 24/7. Edge: a device's list price
+amortised over the catalog's stated number of months.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from deploy_advisor.advisor.capacity import (
+    BATCH_RUN_OVERHEAD_S,
+    DEFAULT_RPS_PER_VCPU,
+    HOURS_PER_MONTH,
+    RUNS_PER_MONTH,
+    batch_run_seconds,
+    instances_needed,
+    workers_that_fit,
+)
+from deploy_advisor.advisor.catalog import Catalog, PricePlan
+from deploy_advisor.advisor.constraints import (
+    HA_AVAILABILITY,
+    HA_CONTROL_PLANE_AVAILABILITY,
+    plan_block,
+    reserved_mb,
+)
+from deploy_advisor.advisor.spec import Spec
+
+__all__ = ["Ineligible", "PlanCost", "lower_bound", "plan_cost"]
+
+#: Bytes in and out per request, for per-GB data charges (one JSON row each way).
+REQUEST_BYTES = 2048
+
+
+@dataclass(frozen=True)
+class PlanCost:
+    plan: PricePlan
+    mode: str
+    monthly_usd: float
+    instances: int = 1
+    capacity_rps: float | None = None
+    workers: int = 1
+    explain: Callable[[], list[str]] = field(default=list, repr=False, compare=False)
+    always_on_usd: float | None = None
+    run_hours: float | None = None
+    extras: tuple[PricePlan, ...] = ()
+    capacity_measured: bool = False
+
+    @property
+    def breakdown(self) -> tuple[str, ...]:
+        """How the monthly figure was reached, line by line (formatted on demand)."""
+        return tuple(self.explain())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "plan": self.plan.name,
+            "provider": self.plan.provider,
+            "monthly_usd": round(self.monthly_usd, 2),
+            "instances": self.instances,
+            "capacity_rps_per_instance": _r(self.capacity_rps),
+            "capacity_measured": self.capacity_measured,
+            "workers_per_instance": self.workers,
+            "always_on_usd": _r(self.always_on_usd),
+            "run_hours_per_month": _r(self.run_hours),
+            "extras": [p.name for p in self.extras],
+            "breakdown": list(self.breakdown),
+            "confidence": self.plan.confidence,
+            "as_of": self.plan.as_of,
+            "source": self.plan.source,
+        }
+
+
+@dataclass(frozen=True)
+class Ineligible:
+    plan: PricePlan
+    reason: str
+    extras: tuple[str, ...] = field(default=())
+
+
+def _r(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _usd(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def plan_cost(
+    plan: PricePlan,
+    spec: Spec,
+    mode: str,
+    catalog: Catalog,
+    *,
+    capacity_rps: float | None = None,
+    rps_per_vcpu: float | None = None,
+    batch_rows_per_vcpu_s: float | None = None,
+) -> PlanCost | Ineligible:
+    """What `plan` costs a month for `spec` in `mode`, or why it cannot serve it.
+
+    `capacity_rps` is the measured requests/s one instance sustains; when None, capacity is
+    the plan's vCPUs (workers) x `rps_per_vcpu` (default `DEFAULT_RPS_PER_VCPU`).
+    """
+    block = plan_block(plan, spec, mode)
+    if block is not None:
+        return Ineligible(plan, block)
+    if plan.kind == "device":
+        return _device(plan)
+    if mode == "batch":
+        return _batch(plan, spec, catalog, batch_rows_per_vcpu_s)
+    if plan.kind == "serverless":
+        return _serverless(plan, spec, catalog, rps_per_vcpu)
+    return _realtime(plan, spec, catalog, capacity_rps, rps_per_vcpu)
+
+
+def lower_bound(plan: PricePlan, spec: Spec, mode: str, catalog: Catalog) -> float:
+    """A cheap floor under `plan_cost(...).monthly_usd`, to skip plans that cannot be cheapest."""
+    if plan.kind in ("serverless", "device"):
+        return 0.0
+    price = _price_month(plan, catalog)
+    if mode == "batch":
+        if plan.kind == "node":
+            return plan.min_nodes * price
+        if plan.flat_monthly:
+            return price
+        runs = RUNS_PER_MONTH[spec.latency.freshness]
+        return min(price, runs * _price_hour(plan, catalog) * BATCH_RUN_OVERHEAD_S / 3600)
+    return price * (plan.min_nodes if plan.kind == "node" else 1)
+
+
+def _price_month(plan: PricePlan, catalog: Catalog) -> float:
+    if plan.usd_per_month is not None:
+        return plan.usd_per_month
+    assert plan.usd_per_hour is not None
+    return plan.usd_per_hour * catalog.hours_per_month
+
+
+def _price_hour(plan: PricePlan, catalog: Catalog) -> float:
+    if plan.usd_per_hour is not None:
+        return plan.usd_per_hour
+    assert plan.usd_per_month is not None
+    return plan.usd_per_month / catalog.hours_per_month
+
+
+def _workers(plan: PricePlan, spec: Spec) -> tuple[int, float]:
+    vcpu = plan.compute_vcpu or 1.0
+    assert plan.memory_mb is not None
+    fit = workers_that_fit(plan.memory_mb, spec.model.size_mb, reserved_mb=reserved_mb(plan))
+    workers = max(1, min(fit, max(1, math.floor(vcpu))))
+    return workers, vcpu
+
+
+def _realtime(
+    plan: PricePlan,
+    spec: Spec,
+    catalog: Catalog,
+    capacity_rps: float | None,
+    rps_per_vcpu: float | None,
+) -> PlanCost | Ineligible:
+    rate = rps_per_vcpu or DEFAULT_RPS_PER_VCPU
+    workers, vcpu = _workers(plan, spec)
+    measured = capacity_rps is not None
+    if capacity_rps is not None:
+        per_instance = capacity_rps
+        how = f"{per_instance:g} req/s per instance (measured)"
+    else:
+        per_instance = min(float(workers), vcpu) * rate
+        unit = "vCPU-equivalent, both assumed" if plan.vcpu is None else "vCPU, assumed"
+        plural = "s" if workers > 1 else ""
+        how = (
+            f"{per_instance:g} req/s per instance "
+            f"({workers} worker{plural} x {rate:g} req/s per {unit})"
+        )
+    needed = instances_needed(spec.traffic.peak_rps, per_instance)
+    instances = needed
+    why = [f"{needed} for {spec.traffic.peak_rps:g} req/s peak"]
+    if spec.availability >= HA_AVAILABILITY and instances < 2:
+        instances = 2
+        why.append(f"2 for {spec.availability:g}% availability")
+    if plan.kind == "node" and instances < plan.min_nodes:
+        instances = plan.min_nodes
+        why.append(f"{plan.min_nodes} nodes minimum")
+    max_instances = plan.limits.get("max_instances")
+    if max_instances is not None and instances > max_instances:
+        return Ineligible(
+            plan,
+            f"needs {instances} instances ({'; '.join(why)}) at {per_instance:g} req/s each; "
+            f"{plan.name} runs at most {max_instances:g}",
+        )
+    price = _price_month(plan, catalog)
+    base = price if plan.flat_monthly else instances * price
+    monthly = base
+    extras: list[PricePlan] = []
+    if plan.kind == "node":
+        cp_name = plan.control_plane
+        if spec.availability >= HA_CONTROL_PLANE_AVAILABILITY and plan.ha_control_plane:
+            cp_name = plan.ha_control_plane
+        if cp_name is not None:
+            cp = catalog.plan(cp_name)
+            monthly += _price_month(cp, catalog)
+            extras.append(cp)
+    lb_missing = instances > 1 and not plan.load_balancer
+    if plan.load_balancer and (instances > 1 or plan.kind == "node"):
+        lb = catalog.plan(plan.load_balancer)
+        monthly += _price_month(lb, catalog)
+        extras.append(lb)
+
+    def explain() -> list[str]:
+        lines = [f"{instances} x {plan.name} at {_usd(price)} = {_usd(base)} ({', '.join(why)})"]
+        if plan.flat_monthly:
+            lines[0] = f"{plan.name}: flat {_usd(price)} a month"
+        for extra in extras:
+            what = "control plane" if extra.kind == "control_plane" else "load balancer"
+            lines.append(f"{what} {extra.name}: {_usd(_price_month(extra, catalog))}")
+        if lb_missing:
+            lines.append("load balancer not included (price not in the catalog)")
+        lines.append(f"capacity {how}")
+        return lines
+
+    return PlanCost(
+        plan=plan,
+        mode="realtime",
+        monthly_usd=monthly,
+        instances=instances,
+        capacity_rps=per_instance,
+        workers=workers,
+        explain=explain,
+        extras=tuple(extras),
+        capacity_measured=measured,
+    )
+
+
+def _requests_per_month(spec: Spec) -> float:
+    return spec.traffic.requests_per_day * HOURS_PER_MONTH / 24
+
+
+def _serverless(
+    plan: PricePlan, spec: Spec, catalog: Catalog, rps_per_vcpu: float | None
+) -> PlanCost:
+    rate = rps_per_vcpu or DEFAULT_RPS_PER_VCPU
+    u = plan.usage
+    requests = _requests_per_month(spec)
+    seconds_per_request = 1.0 / rate
+    if "usd_per_vcpu_second" in u:
+        vcpu = plan.vcpu or 1.0
+        billed = max(u.get("billing_increment_s", 0.0), seconds_per_request)
+        vcpu_s = requests * billed * vcpu
+        gib_s = requests * billed * (plan.memory_mb or 0) / 1024
+        cpu = max(0.0, vcpu_s - u.get("free_vcpu_seconds", 0)) * u["usd_per_vcpu_second"]
+        mem = max(0.0, gib_s - u.get("free_gib_seconds", 0)) * u.get("usd_per_gib_second", 0)
+        paid_requests = max(0.0, requests - u.get("free_requests", 0))
+        monthly = cpu + mem + paid_requests / 1e6 * u.get("usd_per_million_requests", 0)
+
+        def explain() -> list[str]:
+            return [
+                f"{requests:,.0f} requests x {billed:g} s billed: {vcpu_s:,.0f} vCPU-s, "
+                f"{gib_s:,.0f} GiB-s, beyond the free tier: {_usd(monthly)}",
+                f"scales with traffic; {rate:g} req/s per vCPU assumed for compute time",
+            ]
+
+    else:
+        per_second = u.get("usd_per_second", 0.0)
+        compute = requests * seconds_per_request * per_second
+        data = requests * REQUEST_BYTES / 1e9 * u.get("usd_per_gb_processed", 0.0)
+        monthly = compute + data
+
+        def explain() -> list[str]:
+            return [
+                f"{requests:,.0f} requests x {seconds_per_request * 1000:g} ms at "
+                f"${per_second:g}/s = {_usd(compute)}, data processed {_usd(data)}",
+                f"scales with traffic; {rate:g} req/s per vCPU assumed for compute time",
+            ]
+
+    return PlanCost(
+        plan=plan,
+        mode="realtime",
+        monthly_usd=monthly,
+        instances=0,
+        capacity_rps=None,
+        explain=explain,
+    )
+
+
+def _batch(
+    plan: PricePlan, spec: Spec, catalog: Catalog, rows_per_vcpu_s: float | None
+) -> PlanCost | Ineligible:
+    runs = RUNS_PER_MONTH[spec.latency.freshness]
+    days = HOURS_PER_MONTH / 24
+    rows = float(spec.traffic.batch_rows) or spec.traffic.requests_per_day * days / runs
+    vcpu = plan.compute_vcpu or 1.0
+    run_s = batch_run_seconds(rows, vcpu, rows_per_vcpu_s=rows_per_vcpu_s)
+    interval_s = HOURS_PER_MONTH * 3600 / runs
+    parallel = max(1, math.ceil(run_s / interval_s))
+    if parallel > 1:
+        run_s = run_s / parallel
+
+    def what() -> str:
+        return f"{runs:,.1f} runs/month x {rows:,.0f} rows"
+
+    if plan.kind == "serverless":
+        u = plan.usage
+        vcpu_s = runs * run_s * parallel * vcpu
+        gib_s = vcpu_s / vcpu * (plan.memory_mb or 0) / 1024
+        jobs_cpu = u["jobs_usd_per_vcpu_second"]
+        monthly = vcpu_s * jobs_cpu + gib_s * u.get("jobs_usd_per_gib_second", 0.0)
+        return PlanCost(
+            plan=plan,
+            mode="batch",
+            monthly_usd=monthly,
+            instances=parallel,
+            run_hours=runs * run_s * parallel / 3600,
+            explain=lambda: [f"{what()}: {vcpu_s:,.0f} vCPU-s as jobs = {_usd(monthly)}"],
+        )
+    increment = plan.billing_increment_s or 1.0
+    billed_s = math.ceil(run_s / increment - 1e-9) * increment
+    run_hours = runs * billed_s * parallel / 3600
+    price_month = _price_month(plan, catalog)
+    if plan.kind == "node":
+        # A CronJob needs the cluster up all month: control plane plus its minimum nodes.
+        nodes = plan.min_nodes * price_month
+        monthly = nodes
+        extras: list[PricePlan] = []
+        if plan.control_plane:
+            cp = catalog.plan(plan.control_plane)
+            monthly += _price_month(cp, catalog)
+            extras.append(cp)
+
+        def explain_node() -> list[str]:
+            lines = [f"{plan.min_nodes} x {plan.name} nodes kept up all month: {_usd(nodes)}"]
+            lines += [f"control plane {e.name}: {_usd(_price_month(e, catalog))}" for e in extras]
+            lines.append(f"{what()}: {run_hours:,.1f} run-hours a month as a CronJob")
+            return lines
+
+        return PlanCost(
+            plan=plan,
+            mode="batch",
+            monthly_usd=monthly,
+            instances=plan.min_nodes,
+            run_hours=run_hours,
+            always_on_usd=monthly,
+            explain=explain_node,
+            extras=tuple(extras),
+        )
+    if plan.flat_monthly:
+        pool = plan.limits.get("pool_dyno_hours")
+        if pool is not None and run_hours > pool:
+            return Ineligible(
+                plan,
+                f"{run_hours:,.0f} run-hours a month exceed {plan.name}'s {pool:g} dyno-hour pool",
+            )
+        return PlanCost(
+            plan=plan,
+            mode="batch",
+            monthly_usd=price_month,
+            instances=parallel,
+            run_hours=run_hours,
+            always_on_usd=price_month,
+            explain=lambda: [
+                f"{what()}: {run_hours:,.1f} run-hours within a flat {_usd(price_month)}"
+            ],
+        )
+    per_hour = _price_hour(plan, catalog)
+    ephemeral = runs * per_hour * billed_s * parallel / 3600
+    always_on = price_month * parallel
+    monthly = min(ephemeral, always_on)
+
+    def explain() -> list[str]:
+        billing = f"billed per {increment / 3600:g} h" if increment >= 3600 else "billed per second"
+        lines = [
+            f"{what()}: {run_s / 60:,.1f} min a run ({billing}) = {run_hours:,.1f} run-hours x "
+            f"{_usd(per_hour)}/h = {_usd(ephemeral)} a month",
+            f"the same plan running 24/7 would cost {_usd(always_on)} a month",
+        ]
+        if always_on < ephemeral:
+            lines.append("runs are frequent enough that keeping it on is cheaper")
+        return lines
+
+    return PlanCost(
+        plan=plan,
+        mode="batch",
+        monthly_usd=monthly,
+        instances=parallel,
+        run_hours=run_hours,
+        always_on_usd=always_on,
+        explain=explain,
+    )
+
+
+def _device(plan: PricePlan) -> PlanCost:
+    monthly = plan.usd_per_month or 0.0
+    upfront = plan.usd_upfront
+    months = plan.amortize_months or 36
+
+    def explain() -> list[str]:
+        if upfront is None:
+            return [f"{_usd(monthly)} per device a month"]
+        return [
+            f"{_usd(upfront)} list price / {months:g} months = {_usd(monthly)} per device a month"
+        ]
+
+    return PlanCost(plan=plan, mode="edge", monthly_usd=monthly, instances=1, explain=explain)

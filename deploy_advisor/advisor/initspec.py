@@ -1,0 +1,226 @@
+"""`deploy-advisor init`: ask the questions, then write deploy-advisor.yaml atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deploy_advisor.advisor.inputs import NULL_WORDS, model_size_mb
+from deploy_advisor.advisor.spec import (
+    CONNECTIVITY_LEVELS,
+    FRESHNESS_LEVELS,
+    OPS_SKILLS,
+    PATTERNS,
+    Spec,
+    merge_overrides,
+)
+from deploy_advisor.errors import InputError, SpecError
+
+__all__ = ["QUESTIONS", "Question", "ask", "spec_to_yaml", "write_spec"]
+
+
+@dataclass(frozen=True)
+class Question:
+    path: str
+    text: str
+    kind: str  # "text", "number", "bool", "choice", "p95", "optional"
+    choices: tuple[str, ...] = ()
+
+
+QUESTIONS: tuple[Question, ...] = (
+    Question("name", "Name of the service", "text"),
+    Question("model.path", "Model file (blank if not saved yet)", "optional"),
+    Question("model.size_mb", "Model size in MB", "number"),
+    Question("model.gpu", "Does the model need a GPU to serve?", "bool"),
+    Question("latency.freshness", "How fresh must predictions be?", "choice", FRESHNESS_LEVELS),
+    Question(
+        "latency.p95_ms",
+        "p95 latency budget in ms for someone waiting (none = nobody waits online)",
+        "p95",
+    ),
+    Question("traffic.requests_per_day", "Prediction requests per day", "number"),
+    Question("traffic.peak_rps", "Peak requests per second", "number"),
+    Question("traffic.pattern", "Traffic pattern", "choice", PATTERNS),
+    Question("traffic.batch_rows", "Rows per scheduled batch run (0 = no batch job)", "number"),
+    Question("privacy.pii", "Do requests carry personal data?", "bool"),
+    Question("privacy.on_device_only", "Must the data stay on the device it is on?", "bool"),
+    Question("privacy.region", "Region the data must stay in (blank = any)", "optional"),
+    Question("connectivity", "Network at the place of use", "choice", CONNECTIVITY_LEVELS),
+    Question("budget.monthly_usd", "Monthly budget in USD", "number"),
+    Question("team.ops_skill", "Team's operations skill", "choice", OPS_SKILLS),
+    Question("availability", "Availability target in percent", "number"),
+)
+
+#: Derived fields: after the question they depend on, their default is worked out again.
+_DERIVED = {"latency.freshness": "latency.p95_ms", "traffic.requests_per_day": "traffic.peak_rps"}
+
+
+def _drop(spec: Spec, path: str) -> Spec:
+    """The spec without an explicit value at `path`, so its default is derived again."""
+    from deploy_advisor.advisor.spec import spec_from_mapping
+
+    data = spec.source
+    section, _, leaf = path.rpartition(".")
+    node = data.get(section) if section else data
+    if isinstance(node, dict):
+        node.pop(leaf, None)
+    return spec_from_mapping(data, origin=spec.origin)
+
+
+def _default_text(value: Any, kind: str) -> str:
+    if value is None:
+        return "none" if kind == "p95" else ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def ask(
+    base: Spec,
+    *,
+    prompt: Callable[[str, str, tuple[str, ...]], str],
+    confirm: Callable[[str, bool], bool],
+    report: Callable[[str], None],
+    given: frozenset[str] = frozenset(),
+) -> Spec:
+    """Ask every question not answered by a flag (`given`), re-asking after an invalid answer."""
+    spec = base
+    for q in QUESTIONS:
+        if q.path in given:
+            continue
+        for _attempt in range(5):
+            current = spec.get(q.path)
+            if q.kind == "bool":
+                answer: Any = confirm(q.text, bool(current))
+            else:
+                text = prompt(q.text, _default_text(current, q.kind), q.choices).strip()
+                empty = not text or text.lower() in NULL_WORDS
+                if (q.kind == "p95" and text.lower() in NULL_WORDS) or (
+                    q.kind == "optional" and empty
+                ):
+                    answer = None
+                else:
+                    answer = text
+            try:
+                spec = merge_overrides(spec, {q.path: answer})
+            except SpecError as exc:
+                report(str(exc))
+                continue
+            break
+        else:
+            raise InputError(f"no valid answer for {q.path!r} after 5 tries; edit the file instead")
+        if q.path == "model.path" and spec.model.path and "model.size_mb" not in given:
+            size = model_size_mb(Path(spec.model.path))
+            if size is not None:
+                spec = merge_overrides(spec, {"model.size_mb": size})
+        dependent = _DERIVED.get(q.path)
+        if dependent is not None and dependent not in given:
+            spec = _drop(spec, dependent)
+    return spec
+
+
+# --- writing -------------------------------------------------------------------------------
+
+_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./@+-]*$")
+_RESERVED = frozenset({"true", "false", "yes", "no", "on", "off", "null", "none", "y", "n", "~"})
+
+
+def _scalar(value: Any) -> str:
+    import json
+
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    text = str(value)
+    if _PLAIN.match(text) and text.lower() not in _RESERVED and not _looks_numeric(text):
+        return text
+    return json.dumps(text)
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return text.startswith(("0x", "0o"))
+    return True
+
+
+def spec_to_yaml(spec: Spec) -> str:
+    """The spec as a commented deploy-advisor.yaml with every field written out."""
+    s = spec
+    flow: list[tuple[str, dict[str, Any], str]] = [
+        ("model", {"path": s.model.path, "size_mb": s.model.size_mb, "gpu": s.model.gpu}, ""),
+        (
+            "latency",
+            {"p95_ms": s.latency.p95_ms, "freshness": s.latency.freshness},
+            "freshness: realtime|minutes|hours|daily|weekly; p95_ms: null = nobody waits online",
+        ),
+        (
+            "traffic",
+            {
+                "requests_per_day": s.traffic.requests_per_day,
+                "peak_rps": s.traffic.peak_rps,
+                "pattern": s.traffic.pattern,
+                "batch_rows": s.traffic.batch_rows,
+            },
+            "pattern: steady|bursty|scheduled; batch_rows: rows per scheduled run",
+        ),
+        (
+            "privacy",
+            {
+                "pii": s.privacy.pii,
+                "on_device_only": s.privacy.on_device_only,
+                "region": s.privacy.region,
+            },
+            "",
+        ),
+    ]
+    lines = [
+        "# deploy-advisor.yaml: what the deployment must do.",
+        "# Every field is optional; `deploy-advisor schema` documents them and their defaults.",
+        f"name: {_scalar(s.name)}",
+    ]
+    for key, values, comment in flow:
+        body = ", ".join(f"{k}: {_scalar(v)}" for k, v in values.items())
+        line = f"{key}: {{{body}}}"
+        lines.append(f"{line}   # {comment}" if comment else line)
+    lines += [
+        f"connectivity: {_scalar(s.connectivity)}   # always|intermittent|offline",
+        f"budget: {{monthly_usd: {_scalar(s.budget.monthly_usd)}}}   # USD a month",
+        f"team: {{ops_skill: {_scalar(s.team.ops_skill)}}}   # beginner|intermediate|expert",
+        f"availability: {_scalar(s.availability)}   # percent",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_spec(path: Path, text: str, *, force: bool) -> None:
+    """Write `text` to `path` atomically; refuse to replace an existing file without force."""
+    if path.exists() and not force:
+        raise InputError(f"{str(path)!r} already exists; pass --force to overwrite it")
+    parent = path.parent if str(path.parent) else Path()
+    if not parent.is_dir():
+        raise InputError(f"directory {str(parent)!r} does not exist; create it first")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if not force and path.exists():  # appeared while we were writing
+            raise InputError(f"{str(path)!r} already exists; pass --force to overwrite it")
+        Path(tmp).replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(tmp).unlink()
+        raise

@@ -1,0 +1,106 @@
+"""From command-line flags to a spec: which file to read, and how flags override it."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from deploy_advisor.advisor.spec import (
+    DEFAULT_SPEC_FILE,
+    Spec,
+    load_spec,
+    merge_overrides,
+    spec_from_mapping,
+)
+from deploy_advisor.errors import SpecError
+
+__all__ = ["NULL_WORDS", "build_spec", "flag_overrides", "model_size_mb", "positive_number"]
+
+NULL_WORDS = frozenset({"none", "null", "nobody", "~"})
+
+
+def flag_overrides(**flags: Any) -> dict[str, Any]:
+    """Dotted spec paths for the flags that were given (None = not given)."""
+    mapping = {
+        "name": "name",
+        "model": "model.path",
+        "model_size_mb": "model.size_mb",
+        "gpu": "model.gpu",
+        "p95_ms": "latency.p95_ms",
+        "freshness": "latency.freshness",
+        "requests_per_day": "traffic.requests_per_day",
+        "peak_rps": "traffic.peak_rps",
+        "pattern": "traffic.pattern",
+        "batch_rows": "traffic.batch_rows",
+        "pii": "privacy.pii",
+        "on_device_only": "privacy.on_device_only",
+        "region": "privacy.region",
+        "connectivity": "connectivity",
+        "budget": "budget.monthly_usd",
+        "ops_skill": "team.ops_skill",
+        "availability": "availability",
+    }
+    out: dict[str, Any] = {}
+    for key, value in flags.items():
+        if value is None:
+            continue
+        path = mapping[key]
+        if path == "latency.p95_ms" and isinstance(value, str):
+            if value.strip().lower() in NULL_WORDS:
+                value = None
+        elif path == "privacy.region" and isinstance(value, str) and value.lower() in NULL_WORDS:
+            value = None
+        out[path] = value
+    return out
+
+
+def model_size_mb(path: Path) -> float | None:
+    """Size in MB of a model file or directory (MLflow), or None if it is not there."""
+    try:
+        if path.is_file():
+            return round(path.stat().st_size / 1e6, 3)
+        if path.is_dir():
+            total = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+            return round(total / 1e6, 3)
+    except OSError:
+        return None
+    return None
+
+
+def build_spec(spec_path: Path | None, overrides: Mapping[str, Any]) -> Spec:
+    """The spec file (or ./deploy-advisor.yaml, or the defaults) with the flags written in.
+
+    When `--model` names an existing file and no size is given anywhere, the file's size is
+    used for `model.size_mb`.
+    """
+    if spec_path is not None:
+        base = load_spec(spec_path)
+    elif Path(DEFAULT_SPEC_FILE).is_file():
+        base = load_spec(DEFAULT_SPEC_FILE)
+    else:
+        base = spec_from_mapping({})
+    overrides = dict(overrides)
+    model_path = overrides.get("model.path")
+    given_size = "model.size_mb" in overrides or "size_mb" in (base.source.get("model") or {})
+    if isinstance(model_path, str) and model_path and not given_size:
+        size = model_size_mb(Path(model_path))
+        if size is not None:
+            overrides["model.size_mb"] = size
+    if not overrides:
+        return base
+    return merge_overrides(base, overrides)
+
+
+def positive_number(value: str | None, flag: str) -> float | None:
+    """Parse a flag that must be a number above 0."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number) or number <= 0:
+        raise SpecError(f"{flag} is {value!r}, which is not a number above 0; e.g. {flag} 150")
+    return number

@@ -1,0 +1,295 @@
+""" "What would change this": the smallest change to one input that flips the choice.
+
+Each input is moved along its own axis: numbers by factors of 1.5, 2, 3, 5, 10, 30 and 100 up
+and down, ordered choices (ops skill, freshness, connectivity, availability) one level at a
+time, switches flipped. Distances are comparable across inputs: a number's distance is
+|ln(new/old)| (doubling = 0.69), one level of an ordered choice counts 1.0, and changing a fact
+about the environment (connectivity, privacy, GPU, traffic pattern) counts 1.5. Candidates are tried
+nearest first; the first that changes the mode or the target wins, and a numeric winner is then
+narrowed by bisection to the threshold, rounded to two significant figures.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from deploy_advisor.advisor.spec import (
+    CONNECTIVITY_LEVELS,
+    FLAGS,
+    FRESHNESS_LEVELS,
+    OPS_SKILLS,
+    PATTERNS,
+    Spec,
+    merge_overrides,
+)
+from deploy_advisor.errors import DeployAdvisorError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from deploy_advisor.advisor.catalog import Catalog
+    from deploy_advisor.advisor.recommend import Options, Recommendation
+    from deploy_advisor.advisor.weights import Weights
+
+__all__ = ["Change", "WhatIf", "what_would_change"]
+
+#: Distance of one level of an ordered choice (ops skill, freshness, availability).
+STEP = 1.0
+#: Distance of changing a fact about the environment (network, privacy, GPU, traffic pattern).
+FACT = 1.5
+MULTIPLIERS = (1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 100.0)
+AVAILABILITY_LEVELS = (90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99)
+NUMERIC = (
+    "budget.monthly_usd",
+    "traffic.peak_rps",
+    "traffic.requests_per_day",
+    "latency.p95_ms",
+    "model.size_mb",
+    "traffic.batch_rows",
+)
+INTEGER = ("traffic.batch_rows", "traffic.requests_per_day")
+ORDINAL: dict[str, tuple[Any, ...]] = {
+    "team.ops_skill": OPS_SKILLS,
+    "latency.freshness": FRESHNESS_LEVELS,
+    "connectivity": CONNECTIVITY_LEVELS,
+    "availability": AVAILABILITY_LEVELS,
+}
+SWITCHES = ("privacy.pii", "privacy.on_device_only", "model.gpu")
+#: Most candidate specs to evaluate after the first flip is found (for the runner-up list).
+EXTRA_BUDGET = 8
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    old: Any
+    new: Any
+    distance: float
+    mode: str
+    target: str
+    plan: str | None
+    monthly_usd: float | None
+
+    def describe(self) -> str:
+        what = f"{self.mode} on {self.target}"
+        if self.plan is not None and self.monthly_usd is not None:
+            what += f" ({self.plan}, ${self.monthly_usd:,.2f}/month)"
+        old, new = _show(self.path, self.old), _show(self.path, self.new)
+        return f"{self.path} {old} -> {new}{_pct(self)} gives {what}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "input": self.path,
+            "flag": FLAGS.get(self.path),
+            "from": self.old,
+            "to": self.new,
+            "distance": round(self.distance, 3),
+            "mode": self.mode,
+            "target": self.target,
+            "plan": self.plan,
+            "monthly_usd": None if self.monthly_usd is None else round(self.monthly_usd, 2),
+            "text": self.describe(),
+        }
+
+
+def _show(path: str, value: Any) -> str:
+    if value is None:
+        return "null (nobody waits)" if path == "latency.p95_ms" else "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float | int):
+        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
+        if path == "budget.monthly_usd":
+            return f"${text}"
+        if path == "availability":
+            return f"{value:g}%"
+        return text
+    return str(value)
+
+
+def _pct(change: Change) -> str:
+    if (
+        change.path in NUMERIC
+        and isinstance(change.old, int | float)
+        and isinstance(change.new, int | float)
+        and change.old
+    ):
+        pct = (change.new - change.old) / change.old * 100
+        return f" ({pct:+.0f}%)"
+    return ""
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    best: Change | None
+    others: list[Change]
+    tried: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "best": self.best.to_json() if self.best else None,
+            "others": [c.to_json() for c in self.others],
+            "tried": self.tried,
+        }
+
+    def line(self) -> str:
+        if self.best is None:
+            return "no single change to one input (within 100x) flips this choice"
+        return self.best.describe()
+
+
+def _candidates(spec: Spec) -> list[tuple[float, str, Any, float]]:
+    """(distance, path, new value, multiplier or 0) for every single-input change."""
+    out: list[tuple[float, str, Any, float]] = []
+    for path in NUMERIC:
+        old = spec.get(path)
+        if old is None:  # p95 null: try asking for an answer within these budgets
+            for i, value in enumerate((1000.0, 500.0, 200.0, 100.0, 50.0, 20.0, 10.0)):
+                out.append((STEP + 0.1 * i, path, value, 0.0))
+            continue
+        if old == 0:
+            for i, value in enumerate((1, 10, 100, 1000, 10_000, 100_000, 1_000_000)):
+                out.append((STEP + 0.35 * i, path, value, 0.0))
+            continue
+        for m in MULTIPLIERS:
+            for factor in (m, 1 / m):
+                value = old * factor
+                if path in INTEGER:
+                    value = int(round(value))
+                    if value == old:
+                        continue
+                out.append((math.log(m), path, value, factor))
+        if path == "latency.p95_ms":
+            out.append((STEP, path, None, 0.0))
+        if path in ("budget.monthly_usd", "traffic.batch_rows"):
+            out.append((STEP * 2, path, 0, 0.0))
+    for path, levels in ORDINAL.items():
+        unit = FACT if path == "connectivity" else STEP
+        old = spec.get(path)
+        index: float
+        if old in levels:
+            index = levels.index(old)
+        else:  # availability between levels: the nearest ones on each side
+            below = [i for i, v in enumerate(levels) if v < old]
+            index = below[-1] + 0.5 if below else -0.5
+        for i, value in enumerate(levels):
+            if value != old:
+                out.append((unit * abs(i - index), path, value, 0.0))
+    old_pattern = spec.traffic.pattern
+    out.extend((FACT, "traffic.pattern", p, 0.0) for p in PATTERNS if p != old_pattern)
+    for path in SWITCHES:
+        out.append((FACT, path, not spec.get(path), 0.0))
+    out.sort(key=lambda c: (c[0], c[1], str(c[2])))
+    return out
+
+
+def what_would_change(
+    spec: Spec,
+    rec: Recommendation,
+    catalog: Catalog,
+    weights: Weights,
+    options: Options,
+) -> WhatIf:
+    from deploy_advisor.advisor.recommend import decide
+
+    current = (rec.mode, rec.target)
+    tried = 0
+    cache: dict[tuple[Any, ...], Any] = {}
+
+    def outcome(path: str, value: Any) -> Recommendation | None:
+        nonlocal tried
+        tried += 1
+        overrides = {path: value}
+        if path == "latency.freshness":  # one input: keep who waits as it is
+            overrides["latency.p95_ms"] = spec.latency.p95_ms
+        try:
+            changed = merge_overrides(spec, overrides)
+            return decide(changed, catalog, weights, options, cache)
+        except DeployAdvisorError:
+            return None  # a contradictory or impossible spec is not a useful suggestion
+
+    def flips(r: Recommendation | None) -> bool:
+        return r is not None and (r.mode, r.target) != current
+
+    def change(path: str, value: Any, distance: float, r: Recommendation) -> Change:
+        return Change(
+            path, spec.get(path), value, distance, r.mode, r.target, r.plan, r.monthly_usd
+        )
+
+    found: list[Change] = []
+    best_factor = 0.0
+    budget = None
+    for distance, path, value, factor in _candidates(spec):
+        if any(c.path == path for c in found):
+            continue
+        if budget is not None and budget <= 0:
+            break
+        r = outcome(path, value)
+        if budget is not None:
+            budget -= 1
+        if flips(r):
+            assert r is not None
+            found.append(change(path, value, distance, r))
+            if len(found) == 1:
+                best_factor = factor
+                budget = EXTRA_BUDGET
+            if len(found) >= 3:
+                break
+    if not found:
+        return WhatIf(None, [], tried)
+    best = found[0]
+    if best_factor and isinstance(best.old, int | float):
+        best = _narrow(best, best_factor, outcome, flips, change)
+    return WhatIf(best, found[1:], tried)
+
+
+def _narrow(
+    best: Change,
+    factor: float,
+    outcome: Callable[[str, Any], Recommendation | None],
+    flips: Callable[[Recommendation | None], bool],
+    change: Callable[[str, Any, float, Recommendation], Change],
+) -> Change:
+    """Bisect between the previous multiplier (no flip) and `factor` (flip) in log space."""
+    old = float(best.old)
+    up = factor > 1
+    steps = [1.0] + [m if up else 1 / m for m in MULTIPLIERS]
+    index = steps.index(factor) if factor in steps else 1
+    lo, hi = math.log(steps[index - 1]), math.log(factor)
+    hi_result = None
+    for _ in range(6):
+        mid = (lo + hi) / 2
+        value = _value(best.path, old * math.exp(mid))
+        r = outcome(best.path, value)
+        if flips(r):
+            hi, hi_result = mid, r
+        else:
+            lo = mid
+    value = _value(best.path, old * math.exp(hi))
+    nice = _round_towards(value, up)
+    if nice != value:
+        r = outcome(best.path, nice)
+        if flips(r):
+            assert r is not None
+            return change(best.path, nice, abs(math.log(nice / old)) if nice else best.distance, r)
+    if hi_result is not None:
+        return change(best.path, value, abs(hi), hi_result)
+    return best
+
+
+def _value(path: str, value: float) -> float | int:
+    return int(round(value)) if path in INTEGER else value
+
+
+def _round_towards(value: float, up: bool) -> float | int:
+    """Two significant figures, rounded away from the current value (so it still flips)."""
+    if value <= 0:
+        return value
+    digits = math.floor(math.log10(value)) - 1
+    scale = 10.0**digits
+    rounded = (math.ceil if up else math.floor)(value / scale) * scale
+    if float(rounded).is_integer():
+        return int(rounded)
+    return float(f"{rounded:.6g}")

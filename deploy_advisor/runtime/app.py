@@ -1,0 +1,773 @@
+"""The ASGI application: a tiny router over the prediction, health, metrics and docs routes.
+
+Use :func:`create_app` (settings from the environment, for gunicorn or any ASGI server) or
+build :class:`ModelServer` with explicit :class:`Settings`. The model loads on a thread after
+the server starts listening, so ``/livez`` answers at once and ``/readyz`` says 503 until the
+model is loaded and warmed up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import os
+import re
+import secrets
+import signal
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from .batching import MicroBatcher, ModelFailure
+from .config import Settings, settings_from_env
+from .loader import LoadedModel, load_model, resolve_model_path
+from .logs import AccessLog, setup_logging
+from .metrics import Metrics
+from .openapi import docs_page, openapi_document
+from .validation import (
+    HTTPError,
+    _checked,
+    csv_to_matrix,
+    parse_json,
+    records_to_rows,
+    rows_to_matrix,
+)
+
+__all__ = ["ModelServer", "create_app"]
+
+log = logging.getLogger("model_server")
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+SERVER_VERSION = "1"
+JSON = b"application/json"
+_NUMPY = orjson.OPT_SERIALIZE_NUMPY
+_V2_TYPES = {
+    "BOOL",
+    "UINT8",
+    "UINT16",
+    "UINT32",
+    "UINT64",
+    "INT8",
+    "INT16",
+    "INT32",
+    "INT64",
+    "FP16",
+    "FP32",
+    "FP64",
+}
+_V2_NAMES = {
+    "f": {2: "FP16", 4: "FP32", 8: "FP64"},
+    "i": {1: "INT8", 2: "INT16", 4: "INT32", 8: "INT64"},
+    "u": {1: "UINT8", 2: "UINT16", 4: "UINT32", 8: "UINT64"},
+}
+
+
+class Response:
+    __slots__ = ("batch", "body", "content_type", "headers", "status")
+
+    def __init__(
+        self,
+        status: int,
+        body: bytes,
+        content_type: bytes = JSON,
+        batch: int | None = None,
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.batch = batch
+        self.headers = headers
+
+
+Handler = Callable[[Scope, Receive, dict[str, str]], Awaitable[Response]]
+
+
+def _json(status: int, obj: Any, batch: int | None = None) -> Response:
+    return Response(status, orjson.dumps(obj, option=_NUMPY), JSON, batch)
+
+
+def _plain_output(out: np.ndarray) -> Any:
+    """Something orjson can write quickly: the array itself, or a list for object arrays."""
+    if out.dtype.kind in "fiub":
+        return out if out.flags.c_contiguous else np.ascontiguousarray(out)
+    return out.tolist()
+
+
+def _model_name_from(path: str | None) -> str:
+    if not path:
+        return "model"
+    base = Path(os.path.normpath(path)).name
+    stem = base.split(".")[0] or "model"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", stem)
+
+
+class ModelServer:
+    """The ASGI app. ``ModelServer(settings)`` resolves the model path at once (raising
+    :class:`~.loader.ModelLoadError` when it is wrong) and loads the model at startup."""
+
+    def __init__(self, settings: Settings, *, model: LoadedModel | None = None) -> None:
+        self.settings = settings
+        self.metrics = Metrics()
+        self.access = AccessLog(settings.access_log)
+        self.model: LoadedModel | None = None
+        self.batcher: MicroBatcher | None = None
+        self.ready = False
+        self.draining = False
+        self.fatal_exit_code: int | None = None
+        self.on_fatal: Callable[[int], None] | None = None
+        self._preloaded = model
+        self.model_file = (
+            model.path if model is not None else resolve_model_path(settings.model_path)
+        )
+        self.model_name = settings.model_name or _model_name_from(
+            settings.model_path or str(self.model_file)
+        )
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._openapi = b""
+        self._docs = b""
+        self._build_docs()
+
+        self._exact: dict[str, tuple[str, dict[str, Handler]]] = {}
+        self._add("/predict", {"POST": self.predict})
+        self._add("/noop", {"POST": self.noop})
+        self._add("/livez", {"GET": self.livez})
+        self._add("/readyz", {"GET": self.readyz})
+        self._add("/metrics", {"GET": self.metrics_route})
+        self._add("/openapi.json", {"GET": self.openapi})
+        self._add("/docs", {"GET": self.docs})
+        self._add("/ping", {"GET": self.readyz})
+        self._add("/invocations", {"POST": self.invocations})
+        self._add("/v2", {"GET": self.v2_server})
+        self._add("/v2/health/live", {"GET": self.v2_live})
+        self._add("/v2/health/ready", {"GET": self.v2_ready})
+        self._add("/", {"GET": self.root})
+        if settings.predict_route and settings.predict_route not in self._exact:
+            self._add(settings.predict_route, {"POST": self.predict})
+        if settings.health_route and settings.health_route not in self._exact:
+            self._add(settings.health_route, {"GET": self.readyz})
+        self._v2_model_routes: dict[str, tuple[str, dict[str, Handler]]] = {
+            "": ("/v2/models/{name}", {"GET": self.v2_model}),
+            "ready": ("/v2/models/{name}/ready", {"GET": self.v2_model_ready}),
+            "infer": ("/v2/models/{name}/infer", {"POST": self.v2_infer}),
+        }
+
+    def _add(self, path: str, methods: dict[str, Handler]) -> None:
+        self._exact[path] = (path, methods)
+
+    def _match(self, path: str) -> tuple[tuple[str, dict[str, Handler]] | None, dict[str, str]]:
+        hit = self._exact.get(path)
+        if hit is not None:
+            return hit, {}
+        if path.startswith("/v2/models/"):
+            parts = path[len("/v2/models/") :].split("/")
+            name = parts[0]
+            if name:
+                rest = parts[1:]
+                # /v2/models/{name}/versions/{version}[/...] addresses the one version we serve
+                version = None
+                if len(rest) >= 2 and rest[0] == "versions":
+                    version = rest[1]
+                    rest = rest[2:]
+                if len(rest) <= 1:
+                    entry = self._v2_model_routes.get(rest[0] if rest else "")
+                    if entry is not None:
+                        params = {"name": name}
+                        if version is not None:
+                            params["version"] = version
+                        return entry, params
+        return None, {}
+
+    # --- ASGI -----------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+        # websockets are not served: returning closes the connection
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        method: str = scope["method"]
+        path: str = scope["path"]
+        entry, params = self._match(path)
+        metrics = self.metrics
+        metrics.in_flight += 1
+        try:
+            if entry is None:
+                raise HTTPError(404, f"no route {path}; see /docs for the routes")
+            handler = entry[1].get(method)
+            if handler is None:
+                allowed = ", ".join(sorted(entry[1]))
+                resp = _json(405, {"error": f"{method} is not allowed on {path}; use {allowed}"})
+                resp.headers = [(b"allow", allowed.encode())]
+            else:
+                resp = await handler(scope, receive, params)
+        except HTTPError as exc:
+            resp = _json(exc.status, {"error": exc.message})
+            if exc.status == 503:
+                resp.headers = [(b"retry-after", b"1")]
+        except ModelFailure as exc:
+            resp = self._server_error(exc, path, "the model raised while predicting")
+        except Exception as exc:
+            resp = self._server_error(exc, path, "the server failed on this request")
+        finally:
+            metrics.in_flight -= 1
+        headers = [
+            (b"content-type", resp.content_type),
+            (b"content-length", str(len(resp.body)).encode()),
+        ]
+        if resp.headers:
+            headers.extend(resp.headers)
+        await send({"type": "http.response.start", "status": resp.status, "headers": headers})
+        await send({"type": "http.response.body", "body": resp.body})
+        elapsed = time.perf_counter() - started
+        route = entry[0] if entry is not None else "other"
+        metrics.observe_request(route, method, resp.status, elapsed)
+        if self.access.enabled:
+            client = scope.get("client")
+            self.access.write(
+                method, path, resp.status, elapsed, resp.batch, client[0] if client else None
+            )
+
+    def _server_error(self, exc: BaseException, path: str, what: str) -> Response:
+        error_id = secrets.token_hex(8)
+        cause = exc.__cause__ if isinstance(exc, ModelFailure) and exc.__cause__ else exc
+        if isinstance(exc, ModelFailure):
+            self.metrics.model_errors += 1
+        log.error(
+            "%s: %s: %s",
+            what,
+            type(cause).__name__,
+            cause,
+            exc_info=(type(cause), cause, cause.__traceback__),
+            extra={"fields": {"error_id": error_id, "path": path}},
+        )
+        return _json(500, {"error": f"{what}; quote error id {error_id}", "error_id": error_id})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        setup_logging(self.settings.log_level)
+        self._loop = asyncio.get_running_loop()
+        if self._preloaded is not None:
+            model, self._preloaded = self._preloaded, None
+            warm = time.perf_counter()
+            single = self._warm_up(model)
+            self._on_loaded(model, time.perf_counter() - warm, single)
+            return
+        threading.Thread(target=self._load, name="model-loader", daemon=True).start()
+
+    async def shutdown(self) -> None:
+        self.ready = False
+        self.metrics.ready = False
+        if self.batcher is not None:
+            self.batcher.close()
+        self.access.flush()
+        log.info("stopped", extra={"fields": {"event": "stopped"}})
+
+    def begin_drain(self) -> None:
+        """Called when a stop signal arrives: readiness turns 503 while requests finish."""
+        self.draining = True
+
+    def _load(self) -> None:
+        loop = self._loop
+        assert loop is not None
+        try:
+            model = load_model(self.model_file)
+        except Exception as exc:
+            log.error(
+                "cannot load the model: %s",
+                exc,
+                extra={"fields": {"event": "load_failed", "model": str(self.model_file)}},
+            )
+            loop.call_soon_threadsafe(self._fatal, 3)
+            return
+        warm = time.perf_counter()
+        single = self._warm_up(model)
+        loop.call_soon_threadsafe(self._on_loaded, model, time.perf_counter() - warm, single)
+
+    def _warm_up(self, model: LoadedModel) -> float | None:
+        """Run the model a few times on zeros; returns the median single-row predict time."""
+        if model.n_features is None:
+            return None
+        try:
+            one = np.zeros((1, model.n_features))
+            model.predict(one)
+            model.predict(np.zeros((min(self.settings.batch_max, 256), model.n_features)))
+            times = []
+            for _ in range(5):
+                t = time.perf_counter()
+                model.predict(one)
+                times.append(time.perf_counter() - t)
+            return sorted(times)[2]
+        except Exception as exc:
+            log.warning(
+                "warm-up predict on zeros failed (%s: %s); serving anyway",
+                type(exc).__name__,
+                exc,
+            )
+            return None
+
+    def _fatal(self, code: int) -> None:
+        self.fatal_exit_code = code
+        if self.on_fatal is not None:
+            self.on_fatal(code)
+        else:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    def _on_loaded(self, model: LoadedModel, warm_seconds: float, single: float | None) -> None:
+        self.model = model
+        batching = self.settings.batching
+        self.batcher = MicroBatcher(
+            model.predict,
+            max_rows=self.settings.batch_max,
+            max_wait_s=self.settings.batch_wait_ms / 1000.0,
+            enabled=batching,
+            use_thread=self.settings.predict_thread,
+            on_batch=self.metrics.observe_batch,
+        )
+        if model.format != "onnx":
+            # Requests are checked for NaN/infinity before they reach the model.
+            if self.settings.predict_thread and self.batcher._executor is not None:
+                self.batcher._executor.submit(_sklearn_assume_finite).result()
+            else:
+                _sklearn_assume_finite()
+        self.metrics.info = {
+            "name": self.model_name,
+            "format": model.format,
+            "estimator": model.estimator,
+            "sha256": model.sha256[:16],
+        }
+        self._build_docs()
+        # The model's objects live as long as the process: keep them out of the collector's
+        # scans so that full collections stay short.
+        gc.collect()
+        gc.freeze()
+        self.ready = True
+        self.metrics.ready = True
+        log.info(
+            "model ready",
+            extra={
+                "fields": {
+                    "event": "ready",
+                    "model": self.model_name,
+                    "format": model.format,
+                    "estimator": model.estimator,
+                    "n_features": model.n_features,
+                    "output_kind": model.output_kind,
+                    "load_seconds": round(model.load_seconds, 4),
+                    "warmup_seconds": round(warm_seconds, 4),
+                    "batching": "on" if batching else "off",
+                    "single_row_predict_ms": round(single * 1000, 4) if single else None,
+                    "batch_max": self.settings.batch_max,
+                    "batch_wait_ms": self.settings.batch_wait_ms,
+                }
+            },
+        )
+
+    def _build_docs(self) -> None:
+        m = self.model
+        doc = openapi_document(
+            title="Model server",
+            version=SERVER_VERSION,
+            model_name=self.model_name,
+            n_features=m.n_features if m else None,
+            feature_names=m.feature_names if m else None,
+            output_kind=m.output_kind if m else "probabilities",
+            predict_route=self.settings.predict_route,
+            health_route=self.settings.health_route,
+        )
+        self._openapi = orjson.dumps(doc)
+        width = m.n_features if m and m.n_features else 4
+        example = orjson.dumps({"instances": [[0.0] * width]}).decode()
+        detail = (
+            f"{m.estimator} ({m.format}), {m.n_features} features, answers {m.output_kind}"
+            if m
+            else "loading"
+        )
+        self._docs = docs_page(doc, self.model_name, detail, example)
+
+    # --- request helpers ------------------------------------------------------------------
+
+    def _ready_model(self) -> tuple[LoadedModel, MicroBatcher]:
+        if self.model is None or self.batcher is None:
+            raise HTTPError(503, "the model is loading; retry when /readyz answers 200")
+        return self.model, self.batcher
+
+    async def _body(
+        self, scope: Scope, receive: Receive, kinds: tuple[bytes, ...]
+    ) -> tuple[bytes, bytes]:
+        """The request body and its media type, after the content-type and size checks."""
+        ctype = b""
+        length = -1
+        for k, v in scope["headers"]:
+            if k == b"content-type":
+                ctype = v
+            elif k == b"content-length":
+                try:
+                    length = int(v)
+                except ValueError:
+                    raise HTTPError(400, "the Content-Length header is not a number") from None
+        media = ctype.split(b";", 1)[0].strip().lower() if ctype else b""
+        if media:
+            if media not in kinds and not (JSON in kinds and media.endswith(b"+json")):
+                want = " or ".join(k.decode() for k in kinds)
+                raise HTTPError(
+                    415,
+                    f"unsupported Content-Type {media.decode(errors='replace')!r}; send {want}",
+                )
+        else:
+            media = kinds[0]
+        limit = self.settings.max_body_bytes
+        if length > limit:
+            raise HTTPError(
+                413, f"request body of {length} bytes is over the limit of {limit} bytes"
+            )
+        message = await receive()
+        body: bytes = message.get("body", b"")
+        if message.get("more_body", False):
+            chunks = [body]
+            size = len(body)
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    raise HTTPError(400, "the client closed the connection mid-request")
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise HTTPError(413, f"request body is over the limit of {limit} bytes")
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    break
+            body = b"".join(chunks)
+        elif len(body) > limit:
+            raise HTTPError(
+                413, f"request body of {len(body)} bytes is over the limit of {limit} bytes"
+            )
+        return body, media
+
+    def _matrix(self, payload: Any, model: LoadedModel, allow_list: bool = False) -> np.ndarray:
+        if isinstance(payload, dict):
+            instances = payload.get("instances")
+            records = payload.get("records")
+            if instances is not None and records is not None:
+                raise HTTPError(400, "send either `instances` or `records`, not both")
+            if instances is not None:
+                return rows_to_matrix(
+                    instances, model.n_features, model.allows_nan, model.feature_names
+                )
+            if records is not None:
+                rows = records_to_rows(records, model.feature_names)
+                return rows_to_matrix(
+                    rows, model.n_features, model.allows_nan, model.feature_names, "records"
+                )
+            if "instances" in payload:
+                raise HTTPError(400, "`instances` is null; send a list of rows")
+            raise HTTPError(
+                400,
+                "the body needs `instances` (a list of rows) or `records` (a list of objects), "
+                'e.g. {"instances": [[...]]}',
+            )
+        if allow_list and isinstance(payload, list):
+            return rows_to_matrix(payload, model.n_features, model.allows_nan, model.feature_names)
+        raise HTTPError(
+            400,
+            f"the body must be a JSON object with `instances` or `records`, not "
+            f"{type(payload).__name__}",
+        )
+
+    # --- routes ---------------------------------------------------------------------------
+
+    async def predict(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
+        model, batcher = self._ready_model()
+        body, _ = await self._body(scope, receive, (JSON,))
+        x = self._matrix(parse_json(body), model)
+        out, batch = await batcher.submit(x)
+        return Response(
+            200, orjson.dumps({"predictions": _plain_output(out)}, option=_NUMPY), JSON, batch
+        )
+
+    async def noop(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
+        body, _ = await self._body(scope, receive, (JSON,))
+        parse_json(body)
+        return Response(200, b'{"predictions":[]}')
+
+    async def invocations(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
+        model, batcher = self._ready_model()
+        body, media = await self._body(scope, receive, (JSON, b"text/csv"))
+        if media == b"text/csv":
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                raise HTTPError(400, "the CSV body is not UTF-8 text") from None
+            x = csv_to_matrix(text, model.n_features, model.allows_nan, model.feature_names)
+        else:
+            x = self._matrix(parse_json(body), model, allow_list=True)
+        out, batch = await batcher.submit(x)
+        accept = b""
+        for k, v in scope["headers"]:
+            if k == b"accept":
+                accept = v
+                break
+        if b"text/csv" in accept:
+            rows = out.tolist()
+            lines = (
+                [",".join(str(v) for v in r) for r in rows]
+                if out.ndim == 2
+                else [str(v) for v in rows]
+            )
+            return Response(200, ("\n".join(lines) + "\n").encode(), b"text/csv", batch)
+        return Response(
+            200, orjson.dumps({"predictions": _plain_output(out)}, option=_NUMPY), JSON, batch
+        )
+
+    async def livez(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
+        return Response(200, b'{"status":"ok"}')
+
+    async def readyz(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
+        if self.draining:
+            return Response(503, b'{"status":"draining"}')
+        if not self.ready:
+            return Response(503, b'{"status":"loading"}', headers=[(b"retry-after", b"1")])
+        return Response(200, b'{"status":"ready"}')
+
+    async def root(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
+        return _json(
+            200,
+            {
+                "model": self.model_name,
+                "ready": self.ready,
+                "docs": "/docs",
+                "openapi": "/openapi.json",
+                "predict": "/predict",
+            },
+        )
+
+    async def metrics_route(
+        self, scope: Scope, receive: Receive, params: dict[str, str]
+    ) -> Response:
+        return Response(200, self.metrics.render(), b"text/plain; version=0.0.4; charset=utf-8")
+
+    async def openapi(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
+        return Response(200, self._openapi)
+
+    async def docs(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
+        return Response(200, self._docs, b"text/html; charset=utf-8")
+
+    # --- Open Inference Protocol v2 -------------------------------------------------------
+
+    def _v2_check_name(self, params: dict[str, str]) -> None:
+        name = params.get("name")
+        if name != self.model_name:
+            raise HTTPError(404, f"unknown model {name!r}; this server serves {self.model_name!r}")
+        version = params.get("version")
+        if version is not None and version != SERVER_VERSION:
+            raise HTTPError(
+                404,
+                f"unknown version {version!r} of {name!r}; "
+                f"the served version is {SERVER_VERSION!r}",
+            )
+
+    async def v2_server(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
+        return _json(200, {"name": "model-server", "version": SERVER_VERSION, "extensions": []})
+
+    async def v2_live(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
+        return Response(200, b'{"live":true}')
+
+    async def v2_ready(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
+        if self.ready and not self.draining:
+            return Response(200, b'{"ready":true}')
+        return Response(503, b'{"ready":false}')
+
+    async def v2_model_ready(
+        self, scope: Scope, receive: Receive, params: dict[str, str]
+    ) -> Response:
+        self._v2_check_name(params)
+        ok = self.ready and not self.draining
+        return _json(200 if ok else 503, {"name": self.model_name, "ready": ok})
+
+    def _output_name(self, model: LoadedModel) -> str:
+        return {"probabilities": "probabilities", "labels": "label"}.get(
+            model.output_kind, "predictions"
+        )
+
+    async def v2_model(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
+        self._v2_check_name(params)
+        model, _ = self._ready_model()
+        n = model.n_features if model.n_features is not None else -1
+        n_out = len(model.classes) if model.classes else -1
+        out_shape = [-1, n_out] if model.output_kind == "probabilities" else [-1]
+        out_type = {"probabilities": "FP64", "labels": "INT64"}.get(model.output_kind, "FP64")
+        if model.format == "onnx":
+            out_type = "FP32" if model.output_kind != "labels" else "INT64"
+        elif model.output_kind == "labels" and model.classes and isinstance(model.classes[0], str):
+            out_type = "BYTES"
+        return _json(
+            200,
+            {
+                "name": self.model_name,
+                "versions": [SERVER_VERSION],
+                "platform": "onnxruntime" if model.format == "onnx" else "sklearn",
+                "inputs": [
+                    {
+                        "name": "input-0",
+                        "datatype": "FP64" if model.format != "onnx" else "FP32",
+                        "shape": [-1, n],
+                    }
+                ],
+                "outputs": [
+                    {"name": self._output_name(model), "datatype": out_type, "shape": out_shape}
+                ],
+                "parameters": {
+                    "format": model.format,
+                    "estimator": model.estimator,
+                    "output_kind": model.output_kind,
+                    "feature_names": model.feature_names,
+                    "classes": model.classes,
+                    "sha256": model.sha256,
+                    "trained_sklearn_version": model.trained_sklearn_version,
+                },
+            },
+        )
+
+    async def v2_infer(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
+        self._v2_check_name(params)
+        model, batcher = self._ready_model()
+        body, _ = await self._body(scope, receive, (JSON,))
+        payload = parse_json(body)
+        if not isinstance(payload, dict):
+            raise HTTPError(
+                400, f"the body must be a JSON object with `inputs`, not {type(payload).__name__}"
+            )
+        inputs = payload.get("inputs")
+        if not isinstance(inputs, list) or not inputs:
+            raise HTTPError(400, "`inputs` must be a non-empty list of tensors")
+        if len(inputs) != 1:
+            raise HTTPError(
+                400,
+                f"`inputs` has {len(inputs)} tensors; this model takes one tensor of shape "
+                f"[rows, {model.n_features}]",
+            )
+        x = self._v2_tensor(inputs[0], model)
+        name = self._output_name(model)
+        wanted = payload.get("outputs")
+        if isinstance(wanted, list):
+            for w in wanted:
+                wname = w.get("name") if isinstance(w, dict) else None
+                if wname != name:
+                    raise HTTPError(400, f"unknown output {wname!r}; this model produces {name!r}")
+        out, batch = await batcher.submit(x)
+        if out.dtype.kind in _V2_NAMES:
+            dtype = _V2_NAMES[out.dtype.kind].get(out.dtype.itemsize, "FP64")
+            data: Any = np.ascontiguousarray(out).ravel()
+        elif out.dtype.kind == "b":
+            dtype, data = "BOOL", out.ravel()
+        else:
+            dtype, data = "BYTES", [str(v) for v in out.ravel().tolist()]
+        response: dict[str, Any] = {
+            "model_name": self.model_name,
+            "model_version": SERVER_VERSION,
+            "outputs": [{"name": name, "shape": list(out.shape), "datatype": dtype, "data": data}],
+        }
+        if "id" in payload:
+            response["id"] = payload["id"]
+        return _json(200, response, batch)
+
+    def _v2_tensor(self, t: Any, model: LoadedModel) -> np.ndarray:
+        if not isinstance(t, dict):
+            raise HTTPError(
+                400, "each tensor in `inputs` must be an object with name, shape, datatype and data"
+            )
+        missing = [k for k in ("name", "shape", "datatype", "data") if k not in t]
+        if missing:
+            raise HTTPError(400, f"input tensor lacks {', '.join(repr(m) for m in missing)}")
+        datatype = t["datatype"]
+        if datatype not in _V2_TYPES:
+            raise HTTPError(
+                422,
+                f"non-numeric datatype {datatype!r}; use FP32, FP64 or another numeric type",
+            )
+        shape = t["shape"]
+        if (
+            not isinstance(shape, list)
+            or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+            or len(shape) != 2
+        ):
+            raise HTTPError(
+                400, f"shape {shape!r} must be [rows, {model.n_features}] (two whole numbers)"
+            )
+        data = t["data"]
+        if not isinstance(data, list):
+            raise HTTPError(400, "`data` must be a list of numbers")
+        if shape[0] == 0 or not data:
+            raise HTTPError(400, "the input tensor is empty; send at least one row")
+        if isinstance(data[0], list):
+            x = rows_to_matrix(
+                data, model.n_features, model.allows_nan, model.feature_names, "data"
+            )
+            if list(x.shape) != shape:
+                raise HTTPError(400, f"data has shape {list(x.shape)} but `shape` says {shape}")
+            return x
+        want = shape[0] * shape[1]
+        if len(data) != want:
+            raise HTTPError(400, f"data has {len(data)} values but shape {shape} needs {want}")
+        try:
+            flat = np.array(data)
+        except (ValueError, TypeError, OverflowError):
+            flat = None
+        if flat is None or flat.dtype.kind not in "fiub" or flat.ndim != 1:
+            width = shape[1] or 1
+            for k, v in enumerate(data):
+                if v is not None and not isinstance(v, (int, float)):
+                    raise HTTPError(
+                        422,
+                        f"non-numeric value at row {k // width}, column {k % width}: "
+                        f"{v!r:.40} is a {type(v).__name__}, not a number",
+                    )
+            flat = np.array([np.nan if v is None else float(v) for v in data], dtype=np.float64)
+        x = flat.astype(np.float64, copy=False).reshape(shape[0], shape[1])
+        return _checked(x, model.n_features, model.allows_nan, model.feature_names)
+
+
+def _sklearn_assume_finite() -> None:
+    try:
+        import sklearn
+
+        sklearn.set_config(assume_finite=True)
+    except Exception:  # scikit-learn is not installed or too old: nothing to skip
+        pass
+
+
+def create_app(settings: Settings | None = None) -> ModelServer:
+    """The app with settings from the environment (``MODEL_PATH`` and friends)."""
+    s = settings if settings is not None else settings_from_env()
+    setup_logging(s.log_level)
+    return ModelServer(s)

@@ -1,0 +1,202 @@
+"""Adaptive micro-batching: concurrent requests share one vectorised predict call.
+
+"Natural" batching: requests that arrive while a predict runs wait in a queue; when it
+finishes, everything queued (up to ``max_rows``) goes into the next call. With
+``max_wait_s == 0`` a lone request is predicted on the next turn of the event loop, so it waits
+for nothing; with a positive wait the first request of a batch starts a timer, and the batch
+goes as soon as it is full or the timer fires, so no request waits longer than ``max_wait_s``
+for others.
+
+Predictions run one at a time per process — inline in the event loop (the default) or on one
+dedicated thread — never concurrently: scikit-learn forests release the GIL per tree, and
+concurrent callers fall into a GIL convoy that halves throughput.
+
+If a batched call raises, each request in it is predicted alone, so that only the request
+that makes the model fail gets an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+__all__ = ["MicroBatcher", "ModelFailure"]
+
+
+class ModelFailure(Exception):
+    """The model raised while predicting; ``__cause__`` holds the original exception."""
+
+
+_Item = tuple[np.ndarray, "asyncio.Future[tuple[np.ndarray, int]]"]
+
+
+class MicroBatcher:
+    def __init__(
+        self,
+        predict: Callable[[np.ndarray], np.ndarray],
+        *,
+        max_rows: int = 64,
+        max_wait_s: float = 0.0,
+        enabled: bool = True,
+        use_thread: bool = False,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
+        self.predict = predict
+        self.max_rows = max(1, int(max_rows))
+        self.max_wait_s = max(0.0, float(max_wait_s))
+        self.enabled = enabled
+        self.on_batch = on_batch or (lambda n: None)
+        self._pending: list[_Item] = []
+        self._pending_rows = 0
+        self._handle: asyncio.Handle | asyncio.TimerHandle | None = None
+        self._busy = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        if use_thread:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="predict"
+            )
+
+    # --- public ---------------------------------------------------------------------------
+
+    async def submit(self, x: np.ndarray) -> tuple[np.ndarray, int]:
+        """This request's predictions (one per row of ``x``) and the size of the batch that
+        carried them."""
+        if not self.enabled:
+            if self._executor is not None:
+                running = asyncio.get_running_loop()
+                out = await running.run_in_executor(self._executor, self._predict_one, x)
+            else:
+                out = self._predict_one(x)
+            return out, len(x)
+        loop = self._loop
+        if loop is None:
+            loop = asyncio.get_running_loop()
+            self._loop = loop
+        fut: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((x, fut))
+        self._pending_rows += len(x)
+        if not self._busy:
+            if self._pending_rows >= self.max_rows:
+                if self._handle is not None:
+                    self._handle.cancel()
+                self._handle = loop.call_soon(self._flush)
+            elif self._handle is None:
+                if self.max_wait_s > 0:
+                    self._handle = loop.call_later(self.max_wait_s, self._flush)
+                else:
+                    self._handle = loop.call_soon(self._flush)
+        result: tuple[np.ndarray, int] = await fut
+        return result
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        for _, fut in self._pending:
+            if not fut.done():
+                fut.set_exception(RuntimeError("the server is shutting down"))
+        self._pending.clear()
+        self._pending_rows = 0
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+
+    # --- internals ------------------------------------------------------------------------
+
+    def _predict_one(self, x: np.ndarray) -> np.ndarray:
+        self.on_batch(len(x))
+        try:
+            return self.predict(x)
+        except Exception as exc:
+            raise ModelFailure(str(exc)) from exc
+
+    def _take(self) -> list[_Item]:
+        """The next batch: queued requests in arrival order, up to max_rows (at least one)."""
+        pending = self._pending
+        rows = 0
+        k = 0
+        for x, _ in pending:
+            if k and rows + len(x) > self.max_rows:
+                break
+            rows += len(x)
+            k += 1
+        batch = pending[:k]
+        del pending[:k]
+        self._pending_rows -= rows
+        return batch
+
+    def _flush(self) -> None:
+        self._handle = None
+        if self._busy or not self._pending:
+            return
+        batch = [(x, f) for x, f in self._take() if not f.cancelled()]
+        if not batch:
+            self._schedule_next()
+            return
+        if self._executor is None:
+            self._deliver(batch, self._run(batch))
+            self._schedule_next()
+        else:
+            self._busy = True
+            assert self._loop is not None
+            cf = self._executor.submit(self._run, batch)
+            loop = self._loop
+
+            def done(_: concurrent.futures.Future[Any]) -> None:
+                loop.call_soon_threadsafe(self._thread_done, batch, cf)
+
+            cf.add_done_callback(done)
+
+    def _thread_done(self, batch: list[_Item], cf: concurrent.futures.Future[Any]) -> None:
+        self._busy = False
+        self._deliver(batch, cf.result())
+        self._schedule_next()
+
+    def _schedule_next(self) -> None:
+        """Queued requests have waited for the last call already: send them at once."""
+        if self._pending and self._handle is None and self._loop is not None:
+            self._handle = self._loop.call_soon(self._flush)
+
+    def _run(self, batch: list[_Item]) -> list[np.ndarray | BaseException]:
+        """Predictions for each request of the batch, or the exception for that request."""
+        if len(batch) == 1:
+            x = batch[0][0]
+            try:
+                return [self._predict_one(x)]
+            except ModelFailure as exc:
+                return [exc]
+        xs = [x for x, _ in batch]
+        big = np.concatenate(xs) if len(xs) > 1 else xs[0]
+        try:
+            out = self._predict_one(big)
+            if len(out) != len(big):
+                raise ModelFailure(f"the model returned {len(out)} predictions for {len(big)} rows")
+        except ModelFailure:
+            results: list[np.ndarray | BaseException] = []
+            for x in xs:  # find the request(s) the model fails on
+                try:
+                    results.append(self._predict_one(x))
+                except ModelFailure as exc:
+                    results.append(exc)
+            return results
+        parts: list[np.ndarray | BaseException] = []
+        start = 0
+        for x in xs:
+            end = start + len(x)
+            parts.append(out[start:end])
+            start = end
+        return parts
+
+    def _deliver(self, batch: list[_Item], results: list[np.ndarray | BaseException]) -> None:
+        size = sum(len(x) for x, _ in batch)
+        for (_, fut), res in zip(batch, results, strict=True):
+            if fut.done():
+                continue
+            if isinstance(res, BaseException):
+                fut.set_exception(res)
+            else:
+                fut.set_result((res, size))

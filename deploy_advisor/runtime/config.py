@@ -1,0 +1,304 @@
+"""Server settings from command-line flags and environment variables.
+
+Flags win over the environment; the environment wins over the defaults. The listening port is
+resolved by :func:`resolve_port`: ``--port``, then ``$PORT`` (Heroku, Cloud Run), then
+``$AIP_HTTP_PORT`` (Vertex AI), then 8080 for the bare ``serve`` of the SageMaker container
+contract, else 8000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "DEFAULT_PORT",
+    "SAGEMAKER_PORT",
+    "ConfigError",
+    "Settings",
+    "build_parser",
+    "resolve_port",
+    "settings_from_args",
+    "settings_from_env",
+]
+
+DEFAULT_PORT = 8000
+SAGEMAKER_PORT = 8080
+DEFAULT_HOST = "127.0.0.1"
+SAGEMAKER_HOST = "0.0.0.0"  # noqa: S104 - the SageMaker contract needs every interface
+
+
+class ConfigError(ValueError):
+    """A flag or environment variable has an unusable value; the message names it."""
+
+
+@dataclass
+class Settings:
+    """Everything the server needs; plain values so that it can be passed to worker processes."""
+
+    model_path: str | None = None
+    model_name: str | None = None
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    workers: int = 1
+    batching: bool = True
+    batch_max: int = 64
+    batch_wait_ms: float = 0.0
+    max_body_bytes: int = 1 << 20
+    drain_timeout_s: float = 30.0
+    predict_route: str | None = None
+    health_route: str | None = None
+    access_log: bool = True
+    loop: str = "auto"
+    """``auto`` (uvloop when installed and the model is cheap, else asyncio), ``asyncio``
+    or ``uvloop``."""
+    http: str = "auto"
+    """``auto`` (httptools when installed, else h11), ``httptools`` or ``h11``."""
+    predict_thread: bool = False
+    """Run predictions on one dedicated thread instead of inline in the event loop."""
+    keep_alive_s: int = 5
+    log_level: str = "info"
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        data = json.loads(text)
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+# --- parsing helpers ---------------------------------------------------------------------------
+
+
+def _int(name: str, raw: str, minimum: int = 0, maximum: int | None = None) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        top = f" and {maximum}" if maximum is not None else ""
+        raise ConfigError(f"{name}={value} is out of range; use a number between {minimum}{top}")
+    return value
+
+
+def _float(name: str, raw: str, minimum: float = 0.0) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if not value >= minimum:
+        raise ConfigError(f"{name}={raw!r} must be at least {minimum}")
+    return value
+
+
+def _bool(name: str, raw: str) -> bool:
+    v = raw.strip().lower()
+    if v in ("1", "on", "true", "yes"):
+        return True
+    if v in ("0", "off", "false", "no"):
+        return False
+    raise ConfigError(f"{name}={raw!r}: use on or off")
+
+
+def _route(name: str, raw: str) -> str:
+    route = raw.strip()
+    if not route.startswith("/"):
+        raise ConfigError(f"{name}={raw!r} must be a path starting with /")
+    return route
+
+
+def _choice(name: str, raw: str, choices: Sequence[str]) -> str:
+    v = raw.strip().lower()
+    if v not in choices:
+        raise ConfigError(f"{name}={raw!r}: use one of {', '.join(choices)}")
+    return v
+
+
+def resolve_port(flag: int | None, env: Mapping[str, str], *, bare_serve: bool = False) -> int:
+    """The port to listen on: the flag, ``$PORT``, ``$AIP_HTTP_PORT``, 8080 for a bare
+    ``serve`` (SageMaker), else 8000."""
+    if flag is not None:
+        return flag
+    for name in ("PORT", "AIP_HTTP_PORT"):
+        raw = env.get(name, "").strip()
+        if raw:
+            return _int(name, raw, 0, 65535)
+    return SAGEMAKER_PORT if bare_serve else DEFAULT_PORT
+
+
+def settings_from_env(
+    env: Mapping[str, str] | None = None, *, bare_serve: bool = False
+) -> Settings:
+    """Settings from the environment alone (used by gunicorn and ``create_app()``)."""
+    env = os.environ if env is None else env
+    s = Settings()
+    if bare_serve:
+        s.host = SAGEMAKER_HOST
+    s.port = resolve_port(None, env, bare_serve=bare_serve)
+
+    def get(name: str) -> str | None:
+        raw = env.get(name)
+        return raw if raw is not None and raw.strip() != "" else None
+
+    if (v := get("MODEL_PATH")) is not None:
+        s.model_path = v
+    if (v := get("MODEL_NAME")) is not None:
+        s.model_name = v.strip()
+    if (v := get("HOST")) is not None:
+        s.host = v.strip()
+    if (v := get("WORKERS")) is not None:
+        s.workers = _int("WORKERS", v, 1, 256)
+    if (v := get("BATCHING")) is not None:
+        s.batching = _bool("BATCHING", v)
+    if (v := get("BATCH_MAX_SIZE")) is not None:
+        s.batch_max = _int("BATCH_MAX_SIZE", v, 1, 1_000_000)
+    if (v := get("BATCH_MAX_WAIT_MS")) is not None:
+        s.batch_wait_ms = _float("BATCH_MAX_WAIT_MS", v)
+    if (v := get("MAX_BODY_BYTES")) is not None:
+        s.max_body_bytes = _int("MAX_BODY_BYTES", v, 1)
+    if (v := get("DRAIN_TIMEOUT_S")) is not None:
+        s.drain_timeout_s = _float("DRAIN_TIMEOUT_S", v)
+    if (v := get("AIP_PREDICT_ROUTE")) is not None:
+        s.predict_route = _route("AIP_PREDICT_ROUTE", v)
+    if (v := get("AIP_HEALTH_ROUTE")) is not None:
+        s.health_route = _route("AIP_HEALTH_ROUTE", v)
+    if (v := get("ACCESS_LOG")) is not None:
+        s.access_log = _bool("ACCESS_LOG", v)
+    if (v := get("SERVER_LOOP")) is not None:
+        s.loop = _choice("SERVER_LOOP", v, ("auto", "asyncio", "uvloop"))
+    if (v := get("SERVER_HTTP")) is not None:
+        s.http = _choice("SERVER_HTTP", v, ("auto", "httptools", "h11"))
+    if (v := get("PREDICT_THREAD")) is not None:
+        s.predict_thread = _bool("PREDICT_THREAD", v)
+    if (v := get("LOG_LEVEL")) is not None:
+        s.log_level = _choice("LOG_LEVEL", v, ("debug", "info", "warning", "error"))
+    return s
+
+
+# --- command line ------------------------------------------------------------------------------
+
+
+def build_parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Serve a trained model over HTTP (predict, Open Inference Protocol v2, "
+        "SageMaker and Vertex AI routes, health, metrics).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = sub.add_parser(
+        "serve",
+        help="run the model server",
+        description="Run the model server. With no options at all (the SageMaker contract) it "
+        "loads $MODEL_PATH or /opt/ml/model and listens on 0.0.0.0:8080.",
+    )
+    serve.add_argument("--model", metavar="PATH", help="model file or directory ($MODEL_PATH)")
+    serve.add_argument("--model-name", metavar="NAME", help="name in /v2/models ($MODEL_NAME)")
+    serve.add_argument("--host", help=f"address to bind ($HOST; default {DEFAULT_HOST})")
+    serve.add_argument(
+        "--port",
+        type=int,
+        help="port ($PORT, then $AIP_HTTP_PORT; default 8000, 8080 for a bare `serve`)",
+    )
+    serve.add_argument("--workers", type=int, help="worker processes ($WORKERS; default 1)")
+    serve.add_argument(
+        "--batch-max", type=int, metavar="N", help="most rows per predict call (default 64)"
+    )
+    serve.add_argument(
+        "--batch-wait-ms",
+        type=float,
+        metavar="M",
+        help="longest a request waits for others to join its batch (default 0)",
+    )
+    serve.add_argument(
+        "--batching",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="gather concurrent requests into one predict call ($BATCHING=on|off; default on)",
+    )
+    serve.add_argument(
+        "--max-body-bytes", type=int, metavar="B", help="largest request body (default 1 MiB)"
+    )
+    serve.add_argument(
+        "--drain-timeout",
+        type=float,
+        metavar="S",
+        help="seconds to finish requests in flight on SIGTERM (default 30)",
+    )
+    serve.add_argument(
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="one JSON line per request (default on; $ACCESS_LOG)",
+    )
+    serve.add_argument(
+        "--loop", choices=("auto", "asyncio", "uvloop"), help="event loop ($SERVER_LOOP)"
+    )
+    serve.add_argument(
+        "--http", choices=("auto", "httptools", "h11"), help="HTTP parser ($SERVER_HTTP)"
+    )
+    serve.add_argument(
+        "--predict-thread",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="predict on a dedicated thread instead of the event loop ($PREDICT_THREAD)",
+    )
+    serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"))
+    return parser
+
+
+def settings_from_args(ns: argparse.Namespace, env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from parsed ``serve`` flags over the environment."""
+    env = os.environ if env is None else env
+    given: dict[str, Any] = {k: v for k, v in vars(ns).items() if v is not None}
+    given.pop("command", None)
+    bare = not given
+    s = settings_from_env(env, bare_serve=bare)
+    s.port = resolve_port(ns.port, env, bare_serve=bare)
+    if ns.port is not None and not 0 <= ns.port <= 65535:
+        raise ConfigError(f"--port {ns.port} is out of range; use 0 to 65535")
+    if ns.model is not None:
+        s.model_path = ns.model
+    if ns.model_name is not None:
+        s.model_name = ns.model_name
+    if ns.host is not None:
+        s.host = ns.host
+    if ns.workers is not None:
+        if ns.workers < 1:
+            raise ConfigError(f"--workers {ns.workers}: use 1 or more")
+        s.workers = ns.workers
+    if ns.batch_max is not None:
+        if ns.batch_max < 1:
+            raise ConfigError(f"--batch-max {ns.batch_max}: use 1 or more")
+        s.batch_max = ns.batch_max
+    if ns.batch_wait_ms is not None:
+        if not ns.batch_wait_ms >= 0:
+            raise ConfigError(f"--batch-wait-ms {ns.batch_wait_ms}: use 0 or more")
+        s.batch_wait_ms = ns.batch_wait_ms
+    if ns.batching is not None:
+        s.batching = ns.batching
+    if ns.max_body_bytes is not None:
+        if ns.max_body_bytes < 1:
+            raise ConfigError(f"--max-body-bytes {ns.max_body_bytes}: use 1 or more")
+        s.max_body_bytes = ns.max_body_bytes
+    if ns.drain_timeout is not None:
+        if not ns.drain_timeout >= 0:
+            raise ConfigError(f"--drain-timeout {ns.drain_timeout}: use 0 or more")
+        s.drain_timeout_s = ns.drain_timeout
+    if ns.access_log is not None:
+        s.access_log = ns.access_log
+    if ns.loop is not None:
+        s.loop = ns.loop
+    if ns.http is not None:
+        s.http = ns.http
+    if ns.predict_thread is not None:
+        s.predict_thread = ns.predict_thread
+    if ns.log_level is not None:
+        s.log_level = ns.log_level
+    return s

@@ -1,0 +1,256 @@
+"""The advisor commands through the real entry point: recommend, init, schema, catalog."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from deploy_advisor.advisor.spec import load_spec
+from deploy_advisor.cli import app
+
+from .conftest import EXAMPLE, cli
+
+CONTRACT_KEYS = {"mode", "target", "mode_scores", "targets", "explanation"}
+TARGET_KEYS = {"name", "score", "eligible", "plan", "monthly_usd", "reasons"}
+
+
+def test_recommend_json_follows_the_contract() -> None:
+    done = cli("recommend", str(EXAMPLE), "--json")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    doc = json.loads(done.stdout)  # exactly one JSON object
+    assert CONTRACT_KEYS <= set(doc)
+    assert doc["mode"] in ("realtime", "batch", "edge")
+    assert doc["target"] in ("heroku", "vps", "docker", "kubernetes", "edge")
+    assert set(doc["mode_scores"]) == {"realtime", "batch", "edge"}
+    assert all(isinstance(v, float) for v in doc["mode_scores"].values())
+    assert [t["name"] for t in doc["targets"]][0] == doc["target"]
+    assert {t["name"] for t in doc["targets"]} == {"heroku", "vps", "docker", "kubernetes", "edge"}
+    for t in doc["targets"]:
+        assert TARGET_KEYS <= set(t)
+        assert isinstance(t["reasons"], list) and t["reasons"]
+        if t["eligible"]:
+            assert isinstance(t["plan"], str) and isinstance(t["monthly_usd"], float)
+    assert isinstance(doc["explanation"], dict)
+    assert doc["what_would_change"]["best"]["text"]
+
+
+def test_recommend_table_shows_the_explanation() -> None:
+    done = cli("recommend", str(EXAMPLE))
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    lines = out.splitlines()
+    assert lines[0].startswith("Recommendation: realtime on ")
+    assert f"Spec: {EXAMPLE}" in lines
+    assert "Modes: each factor's contribution (weight x score / total weight)" in out
+    assert "Targets for realtime, ranked" in out
+    flat = " ".join(out.split())  # rich wraps long cells
+    assert "ineligible: the chosen mode is realtime: the model runs on a server" in flat
+    assert "Why docker: each factor's contribution" in out
+    assert "Cost of cloud-run-1vcpu-2gib (gcp-cloud-run)" in lines
+    assert "Risks" in lines and "Assumptions" in lines
+    assert "run `deploy-advisor loadtest --find-capacity` to measure" in flat
+    assert any(line.startswith("What would change this: ") for line in lines)
+
+
+def test_issue_example_flags_without_a_spec_file(tmp_path: Path) -> None:
+    done = cli(
+        "recommend", "--p95-ms", "50", "--requests-per-day", "2000000", "--peak-rps", "300",
+        "--ops-skill", "expert", "--budget", "3000", "--json", cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["mode"] == "realtime"
+    assert doc["spec"]["traffic"]["peak_rps"] == 300
+    assert doc["spec"]["team"]["ops_skill"] == "expert"
+
+
+def test_recommend_reads_the_spec_in_the_current_directory(tmp_path: Path) -> None:
+    (tmp_path / "deploy-advisor.yaml").write_text("connectivity: offline\n")
+    done = cli("recommend", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["mode"] == "edge"
+    no_file = cli("recommend", cwd=tmp_path / "..")
+    assert no_file.returncode == 0
+
+
+def test_flags_override_the_file() -> None:
+    done = cli(
+        "recommend", str(EXAMPLE), "--connectivity", "offline", "--availability", "99", "--json"
+    )
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert (doc["mode"], doc["target"]) == ("edge", "edge")
+    assert doc["spec"]["name"] == "churn-model"  # the rest still comes from the file
+
+
+def test_p95_none_means_nobody_waits() -> None:
+    done = cli("recommend", str(EXAMPLE), "--p95-ms", "none", "--freshness", "daily", "--json")
+    doc = json.loads(done.stdout)
+    assert doc["spec"]["latency"]["p95_ms"] is None
+    assert doc["mode"] == "batch"
+
+
+def test_model_flag_takes_the_file_size(tmp_path: Path) -> None:
+    model = tmp_path / "model.joblib"
+    model.write_bytes(b"\0" * 3_000_000)
+    done = cli("recommend", "--model", str(model), "--json", cwd=tmp_path)
+    assert json.loads(done.stdout)["spec"]["model"] == {
+        "path": str(model),
+        "size_mb": 3.0,
+        "gpu": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "files", "line"),
+    [
+        (["recommend", "spec.yaml"], {"spec.yaml": "latency: [\n"},
+         "Error: spec.yaml is not valid YAML at line 2, column 1: did not find expected node "
+         "content; check the indentation and quoting there"),
+        (["recommend", "spec.yaml"], {"spec.yaml": "latncy: {p95_ms: 20}\n"},
+         "Error: spec.yaml: unknown key 'latncy'; did you mean 'latency'? allowed keys: name, "
+         "model, latency, traffic, privacy, connectivity, budget, team, availability"),
+        (["recommend", "spec.yaml"], {"spec.yaml": "traffic: {peak_rps: lots}\n"},
+         "Error: spec.yaml: traffic.peak_rps is 'lots', which is not a number; write a number, "
+         "e.g. peak_rps: 20"),
+        (["recommend", "--peak-rps", "lots"], {},
+         "Error: --peak-rps is 'lots', which is not a number; write a number"),
+        (["recommend", "--budget", "-5"], {},
+         "Error: --budget is -5, which is negative; use 0 or more"),
+        (["recommend", "missing.yaml"], {},
+         "Error: spec file 'missing.yaml' not found; check the path or run `deploy-advisor init` "
+         "to write one"),
+        (["recommend", "--connectivity", "offline", "--availability", "99.99"], {},
+         "Error: contradictory inputs: --connectivity offline with --availability 99.99 (a web "
+         "SLA an offline deployment cannot give); set availability to 99.9 or lower, or "
+         "connectivity to intermittent or always"),
+        (["recommend", "--ops-skill", "guru"], {},
+         "Error: --ops-skill is 'guru', which is not one of beginner, intermediate or expert; "
+         "pick one of those"),
+        (["recommend", "--weights", "w.yaml"], {"w.yaml": "modes: {speed: 2}\n"},
+         "Error: weights file 'w.yaml': unknown factor modes.speed; factors are "
+         "latency_freshness, privacy, connectivity, cost, traffic, ops_skill, availability, model"),
+        (["recommend", "--catalog", "nope.yaml"], {},
+         "Error: catalog file 'nope.yaml' not found; check the path"),
+        (["recommend", "--rps-per-vcpu", "0"], {},
+         "Error: --rps-per-vcpu is '0', which is not a number above 0; e.g. --rps-per-vcpu 150"),
+    ],
+)  # fmt: skip
+def test_errors_are_one_line_with_exit_2(
+    tmp_path: Path, args: list[str], files: dict[str, str], line: str
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    done = cli(*args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == line + "\n"
+    assert "Traceback" not in done.stderr
+
+
+def test_schema_prints_the_json_schema() -> None:
+    done = cli("schema")
+    assert done.returncode == 0
+    schema = json.loads(done.stdout)
+    assert schema["title"] == "deploy-advisor.yaml"
+    assert schema["additionalProperties"] is False
+    assert "latency" in schema["properties"]
+
+
+def test_catalog_lists_plans() -> None:
+    done = cli("catalog")
+    assert done.returncode == 0, done.stderr
+    assert "Price catalog: 61 plans, USD" in done.stdout
+    row = next(line for line in done.stdout.splitlines() if " linode-2gb " in line)
+    assert row.split() == [
+        "linode-2gb", "vps+docker", "1", "2", "GB", "0.018", "12.00", "official-copy", "2025-08-19",
+    ]  # fmt: skip
+    as_json = json.loads(cli("catalog", "--target", "edge", "--json").stdout)
+    assert {p["target"] for p in as_json["plans"]} == {"edge"}
+    assert all(p["source"] and p["confidence"] for p in as_json["plans"])
+    bad = cli("catalog", "--target", "mars")
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("Error: --target is 'mars'; use one of heroku, vps")
+
+
+# --- init ------------------------------------------------------------------------------------
+
+
+def test_init_no_input_writes_defaults_plus_flags(tmp_path: Path) -> None:
+    done = cli("init", "--no-input", "--ops-skill", "expert", "--p95-ms", "80", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    path = tmp_path / "deploy-advisor.yaml"
+    spec = load_spec(path)
+    assert spec.team.ops_skill == "expert"
+    assert spec.latency.p95_ms == 80
+    assert spec.budget.monthly_usd == 100
+    text = path.read_text()
+    assert text.splitlines()[2] == "name: model"
+    assert "connectivity: always   # always|intermittent|offline" in text
+    # The written file gives the same recommendation as the flags.
+    again = cli("recommend", "--json", cwd=tmp_path)
+    assert json.loads(again.stdout)["spec"] == spec.model_dump(mode="json")
+
+
+def test_init_never_overwrites_without_force(tmp_path: Path) -> None:
+    path = tmp_path / "deploy-advisor.yaml"
+    path.write_text("name: mine\n")
+    done = cli("init", "--no-input", cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr == (
+        "Error: 'deploy-advisor.yaml' already exists; pass --force to overwrite it\n"
+    )
+    assert path.read_text() == "name: mine\n"
+    forced = cli("init", "--no-input", "--force", "--budget", "7", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert load_spec(path).budget.monthly_usd == 7
+    assert [p.name for p in tmp_path.iterdir()] == ["deploy-advisor.yaml"]  # no temp files left
+
+
+def test_init_without_answers_on_stdin_says_how_to_script_it(tmp_path: Path) -> None:
+    done = cli("init", cwd=tmp_path, stdin="")
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == (
+        "Error: no answers on standard input; run `deploy-advisor init --no-input` in scripts"
+    )
+    assert not (tmp_path / "deploy-advisor.yaml").exists()
+
+
+def test_init_asks_the_questions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    answers = [
+        "fraud",  # name
+        "",  # model file
+        "120",  # size
+        "n",  # gpu
+        "daily",  # freshness
+        "",  # p95: default follows freshness daily -> none
+        "0",  # requests per day
+        "",  # peak
+        "scheduled",  # pattern
+        "abc",  # batch rows: invalid, asked again
+        "2000000",  # batch rows
+        "y",  # pii
+        "n",  # on device only
+        "eu",  # region
+        "always",  # connectivity
+        "40",  # budget
+        "beginner",  # ops skill
+        "99",  # availability
+    ]
+    result = CliRunner().invoke(app, ["init"], input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    spec = load_spec(tmp_path / "deploy-advisor.yaml")
+    assert spec.name == "fraud"
+    assert spec.model.size_mb == 120
+    assert spec.latency.freshness == "daily"
+    assert spec.latency.p95_ms is None
+    assert spec.traffic.batch_rows == 2_000_000
+    assert spec.traffic.pattern == "scheduled"
+    assert (spec.privacy.pii, spec.privacy.region) == (True, "eu")
+    assert spec.team.ops_skill == "beginner"
+    assert spec.availability == 99

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Ship this scaffold to a VPS prepared by deploy/cloud-init.yaml, restart, check health, roll back on failure.
+# Usage: deploy/deploy.sh HOST [rollback]      Environment: SSH_USER (default root)
+set -euo pipefail
+host="${1:?usage: deploy/deploy.sh HOST [rollback]}"
+action="${2:-deploy}"
+target="${SSH_USER:-root}@$host"
+app=churn
+root=/opt/churn
+here="$(cd "$(dirname "$0")/.." && pwd)"
+release="$(date -u +%Y%m%d%H%M%S)"
+
+if [[ "$action" == deploy ]]; then
+  rsync -az --delete --exclude deploy/ --exclude samples/ --exclude locustfile.py \
+    "$here/" "$target:$root/releases/$release/"
+fi
+
+ssh "$target" bash -s -- "$app" "$root" "$release" "$action" <<'REMOTE'
+set -euo pipefail
+app="$1"; root="$2"; release="$3"; action="$4"
+previous="$(readlink -f "$root/current" || true)"
+switch() { ln -sfn "$1" "$root/current.new" && mv -T "$root/current.new" "$root/current"; }
+healthy() {
+  for _ in $(seq 1 15); do
+    curl -fsS "http://127.0.0.1:8000/readyz" >/dev/null 2>&1 && return 0
+    sleep 2
+  done
+  return 1
+}
+if [[ "$action" == rollback ]]; then
+  older="$(ls -1dt "$root"/releases/* | grep -vx "$previous" | head -n 1)"
+  [[ -n "$older" ]] || { echo "no earlier release to roll back to" >&2; exit 1; }
+  switch "$older"; systemctl restart "$app"
+  healthy && { echo "rolled back to $older"; exit 0; }
+  echo "rolled back to $older but it is not healthy; see journalctl -u $app" >&2; exit 1
+fi
+new="$root/releases/$release"
+python3 -m venv "$new/venv"
+if [[ -d "$new/wheels" ]]; then
+  "$new/venv/bin/pip" install --quiet --no-index --find-links "$new/wheels" -r "$new/requirements.txt"
+else
+  "$new/venv/bin/pip" install --quiet -r "$new/requirements.txt"
+fi
+switch "$new"
+systemctl restart "$app"
+if healthy; then
+  echo "deployed $release"
+  ls -1dt "$root"/releases/* | tail -n +6 | xargs -r rm -rf
+  exit 0
+fi
+echo "release $release failed its health check; rolling back" >&2
+if [[ -n "$previous" && -d "$previous" ]]; then
+  switch "$previous"; systemctl restart "$app"
+fi
+exit 1
+REMOTE

@@ -1,0 +1,72 @@
+"""Fixtures for target tests: the example model, real scaffolds, free ports, checkov on hand."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from deploy_advisor.intake.example import make_example_model
+from deploy_advisor.targets.scaffold import scaffold
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def example_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example RandomForest (30 features), trained here with the installed scikit-learn."""
+    return make_example_model(tmp_path_factory.mktemp("model")).joblib_path
+
+
+@pytest.fixture(scope="session")
+def checkov() -> str:
+    """checkov from its own venv (`make checkov`) or PATH; validate must really run it."""
+    own_venv = str(REPO / ".venv-checkov" / "bin" / "checkov")
+    for candidate in (os.environ.get("DEPLOY_ADVISOR_CHECKOV"), own_venv):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    pytest.fail("checkov is not installed; run `make checkov` (bash .ci/run does)")
+
+
+@pytest.fixture
+def with_checkov(checkov: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("DEPLOY_ADVISOR_CHECKOV", checkov)
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    return checkov
+
+
+@pytest.fixture(scope="session")
+def scaffolded(
+    tmp_path_factory: pytest.TempPathFactory, example_model: Path
+) -> Callable[..., Path]:
+    """Write a real scaffold of the example model once per (target, options)."""
+    cache: dict[tuple[str, tuple[tuple[str, object], ...]], Path] = {}
+
+    def make(target: str, **options: object) -> Path:
+        key = (target, tuple(sorted(options.items())))
+        if key not in cache:
+            out = tmp_path_factory.mktemp(f"scaffold-{target}") / "out"
+            scaffold(model=example_model, target=target, out_dir=out, **options)  # type: ignore[arg-type]
+            cache[key] = out
+        return cache[key]
+
+    return make
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The real command line in a subprocess: exact stdout, stderr and exit code."""
+    return subprocess.run(
+        [sys.executable, "-m", "deploy_advisor", *args],
+        capture_output=True, text=True, check=False, env={**os.environ, **(env or {})},
+    )  # fmt: skip

@@ -1,0 +1,42 @@
+"""Helpers for tests that run a scaffold for real: wait for a URL, predict, compare."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from deploy_advisor.runtime.loader import load_model
+
+
+def wait_for(url: str, *, timeout: float = 60.0, proc: object | None = None) -> None:
+    """Poll until `url` answers 200; fail with the last answer after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:  # type: ignore[attr-defined]
+            raise AssertionError(f"the server exited ({proc.returncode}) before {url} was ready")  # type: ignore[attr-defined]
+        try:
+            answer = httpx.get(url, timeout=2.0)
+            if answer.status_code == 200:
+                return
+            last = f"HTTP {answer.status_code}"
+        except httpx.HTTPError as exc:
+            last = type(exc).__name__
+        time.sleep(0.3)
+    raise AssertionError(f"{url} not ready within {timeout:g} s (last: {last})")
+
+
+def assert_predicts(base_url: str, scaffold_dir: Path) -> None:
+    """POST the scaffold's first sample payload; the answer matches the model run here."""
+    body = json.loads((scaffold_dir / "samples" / "first.json").read_text())
+    answer = httpx.post(f"{base_url}/predict", json=body, timeout=10.0)
+    assert answer.status_code == 200, answer.text
+    predictions = answer.json()["predictions"]
+    expected = load_model(scaffold_dir / "model" / "model.joblib").predict(
+        np.asarray(body["instances"], dtype=float)
+    )
+    assert np.allclose(np.asarray(predictions, dtype=float), expected, atol=1e-6)

@@ -1,0 +1,102 @@
+"""`deploy-advisor validate` on real scaffolds: clean output passes, broken files fail."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require
+from tests.targets.conftest import run_cli
+
+TARGETS = ["docker", "kubernetes", "heroku", "vps"]
+
+
+@pytest.mark.nginx
+@pytest.mark.parametrize("target", TARGETS)
+def test_every_scaffold_validates_with_zero_failed_checks(
+    target: str, scaffolded: Callable[..., Path], with_checkov: str
+) -> None:
+    require("nginx")
+    require("hadolint")
+    out = scaffolded(target, host_name="api.example.com")
+    done = run_cli("validate", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "error" not in done.stdout.split()
+    assert "not run" not in done.stdout, "every checker must really run"
+    if target in {"docker", "kubernetes"}:
+        assert "skipped: The base image comes from the BASE_IMAGE build argument" in done.stdout
+
+
+def _copy(src: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "copy"
+    shutil.copytree(src, dst)
+    return dst
+
+
+def test_invalid_kubernetes_field_and_failed_checkov_check_are_errors(
+    scaffolded: Callable[..., Path], tmp_path: Path, with_checkov: str
+) -> None:
+    out = _copy(scaffolded("kubernetes"), tmp_path)
+    deployment = out / "k8s" / "deployment.yaml"
+    text = deployment.read_text().replace(
+        "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false"
+    )
+    deployment.write_text(text.replace("revisionHistoryLimit: 5", "revisionHistoryLimit: five"))
+    done = run_cli("validate", str(out))
+    assert done.returncode == 1
+    assert "kubernetes-schema  k8s/deployment.yaml: spec.revisionHistoryLimit:" in done.stdout
+    assert "checkov CKV_K8S_22" in done.stdout
+    assert (
+        "info    lock               k8s/deployment.yaml: edited since scaffold wrote it"
+        in done.stdout
+    )
+    assert done.stderr.startswith("Error: ")
+
+
+@pytest.mark.nginx
+def test_broken_nginx_site_fails_nginx_t(
+    scaffolded: Callable[..., Path], tmp_path: Path, with_checkov: str
+) -> None:
+    require("nginx")
+    out = _copy(scaffolded("vps"), tmp_path)
+    site = out / "deploy" / "nginx" / "model.conf"
+    site.write_text(site.read_text().replace("proxy_read_timeout", "proxy_read_timout"))
+    done = run_cli("validate", str(out))
+    assert done.returncode == 1
+    assert (
+        'error   nginx -t           deploy/nginx/model.conf: unknown directive "proxy_read_timout"'
+        " at line 27\n"
+    ) in done.stdout
+
+
+def test_heroku_shapes_are_checked(scaffolded: Callable[..., Path], tmp_path: Path) -> None:
+    out = _copy(scaffolded("heroku"), tmp_path)
+    (out / "Procfile").write_text("web: gunicorn app:app --bind 127.0.0.1:8000\n")
+    app_json = json.loads((out / "app.json").read_text())
+    app_json["formation"]["web"]["size"] = "huge-9x"
+    (out / "app.json").write_text(json.dumps(app_json))
+    done = run_cli("validate", str(out))
+    assert done.returncode == 1
+    assert "procfile           Procfile: the web process must bind 0.0.0.0:$PORT" in done.stdout
+    assert "formation.web.size 'huge-9x' is not a dyno type" in done.stdout
+
+
+def test_dockerfile_lint_reports_hadolint_findings(
+    scaffolded: Callable[..., Path], tmp_path: Path, with_checkov: str
+) -> None:
+    require("hadolint")
+    out = _copy(scaffolded("docker"), tmp_path)
+    dockerfile = out / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text().replace("WORKDIR /app", "RUN cd /app"))
+    done = run_cli("validate", str(out))
+    assert "hadolint DL3003" in done.stdout
+
+
+def test_validate_rejects_a_missing_directory(tmp_path: Path) -> None:
+    done = run_cli("validate", str(tmp_path / "nope"))
+    assert done.returncode == 2
+    assert done.stderr.startswith("Error: ") and "is not a directory" in done.stderr
