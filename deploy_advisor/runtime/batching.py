@@ -110,9 +110,12 @@ class MicroBatcher:
     def _predict_one(self, x: np.ndarray) -> np.ndarray:
         self.on_batch(len(x))
         try:
-            return self.predict(x)
+            out = self.predict(x)
         except Exception as exc:
             raise ModelFailure(str(exc)) from exc
+        if len(out) != len(x):
+            raise ModelFailure(f"the model returned {len(out)} predictions for {len(x)} rows")
+        return out
 
     def _take(self) -> list[_Item]:
         """The next batch: queued requests in arrival order, up to max_rows (at least one)."""
@@ -173,8 +176,6 @@ class MicroBatcher:
         big = np.concatenate(xs) if len(xs) > 1 else xs[0]
         try:
             out = self._predict_one(big)
-            if len(out) != len(big):
-                raise ModelFailure(f"the model returned {len(out)} predictions for {len(big)} rows")
         except ModelFailure:
             results: list[np.ndarray | BaseException] = []
             for x in xs:  # find the request(s) the model fails on

@@ -199,6 +199,14 @@ class Server:
             raise
 
 
+def metric(text: str, name: str) -> float:
+    """The value of one sample line (``name`` includes its labels) in Prometheus text."""
+    for line in text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.rsplit(" ", 1)[1])
+    raise AssertionError(f"{name} not in metrics:\n{text}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -245,7 +253,9 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes], log_path: Path, deadline
     with httpx.Client(timeout=5.0) as c:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise AssertionError(f"server exited with {proc.returncode}:\n{log_path.read_text()}")
+                raise AssertionError(
+                    f"server exited with {proc.returncode}:\n{log_path.read_text()}"
+                )
             with contextlib.suppress(httpx.TransportError):
                 if c.get(f"{url}/readyz").status_code == 200:
                     return

@@ -89,7 +89,9 @@ def test_non_numeric_values(rf_server: Server, models: Models) -> None:
 
 def test_nan_where_the_model_cannot_take_it(onnx_server: Server, models: Models) -> None:
     with onnx_server.client() as c:
-        null = c.post("/predict", json={"instances": [[*_row(models)[:2], None, *_row(models)[3:]]]})
+        null = c.post(
+            "/predict", json={"instances": [[*_row(models)[:2], None, *_row(models)[3:]]]}
+        )
         literal = c.post("/predict", content=_raw_row(models, {4: "NaN"}), headers=JSON)
     _check(null, 422, "NaN at row 0, column 2", "can't take missing values")
     _check(literal, 422, "NaN at row 0, column 4")

@@ -27,7 +27,9 @@ def test_predict_instances_match_sklearn(rf_server: Server, models: Models) -> N
 def test_predict_records_by_feature_name(named_server: Server, models: Models) -> None:
     rows = models.X[10:13]
     # keys in reverse order: the server puts them back in training order
-    records = [dict(reversed(list(zip(models.feature_names, r.tolist(), strict=True)))) for r in rows]
+    records = [
+        dict(reversed(list(zip(models.feature_names, r.tolist(), strict=True)))) for r in rows
+    ]
     with named_server.client() as c:
         r = c.post("/predict", json={"records": records})
     assert r.status_code == 200, r.text
@@ -80,7 +82,10 @@ def test_metrics_in_prometheus_text(rf_server: Server, models: Models) -> None:
     assert value(ok) >= 3
     assert value('model_server_requests_total{route="/predict",method="POST",status="400"}') >= 1
     assert value('model_server_request_duration_seconds_count{route="/predict",status="200"}') >= 3
-    assert 'model_server_request_duration_seconds_bucket{route="/predict",status="200",le="+Inf"}' in text
+    assert (
+        'model_server_request_duration_seconds_bucket{route="/predict",status="200",le="+Inf"}'
+        in text
+    )
     assert value("model_server_batch_size_count") >= 3
     assert value("model_server_batch_size_sum") >= 6
     assert 'model_server_batch_size_bucket{le="2.0"}' in text
@@ -194,7 +199,11 @@ def test_v2_infer(named_server: Server, models: Models, layout: str) -> None:
 
 def test_v2_infer_onnx_outputs_fp32(onnx_server: Server, models: Models) -> None:
     name = "rf"
-    body = {"inputs": [{"name": "x", "shape": [1, 30], "datatype": "FP32", "data": models.X[0].tolist()}]}
+    body = {
+        "inputs": [
+            {"name": "x", "shape": [1, 30], "datatype": "FP32", "data": models.X[0].tolist()}
+        ]
+    }
     with onnx_server.client() as c:
         r = c.post(f"/v2/models/{name}/infer", json=body)
     assert r.status_code == 200, r.text
