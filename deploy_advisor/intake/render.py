@@ -20,7 +20,7 @@ def print_report(report: ModelReport) -> None:
 
     table = Table(title=f"Model {report.path}", show_header=False, title_justify="left")
     table.add_column(style="bold")
-    table.add_column()
+    table.add_column(overflow="fold")
     for label, value in _rows(report):
         table.add_row(label, value)
     console.print(table)
