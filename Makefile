@@ -54,5 +54,9 @@ bench-serving: $(STAMP) $(foreach v,$(BENCH_VENVS),.venv-bench-$(v)/.installed)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python benchmarks/serving.py $(BENCH_SERVING_ARGS)
 
+# The batch benchmark: 1,000,000 generated rows through the scorer (BENCH_BATCH_ARGS=--rows N).
+bench-batch: $(STAMP)
+	$(BIN)/python benchmarks/batch.py $(BENCH_BATCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .venv-bench-* .pytest_cache .mypy_cache .ruff_cache build *.egg-info

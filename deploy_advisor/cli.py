@@ -444,7 +444,7 @@ def scaffold(
     out: Annotated[Path, typer.Option("-o", "--out", help="Directory to write the scaffold into.")],
     target: Annotated[
         str | None,
-        typer.Option(help="docker, kubernetes, heroku or vps; default: the advisor's pick."),
+        typer.Option(help="docker, kubernetes, heroku, vps or edge; default: the advisor's pick."),
     ] = None,
     spec: Annotated[
         Path | None, typer.Option(help="A deploy-advisor.yaml requirements spec.")
@@ -469,8 +469,22 @@ def scaffold(
     strict: Annotated[
         bool, typer.Option("--strict", help="Refuse when a platform limit would be hit (heroku).")
     ] = False,
+    mode: Annotated[
+        str, typer.Option("--mode", help="realtime (a server) or batch (a scoring job).")
+    ] = "realtime",
+    max_size_mb: Annotated[
+        float | None, typer.Option("--max-size-mb", help="Edge: refuse a larger model.onnx.")
+    ] = None,
+    accept_drift: Annotated[
+        bool,
+        typer.Option("--accept-drift", help="Edge: bundle even if ONNX drifts past the tolerance."),
+    ] = False,
+    quantize: Annotated[
+        bool, typer.Option("--quantize", help="Edge: dynamic int8 quantisation, with its drift.")
+    ] = False,
 ) -> None:
     """Write the serving app, model, pinned requirements and target files into a directory."""
+    from deploy_advisor.targets.edge import EdgeOptions
     from deploy_advisor.targets.scaffold import scaffold as write_scaffold
     from deploy_advisor.targets.scaffold import target_from_spec
 
@@ -479,12 +493,17 @@ def scaffold(
         plan = plan or advised_plan
         console.info(f"advisor's pick for {spec}: {target}, plan {plan}")
     chosen = target
+    edge = EdgeOptions(max_size_mb=max_size_mb, accept_drift=accept_drift, quantize=quantize)
     result = write_scaffold(
         model=model, target=chosen, out_dir=out, plan=plan, base_image=base_image,
         wheelhouse=wheelhouse, host_name=host, force=force, dry_run=dry_run, strict=strict,
+        mode=mode, edge=edge,
     )  # fmt: skip
     for finding in result.findings:
-        console.warn(finding.message)
+        if finding.severity == "info":
+            console.info(finding.message)
+        else:
+            console.warn(finding.message)
     counts: dict[str, int] = {}
     for action in result.actions:
         counts[action.action] = counts.get(action.action, 0) + 1
@@ -514,6 +533,38 @@ def validate(
             f"{len(report.errors)} check(s) failed in {directory}; see the lines above"
         )
     console.success(f"{directory}: no errors ({len(report.findings)} notes)")
+
+
+@app.command("bench-edge")
+def bench_edge(
+    bundle: Annotated[Path, typer.Argument(help="An edge bundle directory or its .tar.gz.")],
+    cpus: Annotated[float, typer.Option("--cpus", help="CPU limit, in cores.")] = 0.5,
+    memory: Annotated[str, typer.Option("--memory", help="Memory limit, e.g. 256m, 1g.")] = "256m",
+    predictions: Annotated[
+        int, typer.Option("--predictions", help="One-row predictions to time after loading.")
+    ] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Run an edge bundle in a container with CPU/memory limits: load time, p50/p99, memory."""
+    from dataclasses import asdict
+
+    from deploy_advisor.edge.bench import bench_edge as run_bench
+
+    console.info(f"building the bundle image and running it with --cpus {cpus:g} --memory {memory}")
+    result = run_bench(bundle=bundle, cpus=cpus, memory=memory, predictions=predictions)
+    if as_json:
+        console.emit_json(asdict(result))
+        return
+    console.print(
+        f"bench-edge {bundle.name}  (--cpus {result.cpus:g}, --memory {result.memory})\n"
+        f"  load time         {result.load_ms:>9.1f} ms   (import onnxruntime + open the model)\n"
+        f"  latency p50       {result.p50_ms:>9.3f} ms   per one-row prediction\n"
+        f"  latency p99       {result.p99_ms:>9.3f} ms   over {result.predictions:,} predictions\n"
+        f"  peak memory       {result.peak_rss_mb:>9.1f} MB   (resident, VmHWM)\n"
+        f"This is an {result.note}.",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 # --- load tests: loadtest, bench -----------------------------------------------------------

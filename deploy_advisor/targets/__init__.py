@@ -36,4 +36,4 @@ def get_target(name: str) -> Target:
 
 def _load_builtin() -> None:
     """Import the built-in target modules once; each registers itself."""
-    from deploy_advisor.targets import docker, heroku, kubernetes, vps  # noqa: F401
+    from deploy_advisor.targets import docker, edge, heroku, kubernetes, vps  # noqa: F401

@@ -12,7 +12,22 @@ from typing import Any
 
 from deploy_advisor.errors import CheckFailed, EnvironmentMissing, InputError
 from deploy_advisor.targets import get_target
-from deploy_advisor.targets.base import Finding, ModelFacts, PlanSize, RenderContext, Target
+from deploy_advisor.targets.base import (
+    Finding,
+    ModelFacts,
+    PlanSize,
+    RenderContext,
+    Requirement,
+    Target,
+)
+from deploy_advisor.targets.batch import (
+    BATCH_TARGETS,
+    CHUNK_ROWS,
+    batch_files,
+    batch_readme_commands,
+    describe_batch_files,
+)
+from deploy_advisor.targets.edge import EdgeOptions, scaffold_edge
 from deploy_advisor.targets.facts import model_facts
 from deploy_advisor.targets.plans import resolve_plan
 from deploy_advisor.targets.requirements import (
@@ -84,13 +99,24 @@ def build_context(
         raise InputError(
             f"--host {host_name!r} is not a DNS name; pass e.g. --host api.example.com"
         )
+    if mode == "batch" and target.name not in BATCH_TARGETS:
+        raise InputError(
+            f"--mode batch is not available for {target.name}; use --target with one of: "
+            + ", ".join(BATCH_TARGETS)
+        )
     size = plan
+    requirements = serving_requirements(facts, gunicorn=target.serves_with_gunicorn)
+    if mode == "batch":
+        from importlib.metadata import version
+
+        reads = "reads and writes CSV/Parquet in the batch scorer"
+        requirements = (*requirements, Requirement("pyarrow", version("pyarrow"), reads))
     return RenderContext(
         mode=mode,  # type: ignore[arg-type]
         app_name=app_name,
         model=facts,
         plan=size,
-        requirements=serving_requirements(facts, gunicorn=target.serves_with_gunicorn),
+        requirements=requirements,
         base_image=base_image,
         wheelhouse=wheelhouse,
         host_name=host_name,
@@ -135,20 +161,22 @@ def _locustfile() -> GeneratedFile:
 
 def render_text_files(target: Target, ctx: RenderContext) -> dict[str, str]:
     """Every templated file of the scaffold (target files, README, requirements, samples)."""
-    text = dict(target.render(ctx))
+    text = batch_files(target.name, ctx) if ctx.mode == "batch" else dict(target.render(ctx))
     payloads = json.loads(ctx.model.payloads_json)
     text["requirements.txt"] = render_requirements(ctx.requirements)
     text["samples/payloads.json"] = ctx.model.payloads_json
     text["samples/first.json"] = json.dumps(payloads[0]) + "\n"
+    batch = ctx.mode == "batch"
     text["README.md"] = render_template(
-        "common/README.md.j2",
+        "batch/README.md.j2" if batch else "common/README.md.j2",
         app_name=ctx.app_name,
         target_title=target.description,
         model=ctx.model,
         plan=ctx.plan,
-        files=target.describe_files(),
-        commands=target.readme_commands(ctx),
+        files=describe_batch_files(target.name) if batch else target.describe_files(),
+        commands=batch_readme_commands(target.name, ctx) if batch else target.readme_commands(ctx),
         local_port=ctx.app_port,
+        chunk_rows=CHUNK_ROWS,
     )
     return text
 
@@ -223,9 +251,16 @@ def scaffold(
     strict: bool = False,
     app_port: int = 8000,
     listen_port: int = 80,
+    edge: EdgeOptions | None = None,
 ) -> ScaffoldResult:
     """Write (or with dry_run, only plan) a scaffold of `model` for `target` into `out_dir`."""
     chosen = get_target(target)
+    if chosen.name == "edge":
+        done = scaffold_edge(
+            model=model, out_dir=out_dir, options=edge or EdgeOptions(), force=force,
+            dry_run=dry_run,
+        )  # fmt: skip
+        return ScaffoldResult(chosen.name, out_dir, done.actions, done.findings, dry_run)
     size = resolve_plan(chosen, plan)
     facts = _reuse_measurements(model_facts(model), read_lock(out_dir))
     ctx = build_context(

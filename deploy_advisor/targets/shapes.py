@@ -63,9 +63,13 @@ def check_app_json(path: Path) -> list[Finding]:
                 "app.json", f"formation.web.size {web.get('size')!r} is not a dyno type", "app.json"
             )
         )
-    if not isinstance(web.get("quantity"), int) or web["quantity"] < 1:
+    # A batch app run by Heroku Scheduler has no web dyno; every other app needs one.
+    least = 0 if any("scheduler" in str(a) for a in doc.get("addons") or []) else 1
+    if not isinstance(web.get("quantity"), int) or web["quantity"] < least:
         findings.append(
-            _error("app.json", "formation.web.quantity must be a whole number >= 1", "app.json")
+            _error(
+                "app.json", f"formation.web.quantity must be a whole number >= {least}", "app.json"
+            )
         )
     for name, spec in (doc.get("env") or {}).items():
         if not isinstance(spec, dict | str):

@@ -1,0 +1,241 @@
+"""Build an edge bundle: model.onnx, the edge runtime, requirements, Dockerfile, README, tarball."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import shutil
+import tarfile
+import tempfile
+from dataclasses import asdict, dataclass
+from importlib import metadata, resources
+from pathlib import Path
+
+import numpy as np
+
+from deploy_advisor.errors import InputError, ModelError
+
+from .export import ExportedModel, export_onnx, load_original
+from .parity import DEFAULT_TOLERANCE, ParityReport, check_parity, sample_rows
+from .quantize import QuantizeReport, quantize
+
+__all__ = ["EdgeBundle", "check_size", "prepare_bundle", "write_tarball"]
+
+MODEL_FILE = "model.onnx"
+SAMPLE_ROWS = 20
+
+
+@dataclass(frozen=True)
+class EdgeBundle:
+    """The files of a bundle (relative path -> bytes) and what the checks found."""
+
+    name: str
+    files: dict[str, bytes]
+    model_size_bytes: int
+    model_sha256: str
+    export: ExportedModel
+    parity: ParityReport | None
+    quantization: QuantizeReport | None
+    quantized: bool
+    load_seconds: float
+
+
+def check_size(*, size_bytes: int, max_size_mb: float | None) -> None:
+    """Refuse a model over the size budget, saying by how much and what to try."""
+    if max_size_mb is None or size_bytes <= max_size_mb * 1_000_000:
+        return
+    raise ModelError(
+        f"model.onnx is {size_bytes / 1_000_000:.2f} MB, over --max-size-mb {max_size_mb:g}; "
+        "try --quantize, a smaller model (fewer or shallower trees), or raise --max-size-mb"
+    )
+
+
+def prepare_bundle(
+    *,
+    model_path: Path,
+    name: str,
+    max_size_mb: float | None = None,
+    accept_drift: bool = False,
+    quantize_model: bool = False,
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> EdgeBundle:
+    """Export, check parity, optionally quantise and check the size; nothing is written."""
+    if max_size_mb is not None and max_size_mb <= 0:
+        raise InputError(f"--max-size-mb {max_size_mb:g} must be a positive number of MB")
+    with tempfile.TemporaryDirectory(prefix="da-edge-") as tmp:
+        stage = Path(tmp) / name
+        stage.mkdir()
+        model_file = stage / MODEL_FILE
+        exported = export_onnx(model_path=model_path, out_path=model_file)
+        estimator = load_original(model_path) if exported.converted else None
+        rows = _rows(estimator, exported)
+        parity = (
+            check_parity(
+                estimator=estimator,
+                onnx_path=model_file,
+                rows=rows,
+                tolerance=tolerance,
+                accept_drift=accept_drift,
+            )
+            if exported.converted
+            else None
+        )
+        report, quantized = None, False
+        if quantize_model:
+            report = quantize(onnx_path=model_file, out_path=stage / "model.quant.onnx", rows=rows)
+            quantized = _adopt_quantized(stage, report, tolerance, accept_drift)
+        size = model_file.stat().st_size
+        check_size(size_bytes=size, max_size_mb=max_size_mb)
+        sha = hashlib.sha256(model_file.read_bytes()).hexdigest()
+        load_seconds = _load_seconds(model_file)
+        _write_runtime(stage)
+        _write_support_files(stage, model_path, exported, parity, quantized, rows, size, sha)
+        files = {
+            path.relative_to(stage).as_posix(): path.read_bytes()
+            for path in sorted(stage.rglob("*"))
+            if path.is_file()
+        }
+    return EdgeBundle(
+        name=name,
+        files=files,
+        model_size_bytes=size,
+        model_sha256=sha,
+        export=exported,
+        parity=parity,
+        quantization=report,
+        quantized=quantized,
+        load_seconds=load_seconds,
+    )
+
+
+def _load_seconds(model_file: Path) -> float:
+    """How long onnxruntime takes to open the model here (the import is already paid)."""
+    import time
+
+    import onnxruntime as ort
+
+    started = time.perf_counter()
+    ort.InferenceSession(str(model_file), providers=["CPUExecutionProvider"])
+    return round(time.perf_counter() - started, 4)
+
+
+def _rows(estimator: object, exported: ExportedModel) -> np.ndarray:
+    return sample_rows(estimator, n_features=exported.n_features)
+
+
+def _adopt_quantized(
+    stage: Path, report: QuantizeReport, tolerance: float, accept_drift: bool
+) -> bool:
+    """Keep the quantised model if it is smaller and close enough; say why not otherwise."""
+    quantized = stage / "model.quant.onnx"
+    if not report.changed:
+        quantized.unlink(missing_ok=True)
+        return False
+    if report.max_abs_diff > tolerance and not accept_drift:
+        raise ModelError(
+            f"the quantised model differs from the unquantised one by up to "
+            f"{report.max_abs_diff:.3g}, over the tolerance {tolerance:g}; drop --quantize or "
+            "pass --accept-drift"
+        )
+    quantized.replace(stage / MODEL_FILE)
+    return True
+
+
+def _write_runtime(stage: Path) -> None:
+    source = resources.files("deploy_advisor") / "edge_runtime"
+    with resources.as_file(source) as path:
+        shutil.copytree(path, stage / "edge_runtime", ignore=shutil.ignore_patterns("__pycache__"))
+
+
+def _write_support_files(
+    stage: Path,
+    model_path: Path,
+    exported: ExportedModel,
+    parity: ParityReport | None,
+    quantized: bool,
+    rows: np.ndarray,
+    size: int,
+    sha: str,
+) -> None:
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    name = stage.name
+    env = Environment(
+        loader=PackageLoader("deploy_advisor", "targets/templates/edge"),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    context = {
+        "model_name": model_path.name,
+        "image_name": f"{name}:latest",
+        "bundle_name": name,
+        "size_mb": f"{size / 1_000_000:.2f}",
+        "n_features": exported.n_features,
+        "quantized": quantized,
+        "source_name": model_path.name,
+        "converted": exported.converted,
+        "parity_line": _parity_line(parity),
+    }
+    for template, target in (("Dockerfile.j2", "Dockerfile"), ("README.md.j2", "README.md")):
+        (stage / target).write_text(env.get_template(template).render(**context))
+    (stage / ".dockerignore").write_text("**/__pycache__\n*.tar.gz\n")
+    (stage / "requirements.txt").write_text(
+        f"onnxruntime=={metadata.version('onnxruntime')}\nnumpy=={metadata.version('numpy')}\n"
+    )
+    sample = {"instances": rows[:SAMPLE_ROWS].astype(float).round(6).tolist()}
+    (stage / "sample.json").write_text(json.dumps(sample) + "\n")
+    info = {
+        "version": 1,
+        "model": {
+            "file": MODEL_FILE,
+            "sha256": sha,
+            "size_bytes": size,
+            "n_features": exported.n_features,
+            "source": model_path.name,
+            "converted": exported.converted,
+            "quantized": quantized,
+        },
+        "parity": asdict(parity) if parity else None,
+    }
+    (stage / "bundle.json").write_text(json.dumps(info, indent=2) + "\n")
+
+
+def _parity_line(parity: ParityReport | None) -> str:
+    if parity is None:
+        return "not checked: the model was given as ONNX"
+    verdict = "within" if parity.within else "OVER (accepted with --accept-drift)"
+    return (
+        f"max abs difference {parity.max_abs_diff:.3g} in {parity.compared} on {parity.rows} "
+        f"sample rows, {verdict} the tolerance {parity.tolerance:g}"
+    )
+
+
+def write_tarball(*, files: dict[str, bytes], name: str, tarball: Path) -> None:
+    """A reproducible .tar.gz of the bundle under `name/`: sorted, zero times and owners."""
+    import io
+
+    tarball.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        dir=tarball.parent, prefix=f".{tarball.name}.", delete=False
+    ) as f:
+        tmp = Path(f.name)
+    try:
+        with (
+            gzip.GzipFile(tmp, "wb", mtime=0) as packed,
+            tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT) as tar,
+        ):
+            folders = sorted({str(Path(name, rel).parent) for rel in files} | {name})
+            for folder in folders:
+                info = tarfile.TarInfo(folder)
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                tar.addfile(info)
+            for rel in sorted(files):
+                info = tarfile.TarInfo(f"{name}/{rel}")
+                info.size, info.mode = len(files[rel]), 0o644
+                tar.addfile(info, io.BytesIO(files[rel]))
+        tmp.chmod(0o644)
+        tmp.replace(tarball)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,112 @@
+"""Export a scikit-learn model to ONNX (skl2onnx, float32 input, no ZipMap); ONNX is kept as is."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deploy_advisor.errors import ModelError
+
+__all__ = ["ExportedModel", "export_onnx", "load_original"]
+
+ONNX_SUFFIX = ".onnx"
+
+
+@dataclass(frozen=True)
+class ExportedModel:
+    """The ONNX file written, and whether it was converted or copied."""
+
+    path: Path
+    converted: bool
+    n_features: int
+    size_bytes: int
+
+
+def load_original(model_path: Path) -> Any:
+    """The scikit-learn estimator saved with joblib/pickle."""
+    import joblib
+
+    if not model_path.exists():
+        raise ModelError(f"model {model_path} not found; pass --model PATH")
+    try:
+        return joblib.load(model_path)
+    except Exception as exc:
+        raise ModelError(
+            f"cannot load {model_path} with joblib ({type(exc).__name__}); pass a joblib/pickle "
+            "scikit-learn model or an .onnx file"
+        ) from None
+
+
+def export_onnx(*, model_path: Path, out_path: Path) -> ExportedModel:
+    """Write `out_path`: the converted estimator, or a copy of an .onnx input."""
+    if model_path.suffix.lower() == ONNX_SUFFIX:
+        if not model_path.exists():
+            raise ModelError(f"model {model_path} not found; pass --model PATH")
+        _copy_atomic(model_path, out_path)
+        return ExportedModel(
+            path=out_path,
+            converted=False,
+            n_features=_onnx_width(out_path),
+            size_bytes=out_path.stat().st_size,
+        )
+    estimator = load_original(model_path)
+    n_features = getattr(estimator, "n_features_in_", None)
+    if not isinstance(n_features, int):
+        raise ModelError(f"{model_path} is not a fitted scikit-learn model (no n_features_in_)")
+    onnx_model = _convert(estimator, n_features, model_path)
+    data = onnx_model.SerializeToString()
+    _write_bytes_atomic(out_path, data)
+    return ExportedModel(path=out_path, converted=True, n_features=n_features, size_bytes=len(data))
+
+
+def _convert(estimator: Any, n_features: int, model_path: Path) -> Any:
+    from skl2onnx import convert_sklearn
+    from skl2onnx.common.data_types import FloatTensorType
+
+    options = {"zipmap": False} if hasattr(estimator, "predict_proba") else None
+    try:
+        return convert_sklearn(
+            estimator,
+            initial_types=[("input", FloatTensorType([None, n_features]))],
+            options={id(estimator): options} if options else None,
+        )
+    except Exception as exc:
+        raise ModelError(
+            f"skl2onnx cannot convert {model_path} ({type(exc).__name__}: {str(exc)[:160]}); "
+            "export it to ONNX yourself and pass the .onnx file"
+        ) from None
+
+
+def _onnx_width(path: Path) -> int:
+    import onnxruntime as ort
+
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise ModelError(f"{path} is not a loadable ONNX model ({str(exc)[:160]})") from None
+    shape = session.get_inputs()[0].shape
+    if len(shape) != 2 or not isinstance(shape[1], int):
+        raise ModelError(
+            f"{path} takes input of shape {shape}; the edge runtime needs [N, features]"
+        )
+    return shape[1]
+
+
+def _write_bytes_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as f:
+        f.write(data)
+    Path(f.name).chmod(0o644)
+    Path(f.name).replace(path)
+
+
+def _copy_atomic(source: Path, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as f:
+        tmp = Path(f.name)
+    shutil.copyfile(source, tmp)
+    tmp.chmod(0o644)
+    tmp.replace(path)

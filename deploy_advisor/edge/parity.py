@@ -1,0 +1,97 @@
+"""Compare the original model with its ONNX export on sample rows: the largest difference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from deploy_advisor.errors import ModelError
+
+__all__ = ["DEFAULT_TOLERANCE", "ParityReport", "check_parity", "onnx_outputs", "sample_rows"]
+
+DEFAULT_TOLERANCE = 1e-4
+
+
+@dataclass(frozen=True)
+class ParityReport:
+    """The largest absolute difference between two models on the same rows."""
+
+    max_abs_diff: float
+    tolerance: float
+    rows: int
+    compared: str  # "probabilities" | "predictions"
+    accepted_drift: bool
+
+    @property
+    def within(self) -> bool:
+        return self.max_abs_diff <= self.tolerance
+
+
+def sample_rows(estimator: Any, *, n_features: int, n: int = 500, seed: int = 0) -> np.ndarray:
+    """Rows to compare on: inside the split thresholds of a tree model, else standard normal."""
+    rng = np.random.default_rng(seed)
+    low, high = _threshold_ranges(estimator, n_features)
+    if low is None:
+        return rng.normal(size=(n, n_features)).astype(np.float32)
+    return rng.uniform(low, high, size=(n, n_features)).astype(np.float32)
+
+
+def onnx_outputs(path: Path, rows: np.ndarray) -> np.ndarray:
+    """The ONNX model's probabilities when it has them, else its first output."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    outputs = session.run(None, {session.get_inputs()[0].name: rows.astype(np.float32)})
+    return np.asarray(outputs[1] if len(outputs) > 1 else outputs[0], dtype=np.float64)
+
+
+def check_parity(
+    *,
+    estimator: Any,
+    onnx_path: Path,
+    rows: np.ndarray,
+    tolerance: float = DEFAULT_TOLERANCE,
+    accept_drift: bool = False,
+) -> ParityReport:
+    """Max |original − ONNX| on `rows`; refuses above `tolerance` unless `accept_drift`."""
+    if hasattr(estimator, "predict_proba"):
+        expected, compared = estimator.predict_proba(rows.astype(np.float64)), "probabilities"
+    else:
+        expected, compared = estimator.predict(rows.astype(np.float64)), "predictions"
+    actual = onnx_outputs(onnx_path, rows)
+    expected = np.asarray(expected, dtype=np.float64).reshape(actual.shape)
+    report = ParityReport(
+        max_abs_diff=float(np.max(np.abs(expected - actual))) if len(rows) else 0.0,
+        tolerance=tolerance,
+        rows=len(rows),
+        compared=compared,
+        accepted_drift=accept_drift,
+    )
+    if not report.within and not accept_drift:
+        raise ModelError(
+            f"ONNX {compared} differ from the original by up to {report.max_abs_diff:.3g} on "
+            f"{report.rows} sample rows, over the tolerance {tolerance:g}; "
+            "pass --accept-drift to bundle it anyway"
+        )
+    return report
+
+
+def _threshold_ranges(estimator: Any, n_features: int) -> tuple[Any, Any]:
+    """Per-feature [min, max] of the split thresholds of a tree or tree ensemble."""
+    members = np.ravel(np.asarray(getattr(estimator, "estimators_", [estimator]), dtype=object))
+    trees: list[Any] = [m.tree_ for m in members if hasattr(m, "tree_")]
+    if not trees:
+        return None, None
+    low = np.full(n_features, np.inf)
+    high = np.full(n_features, -np.inf)
+    for tree in trees:
+        split = tree.feature >= 0
+        np.minimum.at(low, tree.feature[split], tree.threshold[split])
+        np.maximum.at(high, tree.feature[split], tree.threshold[split])
+    unused = ~np.isfinite(low)
+    low[unused], high[unused] = 0.0, 1.0
+    span = np.maximum(high - low, 1e-6)
+    return low - 0.1 * span, high + 0.1 * span

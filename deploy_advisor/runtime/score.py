@@ -1,0 +1,377 @@
+"""The batch scorer: score a CSV/Parquet file or directory in chunks, resumably.
+
+    python -m model_server.score --model PATH --input PATH --output DIR
+        [--chunk-rows N] [--id-column NAME] [--format csv|parquet] [--restart] [--no-progress]
+
+Memory stays flat (one chunk is parsed while the previous one is predicted). Each chunk's
+predictions are written atomically to DIR/part-NNNNN.*, so a rerun after a crash or a kill
+skips the chunks already done and ends with the same files as an uninterrupted run. Rows with
+a wrong number of fields or a value that is not a finite number go to DIR/rejects.csv with the
+reason; they never stop the run. Exit codes: 0 done (even with rejects), 2 unusable input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import resource
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from .score_input import (
+    Chunk,
+    InputFile,
+    Reject,
+    ScoreInputError,
+    find_inputs,
+    read_chunks,
+    read_header,
+    select_columns,
+)
+from .score_output import OutputDirectory, Progress
+
+__all__ = ["ScoreSummary", "main", "score"]
+
+DEFAULT_CHUNK_ROWS = 50_000
+
+
+class Model(Protocol):
+    """What the scorer needs of a loaded model (runtime/loader.py's `LoadedModel`)."""
+
+    n_features: int | None
+    feature_names: list[str] | None
+    output_kind: str
+    sha256: str
+    classes: list[Any] | None
+    allows_nan: bool
+
+    def predict(self, batch: np.ndarray) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class ScoreSummary:
+    """What a scoring run did; also written to DIR/_summary.json."""
+
+    rows_scored: int
+    rows_rejected: int
+    rows_scored_this_run: int
+    chunks: int
+    chunks_skipped: int
+    wall_seconds: float
+    rows_per_second: float
+    load_seconds: float
+    peak_rss_mb: float
+    output: str
+    rejects_file: str
+
+
+def score(
+    *,
+    model_path: Path,
+    input_path: Path,
+    output: Path,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    id_column: str | None = None,
+    fmt: str | None = None,
+    restart: bool = False,
+    progress: bool = True,
+) -> ScoreSummary:
+    """Score every row of `input_path` with the model into the directory `output`."""
+    started = time.monotonic()
+    if chunk_rows < 1:
+        raise ScoreInputError(f"--chunk-rows {chunk_rows} must be at least 1")
+    inputs = find_inputs(input_path)
+    model = _load_model(model_path)
+    load_seconds = time.monotonic() - started
+    header = read_header(inputs[0])
+    columns = select_columns(
+        header,
+        n_features=model.n_features,
+        feature_names=model.feature_names,
+        id_column=id_column,
+        source=inputs[0].path,
+    )
+    for other in inputs[1:]:
+        select_columns(
+            read_header(other),
+            n_features=model.n_features,
+            feature_names=columns,
+            id_column=id_column,
+            source=other.path,
+        )
+    fmt = fmt or ("parquet" if all(f.kind == "parquet" for f in inputs) else "csv")
+    manifest = {
+        "version": 1,
+        "inputs": [{"name": f.name, "size": f.size, "fingerprint": f.fingerprint} for f in inputs],
+        "model_sha256": model.sha256,
+        "chunk_rows": chunk_rows,
+        "id_column": id_column,
+        "columns": columns,
+        "format": fmt,
+    }
+    out = OutputDirectory(output, fmt=fmt)
+    try:
+        out.prepare(manifest, restart=restart)
+    except FileExistsError as exc:
+        raise ScoreInputError(str(exc)) from None
+
+    totals = {"scored": 0, "rejected": 0, "scored_now": 0, "chunks": 0, "skipped": 0}
+    bar = Progress(sum(f.size for f in inputs), enabled=progress)
+    import pyarrow.compute
+    import pyarrow.csv
+    import pyarrow.parquet  # noqa: F401 - imported before the clock starts
+
+    run_started = time.monotonic()
+    id_name = id_column or "row"
+    for source, base, chunk in _prefetch(
+        _all_chunks(
+            inputs,
+            out,
+            columns=columns,
+            id_column=id_column,
+            chunk_rows=chunk_rows,
+            allow_missing=model.allows_nan,
+        )
+    ):
+        index = base
+        record = out.done(index)
+        if chunk.skipped and record is not None:
+            totals["skipped"] += 1
+            totals["scored"] += record["scored"]
+            totals["rejected"] += record["rejected"]
+        else:
+            predictions, kept, model_rejects = _predict(model, chunk)
+            rejects = sorted([*chunk.rejects, *model_rejects], key=lambda r: r.row)
+            ids = _ids(chunk, kept)
+            out.write_chunk(
+                index,
+                record={
+                    "source": source.name,
+                    "first_row": chunk.first_row,
+                    "rows": chunk.n_rows,
+                    "scored": len(kept),
+                    "rejected": len(rejects),
+                },
+                id_name=id_name,
+                ids=ids,
+                predictions=predictions,
+                columns=_prediction_columns(model, predictions),
+                rejects=rejects,
+                source=source.name if len(inputs) > 1 else None,
+            )
+            totals["scored"] += len(kept)
+            totals["scored_now"] += len(kept)
+            totals["rejected"] += len(rejects)
+        totals["chunks"] += 1
+        done_before = sum(f.size for f in inputs[: inputs.index(source)])
+        within = chunk.bytes_done / _file_units(source) if _file_units(source) else 1.0
+        bar.update(int(done_before + source.size * within), totals["scored"])
+    bar.close()
+    wall = time.monotonic() - run_started
+    summary = ScoreSummary(
+        rows_scored=totals["scored"],
+        rows_rejected=totals["rejected"],
+        rows_scored_this_run=totals["scored_now"],
+        chunks=totals["chunks"],
+        chunks_skipped=totals["skipped"],
+        wall_seconds=round(wall, 3),
+        rows_per_second=round(totals["scored_now"] / wall, 1) if wall > 0 else 0.0,
+        load_seconds=round(load_seconds, 3),
+        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        output=str(output),
+        rejects_file=str(output / "rejects.csv"),
+    )
+    out.finish(totals["chunks"], {"version": 1, **asdict(summary)})
+    return summary
+
+
+def _all_chunks(
+    inputs: list[InputFile],
+    out: OutputDirectory,
+    *,
+    columns: list[str],
+    id_column: str | None,
+    chunk_rows: int,
+    allow_missing: bool,
+) -> Iterator[tuple[InputFile, int, Chunk]]:
+    """Every chunk of every file with its global index; chunks already done are not parsed."""
+    base = 0
+    for source in inputs:
+        start = base
+        for chunk in read_chunks(
+            source,
+            columns=columns,
+            id_column=id_column,
+            chunk_rows=chunk_rows,
+            allow_missing=allow_missing,
+            skip=lambda i, start=start: out.done(start + i) is not None,  # type: ignore[misc]
+        ):
+            yield source, base, chunk
+            base += 1
+
+
+def _prefetch(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
+    """Produce the next items in a background thread while the caller works on this one."""
+    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+
+    def fill() -> None:
+        try:
+            for item in items:
+                q.put(("item", item))
+        except BaseException as exc:  # handed to the consumer, re-raised there
+            q.put(("error", exc))
+        else:
+            q.put(("end", None))
+
+    threading.Thread(target=fill, name="score-reader", daemon=True).start()
+    while True:
+        kind, value = q.get()
+        if kind == "end":
+            return
+        if kind == "error":
+            raise value
+        yield value
+
+
+def _predict(model: Model, chunk: Chunk) -> tuple[np.ndarray, np.ndarray, list[Reject]]:
+    """Predict a chunk at once; if the model refuses the chunk, find the rows it refuses."""
+    everything = np.arange(len(chunk.rows))
+    if not len(chunk.rows):
+        return np.empty((0,)), everything, []
+    try:
+        return np.asarray(model.predict(chunk.features)), everything, []
+    except Exception:  # one bad row fails the whole batch: retry row by row below
+        pass
+    outputs, kept, rejects = [], [], []
+    for i in everything:
+        try:
+            outputs.append(np.asarray(model.predict(chunk.features[i : i + 1]))[0])
+            kept.append(i)
+        except Exception as exc:
+            key = _key(chunk.keys, int(i))
+            reason = f"model refused the row: {type(exc).__name__}: {str(exc)[:120]}"
+            rejects.append(Reject(row=int(chunk.rows[i]), key=key, reason=reason))
+    return np.asarray(outputs), np.asarray(kept, dtype=np.int64), rejects
+
+
+def _ids(chunk: Chunk, kept: np.ndarray) -> Any:
+    """The id values (or row numbers) of the rows kept, for the part file."""
+    if chunk.keys is None:
+        return chunk.rows[kept]
+    if len(kept) == len(chunk.rows):
+        return chunk.keys
+    if isinstance(chunk.keys, list):
+        return [chunk.keys[i] for i in kept]
+    return chunk.keys.take(kept)
+
+
+def _key(keys: Any, i: int) -> str:
+    if keys is None:
+        return ""
+    value = keys[i]
+    value = value.as_py() if hasattr(value, "as_py") else value
+    return "" if value is None else str(value)
+
+
+def _prediction_columns(model: Model, predictions: np.ndarray) -> list[str]:
+    width = 1 if predictions.ndim == 1 else int(np.prod(predictions.shape[1:]))
+    if width == 1:
+        return ["prediction"]
+    if model.output_kind == "probabilities":
+        classes = model.classes if model.classes and len(model.classes) == width else range(width)
+        return [f"proba_{label}" for label in classes]
+    return [f"prediction_{j}" for j in range(width)]
+
+
+def _file_units(source: InputFile) -> int:
+    """The unit that Chunk.bytes_done counts: bytes of a CSV file, rows of a Parquet file."""
+    if source.kind == "parquet":
+        import pyarrow.parquet as pq
+
+        return int(pq.ParquetFile(source.path).metadata.num_rows)
+    return source.size
+
+
+def _load_model(path: Path) -> Model:
+    """The runtime's loader, so the scorer accepts exactly what the server accepts."""
+    from .loader import ModelLoadError, load_model
+
+    try:
+        model: Model = load_model(path)
+    except ModelLoadError as exc:
+        raise ScoreInputError(str(exc)) from None
+    return model
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    env = os.environ.get
+    parser = argparse.ArgumentParser(
+        prog="python -m model_server.score",
+        description="Score a CSV/Parquet file or directory in chunks; rerun to resume. "
+        "Flags default to MODEL_PATH, SCORE_INPUT, SCORE_OUTPUT, CHUNK_ROWS, ID_COLUMN.",
+    )
+    parser.add_argument("--model", type=Path, default=env("MODEL_PATH"), help="model file")
+    parser.add_argument("--input", type=Path, default=env("SCORE_INPUT"), help="file or folder")
+    parser.add_argument("--output", type=Path, default=env("SCORE_OUTPUT"), help="output folder")
+    parser.add_argument(
+        "--chunk-rows", type=int, default=int(env("CHUNK_ROWS") or DEFAULT_CHUNK_ROWS), metavar="N"
+    )
+    parser.add_argument("--id-column", metavar="NAME", default=env("ID_COLUMN") or None)
+    parser.add_argument("--format", choices=["csv", "parquet"], help="output format")
+    parser.add_argument("--restart", action="store_true", help="discard a previous run's output")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    for flag, variable in (
+        ("model", "MODEL_PATH"),
+        ("input", "SCORE_INPUT"),
+        ("output", "SCORE_OUTPUT"),
+    ):
+        if getattr(args, flag) is None:
+            parser.error(f"--{flag} is required (or set {variable})")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point; prints the summary to stderr and returns the exit code."""
+    args = _parse_args(argv)
+    try:
+        summary = score(
+            model_path=args.model,
+            input_path=args.input,
+            output=args.output,
+            chunk_rows=args.chunk_rows,
+            id_column=args.id_column,
+            fmt=args.format,
+            restart=args.restart,
+            progress=not args.no_progress,
+        )
+    except ScoreInputError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    skipped = (
+        f" ({summary.chunks_skipped} of {summary.chunks} chunks done by an earlier run)"
+        if summary.chunks_skipped
+        else ""
+    )
+    print(
+        f"scored {summary.rows_scored:,} rows, rejected {summary.rows_rejected:,}{skipped}\n"
+        f"this run: {summary.rows_scored_this_run:,} rows in {summary.wall_seconds:.1f} s, "
+        f"{summary.rows_per_second:,.0f} rows/s, peak memory {summary.peak_rss_mb:.0f} MB\n"
+        f"predictions: {summary.output}/part-*  rejects: {summary.rejects_file}",
+        file=sys.stderr,
+    )
+    print(json.dumps(asdict(summary)), file=sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""Edge: an ONNX bundle with a minimal runtime for a device, written through the scaffold writer."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from deploy_advisor.targets import register
+from deploy_advisor.targets.base import Finding, RenderContext, Target
+from deploy_advisor.targets.writer import (
+    LOCK_NAME,
+    FileAction,
+    GeneratedFile,
+    apply_actions,
+    plan_actions,
+    sha256,
+)
+
+if TYPE_CHECKING:
+    from deploy_advisor.edge.bundle import EdgeBundle
+
+__all__ = ["EdgeOptions", "EdgeTarget", "scaffold_edge"]
+
+
+@dataclass(frozen=True)
+class EdgeOptions:
+    """The edge-only flags of `scaffold`."""
+
+    max_size_mb: float | None = None
+    accept_drift: bool = False
+    quantize: bool = False
+
+
+@dataclass(frozen=True)
+class EdgeScaffold:
+    """What `scaffold --target edge` did: the file actions, the tarball and the check results."""
+
+    actions: list[FileAction]
+    findings: list[Finding]
+    tarball: Path
+
+
+@register
+class EdgeTarget(Target):
+    """A device (Raspberry Pi, Jetson): ONNX model, onnxruntime-only runtime, tarball."""
+
+    name = "edge"
+    description = "Edge bundle (ONNX + minimal runtime)"
+
+    def render(self, ctx: RenderContext) -> dict[str, str]:
+        raise NotImplementedError("the edge bundle is built by scaffold_edge(), not rendered")
+
+    def describe_files(self) -> list[tuple[str, str]]:
+        return [
+            ("model.onnx", "the model, exported with skl2onnx (or the ONNX file given)"),
+            ("edge_runtime/", "onnxruntime + numpy runtime: predict (stdin), serve, bench"),
+            ("Dockerfile", "amd64/arm64 image (docker buildx), non-root"),
+            ("bundle.json", "model hash, size, parity result"),
+        ]
+
+    def validate(self, directory: Path) -> list[Finding]:
+        """The model loads, the runtime is there, and bundle.json matches the model."""
+        findings: list[Finding] = []
+        for needed in ("model.onnx", "edge_runtime/__main__.py", "requirements.txt"):
+            if not (directory / needed).is_file():
+                findings.append(Finding("error", "edge-bundle", "missing from the bundle", needed))
+        if findings:
+            return findings
+        info = json.loads((directory / "bundle.json").read_text())
+        if info["model"]["sha256"] != sha256((directory / "model.onnx").read_bytes()):
+            findings.append(
+                Finding("error", "edge-bundle", "model.onnx differs from bundle.json", "model.onnx")
+            )
+        return findings
+
+
+def scaffold_edge(
+    *,
+    model: Path,
+    out_dir: Path,
+    options: EdgeOptions,
+    force: bool = False,
+    dry_run: bool = False,
+) -> EdgeScaffold:
+    """Export and check the model, then write the bundle into `out_dir` and `out_dir`.tar.gz."""
+    from deploy_advisor.edge.bundle import prepare_bundle, write_tarball
+
+    name = out_dir.resolve().name
+    bundle = prepare_bundle(
+        model_path=model,
+        name=name,
+        max_size_mb=options.max_size_mb,
+        accept_drift=options.accept_drift,
+        quantize_model=options.quantize,
+    )
+    files = {rel: GeneratedFile(content) for rel, content in bundle.files.items()}
+    lock = {
+        "version": 1,
+        "target": "edge",
+        "mode": "edge",
+        "plan": None,
+        "model": {
+            "file": "model.onnx",
+            "format": "onnx",
+            "n_features": bundle.export.n_features,
+            "sha256": bundle.model_sha256,
+            "load_seconds": bundle.load_seconds,
+            "rss_mb": None,
+        },
+        "files": {rel: sha256(files[rel].content) for rel in sorted(files)},
+    }
+    files[LOCK_NAME] = GeneratedFile((json.dumps(lock, indent=2) + "\n").encode())
+    actions = plan_actions(files, out_dir=out_dir, force=force)
+    tarball = out_dir.with_name(name + ".tar.gz")
+    if not dry_run:
+        apply_actions(actions, out_dir=out_dir)
+        write_tarball(files=bundle.files, name=name, tarball=tarball)
+    return EdgeScaffold(actions=actions, findings=_findings(bundle), tarball=tarball)
+
+
+def _findings(bundle: EdgeBundle) -> list[Finding]:
+    """Parity, quantisation and size as info lines for the user."""
+    lines = []
+    if bundle.parity is None:
+        lines.append("parity: not checked, the model was given as ONNX and is taken as is")
+    else:
+        p = bundle.parity
+        verdict = "within" if p.within else "OVER, accepted with --accept-drift:"
+        lines.append(
+            f"parity: max abs difference {p.max_abs_diff:.3g} in {p.compared} on {p.rows} "
+            f"sample rows, {verdict} tolerance {p.tolerance:g}"
+        )
+    q = bundle.quantization
+    if q is not None and q.note:
+        lines.append(f"quantisation: {q.note}; model.onnx kept unquantised")
+    elif q is not None:
+        kept = "used" if bundle.quantized else "not used"
+        lines.append(
+            f"quantisation: {q.size_before / 1e6:.3f} MB -> {q.size_after / 1e6:.3f} MB, "
+            f"max abs difference {q.max_abs_diff:.3g} vs the unquantised ONNX ({kept})"
+        )
+    lines.append(
+        f"model.onnx: {bundle.model_size_bytes / 1e6:.3f} MB, opens in "
+        f"{bundle.load_seconds * 1000:.1f} ms here"
+    )
+    return [Finding("info", "edge", line) for line in lines]
