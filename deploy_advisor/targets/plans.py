@@ -50,7 +50,8 @@ def resolve_plan(target: Target, name: str | None) -> PlanSize:
         return _FALLBACK[wanted]
     if name is not None:
         return _size(catalog.plan(name))
-    plans = {p.name: p for p in catalog.plans_for(target.name)}
+    # Control planes and load balancers have no memory: they are not a size to run on.
+    plans = {p.name: p for p in catalog.plans_for(target.name) if p.memory_mb}
     if wanted in plans:
         return _size(plans[wanted])
     if plans:
