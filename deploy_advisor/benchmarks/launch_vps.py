@@ -45,9 +45,13 @@ def unit_command(
     start = re.sub(r"--bind \S+", f"--bind 127.0.0.1:{port}", start)
     start = re.sub(r"--worker-tmp-dir \S+", f"--worker-tmp-dir {tmp_dir}", start)
     argv = shlex.split(start)
-    if Path(argv[0]).name != "gunicorn":
+    if Path(argv[0]).name == "gunicorn":  # the venv's gunicorn script
+        flags = argv[1:]
+    elif argv[1:3] == ["-m", "gunicorn"]:  # the venv's python -m gunicorn
+        flags = argv[3:]
+    else:
         raise InputError(f"{unit}: ExecStart does not run gunicorn; re-run scaffold")
-    return [sys.executable, "-m", "gunicorn", *argv[1:]], env
+    return [sys.executable, "-m", "gunicorn", *flags], env
 
 
 def site_config(site: Path, *, listen_port: int, app_port: int) -> str:
