@@ -7,6 +7,7 @@ carries exactly one JSON document and nothing else.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,8 @@ __all__ = [
 
 _mode = {"json": False, "quiet": False}
 
+CAPTURED_WIDTH = 120
+
 
 def set_mode(*, json_output: bool = False, quiet: bool = False) -> None:
     """Choose JSON-only stdout and/or quiet stderr for the rest of the process."""
@@ -44,7 +47,7 @@ def is_json() -> bool:
 def stdout() -> Console:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    return Console(highlight=False, soft_wrap=False, width=_captured_width(sys.stdout))
 
 
 @cache
@@ -83,6 +86,14 @@ def warn(message: str) -> None:
 
 def error(message: str) -> None:
     stderr().print(f"[bold red]Error:[/bold red] {_escape(message)}", soft_wrap=True)
+
+
+def _captured_width(stream: Any) -> int | None:
+    """Wide tables when output is captured (make, CI logs, a pipe); the terminal's own width
+    otherwise. COLUMNS, when set, always wins (rich reads it)."""
+    if os.environ.get("COLUMNS") or stream.isatty():
+        return None
+    return CAPTURED_WIDTH
 
 
 def _escape(text: str) -> str:
