@@ -64,11 +64,12 @@ def batch_files(target: str, ctx: RenderContext) -> dict[str, str]:
         k8s = {
             "k8s/namespace.yaml": render_template("kubernetes/namespace.yaml.j2", **values),
             "k8s/pvc.yaml": render_template("batch/pvc.yaml.j2", **values),
+            "k8s/networkpolicy.yaml": render_template("batch/networkpolicy.yaml.j2", **values),
             "k8s/cronjob.yaml": render_template("batch/cronjob.yaml.j2", pod=pod, **values),
             "k8s/job.yaml": render_template("batch/job.yaml.j2", pod=pod, **values),
             "k8s/kustomization.yaml": render_template(
                 "kubernetes/kustomization.yaml.j2",
-                resources=["namespace.yaml", "pvc.yaml", "cronjob.yaml"],
+                resources=["namespace.yaml", "pvc.yaml", "networkpolicy.yaml", "cronjob.yaml"],
                 **values,
             ),
         }

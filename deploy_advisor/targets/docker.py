@@ -93,5 +93,5 @@ class DockerTarget(Target):
         from deploy_advisor.benchmarks.launch_docker import launch_docker
         from deploy_advisor.targets.plans import resolve_plan
 
-        size = resolve_plan(self, plan)
+        size = resolve_plan(self, plan, any_target=True)
         return launch_docker(directory, plan=size, base_image=base_image, log=log)

@@ -22,13 +22,16 @@ def _size(plan: PricePlan) -> PlanSize:
     return PlanSize(plan.name, vcpu, int(plan.memory_mb), str(plan.provider))
 
 
-def resolve_plan(target: Target, name: str | None) -> PlanSize:
-    """The named plan, else the target's default plan, else its smallest plan with compute."""
+def resolve_plan(target: Target, name: str | None, *, any_target: bool = False) -> PlanSize:
+    """The named plan, else the target's default plan, else its smallest plan with compute.
+
+    With `any_target`, a named plan of another target is taken for its size: a container can
+    emulate any machine's CPU and memory (e.g. a Heroku dyno's 512 MiB)."""
     catalog = load_catalog()
     chosen = catalog.plan(name) if name is not None else None
     plans = {p.name: p for p in catalog.plans_for(target.name) if p.memory_mb}
     if chosen is not None:
-        if chosen.name not in plans and chosen.memory_mb:
+        if chosen.name not in plans and chosen.memory_mb and not any_target:
             raise CatalogError(
                 f"plan {chosen.name!r} is a {chosen.target} plan, not one for {target.name}; "
                 f"`deploy-advisor catalog` lists the {target.name} plans"
