@@ -253,6 +253,11 @@ def worker_main(settings_json: str) -> int:
     sock: socket.socket | None = None
     if phase == "initial":
         sock = listen_socket(settings.host, settings.port, reuse_port=True)
+
+    def stop_while_loading(sig: int, frame: FrameType | None) -> None:
+        raise SystemExit(0)  # nothing in flight yet: a clean stop
+
+    previous = signal.signal(signal.SIGTERM, stop_while_loading)
     try:
         model = load_model(settings.model_path)
     except Exception as exc:
@@ -262,6 +267,8 @@ def worker_main(settings_json: str) -> int:
             extra={"fields": {"event": "load_failed", "model": settings.model_path}},
         )
         return EXIT_STARTUP_FAILURE
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if sock is None:
         sock = listen_socket(settings.host, settings.port, reuse_port=True)
     return run_single(settings, sock, worker_id, model=model)
