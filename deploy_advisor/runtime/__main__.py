@@ -8,14 +8,22 @@ otherwise.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 from .config import ConfigError, build_parser, settings_from_args
 from .loader import ModelLoadError, resolve_model_path
 
 
+def _stop_before_serving(sig: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)  # nothing is in flight yet: a clean stop
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # Until the server installs its own handlers, SIGTERM stops the process cleanly.
+    signal.signal(signal.SIGTERM, _stop_before_serving)
     from .server import WORKER_ENV, run, worker_main
 
     child = os.environ.get(WORKER_ENV)

@@ -74,9 +74,29 @@ class AccessLog:
     def __init__(self, enabled: bool, fd: int | None = None) -> None:
         self.enabled = enabled
         self.fd = fd if fd is not None else sys.stderr.fileno()
-        self._buf: list[bytes] = []
+        self._buf: list[str] = []
         self._scheduled = False
         self._pid = os.getpid()
+        self._second = -1
+        self._prefix = ""
+        self._safe: dict[str, str] = {}
+
+    def _stamp(self) -> str:
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        return f"{self._prefix}.{int((now - second) * 1000):03d}+00:00"
+
+    def _quoted(self, text: str) -> str:
+        """``text`` as a JSON string; the few distinct paths of routes are remembered."""
+        hit = self._safe.get(text)
+        if hit is None:
+            hit = orjson.dumps(text).decode()
+            if len(self._safe) < 256:
+                self._safe[text] = hit
+        return hit
 
     def write(
         self,
@@ -86,25 +106,16 @@ class AccessLog:
         seconds: float,
         batch_size: int | None,
         client: str | None,
-        extra: dict[str, Any] | None = None,
     ) -> None:
         if not self.enabled:
             return
-        line: dict[str, Any] = {
-            "ts": _ts(),
-            "level": "info",
-            "logger": "access",
-            "method": method,
-            "path": path,
-            "status": status,
-            "duration_ms": round(seconds * 1000.0, 3),
-            "batch_size": batch_size,
-            "client": client,
-            "pid": self._pid,
-        }
-        if extra:
-            line.update(extra)
-        self._buf.append(orjson.dumps(line) + b"\n")
+        self._buf.append(
+            f'{{"ts":"{self._stamp()}","level":"info","logger":"access",'
+            f'"method":{self._quoted(method)},"path":{self._quoted(path)},"status":{status},'
+            f'"duration_ms":{seconds * 1000.0:.3f},'
+            f'"batch_size":{"null" if batch_size is None else batch_size},'
+            f'"client":{"null" if client is None else self._quoted(client)},"pid":{self._pid}}}\n'
+        )
         if not self._scheduled:
             self._scheduled = True
             try:
@@ -116,14 +127,12 @@ class AccessLog:
         self._scheduled = False
         if not self._buf:
             return
-        data = b"".join(self._buf)
+        data = "".join(self._buf).encode()
         self._buf.clear()
         try:
             while data:
                 n = os.write(self.fd, data)
                 data = data[n:]
-        except BlockingIOError:
-            # A non-blocking stderr that is full: drop the rest rather than stall requests.
-            pass
         except OSError:
+            # A full non-blocking stderr, or a closed one: drop the lines rather than stall.
             pass

@@ -9,12 +9,14 @@ With ``workers > 1`` every worker binds its own ``SO_REUSEPORT`` socket, so the 
 connections over the workers; one shared socket lets whichever worker wakes first take a whole
 burst of keep-alive connections.
 
-On SIGTERM or SIGINT the server stops accepting, lets requests in flight finish within the drain
-timeout, and exits 0. The supervisor forwards the signal to its workers and exits 0 when they do.
+On SIGTERM or SIGINT the server stops accepting (after taking in, for 50 ms, connections the
+kernel had already queued), lets requests in flight finish within the drain timeout, and exits
+0. The supervisor forwards the signal to its workers and exits 0 when they do.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import logging
@@ -33,6 +35,7 @@ import uvicorn
 
 from .app import ModelServer
 from .config import Settings
+from .loader import LoadedModel, load_model
 from .logs import setup_logging
 
 __all__ = ["listen_socket", "pick_loop", "run", "run_single", "run_supervisor"]
@@ -42,6 +45,7 @@ log = logging.getLogger("model_server")
 WORKER_ENV = "MODEL_SERVER_WORKER_SETTINGS"
 EXIT_STARTUP_FAILURE = 3
 BACKLOG = 2048
+ACCEPT_GRACE_S = 0.05
 
 
 def listen_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
@@ -110,6 +114,18 @@ class _Server(uvicorn.Server):
             for sig, handler in original.items():
                 signal.signal(sig, handler)
 
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # Connections the kernel has already queued, and requests already sent on fresh
+        # connections, are served rather than reset: take them in for a moment, then stop
+        # accepting and read what they sent, and only then close the idle connections.
+        await asyncio.sleep(ACCEPT_GRACE_S)
+        for server in self.servers:
+            server.close()
+        for sock in sockets or []:
+            sock.close()
+        await asyncio.sleep(ACCEPT_GRACE_S)
+        await super().shutdown(sockets=None)
+
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         if not self.should_exit:
             self.app.begin_drain()
@@ -146,10 +162,16 @@ def uvicorn_config(app: ModelServer, settings: Settings) -> uvicorn.Config:
     )
 
 
-def run_single(settings: Settings, sock: socket.socket | None = None, worker_id: int = 0) -> int:
-    """Serve in this process until a stop signal; returns the exit code."""
+def run_single(
+    settings: Settings,
+    sock: socket.socket | None = None,
+    worker_id: int = 0,
+    model: LoadedModel | None = None,
+) -> int:
+    """Serve in this process until a stop signal; returns the exit code. Without ``model``
+    the model loads after the server starts answering (``/readyz`` says 503 meanwhile)."""
     setup_logging(settings.log_level)
-    app = ModelServer(settings)
+    app = ModelServer(settings, model=model)
     if sock is None:
         sock = listen_socket(settings.host, settings.port)
         _log_listening(settings, sock, 1)
@@ -219,8 +241,37 @@ def worker_main(settings_json: str) -> int:
     if parent:
         _die_with_parent(parent)
     setup_logging(settings.log_level)
-    sock = listen_socket(settings.host, settings.port, reuse_port=True)
-    return run_single(settings, sock, worker_id)
+    phase = os.environ.get("MODEL_SERVER_WORKER_PHASE", "initial")
+    if phase == "initial" and worker_id == 0:
+        # The first worker answers at once, so that /livez works and /readyz says 503 while
+        # the model loads.
+        first = listen_socket(settings.host, settings.port, reuse_port=True)
+        return run_single(settings, first, worker_id)
+    # The others never answer "not ready": at start-up they join the port at once (so the
+    # kernel spreads the first connections over every worker) but accept only once their
+    # model is loaded; a replacement worker joins the port only once it can serve.
+    sock: socket.socket | None = None
+    if phase == "initial":
+        sock = listen_socket(settings.host, settings.port, reuse_port=True)
+
+    def stop_while_loading(sig: int, frame: FrameType | None) -> None:
+        raise SystemExit(0)  # nothing in flight yet: a clean stop
+
+    previous = signal.signal(signal.SIGTERM, stop_while_loading)
+    try:
+        model = load_model(settings.model_path)
+    except Exception as exc:
+        log.error(
+            "cannot load the model: %s",
+            exc,
+            extra={"fields": {"event": "load_failed", "model": settings.model_path}},
+        )
+        return EXIT_STARTUP_FAILURE
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if sock is None:
+        sock = listen_socket(settings.host, settings.port, reuse_port=True)
+    return run_single(settings, sock, worker_id, model=model)
 
 
 def _reserve_port(host: str, port: int) -> tuple[socket.socket, int]:
@@ -271,8 +322,9 @@ class _Supervisor:
                     with contextlib.suppress(ProcessLookupError):
                         proc.kill()
 
-    def _spawn(self, worker_id: int, child_settings: str) -> None:
+    def _spawn(self, worker_id: int, child_settings: str, phase: str = "initial") -> None:
         env = dict(os.environ)
+        env["MODEL_SERVER_WORKER_PHASE"] = phase
         env[WORKER_ENV] = child_settings
         env["MODEL_SERVER_WORKER_ID"] = str(worker_id)
         env["MODEL_SERVER_SUPERVISOR_PID"] = str(os.getpid())
@@ -338,7 +390,7 @@ class _Supervisor:
                         rc,
                         extra={"fields": {"event": "worker_restart", "worker": wid, "rc": rc}},
                     )
-                    self._spawn(wid, child_json)
+                    self._spawn(wid, child_json, "restart")
                 time.sleep(0.05)
         finally:
             keep.close()

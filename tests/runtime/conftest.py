@@ -32,6 +32,8 @@ START_TIMEOUT_S = 90.0
 # the server's PYTHONPATH.
 HELPERS = textwrap.dedent(
     '''
+    import os
+    import pathlib
     import time
 
     import numpy as np
@@ -57,11 +59,13 @@ HELPERS = textwrap.dedent(
 
 
     class Slow:
-        """Wraps a classifier; every predict call takes `delay` seconds more."""
+        """Wraps a classifier; every predict call takes `delay` seconds more and first leaves
+        a file in `markers` (when set), so that tests know a call is under way."""
 
-        def __init__(self, inner, delay):
+        def __init__(self, inner, delay, markers=None):
             self.inner = inner
             self.delay = delay
+            self.markers = markers
             self.n_features_in_ = inner.n_features_in_
             self.classes_ = inner.classes_
 
@@ -69,6 +73,8 @@ HELPERS = textwrap.dedent(
             return self.inner.predict(X)
 
         def predict_proba(self, X):
+            if self.markers:
+                pathlib.Path(self.markers, f"{os.getpid()}-{time.time_ns()}").touch()
             time.sleep(self.delay)
             return self.inner.predict_proba(X)
 
@@ -100,6 +106,7 @@ class Models:
     rf_named: Path
     boom: Path
     slow: Path
+    markers: Path
     slow_to_load: Path
     regressor: Path
 
@@ -140,7 +147,8 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Models:
         import rt_helpers
 
         joblib.dump(rt_helpers.Boom(rf), d / "boom.joblib")
-        joblib.dump(rt_helpers.Slow(rf, 0.4), d / "slow.joblib")
+        (d / "markers").mkdir()
+        joblib.dump(rt_helpers.Slow(rf, 0.4, str(d / "markers")), d / "slow.joblib")
         joblib.dump(rt_helpers.SlowToLoad(rf, 0.0, 3.0), d / "slow_to_load.joblib")
     finally:
         sys.path.remove(str(helpers))
@@ -157,6 +165,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Models:
         rf_named=d / "rf_named.joblib",
         boom=d / "boom.joblib",
         slow=d / "slow.joblib",
+        markers=d / "markers",
         slow_to_load=d / "slow_to_load.joblib",
         regressor=d / "ridge.joblib",
     )
@@ -306,6 +315,19 @@ def serve_model(
     argv = runtime_argv("--model", str(model), "--port", "0", *args)
     with start_server(tmp_path, argv, server_env(models, **env), ready=ready) as srv:
         yield srv
+
+
+def wait_for_predict_call(models: Models, timeout: float = 30.0) -> None:
+    """Block until the Slow model has started a predict call since the markers were cleared."""
+    deadline = time.monotonic() + timeout
+    while not any(models.markers.iterdir()):
+        assert time.monotonic() < deadline, "no predict call started"
+        time.sleep(0.01)
+
+
+def clear_markers(models: Models) -> None:
+    for f in models.markers.iterdir():
+        f.unlink()
 
 
 @pytest.fixture(scope="module")

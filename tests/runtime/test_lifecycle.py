@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import signal
 import subprocess
 import sys
@@ -12,7 +13,16 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from .conftest import Models, metric, runtime_argv, serve_model, server_env, start_server
+from .conftest import (
+    Models,
+    clear_markers,
+    metric,
+    runtime_argv,
+    serve_model,
+    server_env,
+    start_server,
+    wait_for_predict_call,
+)
 
 
 def _rows(models: Models, start: int, n: int = 1) -> list[list[float]]:
@@ -130,16 +140,15 @@ def _drain_test(tmp_path: Path, models: Models, *extra: str) -> None:
                 with srv.client() as c:
                     return c.post("/predict", json={"instances": _rows(models, i)})
 
+            workers = int(extra[extra.index("--workers") + 1]) if "--workers" in extra else 1
+            deadline = time.monotonic() + 60
+            while sum(d.get("event") == "ready" for d in srv.log_lines()) < workers:
+                assert time.monotonic() < deadline, "workers not ready"
+                time.sleep(0.05)
+            clear_markers(models)  # warm-up calls leave markers too
             futures = [pool.submit(call, i) for i in range(n)]
-            # wait until the requests are in flight (each predict call sleeps 0.4 s)
-            deadline = time.monotonic() + 10
-            while True:
-                # a new connection each time, so that every worker gets asked
-                text = httpx.get(f"{srv.url}/metrics", timeout=30).text
-                if metric(text, "model_server_requests_in_flight") >= 3:  # counts itself too
-                    break
-                assert time.monotonic() < deadline, "requests never got in flight"
-                time.sleep(0.02)
+            wait_for_predict_call(models)
+            time.sleep(0.1)  # the other requests are sent meanwhile
             started = time.monotonic()
             srv.proc.send_signal(signal.SIGTERM)
             results = [f.result(timeout=60) for f in futures]
@@ -165,59 +174,70 @@ def test_sigterm_with_several_workers(tmp_path: Path, models: Models) -> None:
 
 
 def test_sigterm_stops_accepting_and_readiness_fails(tmp_path: Path, models: Models) -> None:
-    argv = runtime_argv("--model", str(models.slow), "--port", "0", "--drain-timeout", "20")
-    with start_server(tmp_path, argv, server_env(models)) as srv:
-        with concurrent.futures.ThreadPoolExecutor(2) as pool, srv.client() as probe:
-            slow = pool.submit(
-                lambda: httpx.post(
-                    f"{srv.url}/predict",
-                    json={"instances": _rows(models, 0) * 1},
-                    timeout=30,
-                )
+    # --batch-max 1: twelve requests are twelve 0.4 s predict calls, 4.8 s of work
+    argv = runtime_argv(
+        "--model", str(models.slow), "--port", "0", "--drain-timeout", "20", "--batch-max", "1"
+    )
+    with (
+        start_server(tmp_path, argv, server_env(models)) as srv,
+        concurrent.futures.ThreadPoolExecutor(12) as pool,
+        srv.client() as probe,
+    ):
+        assert probe.get("/readyz").status_code == 200  # a kept-alive connection
+        clear_markers(models)
+        futures = [
+            pool.submit(
+                httpx.post, f"{srv.url}/predict", json={"instances": _rows(models, i)}, timeout=30
             )
-            time.sleep(0.1)
-            srv.proc.send_signal(signal.SIGTERM)
-            time.sleep(0.3)  # the listener closes within uvicorn's 0.1 s tick
+            for i in range(12)
+        ]
+        wait_for_predict_call(models)
+        srv.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while True:
             try:
-                late = probe.get("/readyz")  # the kept-alive connection may still answer
-                assert late.status_code == 503
+                httpx.get(f"{srv.url}/livez", timeout=5)
             except httpx.TransportError:
-                pass
-            try:
-                httpx.get(f"{srv.url}/livez", timeout=2)
-                refused = False
-            except httpx.TransportError:
-                refused = True
-            assert refused, "a new connection was accepted after SIGTERM"
-            assert slow.result(30).status_code == 200
-        assert srv.proc.wait(30) == 0
+                break  # refused: the listener is closed
+            assert time.monotonic() < deadline, "new connections still accepted"
+            time.sleep(0.05)
+        still_running = sum(not f.done() for f in futures)
+        with contextlib.suppress(httpx.TransportError):  # it may have been closed as idle
+            assert probe.get("/readyz").json() == {"status": "draining"}
+        codes = [f.result(30).status_code for f in futures]
+        rc = srv.proc.wait(30)
+    assert still_running >= 1  # it stopped accepting while requests were in flight
+    assert codes == [200] * 12
+    assert rc == 0
 
 
 def test_drain_timeout_bounds_the_wait(tmp_path: Path, models: Models) -> None:
-    # predict sleeps 0.4 s per call; 10 queued single-row requests in one batch take 0.4 s,
-    # so use a 0-second drain: requests still running are cancelled and the exit stays 0
+    # with --batch-max 1 every request is its own 0.4 s predict call, so 25 requests need 10 s;
+    # a 0 s drain cancels what is still running, and the exit code stays 0
     argv = runtime_argv(
         "--model", str(models.slow), "--port", "0", "--drain-timeout", "0", "--batch-max", "1"
     )
-    with start_server(tmp_path, argv, server_env(models)) as srv:
-        with concurrent.futures.ThreadPoolExecutor(10) as pool:
+    with (
+        start_server(tmp_path, argv, server_env(models)) as srv,
+        concurrent.futures.ThreadPoolExecutor(25) as pool,
+    ):
 
-            def call(i: int) -> int:
-                try:
-                    with srv.client() as c:
-                        return c.post("/predict", json={"instances": _rows(models, i)}).status_code
-                except httpx.TransportError:
-                    return -1
+        def call(i: int) -> int:
+            try:
+                with srv.client() as c:
+                    return c.post("/predict", json={"instances": _rows(models, i)}).status_code
+            except httpx.TransportError:
+                return -1
 
-            futures = [pool.submit(call, i) for i in range(10)]
-            time.sleep(0.6)
-            started = time.monotonic()
-            srv.proc.send_signal(signal.SIGTERM)
-            rc = srv.proc.wait(30)
-            took = time.monotonic() - started
-            codes = [f.result(30) for f in futures]
+        futures = [pool.submit(call, i) for i in range(25)]
+        time.sleep(0.6)
+        started = time.monotonic()
+        srv.proc.send_signal(signal.SIGTERM)
+        rc = srv.proc.wait(30)
+        took = time.monotonic() - started
+        codes = [f.result(30) for f in futures]
     assert rc == 0
-    assert took < 3.0  # not 10 x 0.4 s
+    assert took < 7.0  # not 25 x 0.4 s
     assert -1 in codes or 500 in codes or 503 in codes
 
 
