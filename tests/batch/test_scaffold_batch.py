@@ -65,7 +65,12 @@ def test_kubernetes_cronjob_and_job_forbid_overlap_retry_and_limit(
         assert set(container["resources"]["limits"]) == {"cpu", "memory"}
         assert pod["spec"]["restartPolicy"] == "Never"
     kustomization = yaml.safe_load((tmp_path / "k8s" / "kustomization.yaml").read_text())
-    assert kustomization["resources"] == ["namespace.yaml", "pvc.yaml", "networkpolicy.yaml", "cronjob.yaml"]
+    assert kustomization["resources"] == [
+        "namespace.yaml",
+        "pvc.yaml",
+        "networkpolicy.yaml",
+        "cronjob.yaml",
+    ]
 
 
 def test_vps_service_and_timer_and_heroku_scheduler(model_path: Path, tmp_path: Path) -> None:
