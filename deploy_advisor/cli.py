@@ -385,7 +385,9 @@ def serve(
         ..., metavar="MODEL_OR_SCAFFOLD_DIR", help="Model file, MLflow model or scaffold directory."
     ),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (0.0.0.0: all)."),
-    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on."),
+    port: int | None = typer.Option(
+        None, "--port", min=0, max=65535, help="Port (default $PORT, else 8000)."
+    ),
     workers: int = typer.Option(1, "--workers", min=1, help="Worker processes."),
     batch_max: int | None = typer.Option(
         None, "--batch-max", min=1, help="Most rows per predict call (default 64)."
@@ -405,10 +407,15 @@ def serve(
     ),
 ) -> None:
     """Run the model server locally in the foreground (Ctrl-C stops it)."""
-    from deploy_advisor.errors import ModelError
+    from deploy_advisor.errors import InputError, ModelError
+    from deploy_advisor.runtime.config import ConfigError, resolve_port
     from deploy_advisor.runtime.launch import server_command
     from deploy_advisor.runtime.loader import ModelLoadError
 
+    try:
+        shown_port = resolve_port(port, os.environ)
+    except ConfigError as exc:
+        raise InputError(str(exc)) from exc
     try:
         argv, env = server_command(
             target,
@@ -426,7 +433,7 @@ def serve(
         raise ModelError(str(exc)) from exc
     shown = f"[{host}]" if ":" in host else host
     console.info(
-        f"serving {argv[argv.index('--model') + 1]} on http://{shown}:{port} (docs: /docs)"
+        f"serving {argv[argv.index('--model') + 1]} on http://{shown}:{shown_port} (docs: /docs)"
     )
     sys.stdout.flush()
     sys.stderr.flush()

@@ -2,10 +2,11 @@
 
 "Natural" batching: requests that arrive while a predict runs wait in a queue; when it
 finishes, everything queued (up to ``max_rows``) goes into the next call. With
-``max_wait_s == 0`` a lone request is predicted on the next turn of the event loop, so it waits
-for nothing; with a positive wait the first request of a batch starts a timer, and the batch
-goes as soon as it is full or the timer fires, so no request waits longer than ``max_wait_s``
-for others.
+``max_wait_s == 0`` nothing waits for company: a lone request goes on the next turn of the
+event loop. For cheap models (``direct_when_alone``) a request that arrives alone is predicted
+on the spot, and batching resumes as soon as several arrive in the same turn. With a positive
+wait the first request of a batch starts a timer, and the batch goes as soon as it is full or
+the timer fires, so no request waits longer than ``max_wait_s`` for others.
 
 Predictions run one at a time per process — inline in the event loop (the default) or on one
 dedicated thread — never concurrently: scikit-learn forests release the GIL per tree, and
@@ -43,6 +44,7 @@ class MicroBatcher:
         max_wait_s: float = 0.0,
         enabled: bool = True,
         use_thread: bool = False,
+        direct_when_alone: bool = False,
         on_batch: Callable[[int], None] | None = None,
     ) -> None:
         self.predict = predict
@@ -55,6 +57,12 @@ class MicroBatcher:
         self._handle: asyncio.Handle | asyncio.TimerHandle | None = None
         self._busy = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        # For cheap models: while requests arrive one per turn of the event loop, predict them
+        # on the spot; once two or more arrive in the same turn, gather them into batches.
+        self._arrivals = 0
+        self._counting = False
+        self._concurrent = False
+        self._direct_ok = direct_when_alone and not use_thread and self.max_wait_s == 0
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         if use_thread:
             self._executor = concurrent.futures.ThreadPoolExecutor(
@@ -77,6 +85,16 @@ class MicroBatcher:
         if loop is None:
             loop = asyncio.get_running_loop()
             self._loop = loop
+        if self._direct_ok:
+            self._arrivals += 1
+            if not self._counting:
+                self._counting = True
+                loop.call_soon(self._count_arrivals)
+            if self._arrivals == 1 and not self._concurrent and not self._pending:
+                # Requests arrive one at a time: a hand-off to a batch would only add two turns
+                # of the event loop.
+                out = self._predict_one(x)
+                return out, len(x)
         fut: asyncio.Future[Any] = loop.create_future()
         self._pending.append((x, fut))
         self._pending_rows += len(x)
@@ -92,6 +110,12 @@ class MicroBatcher:
                     self._handle = loop.call_soon(self._flush)
         result: tuple[np.ndarray, int] = await fut
         return result
+
+    def _count_arrivals(self) -> None:
+        """Runs once per turn of the loop that saw requests: how many arrived in that turn."""
+        self._counting = False
+        self._concurrent = self._arrivals >= 2
+        self._arrivals = 0
 
     def close(self) -> None:
         if self._handle is not None:

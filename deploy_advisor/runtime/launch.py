@@ -19,7 +19,7 @@ def server_command(
     target: str | Path,
     *,
     host: str = "127.0.0.1",
-    port: int = 8000,
+    port: int | None = None,
     workers: int | None = None,
     batch_max: int | None = None,
     batch_wait_ms: float | None = None,
@@ -42,7 +42,9 @@ def server_command(
         here = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
     argv = [python or sys.executable, "-m", package, "serve", "--model", str(model)]
-    argv += ["--host", host, "--port", str(port)]
+    argv += ["--host", host]
+    if port is not None:  # else $PORT, $AIP_HTTP_PORT or 8000
+        argv += ["--port", str(port)]
     if workers is not None:
         argv += ["--workers", str(workers)]
     if batch_max is not None:

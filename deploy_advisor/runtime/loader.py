@@ -351,7 +351,7 @@ def _load_onnx(path: Path) -> LoadedModel:
     out_name, in_name = chosen.name, inp.name
     is_seq_map = chosen.type.startswith("seq(map")
 
-    run = sess.run
+    run = _fast_run(sess, in_name, out_name, n_features, dtype)
 
     def predict(batch: np.ndarray) -> np.ndarray:
         x = np.ascontiguousarray(batch, dtype=dtype)
@@ -377,6 +377,32 @@ def _load_onnx(path: Path) -> LoadedModel:
         allows_nan=False,
         _predict=predict,
     )
+
+
+def _fast_run(
+    sess: Any, in_name: str, out_name: str, n_features: int | None, dtype: Any
+) -> Callable[[list[str], dict[str, np.ndarray]], list[Any]]:
+    """``sess.run`` without its per-call argument checks (about 1.3 us of 5 for one row), when
+    this onnxruntime has the inner session and it gives the same answer; else ``sess.run``."""
+    inner = getattr(getattr(sess, "_sess", None), "run", None)
+    if inner is None or n_features is None:
+        return sess.run  # type: ignore[no-any-return]
+    try:
+        import onnxruntime as ort
+
+        options = ort.RunOptions()
+        probe = np.linspace(0.0, 1.0, 2 * n_features).reshape(2, n_features).astype(dtype)
+        want = sess.run([out_name], {in_name: probe})[0]
+        got = inner([out_name], {in_name: probe}, options)[0]
+        if not np.array_equal(np.asarray(want), np.asarray(got)):
+            return sess.run  # type: ignore[no-any-return]
+    except Exception:
+        return sess.run  # type: ignore[no-any-return]
+
+    def run(names: list[str], feed: dict[str, np.ndarray]) -> list[Any]:
+        return inner(names, feed, options)  # type: ignore[no-any-return]
+
+    return run
 
 
 # --- MLflow ------------------------------------------------------------------------------------

@@ -96,9 +96,9 @@ def openapi_document(
         "/noop": {
             "post": {
                 "summary": "HTTP floor for benchmarks",
-                "description": "Reads and parses the JSON body like /predict, then answers a "
-                "constant without touching the model: the throughput of this route is the "
-                "server's own ceiling.",
+                "description": "Reads, parses and checks the body exactly as /predict does, "
+                "then answers a constant without calling the model: the throughput of this "
+                "route is the server's own ceiling for the payload.",
                 "requestBody": {"content": {"application/json": {"schema": {}}}},
                 "responses": {
                     "200": {"description": "Constant", "content": _json("PredictResponse")}

@@ -106,6 +106,23 @@ def test_requests_arriving_during_a_predict_form_the_next_batch() -> None:
     assert model.calls == [1, 5]
 
 
+def test_cheap_models_predict_lone_requests_directly_and_batch_bursts() -> None:
+    model = Recorder()
+
+    async def main() -> None:
+        b = MicroBatcher(model, max_rows=100, direct_when_alone=True)
+        for x in _requests(3):  # one per turn of the loop: each on the spot
+            await b.submit(x)
+            await asyncio.sleep(0)
+        await asyncio.gather(*(b.submit(x) for x in _requests(6)))  # a burst
+        await asyncio.sleep(0)
+        await asyncio.gather(*(b.submit(x) for x in _requests(6)))  # still busy: one batch
+
+    _run(main())
+    assert model.calls[:3] == [1, 1, 1]
+    assert model.calls[3:] == [1, 5, 6]
+
+
 def test_off_switch_predicts_each_request_alone() -> None:
     model = Recorder()
 

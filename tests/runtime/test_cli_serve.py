@@ -49,6 +49,16 @@ def test_serve_a_model_file(tmp_path: Path, models: Models) -> None:
     assert "serving " in srv.log_text()
 
 
+def test_serve_honours_port_from_environment(tmp_path: Path, models: Models) -> None:
+    port = free_port()
+    argv = _cli("serve", str(models.rf_onnx), "--no-access-log")
+    with start_server(tmp_path, argv, server_env(models, PORT=str(port)), port=port) as srv:
+        r = httpx_post(srv.url, models.X[:1].tolist())
+        assert len(r["predictions"]) == 1  # type: ignore[arg-type]
+    assert f"on http://127.0.0.1:{port}" in srv.log_text()
+    assert not [d for d in srv.log_lines() if d.get("logger") == "access"]
+
+
 def httpx_post(url: str, rows: list[list[float]]) -> dict[str, object]:
     import httpx
 

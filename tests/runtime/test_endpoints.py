@@ -48,9 +48,11 @@ def test_noop_parses_and_answers_a_constant(onnx_server: Server, models: Models)
     with onnx_server.client() as c:
         r = c.post("/noop", json={"instances": models.X[:1].tolist()})
         bad = c.post("/noop", content=b"{nope", headers={"content-type": "application/json"})
+        short = c.post("/noop", json={"instances": [[1.0, 2.0]]})
     assert r.status_code == 200
     assert r.json() == {"predictions": []}
     assert bad.status_code == 400
+    assert short.status_code == 422  # the same checks as /predict
 
 
 def test_health_routes(rf_server: Server) -> None:

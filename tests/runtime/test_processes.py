@@ -115,12 +115,14 @@ def test_gunicorn_with_the_worker_class(tmp_path: Path, models: Models) -> None:
             )
             bad = c.post("/predict", json={"instances": [[1.0]]})
             assert bad.status_code == 422
+        deadline = time.monotonic() + 60
+        while sum(d.get("event") == "ready" for d in srv.log_lines()) < 2:
+            assert time.monotonic() < deadline, "the second gunicorn worker never got ready"
+            time.sleep(0.05)
         rc = srv.stop()
     text = srv.log_text()
     assert "DeprecationWarning" not in text
     assert rc == 0
-    ready = [d for d in srv.log_lines() if d.get("event") == "ready"]
-    assert len(ready) == 2
 
 
 def test_gunicorn_stops_when_the_model_cannot_load(tmp_path: Path, models: Models) -> None:
