@@ -54,7 +54,7 @@ def stdout() -> Console:
 def stderr() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, width=_captured_width(sys.stderr))
 
 
 def print(*renderables: RenderableType, **kwargs: Any) -> None:  # noqa: A001 - mirrors rich
