@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
@@ -94,7 +95,7 @@ class Finding:
         return f"{self.severity:<7} {self.check:<18} {where}{self.message}"
 
 
-class Target:
+class Target(ABC):
     """A place a model can be deployed: renders its files, checks a scaffold, preflights limits."""
 
     name: ClassVar[str]
@@ -102,9 +103,9 @@ class Target:
     default_plan: ClassVar[str | None] = None
     serves_with_gunicorn: ClassVar[bool] = False
 
+    @abstractmethod
     def render(self, ctx: RenderContext) -> dict[str, str]:
         """Target-specific files as {relative path: text}; shared files are added by the writer."""
-        raise NotImplementedError
 
     def describe_files(self) -> list[tuple[str, str]]:
         """(path, what it is) for the README's file table."""
@@ -112,7 +113,7 @@ class Target:
 
     def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         """Shell commands for the README: build, run, deploy, rollback (each a code block body)."""
-        raise NotImplementedError
+        return {}
 
     def preflight(self, ctx: RenderContext) -> list[Finding]:
         """Platform limits the model might break, checked before any file is written."""

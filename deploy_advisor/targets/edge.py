@@ -50,7 +50,7 @@ class EdgeTarget(Target):
     description = "Edge bundle (ONNX + minimal runtime)"
 
     def render(self, ctx: RenderContext) -> dict[str, str]:
-        raise NotImplementedError("the edge bundle is built by scaffold_edge(), not rendered")
+        raise TypeError("the edge bundle is built by scaffold_edge(), not rendered")
 
     def describe_files(self) -> list[tuple[str, str]]:
         return [
