@@ -128,6 +128,7 @@ class ModelServer:
         self.draining = False
         self.fatal_exit_code: int | None = None
         self.on_fatal: Callable[[int], None] | None = None
+        self.on_ready: Callable[[], None] | None = None
         self._preloaded = model
         self.model_file = (
             model.path if model is not None else resolve_model_path(settings.model_path)
@@ -377,6 +378,8 @@ class ModelServer:
         gc.freeze()
         self.ready = True
         self.metrics.ready = True
+        if self.on_ready is not None:
+            self.on_ready()
         log.info(
             "model ready",
             extra={

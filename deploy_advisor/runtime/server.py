@@ -25,9 +25,10 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
@@ -43,6 +44,7 @@ __all__ = ["listen_socket", "pick_loop", "run", "run_single", "run_supervisor"]
 log = logging.getLogger("model_server")
 
 WORKER_ENV = "MODEL_SERVER_WORKER_SETTINGS"
+READY_FLAG_ENV = "MODEL_SERVER_FIRST_READY_FLAG"
 EXIT_STARTUP_FAILURE = 3
 BACKLOG = 2048
 ACCEPT_GRACE_S = 0.05
@@ -167,6 +169,7 @@ def run_single(
     sock: socket.socket | None = None,
     worker_id: int = 0,
     model: LoadedModel | None = None,
+    on_ready: Callable[[], None] | None = None,
 ) -> int:
     """Serve in this process until a stop signal; returns the exit code. Without ``model``
     the model loads after the server starts answering (``/readyz`` says 503 meanwhile)."""
@@ -182,6 +185,7 @@ def run_single(
         server.should_exit = True
 
     app.on_fatal = fatal
+    app.on_ready = on_ready
     log.info(
         "worker started",
         extra={
@@ -246,7 +250,7 @@ def worker_main(settings_json: str) -> int:
         # The first worker answers at once, so that /livez works and /readyz says 503 while
         # the model loads.
         first = listen_socket(settings.host, settings.port, reuse_port=True)
-        return run_single(settings, first, worker_id)
+        return run_single(settings, first, worker_id, on_ready=_first_ready_signal())
     # The others never answer "not ready": at start-up they join the port at once (so the
     # kernel spreads the first connections over every worker) but accept only once their
     # model is loaded; a replacement worker joins the port only once it can serve.
@@ -260,6 +264,10 @@ def worker_main(settings_json: str) -> int:
     previous = signal.signal(signal.SIGTERM, stop_while_loading)
     try:
         model = load_model(settings.model_path)
+        if phase == "initial":
+            # Accept only once the first worker says ready: /readyz answering 200 from one
+            # process must never be followed by a 503 from another that is still loading.
+            _wait_for_first_ready()
     except Exception as exc:
         log.error(
             "cannot load the model: %s",
@@ -272,6 +280,20 @@ def worker_main(settings_json: str) -> int:
     if sock is None:
         sock = listen_socket(settings.host, settings.port, reuse_port=True)
     return run_single(settings, sock, worker_id, model=model)
+
+
+def _first_ready_signal() -> Callable[[], None] | None:
+    """The first worker's callback, run once its model is ready: it creates the flag file."""
+    flag = os.environ.get(READY_FLAG_ENV)
+    if not flag:
+        return None
+    return lambda: Path(flag).touch()
+
+
+def _wait_for_first_ready() -> None:
+    flag = os.environ.get(READY_FLAG_ENV)
+    while flag and not Path(flag).exists():
+        time.sleep(0.02)
 
 
 def _reserve_port(host: str, port: int) -> tuple[socket.socket, int]:
@@ -298,8 +320,9 @@ def _package_root() -> str:
 
 
 class _Supervisor:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, ready_flag: Path) -> None:
         self.settings = settings
+        self.ready_flag = ready_flag
         self.stop_signal: int | None = None
         self.children: dict[int, subprocess.Popen[bytes]] = {}
         self.restarts: list[float] = []
@@ -328,6 +351,7 @@ class _Supervisor:
         env[WORKER_ENV] = child_settings
         env["MODEL_SERVER_WORKER_ID"] = str(worker_id)
         env["MODEL_SERVER_SUPERVISOR_PID"] = str(os.getpid())
+        env[READY_FLAG_ENV] = str(self.ready_flag)
         root = _package_root()
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
         package = __package__ or "model_server"
@@ -400,7 +424,8 @@ class _Supervisor:
 
 def run_supervisor(settings: Settings) -> int:
     setup_logging(settings.log_level)
-    return _Supervisor(settings).run()
+    with tempfile.TemporaryDirectory(prefix="model-server-") as tmp:
+        return _Supervisor(settings, ready_flag=Path(tmp) / "first-worker-ready").run()
 
 
 def run(settings: Settings) -> int:

@@ -207,3 +207,16 @@ def test_sequential_keep_alive_requests_do_not_stall(tmp_path: Path, models: Mod
                 assert c.post("/predict", json=body).status_code == 200
                 times.append(time.perf_counter() - t)
     assert sorted(times)[len(times) // 2] < 0.030, times
+
+
+def test_ready_from_one_worker_means_every_fresh_connection_predicts(
+    tmp_path: Path, models: Models
+) -> None:
+    """No 503 "loading" from a second worker once /readyz has answered 200."""
+    argv = runtime_argv("--model", str(models.rf_joblib), "--port", "0", "--workers", "2")
+    with start_server(tmp_path, argv, server_env(models)) as srv:  # waits for /readyz 200
+        statuses = [
+            httpx.post(f"{srv.url}/predict", json={"instances": models.X[:1].tolist()}).status_code
+            for _ in range(40)  # a new connection each time: the kernel spreads them
+        ]
+    assert statuses == [200] * 40
