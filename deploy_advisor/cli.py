@@ -45,6 +45,18 @@ def _root(
     console.set_mode(quiet=quiet)
 
 
+# The spec flags shared by `recommend` and `init`, passed on by name to `flag_overrides`.
+_SPEC_FLAG_NAMES = (
+    "name", "model", "model_size_mb", "gpu", "p95_ms", "freshness", "requests_per_day",
+    "peak_rps", "pattern", "batch_rows", "pii", "on_device_only", "region", "connectivity",
+    "budget", "ops_skill", "availability",
+)  # fmt: skip
+
+
+def _spec_flags(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: values[name] for name in _SPEC_FLAG_NAMES}
+
+
 # --- advisor: recommend, init, schema, catalog ---------------------------------------------
 
 _SPEC_FLAGS_HELP = "Flags override the spec file; see `deploy-advisor schema` for each field."
@@ -136,25 +148,7 @@ def recommend(
 
     if json_output:
         console.set_mode(json_output=True, quiet=True)
-    overrides = flag_overrides(
-        name=name,
-        model=model,
-        model_size_mb=model_size_mb,
-        gpu=gpu,
-        p95_ms=p95_ms,
-        freshness=freshness,
-        requests_per_day=requests_per_day,
-        peak_rps=peak_rps,
-        pattern=pattern,
-        batch_rows=batch_rows,
-        pii=pii,
-        on_device_only=on_device_only,
-        region=region,
-        connectivity=connectivity,
-        budget=budget,
-        ops_skill=ops_skill,
-        availability=availability,
-    )
+    overrides = flag_overrides(**_spec_flags(locals()))
     rate = positive_number(rps_per_vcpu, "--rps-per-vcpu")
     no_file = spec is None and not Path(DEFAULT_SPEC_FILE).is_file()
     the_spec = build_spec(spec, overrides)
@@ -211,25 +205,7 @@ def init(
 
     if output.exists() and not force:
         raise InputError(f"{str(output)!r} already exists; pass --force to overwrite it")
-    overrides = flag_overrides(
-        name=name,
-        model=model,
-        model_size_mb=model_size_mb,
-        gpu=gpu,
-        p95_ms=p95_ms,
-        freshness=freshness,
-        requests_per_day=requests_per_day,
-        peak_rps=peak_rps,
-        pattern=pattern,
-        batch_rows=batch_rows,
-        pii=pii,
-        on_device_only=on_device_only,
-        region=region,
-        connectivity=connectivity,
-        budget=budget,
-        ops_skill=ops_skill,
-        availability=availability,
-    )
+    overrides = flag_overrides(**_spec_flags(locals()))
     if isinstance(model, str) and model and "model.size_mb" not in overrides:
         size = size_of(Path(model))
         if size is not None:

@@ -263,42 +263,32 @@ def settings_from_args(ns: argparse.Namespace, env: Mapping[str, str] | None = N
     s.port = resolve_port(ns.port, env, bare_serve=bare)
     if ns.port is not None and not 0 <= ns.port <= 65535:
         raise ConfigError(f"--port {ns.port} is out of range; use 0 to 65535")
-    if ns.model is not None:
-        s.model_path = ns.model
-    if ns.model_name is not None:
-        s.model_name = ns.model_name
-    if ns.host is not None:
-        s.host = ns.host
-    if ns.workers is not None:
-        if ns.workers < 1:
-            raise ConfigError(f"--workers {ns.workers}: use 1 or more")
-        s.workers = ns.workers
-    if ns.batch_max is not None:
-        if ns.batch_max < 1:
-            raise ConfigError(f"--batch-max {ns.batch_max}: use 1 or more")
-        s.batch_max = ns.batch_max
-    if ns.batch_wait_ms is not None:
-        if not ns.batch_wait_ms >= 0:
-            raise ConfigError(f"--batch-wait-ms {ns.batch_wait_ms}: use 0 or more")
-        s.batch_wait_ms = ns.batch_wait_ms
-    if ns.batching is not None:
-        s.batching = ns.batching
-    if ns.max_body_bytes is not None:
-        if ns.max_body_bytes < 1:
-            raise ConfigError(f"--max-body-bytes {ns.max_body_bytes}: use 1 or more")
-        s.max_body_bytes = ns.max_body_bytes
-    if ns.drain_timeout is not None:
-        if not ns.drain_timeout >= 0:
-            raise ConfigError(f"--drain-timeout {ns.drain_timeout}: use 0 or more")
-        s.drain_timeout_s = ns.drain_timeout
-    if ns.access_log is not None:
-        s.access_log = ns.access_log
-    if ns.loop is not None:
-        s.loop = ns.loop
-    if ns.http is not None:
-        s.http = ns.http
-    if ns.predict_thread is not None:
-        s.predict_thread = ns.predict_thread
-    if ns.log_level is not None:
-        s.log_level = ns.log_level
+    for flag, attr, minimum in _FLAG_SETTINGS:
+        value = getattr(ns, attr)
+        if value is None:
+            continue
+        if minimum is not None and not value >= minimum:
+            raise ConfigError(f"--{flag} {value}: use {minimum} or more")
+        setattr(s, _SETTING_NAMES.get(attr, attr), value)
     return s
+
+
+# (flag, argparse attribute, smallest allowed value) in the order flags are applied.
+_FLAG_SETTINGS: tuple[tuple[str, str, float | None], ...] = (
+    ("model", "model", None),
+    ("model-name", "model_name", None),
+    ("host", "host", None),
+    ("workers", "workers", 1),
+    ("batch-max", "batch_max", 1),
+    ("batch-wait-ms", "batch_wait_ms", 0),
+    ("batching", "batching", None),
+    ("max-body-bytes", "max_body_bytes", 1),
+    ("drain-timeout", "drain_timeout", 0),
+    ("access-log", "access_log", None),
+    ("loop", "loop", None),
+    ("http", "http", None),
+    ("predict-thread", "predict_thread", None),
+    ("log-level", "log_level", None),
+)
+# argparse attributes whose Settings field has another name.
+_SETTING_NAMES = {"model": "model_path", "drain_timeout": "drain_timeout_s"}

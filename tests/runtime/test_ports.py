@@ -130,7 +130,7 @@ def _port_free(port: int) -> bool:
 
 def test_bare_serve_listens_on_8080(tmp_path: Path, models: Models) -> None:
     if not _port_free(8080):
-        pytest.skip("port 8080 is in use on this machine; the resolution is tested above")
+        pytest.fail("port 8080 is in use: free it to test the bare `serve` (SageMaker) start")
     model_dir = tmp_path / "opt-ml-model"
     model_dir.mkdir()
     shutil.copy(models.rf_joblib, model_dir / "model.joblib")
