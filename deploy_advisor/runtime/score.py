@@ -3,7 +3,8 @@
     python -m model_server.score --model PATH --input PATH --output DIR
         [--chunk-rows N] [--id-column NAME] [--format csv|parquet] [--restart] [--no-progress]
 
-Memory stays flat (one chunk is parsed while the previous one is predicted). Each chunk's
+Three stages overlap on their own threads: the next chunk is parsed while this one is
+predicted and the one before is written, so memory stays flat at a few chunks. Each chunk's
 predictions are written atomically to DIR/part-NNNNN.*, so a rerun after a crash or a kill
 skips the chunks already done and ends with the same files as an uninterrupted run. Rows with
 a wrong number of fields or a value that is not a finite number go to DIR/rejects.csv with the
@@ -13,6 +14,7 @@ reason; they never stop the run. Exit codes: 0 done (even with rejects), 2 unusa
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import queue
@@ -20,7 +22,7 @@ import resource
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -132,7 +134,7 @@ def score(
 
     run_started = time.monotonic()
     id_name = id_column or "row"
-    for source, base, chunk in _prefetch(
+    chunks = _prefetch(
         _all_chunks(
             inputs,
             out,
@@ -141,40 +143,46 @@ def score(
             chunk_rows=chunk_rows,
             allow_missing=model.allows_nan,
         )
-    ):
-        index = base
-        record = out.done(index)
-        if chunk.skipped and record is not None:
-            totals["skipped"] += 1
-            totals["scored"] += record["scored"]
-            totals["rejected"] += record["rejected"]
-        else:
-            predictions, kept, model_rejects = _predict(model, chunk)
-            rejects = sorted([*chunk.rejects, *model_rejects], key=lambda r: r.row)
-            ids = _ids(chunk, kept)
-            out.write_chunk(
-                index,
-                record={
-                    "source": source.name,
-                    "first_row": chunk.first_row,
-                    "rows": chunk.n_rows,
-                    "scored": len(kept),
-                    "rejected": len(rejects),
-                },
-                id_name=id_name,
-                ids=ids,
-                predictions=predictions,
-                columns=_prediction_columns(model, predictions),
-                rejects=rejects,
-                source=source.name if len(inputs) > 1 else None,
-            )
-            totals["scored"] += len(kept)
-            totals["scored_now"] += len(kept)
-            totals["rejected"] += len(rejects)
-        totals["chunks"] += 1
-        done_before = sum(f.size for f in inputs[: inputs.index(source)])
-        within = chunk.bytes_done / _file_units(source) if _file_units(source) else 1.0
-        bar.update(int(done_before + source.size * within), totals["scored"])
+    )
+    # Three stages, each on its own thread: parse the next chunk, predict this one, write the
+    # one before. pyarrow and the model release the GIL, so the stages overlap on the cores.
+    with _InOrder("score-writer") as writer:
+        for source, index, chunk in chunks:
+            record = out.done(index)
+            if chunk.skipped and record is not None:
+                totals["skipped"] += 1
+                totals["scored"] += record["scored"]
+                totals["rejected"] += record["rejected"]
+            else:
+                predictions, kept, model_rejects = _predict(model, chunk)
+                rejects = sorted([*chunk.rejects, *model_rejects], key=lambda r: r.row)
+                writer.submit(
+                    functools.partial(
+                        out.write_chunk,
+                        index,
+                        record={
+                            "source": source.name,
+                            "first_row": chunk.first_row,
+                            "rows": chunk.n_rows,
+                            "scored": len(kept),
+                            "rejected": len(rejects),
+                        },
+                        id_name=id_name,
+                        ids=_ids(chunk, kept),
+                        predictions=predictions,
+                        columns=_prediction_columns(model, predictions),
+                        rejects=rejects,
+                        source=source.name if len(inputs) > 1 else None,
+                    )
+                )
+                totals["scored"] += len(kept)
+                totals["scored_now"] += len(kept)
+                totals["rejected"] += len(rejects)
+            totals["chunks"] += 1
+            done_before = sum(f.size for f in inputs[: inputs.index(source)])
+            units = _file_units(source)
+            within = chunk.bytes_done / units if units else 1.0
+            bar.update(int(done_before + source.size * within), totals["scored"])
     bar.close()
     wall = time.monotonic() - run_started
     summary = ScoreSummary(
@@ -186,7 +194,7 @@ def score(
         wall_seconds=round(wall, 3),
         rows_per_second=round(totals["scored_now"] / wall, 1) if wall > 0 else 0.0,
         load_seconds=round(load_seconds, 3),
-        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        peak_rss_mb=_peak_rss_mb(),
         output=str(output),
         rejects_file=str(output / "rejects.csv"),
     )
@@ -240,6 +248,43 @@ def _prefetch(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
         if kind == "error":
             raise value
         yield value
+
+
+class _InOrder:
+    """Run jobs one after another on a background thread, with at most `depth` waiting.
+
+    Leaving the `with` block waits for the jobs already submitted, so every chunk that was
+    scored is written (or its error raised) before the run reports; the first job that fails
+    stops the rest and its exception is raised in the caller.
+    """
+
+    def __init__(self, name: str, depth: int = 1) -> None:
+        self._jobs: queue.Queue[Callable[[], object] | None] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def __enter__(self) -> _InOrder:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._jobs.put(None)
+        self._thread.join()
+        if self._error is not None and exc_info[0] is None:
+            raise self._error
+
+    def submit(self, job: Callable[[], object]) -> None:
+        if self._error is not None:
+            raise self._error
+        self._jobs.put(job)
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            if self._error is None:  # after a failure, drain without running
+                try:
+                    job()
+                except BaseException as exc:  # handed to the caller, raised there
+                    self._error = exc
 
 
 def _predict(model: Model, chunk: Chunk) -> tuple[np.ndarray, np.ndarray, list[Reject]]:
@@ -299,6 +344,21 @@ def _file_units(source: InputFile) -> int:
 
         return int(pq.ParquetFile(source.path).metadata.num_rows)
     return source.size
+
+
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory in MB.
+
+    Linux's VmHWM starts afresh at exec; ru_maxrss does not, so under a parent that forked
+    with a large heap it would report the parent's size instead of the scorer's.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _load_model(path: Path) -> Model:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,6 @@ CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
 _FINGERPRINT_BYTES = 1 << 16
 _FAST_BLOCK_BYTES = 1 << 20
-_READ_BYTES = 8 << 20
 
 
 class ScoreInputError(Exception):
@@ -203,9 +203,10 @@ def _csv_chunks(
     with source.path.open("rb") as f:
         header_line = f.readline()
         names = [n.strip() for n in _split_header(header_line)]
+        body = _MappedFile(f)
         first_row = 1
         position = len(header_line)
-        for index, (data, n_lines) in enumerate(_blocks_of_lines(f, chunk_rows)):
+        for index, (data, n_lines) in enumerate(_blocks_of_lines(body.view, position, chunk_rows)):
             position += len(data)
             if skip(index):
                 chunk = _skipped(source, first_row, n_lines, len(columns))
@@ -213,7 +214,7 @@ def _csv_chunks(
                 chunk = _parse_csv_lines(
                     source,
                     names,
-                    data if data.endswith(b"\n") else data + b"\n",
+                    data,
                     n_lines,
                     columns=columns,
                     id_column=id_column,
@@ -221,33 +222,58 @@ def _csv_chunks(
                     convert=convert,
                 )
             chunk.bytes_done = position
+            body.release(position)
             yield chunk
             first_row += n_lines
 
 
-def _blocks_of_lines(f: Any, n: int) -> Iterator[tuple[bytes, int]]:
-    """Consecutive blocks of `n` lines (the last may be shorter), found with numpy, not a loop."""
-    buffer = bytearray()
-    newlines = np.empty(0, dtype=np.int64)
-    eof = False
-    while True:
-        while len(newlines) < n and not eof:
-            block = f.read(_READ_BYTES)
-            if not block:
-                eof = True
+class _MappedFile:
+    """A file as read-only memory: chunks are slices of it, never copies.
+
+    Pages already parsed are handed back to the kernel, so resident memory stays one chunk's
+    worth however large the file (reading them again would fault them back in from the file).
+    """
+
+    def __init__(self, f: Any) -> None:
+        import mmap
+
+        self._map = (
+            mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            if os.fstat(f.fileno()).st_size
+            else None
+        )
+        self.view = memoryview(self._map) if self._map is not None else memoryview(b"")
+        self._released = 0
+
+    def release(self, upto: int) -> None:
+        import mmap
+
+        end = upto - upto % mmap.PAGESIZE
+        if self._map is not None and end > self._released and hasattr(self._map, "madvise"):
+            self._map.madvise(mmap.MADV_DONTNEED, self._released, end - self._released)
+            self._released = end
+
+
+def _blocks_of_lines(body: memoryview, start: int, n: int) -> Iterator[tuple[memoryview, int]]:
+    """Consecutive blocks of `n` lines from byte `start` (the last may be shorter): slices of
+    `body`, with the newlines found by numpy in windows sized from the lines seen so far."""
+    line_bytes = 128
+    while start < len(body):
+        window = min(len(body) - start, max(n * line_bytes * 5 // 4, 1 << 16))
+        while True:
+            text = np.frombuffer(body, dtype=np.uint8, count=window, offset=start)
+            newlines = np.flatnonzero(text == 10)
+            if len(newlines) >= n or start + window == len(body):
                 break
-            found = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + len(buffer)
-            buffer += block
-            newlines = np.concatenate([newlines, found])
+            window = min(len(body) - start, window * 2)
         if len(newlines) >= n:
-            cut = int(newlines[n - 1]) + 1
-            yield bytes(buffer[:cut]), n
-            del buffer[:cut]
-            newlines = newlines[n:] - cut
+            cut = start + int(newlines[n - 1]) + 1
+            line_bytes = max(1, (cut - start) // n)
+            yield body[start:cut], n
         else:
-            if buffer:
-                yield bytes(buffer), len(newlines) + (0 if buffer.endswith(b"\n") else 1)
-            return
+            cut = len(body)
+            yield body[start:cut], len(newlines) + (0 if body[cut - 1] == 10 else 1)
+        start = cut
 
 
 def _skipped(source: InputFile, first_row: int, n_rows: int, n_columns: int) -> Chunk:
@@ -272,7 +298,7 @@ def _split_header(line: bytes) -> list[str]:
 def _parse_csv_lines(
     source: InputFile,
     names: list[str],
-    data: bytes,
+    data: memoryview,
     n_lines: int,
     *,
     columns: list[str],
@@ -285,8 +311,7 @@ def _parse_csv_lines(
     import pyarrow.csv as pacsv
 
     wanted = [*columns, *([id_column] if id_column else [])]
-    header = b",".join(_quote(n) for n in names) + b"\n"
-    clean = _parse_clean_csv(header + data, columns=columns, id_column=id_column)
+    clean = _parse_clean_csv(data, names, columns=columns, id_column=id_column)
     if clean is not None and len(clean[0]) == n_lines:
         features, keys = clean
         return Chunk(
@@ -297,6 +322,8 @@ def _parse_csv_lines(
             keys=keys,
             features=features,
         )
+    header = b",".join(_quote(n) for n in names) + b"\n"
+    text = bytes(data) if bytes(data[-1:]) == b"\n" else bytes(data) + b"\n"
     wrong_width: list[Reject] = []
 
     def on_invalid(row: Any) -> str:
@@ -306,7 +333,7 @@ def _parse_csv_lines(
         wrong_width.append(Reject(row=first_row + line_in_chunk - 1, key=key, reason=reason))
         return "skip"
 
-    buffer = io.BytesIO(header + data)
+    buffer = io.BytesIO(header + text)
     try:
         table = pacsv.read_csv(
             buffer,
@@ -327,7 +354,7 @@ def _parse_csv_lines(
         return _parse_csv_lines_slowly(
             source,
             names,
-            data.split(b"\n")[:n_lines],
+            text.split(b"\n")[:n_lines],
             columns=columns,
             id_column=id_column,
             first_row=first_row,
@@ -359,9 +386,9 @@ def _parse_csv_lines(
 
 
 def _parse_clean_csv(
-    data: bytes, *, columns: list[str], id_column: str | None
+    data: memoryview, names: list[str], *, columns: list[str], id_column: str | None
 ) -> tuple[np.ndarray, Any] | None:
-    """The fast path: floats parsed on all cores; None when any row is not clean.
+    """The fast path: floats parsed in C, no copy of the text; None when a row is not clean.
 
     A chunk with a wrong-width row, a value that is not a number, or an empty, NaN or infinite
     value goes through the exact path instead, which names each bad row and its reason.
@@ -381,8 +408,10 @@ def _parse_clean_csv(
     }
     try:
         table = pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(use_threads=True, block_size=_FAST_BLOCK_BYTES),
+            pa.BufferReader(pa.py_buffer(data)),
+            read_options=pacsv.ReadOptions(
+                use_threads=False, block_size=_FAST_BLOCK_BYTES, column_names=names
+            ),
             parse_options=pacsv.ParseOptions(
                 invalid_row_handler=on_invalid, ignore_empty_lines=False
             ),

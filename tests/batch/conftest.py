@@ -71,8 +71,14 @@ def read_predictions(out: Path) -> tuple[list[str], np.ndarray]:
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
+    def read_csv(path: Path) -> pa.Table:
+        # A small part whose probabilities are all 0 or 1 would otherwise be read as integers.
+        names = pacsv.read_csv(path).column_names
+        types = {name: pa.float64() for name in names if name.startswith("proba_")}
+        return pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=types))
+
     tables = [
-        pq.read_table(p) if p.suffix == ".parquet" else pacsv.read_csv(p)
+        pq.read_table(p) if p.suffix == ".parquet" else read_csv(p)
         for p in sorted(out.glob("part-*"))
     ]
     table = pa.concat_tables(tables)

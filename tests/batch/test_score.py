@@ -7,6 +7,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+import pytest
 
 from .conftest import (
     FEATURES,
@@ -256,3 +257,61 @@ def test_output_directory_of_someone_else_is_not_touched(model_path: Path, tmp_p
     assert done.returncode == 2
     assert "is not empty and was not written by the scorer" in done.stderr
     assert sorted(p.name for p in out.iterdir()) == ["mine.txt"]
+
+
+def test_line_endings_and_a_last_line_without_newline_keep_every_row(
+    model_path: Path, tmp_path: Path
+) -> None:
+    rows = feature_rows(23)
+    lines = ["id," + ",".join(FEATURES)]
+    lines += [f"k{i}," + ",".join(repr(float(v)) for v in row) for i, row in enumerate(rows)]
+    crlf = tmp_path / "crlf.csv"
+    crlf.write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    unterminated = tmp_path / "unterminated.csv"
+    unterminated.write_bytes("\n".join(lines).encode())  # no newline after the last row
+
+    for source in (crlf, unterminated):
+        out = tmp_path / f"out-{source.stem}"
+        done = run_scorer(
+            "--model", model_path, "--input", source, "--output", out,
+            "--id-column", "id", "--chunk-rows", "5",
+        )  # fmt: skip
+
+        assert done.returncode == 0, done.stderr
+        ids, probabilities = read_predictions(out)
+        assert ids == [f"k{i}" for i in range(23)], source.name
+        np.testing.assert_allclose(probabilities, _expected(model_path, rows), atol=1e-12)
+        assert json.loads(done.stdout)["chunks"] == 5
+
+
+def test_header_only_csv_scores_nothing_and_says_so(model_path: Path, tmp_path: Path) -> None:
+    source = tmp_path / "empty.csv"
+    source.write_text("id," + ",".join(FEATURES) + "\n")
+
+    done = run_scorer(
+        "--model", model_path, "--input", source, "--output", tmp_path / "out", "--id-column", "id"
+    )
+
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["rows_scored"], summary["rows_rejected"], summary["chunks"]) == (0, 0, 0)
+
+
+def test_writer_runs_jobs_in_order_and_raises_the_first_failure() -> None:
+    from deploy_advisor.runtime.score import _InOrder
+
+    ran: list[int] = []
+    with _InOrder("test-writer") as writer:
+        for i in range(5):
+            writer.submit(lambda i=i: ran.append(i))
+    assert ran == [0, 1, 2, 3, 4]
+
+    def fail() -> None:
+        raise OSError("disk full")
+
+    ran.clear()
+    with pytest.raises(OSError, match="disk full"), _InOrder("test-writer") as writer:
+        writer.submit(lambda: ran.append(1))
+        writer.submit(fail)
+        writer.submit(lambda: ran.append(3))  # not run: the writer stopped at the failure
+    assert ran == [1]
