@@ -101,7 +101,7 @@ def commands(app_file: Path) -> dict[str, list[str]]:
             str(app_file.with_name("interface_only.py")),
             "recommend",
             str(EXAMPLE),
-        ],  # fmt: skip
+        ],
         "recommend": [*entry, "recommend", str(EXAMPLE)],
         "recommend_json": [*entry, "recommend", str(EXAMPLE), "--json"],
     }

@@ -128,6 +128,9 @@ def score(
 
     totals = {"scored": 0, "rejected": 0, "scored_now": 0, "chunks": 0, "skipped": 0}
     bar = Progress(sum(f.size for f in inputs), enabled=progress)
+    # Where each file starts in the bar, and what its chunks' `bytes_done` counts in.
+    bar_start = {f.name: sum(g.size for g in inputs[:i]) for i, f in enumerate(inputs)}
+    units = {f.name: _file_units(f) for f in inputs}
     import pyarrow.compute
     import pyarrow.csv
     import pyarrow.parquet  # noqa: F401 - imported before the clock starts
@@ -179,10 +182,8 @@ def score(
                 totals["scored_now"] += len(kept)
                 totals["rejected"] += len(rejects)
             totals["chunks"] += 1
-            done_before = sum(f.size for f in inputs[: inputs.index(source)])
-            units = _file_units(source)
-            within = chunk.bytes_done / units if units else 1.0
-            bar.update(int(done_before + source.size * within), totals["scored"])
+            within = chunk.bytes_done / units[source.name] if units[source.name] else 1.0
+            bar.update(int(bar_start[source.name] + source.size * within), totals["scored"])
     bar.close()
     wall = time.monotonic() - run_started
     summary = ScoreSummary(

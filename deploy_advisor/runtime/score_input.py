@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import mmap
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -235,8 +236,6 @@ class _MappedFile:
     """
 
     def __init__(self, f: Any) -> None:
-        import mmap
-
         self._map = (
             mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
             if os.fstat(f.fileno()).st_size
@@ -246,8 +245,6 @@ class _MappedFile:
         self._released = 0
 
     def release(self, upto: int) -> None:
-        import mmap
-
         end = upto - upto % mmap.PAGESIZE
         if self._map is not None and end > self._released and hasattr(self._map, "madvise"):
             self._map.madvise(mmap.MADV_DONTNEED, self._released, end - self._released)
@@ -323,7 +320,9 @@ def _parse_csv_lines(
             features=features,
         )
     header = b",".join(_quote(n) for n in names) + b"\n"
-    text = bytes(data) if bytes(data[-1:]) == b"\n" else bytes(data) + b"\n"
+    text = bytes(data)
+    if not text.endswith(b"\n"):
+        text += b"\n"
     wrong_width: list[Reject] = []
 
     def on_invalid(row: Any) -> str:
