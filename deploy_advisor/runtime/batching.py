@@ -3,8 +3,10 @@
 "Natural" batching: requests that arrive while a predict runs wait in a queue; when it
 finishes, everything queued (up to ``max_rows``) goes into the next call. With
 ``max_wait_s == 0`` nothing waits for company: a lone request goes on the next turn of the
-event loop. For cheap models (``direct_when_alone``) a request that arrives alone is predicted
-on the spot, and batching resumes as soon as several arrive in the same turn. With a positive
+event loop. For cheap models (``batch_from``) requests are predicted on the spot while fewer
+than ``batch_from`` arrive in one turn of the loop: handing a request to a batch costs it a
+future and two more turns of the loop, which is more than a fast model saves by sharing a call
+with two or three others. Batching resumes once that many arrive in the same turn. With a positive
 wait the first request of a batch starts a timer, and the batch goes as soon as it is full or
 the timer fires, so no request waits longer than ``max_wait_s`` for others.
 
@@ -44,7 +46,7 @@ class MicroBatcher:
         max_wait_s: float = 0.0,
         enabled: bool = True,
         use_thread: bool = False,
-        direct_when_alone: bool = False,
+        batch_from: int | None = None,
         on_batch: Callable[[int], None] | None = None,
     ) -> None:
         self.predict = predict
@@ -57,12 +59,13 @@ class MicroBatcher:
         self._handle: asyncio.Handle | asyncio.TimerHandle | None = None
         self._busy = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        # For cheap models: while requests arrive one per turn of the event loop, predict them
-        # on the spot; once two or more arrive in the same turn, gather them into batches.
+        # For cheap models: while fewer than `batch_from` requests arrive per turn of the event
+        # loop, predict each on the spot; once that many arrive in one turn, gather them.
         self._arrivals = 0
         self._counting = False
         self._concurrent = False
-        self._direct_ok = direct_when_alone and not use_thread and self.max_wait_s == 0
+        direct_ok = not use_thread and self.max_wait_s == 0
+        self._batch_from = max(2, batch_from) if batch_from is not None and direct_ok else 0
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         if use_thread:
             self._executor = concurrent.futures.ThreadPoolExecutor(
@@ -85,14 +88,14 @@ class MicroBatcher:
         if loop is None:
             loop = asyncio.get_running_loop()
             self._loop = loop
-        if self._direct_ok:
+        if self._batch_from:
             self._arrivals += 1
             if not self._counting:
                 self._counting = True
                 loop.call_soon(self._count_arrivals)
-            if self._arrivals == 1 and not self._concurrent and not self._pending:
-                # Requests arrive one at a time: a hand-off to a batch would only add two turns
-                # of the event loop.
+            if self._arrivals < self._batch_from and not self._concurrent and not self._pending:
+                # Too few requests for a batch to pay: a hand-off would cost each of them a
+                # future and two more turns of the event loop.
                 out = self._predict_one(x)
                 return out, len(x)
         fut: asyncio.Future[Any] = loop.create_future()
@@ -114,7 +117,7 @@ class MicroBatcher:
     def _count_arrivals(self) -> None:
         """Runs once per turn of the loop that saw requests: how many arrived in that turn."""
         self._counting = False
-        self._concurrent = self._arrivals >= 2
+        self._concurrent = self._arrivals >= self._batch_from
         self._arrivals = 0
 
     def close(self) -> None:

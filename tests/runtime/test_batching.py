@@ -110,7 +110,7 @@ def test_cheap_models_predict_lone_requests_directly_and_batch_bursts() -> None:
     model = Recorder()
 
     async def main() -> None:
-        b = MicroBatcher(model, max_rows=100, direct_when_alone=True)
+        b = MicroBatcher(model, max_rows=100, batch_from=2)
         for x in _requests(3):  # one per turn of the loop: each on the spot
             await b.submit(x)
             await asyncio.sleep(0)
@@ -121,6 +121,31 @@ def test_cheap_models_predict_lone_requests_directly_and_batch_bursts() -> None:
     _run(main())
     assert model.calls[:3] == [1, 1, 1]
     assert model.calls[3:] == [1, 5, 6]
+
+
+def test_cheap_models_batch_only_from_batch_from_requests_a_turn() -> None:
+    model = Recorder()
+    answers: list[list[np.ndarray]] = []
+
+    async def burst(b: MicroBatcher, n: int) -> None:
+        """n requests in one turn of the loop; keeps their answers."""
+        done = await asyncio.gather(*(b.submit(x) for x in _requests(n)))
+        answers.append([out for out, _ in done])
+
+    async def main() -> None:
+        b = MicroBatcher(model, max_rows=100, batch_from=4)
+        await burst(b, 3)  # fewer than 4 a turn: each on the spot
+        await asyncio.sleep(0)
+        await burst(b, 3)
+        await asyncio.sleep(0)
+        await burst(b, 6)  # the first 3 on the spot, the rest in one batch
+        await burst(b, 2)  # right after a big turn: batched at once
+
+    _run(main())
+    assert model.calls == [1, 1, 1, 1, 1, 1, 1, 1, 1, 3, 2]
+    for group in answers:  # every caller still gets its own row's answer
+        want = [x.sum(axis=1) * 10 for x in _requests(len(group))]
+        assert all(np.array_equal(g, w) for g, w in zip(group, want, strict=True))
 
 
 def test_off_switch_predicts_each_request_alone() -> None:
