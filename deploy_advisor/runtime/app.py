@@ -28,7 +28,7 @@ from .batching import MicroBatcher, ModelFailure
 from .config import Settings, settings_from_env
 from .loader import LoadedModel, load_model, resolve_model_path
 from .logs import AccessLog, setup_logging
-from .metrics import Metrics
+from .metrics import PUBLISH_INTERVAL_S, Metrics, SharedMetrics
 from .openapi import docs_page, openapi_document
 from .validation import (
     HTTPError,
@@ -141,6 +141,9 @@ class ModelServer:
             settings.model_path or str(self.model_file)
         )
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._shared: SharedMetrics | None = None
+        self._publishing: asyncio.TimerHandle | None = None
+        self._publish_failed = False
         self._openapi = b""
         self._docs = b""
         self._build_docs()
@@ -285,6 +288,17 @@ class ModelServer:
     async def startup(self) -> None:
         setup_logging(self.settings.log_level)
         self._loop = asyncio.get_running_loop()
+        if self.settings.metrics_dir:
+            try:
+                self._shared = SharedMetrics(self.settings.metrics_dir, self.metrics)
+            except OSError as exc:
+                log.warning(
+                    "cannot share metrics in %s (%s): /metrics counts this worker only",
+                    self.settings.metrics_dir,
+                    exc,
+                )
+            else:
+                self._publish()
         if self._preloaded is not None:
             model, self._preloaded = self._preloaded, None
             warm = time.perf_counter()
@@ -296,10 +310,29 @@ class ModelServer:
     async def shutdown(self) -> None:
         self.ready = False
         self.metrics.ready = False
+        if self._publishing is not None:
+            self._publishing.cancel()
+        if self._shared is not None:
+            self._publish_now()  # the final counts stay in the other workers' sums
         if self.batcher is not None:
             self.batcher.close()
         self.access.flush()
         log.info("stopped", extra={"fields": {"event": "stopped"}})
+
+    def _publish(self) -> None:
+        """Write this worker's metrics for the others, now and every PUBLISH_INTERVAL_S."""
+        assert self._loop is not None
+        self._publish_now()
+        self._publishing = self._loop.call_later(PUBLISH_INTERVAL_S, self._publish)
+
+    def _publish_now(self) -> None:
+        assert self._shared is not None
+        try:
+            self._shared.publish()
+        except OSError as exc:
+            if not self._publish_failed:  # once, not every second
+                log.warning("cannot share metrics in %s: %s", self._shared.directory, exc)
+            self._publish_failed = True
 
     def begin_drain(self) -> None:
         """Called when a stop signal arrives: readiness turns 503 while requests finish."""
@@ -589,7 +622,10 @@ class ModelServer:
     async def metrics_route(
         self, scope: Scope, receive: Receive, params: dict[str, str]
     ) -> Response:
-        return Response(200, self.metrics.render(), b"text/plain; version=0.0.4; charset=utf-8")
+        peers = self._shared.peers() if self._shared is not None else ()
+        return Response(
+            200, self.metrics.render(peers), b"text/plain; version=0.0.4; charset=utf-8"
+        )
 
     async def openapi(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
         return Response(200, self._openapi)

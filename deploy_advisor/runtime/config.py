@@ -63,6 +63,9 @@ class Settings:
     """Run predictions on one dedicated thread instead of inline in the event loop."""
     keep_alive_s: int = 5
     log_level: str = "info"
+    metrics_dir: str | None = None
+    """Directory where worker processes share their metrics, so that ``/metrics`` counts all
+    of them (``serve --workers N`` makes one; set ``$METRICS_DIR`` under gunicorn)."""
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -179,6 +182,8 @@ def settings_from_env(
         s.predict_thread = _bool("PREDICT_THREAD", v)
     if (v := get("LOG_LEVEL")) is not None:
         s.log_level = _choice("LOG_LEVEL", v, ("debug", "info", "warning", "error"))
+    if (v := get("METRICS_DIR")) is not None:
+        s.metrics_dir = v
     return s
 
 

@@ -1,15 +1,30 @@
 """Prometheus metrics kept in plain Python objects and written in the text exposition format.
 
-Each worker process keeps its own numbers (a scrape sees the process that answered it).
+Each worker process counts its own requests in memory. With several workers they share a
+directory (:class:`SharedMetrics`): every worker writes a snapshot of its numbers there once a
+second, and a scrape of any worker adds the others' latest snapshots to its own live numbers,
+so ``/metrics`` describes the whole server whichever worker answers. Counters of a worker that
+has exited stay in the sums (they never go down); its gauges (requests in flight) drop out.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
-__all__ = ["BATCH_BUCKETS", "LATENCY_BUCKETS", "Histogram", "Metrics"]
+__all__ = [
+    "BATCH_BUCKETS",
+    "LATENCY_BUCKETS",
+    "PUBLISH_INTERVAL_S",
+    "Histogram",
+    "Metrics",
+    "SharedMetrics",
+]
 
 LATENCY_BUCKETS: tuple[float, ...] = (
     0.0005,
@@ -28,6 +43,8 @@ LATENCY_BUCKETS: tuple[float, ...] = (
     10.0,
 )
 BATCH_BUCKETS: tuple[float, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 4096)
+#: How often each worker writes its snapshot: how stale the other workers' numbers can be.
+PUBLISH_INTERVAL_S = 1.0
 
 PREFIX = "model_server"
 
@@ -47,6 +64,13 @@ class Histogram:
         self.counts[bisect_left(self.bounds, value)] += 1
         self.total += value
         self.count += 1
+
+    def add(self, counts: Sequence[int], total: float) -> None:
+        """Add another process's histogram with the same buckets."""
+        for i, n in enumerate(counts):
+            self.counts[i] += n
+        self.total += total
+        self.count += sum(counts)
 
     def lines(self, name: str, labels: str) -> list[str]:
         sep = "," if labels else ""
@@ -95,6 +119,64 @@ class Metrics:
         self.batch_size.observe(rows)
         self.rows_predicted += rows
 
+    def snapshot(self) -> dict[str, Any]:
+        """This process's numbers as JSON data, for the other workers to add to theirs."""
+        return {
+            "pid": os.getpid(),
+            "requests": [[*key, n] for key, n in self.requests.items()],
+            "latency": [[*key, h.counts, h.total] for key, h in self.latency.items()],
+            "batch_size": [self.batch_size.counts, self.batch_size.total],
+            "in_flight": self.in_flight,
+            "model_errors": self.model_errors,
+            "rows_predicted": self.rows_predicted,
+            "ready": self.ready,
+            "info": self.info,
+        }
+
+    def render(self, peers: Iterable[Mapping[str, Any]] = ()) -> bytes:
+        """The text exposition: this process's numbers plus the ``peers``' snapshots (each
+        with ``live``: whether that process still runs)."""
+        total = _Totals(self)
+        for peer in peers:
+            total.add(peer)
+        return total.render()
+
+
+class _Totals:
+    """Several processes' metrics added up, ready to be written out."""
+
+    def __init__(self, own: Metrics) -> None:
+        self.requests = dict(own.requests)
+        self.latency: dict[tuple[str, int], Histogram] = {}
+        for key, hist in own.latency.items():
+            self._latency(key).add(hist.counts, hist.total)
+        self.batch_size = Histogram(BATCH_BUCKETS)
+        self.batch_size.add(own.batch_size.counts, own.batch_size.total)
+        self.in_flight = own.in_flight
+        self.model_errors = own.model_errors
+        self.rows_predicted = own.rows_predicted
+        self.ready = own.ready
+        self.processes: list[tuple[int, dict[str, str]]] = [(os.getpid(), own.info)]
+
+    def _latency(self, key: tuple[str, int]) -> Histogram:
+        hist = self.latency.get(key)
+        if hist is None:
+            hist = self.latency[key] = Histogram(LATENCY_BUCKETS)
+        return hist
+
+    def add(self, peer: Mapping[str, Any]) -> None:
+        for route, method, status, n in peer["requests"]:
+            key = (route, method, int(status))
+            self.requests[key] = self.requests.get(key, 0) + n
+        for route, status, counts, total in peer["latency"]:
+            self._latency((route, int(status))).add(counts, total)
+        self.batch_size.add(*peer["batch_size"])
+        self.model_errors += peer["model_errors"]
+        self.rows_predicted += peer["rows_predicted"]
+        if peer.get("live"):
+            self.in_flight += peer["in_flight"]
+            self.processes.append((int(peer["pid"]), peer["info"]))
+
     def render(self) -> bytes:
         p = PREFIX
         out: list[str] = []
@@ -130,12 +212,82 @@ class Metrics:
         out.append(f"# HELP {p}_rows_predicted_total Input rows the model predicted.")
         out.append(f"# TYPE {p}_rows_predicted_total counter")
         out.append(f"{p}_rows_predicted_total {self.rows_predicted}")
-        out.append(f"# HELP {p}_ready 1 once the model is loaded and warmed up.")
+        out.append(
+            f"# HELP {p}_ready 1 once the model is loaded and warmed up (in the worker that "
+            "answered)."
+        )
         out.append(f"# TYPE {p}_ready gauge")
         out.append(f"{p}_ready {1 if self.ready else 0}")
-        if self.info:
-            labels = ",".join(f'{k}="{_esc(v)}"' for k, v in sorted(self.info.items()))
+        out.append(f"# HELP {p}_workers Worker processes whose numbers these are.")
+        out.append(f"# TYPE {p}_workers gauge")
+        out.append(f"{p}_workers {len(self.processes)}")
+        infos = [(pid, info) for pid, info in sorted(self.processes) if info]
+        if infos:
             out.append(f"# HELP {p}_model_info The model being served (value is always 1).")
             out.append(f"# TYPE {p}_model_info gauge")
-            out.append(f'{p}_model_info{{{labels},pid="{os.getpid()}"}} 1')
+            for pid, info in infos:
+                labels = ",".join(f'{k}="{_esc(v)}"' for k, v in sorted(info.items()))
+                out.append(f'{p}_model_info{{{labels},pid="{pid}"}} 1')
         return ("\n".join(out) + "\n").encode()
+
+
+class SharedMetrics:
+    """A directory where each worker publishes its snapshot as ``<pid>.json``."""
+
+    def __init__(self, directory: str | Path, metrics: Metrics) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.metrics = metrics
+        self.pid = os.getpid()
+        self.group = _parent_id()
+
+    def publish(self) -> None:
+        """Write this process's snapshot atomically: readers see the old file or the new one.
+        (No fsync: the numbers only matter while the server runs.)"""
+        snapshot = {**self.metrics.snapshot(), "group": self.group}
+        data = json.dumps(snapshot, separators=(",", ":"))
+        fd, name = tempfile.mkstemp(dir=self.directory, prefix=f".{self.pid}.", suffix=".tmp")
+        tmp = Path(name)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(data)
+            tmp.replace(self.directory / f"{self.pid}.json")
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def peers(self) -> list[dict[str, Any]]:
+        """The other workers' latest snapshots, each marked ``live`` or not."""
+        out = []
+        for path in self.directory.glob("*.json"):
+            if path.stem == str(self.pid) or not path.stem.isdigit():
+                continue
+            try:
+                peer = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue  # gone or being replaced: its numbers come with the next scrape
+            if peer.get("group") != self.group:
+                continue  # left by an earlier server that used the same directory
+            peer["live"] = _alive(int(path.stem))
+            out.append(peer)
+        return out
+
+
+def _parent_id() -> str:
+    """The supervisor (or gunicorn arbiter) that started this worker: its pid and start time,
+    so that two servers that shared a directory one after the other never mix numbers."""
+    ppid = os.getppid()
+    try:
+        stat = Path(f"/proc/{ppid}/stat").read_text(encoding="utf-8")
+        return f"{ppid}:{stat.rsplit(')', 1)[1].split()[19]}"  # field 22: starttime
+    except (OSError, IndexError):
+        return str(ppid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

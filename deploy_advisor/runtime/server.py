@@ -320,9 +320,10 @@ def _package_root() -> str:
 
 
 class _Supervisor:
-    def __init__(self, settings: Settings, *, ready_flag: Path) -> None:
+    def __init__(self, settings: Settings, *, ready_flag: Path, metrics_dir: Path) -> None:
         self.settings = settings
         self.ready_flag = ready_flag
+        self.metrics_dir = metrics_dir
         self.stop_signal: int | None = None
         self.children: dict[int, subprocess.Popen[bytes]] = {}
         self.restarts: list[float] = []
@@ -371,6 +372,8 @@ class _Supervisor:
         child = Settings.from_json(s.to_json())
         child.port = port
         child.workers = 1
+        if not child.metrics_dir:
+            child.metrics_dir = str(self.metrics_dir)
         child_json = child.to_json()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, self._on_signal)
@@ -425,7 +428,10 @@ class _Supervisor:
 def run_supervisor(settings: Settings) -> int:
     setup_logging(settings.log_level)
     with tempfile.TemporaryDirectory(prefix="model-server-") as tmp:
-        return _Supervisor(settings, ready_flag=Path(tmp) / "first-worker-ready").run()
+        supervisor = _Supervisor(
+            settings, ready_flag=Path(tmp) / "first-worker-ready", metrics_dir=Path(tmp) / "metrics"
+        )
+        return supervisor.run()
 
 
 def run(settings: Settings) -> int:

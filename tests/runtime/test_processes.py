@@ -11,6 +11,7 @@ import signal
 import socket
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -19,14 +20,28 @@ import numpy as np
 from deploy_advisor.runtime.server import listen_socket
 from deploy_advisor.runtime.worker import tcp_socket
 
-from .conftest import Models, free_port, runtime_argv, server_env, start_server
+from .conftest import (
+    Models,
+    Server,
+    free_port,
+    metric,
+    runtime_argv,
+    server_env,
+    start_server,
+)
 
 
-def _pid_of_answering_worker(url: str) -> int:
-    text = httpx.get(f"{url}/metrics", timeout=30).text  # a new connection each time
-    match = re.search(r'model_server_model_info\{.*pid="(\d+)"\} 1', text)
-    assert match, text
-    return int(match.group(1))
+def _pid_of_answering_worker(srv: Server) -> int:
+    """The worker that answers a new connection, found by its access line for a unique path."""
+    path = f"/which-worker-{uuid.uuid4().hex}"
+    assert httpx.get(f"{srv.url}{path}", timeout=30).status_code == 404  # a new connection
+    deadline = time.monotonic() + 10
+    while True:
+        pids = [d["pid"] for d in srv.log_lines() if d.get("path") == path]
+        if pids:
+            return int(pids[0])
+        assert time.monotonic() < deadline, f"no access line for {path}"
+        time.sleep(0.02)
 
 
 def _alive(pid: int) -> bool:
@@ -47,7 +62,7 @@ def test_workers_share_the_port_and_both_serve(tmp_path: Path, models: Models) -
         pids: set[int] = set()
         while len(pids) < 2:
             with contextlib.suppress(AssertionError):  # that worker may still be loading
-                pids.add(_pid_of_answering_worker(srv.url))
+                pids.add(_pid_of_answering_worker(srv))
             assert time.monotonic() < deadline, f"only {pids} answered"
         assert srv.proc.pid not in pids
         r = httpx.post(f"{srv.url}/predict", json={"instances": models.X[:3].tolist()})
@@ -62,10 +77,55 @@ def test_workers_share_the_port_and_both_serve(tmp_path: Path, models: Models) -
         seen: set[int] = set()
         while not (seen - {victim} - pids):
             with contextlib.suppress(AssertionError, httpx.TransportError):
-                seen.add(_pid_of_answering_worker(srv.url))
+                seen.add(_pid_of_answering_worker(srv))
             assert time.monotonic() < deadline, "the dead worker was not replaced"
             time.sleep(0.05)
         assert any(d.get("event") == "worker_restart" for d in srv.log_lines())
+        assert srv.stop() == 0
+
+
+def _predict_ok_total(url: str) -> float:
+    text = httpx.get(f"{url}/metrics", timeout=30).text
+    return metric(text, 'model_server_requests_total{route="/predict",method="POST",status="200"}')
+
+
+def test_metrics_count_every_worker_and_keep_an_exited_ones_counts(
+    tmp_path: Path, models: Models
+) -> None:
+    argv = runtime_argv("--model", str(models.rf_onnx), "--port", "0", "--workers", "2")
+    with start_server(tmp_path, argv, server_env(models)) as srv:
+        body = {"instances": models.X[:1].tolist()}
+        for _ in range(40):  # a new connection each: the kernel spreads them over the workers
+            assert httpx.post(f"{srv.url}/predict", json=body, timeout=30).status_code == 200
+        served_by = {
+            d["pid"] for d in srv.log_lines() if d.get("path") == "/predict" and "status" in d
+        }
+        assert len(served_by) == 2, f"one worker served every request: {served_by}"
+
+        deadline = time.monotonic() + 10  # each worker publishes once a second
+        while _predict_ok_total(srv.url) != 40:
+            assert time.monotonic() < deadline, httpx.get(f"{srv.url}/metrics").text
+            time.sleep(0.2)
+        text = httpx.get(f"{srv.url}/metrics", timeout=30).text
+        assert metric(text, "model_server_workers") == 2
+        assert set(map(int, re.findall(r'model_server_model_info\{.*pid="(\d+)"\} 1', text))) == (
+            served_by
+        )
+
+        # a worker that stops is replaced; its requests stay counted
+        victim = served_by.pop()
+        os.kill(victim, signal.SIGTERM)
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                text = httpx.get(f"{srv.url}/metrics", timeout=30).text
+                pids = set(map(int, re.findall(r'model_server_model_info\{.*pid="(\d+)"\}', text)))
+                if victim not in pids and len(pids) == 2:
+                    break
+            assert time.monotonic() < deadline, "the stopped worker was not replaced"
+            time.sleep(0.2)
+        assert metric(text, "model_server_workers") == 2
+        assert _predict_ok_total(srv.url) == 40
         assert srv.stop() == 0
 
 
@@ -104,7 +164,12 @@ def test_gunicorn_with_the_worker_class(tmp_path: Path, models: Models) -> None:
         "20",
         "deploy_advisor.runtime.app:create_app()",
     ]
-    env = server_env(models, MODEL_PATH=str(models.rf_joblib), DRAIN_TIMEOUT_S="15")
+    env = server_env(
+        models,
+        MODEL_PATH=str(models.rf_joblib),
+        DRAIN_TIMEOUT_S="15",
+        METRICS_DIR=str(tmp_path / "metrics"),
+    )
     with start_server(tmp_path, argv, env, port=port, name="gunicorn") as srv:
         with srv.client() as c:
             rows = models.X[40:44]
@@ -119,6 +184,12 @@ def test_gunicorn_with_the_worker_class(tmp_path: Path, models: Models) -> None:
         while sum(d.get("event") == "ready" for d in srv.log_lines()) < 2:
             assert time.monotonic() < deadline, "the second gunicorn worker never got ready"
             time.sleep(0.05)
+        # with $METRICS_DIR, a scrape of either worker counts both
+        deadline = time.monotonic() + 10
+        while metric(httpx.get(f"{srv.url}/metrics", timeout=30).text, "model_server_workers") < 2:
+            assert time.monotonic() < deadline, "the gunicorn workers do not share metrics"
+            time.sleep(0.2)
+        assert _predict_ok_total(srv.url) == 1
         rc = srv.stop()
     text = srv.log_text()
     assert "DeprecationWarning" not in text
