@@ -47,6 +47,18 @@ BATCH_BUCKETS: tuple[float, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024,
 PUBLISH_INTERVAL_S = 1.0
 
 PREFIX = "model_server"
+_SNAPSHOT_KEYS = frozenset(
+    {
+        "pid",
+        "requests",
+        "latency",
+        "batch_size",
+        "in_flight",
+        "model_errors",
+        "rows_predicted",
+        "info",
+    }
+)
 
 
 class Histogram:
@@ -129,7 +141,6 @@ class Metrics:
             "in_flight": self.in_flight,
             "model_errors": self.model_errors,
             "rows_predicted": self.rows_predicted,
-            "ready": self.ready,
             "info": self.info,
         }
 
@@ -265,8 +276,10 @@ class SharedMetrics:
                 peer = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 continue  # gone or being replaced: its numbers come with the next scrape
-            if peer.get("group") != self.group:
+            if not isinstance(peer, dict) or peer.get("group") != self.group:
                 continue  # left by an earlier server that used the same directory
+            if not peer.keys() >= _SNAPSHOT_KEYS:
+                continue  # written by another version of this server
             peer["live"] = _alive(int(path.stem))
             out.append(peer)
         return out

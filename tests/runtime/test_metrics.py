@@ -68,6 +68,8 @@ def test_shared_directory_skips_itself_and_an_earlier_servers_snapshots(tmp_path
         earlier = {**snapshot, "pid": 999_999, "group": "1:12345"}
         (own.directory / "999999.json").write_text(json.dumps(earlier))
         (own.directory / "notes.json").write_text("{}")  # not a worker's file
+        partial = {"pid": 4, "group": own.group, "requests": []}  # another version's format
+        (own.directory / "4.json").write_text(json.dumps(partial))
 
         peers = own.peers()
         assert [p["pid"] for p in peers] == [sibling.pid]
