@@ -86,7 +86,18 @@ def test_workers_share_the_port_and_both_serve(tmp_path: Path, models: Models) -
 
 def _predict_ok_total(url: str) -> float:
     text = httpx.get(f"{url}/metrics", timeout=30).text
-    return metric(text, 'model_server_requests_total{route="/predict",method="POST",status="200"}')
+    name = 'model_server_requests_total{route="/predict",method="POST",status="200"}'
+    return metric(text, name) if f"\n{name} " in text else 0
+
+
+def _await_predict_ok_total(url: str, expected: int) -> None:
+    """Scrape until the sum over workers reaches ``expected``: a peer's numbers reach the
+    scrape with its next snapshot, at most a publish interval (1 s) late."""
+    deadline = time.monotonic() + 10
+    while (total := _predict_ok_total(url)) != expected:
+        assert total < expected, f"counted {total} successful predicts, expected {expected}"
+        assert time.monotonic() < deadline, httpx.get(f"{url}/metrics", timeout=30).text
+        time.sleep(0.2)
 
 
 def test_metrics_count_every_worker_and_keep_an_exited_ones_counts(
@@ -102,10 +113,7 @@ def test_metrics_count_every_worker_and_keep_an_exited_ones_counts(
         }
         assert len(served_by) == 2, f"one worker served every request: {served_by}"
 
-        deadline = time.monotonic() + 10  # each worker publishes once a second
-        while _predict_ok_total(srv.url) != 40:
-            assert time.monotonic() < deadline, httpx.get(f"{srv.url}/metrics").text
-            time.sleep(0.2)
+        _await_predict_ok_total(srv.url, 40)
         text = httpx.get(f"{srv.url}/metrics", timeout=30).text
         assert metric(text, "model_server_workers") == 2
         assert set(map(int, re.findall(r'model_server_model_info\{.*pid="(\d+)"\} 1', text))) == (
@@ -189,7 +197,7 @@ def test_gunicorn_with_the_worker_class(tmp_path: Path, models: Models) -> None:
         while metric(httpx.get(f"{srv.url}/metrics", timeout=30).text, "model_server_workers") < 2:
             assert time.monotonic() < deadline, "the gunicorn workers do not share metrics"
             time.sleep(0.2)
-        assert _predict_ok_total(srv.url) == 1
+        _await_predict_ok_total(srv.url, 1)
         rc = srv.stop()
     text = srv.log_text()
     assert "DeprecationWarning" not in text
