@@ -88,7 +88,11 @@ _O_AVAIL = typer.Option(
     None, "--availability", metavar="PCT", help="Availability target in percent."
 )
 _O_CATALOG = typer.Option(
-    None, "--catalog", metavar="FILE", help="Price catalog YAML that extends the packaged one."
+    None,
+    "--catalog",
+    metavar="FILE",
+    help="Price catalog YAML that extends the packaged one.",
+    readable=False,
 )
 _O_REPLACE = typer.Option(
     False, "--replace-catalog", help="Use only the --catalog file, not the packaged catalog."
@@ -98,10 +102,15 @@ _A_SPEC = typer.Argument(
     None,
     metavar="SPEC",
     help="Requirements spec [default: ./deploy-advisor.yaml if present].",
+    readable=False,  # our reader says what is wrong in one line
     show_default=False,
 )
 _O_WEIGHTS = typer.Option(
-    None, "--weights", metavar="FILE", help="Weights YAML overriding the packaged weights."
+    None,
+    "--weights",
+    metavar="FILE",
+    help="Weights YAML overriding the packaged weights.",
+    readable=False,
 )
 _O_OUTPUT = typer.Option(
     Path("deploy-advisor.yaml"), "--output", "-o", metavar="FILE", help="File to write."
@@ -302,7 +311,10 @@ def catalog_command(
 @app.command("inspect")
 def inspect_command(
     model: Annotated[
-        Path, typer.Argument(help="A .joblib, .pkl or .onnx file, or an MLflow model directory.")
+        Path,
+        typer.Argument(
+            help="A .joblib, .pkl or .onnx file, or an MLflow model directory.", readable=False
+        ),
     ],
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
     payloads: Annotated[
@@ -422,7 +434,10 @@ def serve(
 @app.command()
 def scaffold(
     model: Annotated[
-        Path, typer.Option("--model", help="The trained model file (.joblib, .pkl, .onnx).")
+        Path,
+        typer.Option(
+            "--model", help="The trained model file (.joblib, .pkl, .onnx).", readable=False
+        ),
     ],
     out: Annotated[Path, typer.Option("-o", "--out", help="Directory to write the scaffold into.")],
     target: Annotated[
@@ -430,7 +445,7 @@ def scaffold(
         typer.Option(help="docker, kubernetes, heroku, vps or edge; default: the advisor's pick."),
     ] = None,
     spec: Annotated[
-        Path | None, typer.Option(help="A deploy-advisor.yaml requirements spec.")
+        Path | None, typer.Option(help="A deploy-advisor.yaml requirements spec.", readable=False)
     ] = None,
     plan: Annotated[str | None, typer.Option(help="Catalog plan to size resources for.")] = None,
     force: Annotated[
@@ -735,7 +750,11 @@ def report_command(
     run_dirs: Annotated[list[Path], typer.Argument(metavar="RUNDIR...", help="Run directories.")],
     spec: Annotated[
         Path | None,
-        typer.Option("--spec", help="Requirements spec: judge the SLO, price the spec's traffic."),
+        typer.Option(
+            "--spec",
+            help="Requirements spec: judge the SLO, price the spec's traffic.",
+            readable=False,
+        ),
     ] = None,
     html: Annotated[
         Path | None, typer.Option("--html", help="Write a self-contained HTML file.")
@@ -751,7 +770,7 @@ def report_command(
         typer.Option("--baseline", metavar="RUNDIR", help="Earlier run to diff (repeatable)."),
     ] = None,
     catalog: Annotated[
-        Path | None, typer.Option("--catalog", help="Extra price catalog (YAML).")
+        Path | None, typer.Option("--catalog", help="Extra price catalog (YAML).", readable=False)
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite files that are not earlier reports.")

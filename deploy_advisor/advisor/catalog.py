@@ -16,6 +16,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
+from deploy_advisor.advisor.yamlfile import parse_yaml, read_text_file
 from deploy_advisor.errors import CatalogError
 
 __all__ = [
@@ -26,7 +27,6 @@ __all__ = [
     "PricePlan",
     "Risk",
     "load_catalog",
-    "parse_yaml",
 ]
 
 TARGETS = ("heroku", "vps", "docker", "kubernetes", "edge", "serverless")
@@ -234,41 +234,10 @@ def _sort_price(plan: PricePlan) -> float:
 # --- loading -------------------------------------------------------------------------------
 
 
-def parse_yaml(text: str, where: str, error: type[Exception] = CatalogError) -> Any:
-    """Parse YAML with the C loader when present; raise `error` naming the line on failure."""
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    try:
-        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        raise error(
-            f"{where} is not valid YAML{at}: {problem}; check the indentation and quoting there"
-        ) from None
-    except RecursionError:
-        raise error(f"{where} nests too deeply to read; flatten it") from None
-
-
-def _read(path: Path, what: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CatalogError(f"{what} {str(path)!r} not found; check the path") from None
-    except IsADirectoryError:
-        raise CatalogError(f"{what} {str(path)!r} is a directory; pass a YAML file") from None
-    except UnicodeDecodeError:
-        raise CatalogError(f"{what} {str(path)!r} is not UTF-8 text; save it as UTF-8") from None
-    except OSError as exc:
-        raise CatalogError(f"cannot read {what} {str(path)!r}: {exc.strerror}") from None
-
-
 @cache
 def _packaged_document() -> Mapping[str, Any]:
     text = (Path(__file__).parent / "catalog.yaml").read_text(encoding="utf-8")
-    data = parse_yaml(text, "the packaged catalog")
+    data = parse_yaml(text, "the packaged catalog", CatalogError)
     if not isinstance(data, dict):  # pragma: no cover - packaged file
         raise CatalogError("the packaged catalog is not a mapping; reinstall deploy-advisor")
     return data
@@ -281,7 +250,9 @@ def load_catalog(extra: Path | None = None, *, replace: bool = False) -> Catalog
         documents.append(("the packaged catalog", _packaged_document()))
     if extra is not None:
         where = f"catalog {str(extra)!r}"
-        data = parse_yaml(_read(Path(extra), "catalog file"), where)
+        data = parse_yaml(
+            read_text_file(Path(extra), "catalog file", CatalogError), where, CatalogError
+        )
         if data is None:
             data = {}
         if not isinstance(data, dict):

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
+import math
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from deploy_advisor.advisor.spec import (
     merge_overrides,
 )
 from deploy_advisor.errors import InputError, SpecError
+from deploy_advisor.files import write_atomic
 
 __all__ = ["QUESTIONS", "Question", "ask", "spec_to_yaml", "write_spec"]
 
@@ -127,13 +126,11 @@ def ask(
 
 # --- writing -------------------------------------------------------------------------------
 
-_PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./@+-]*$")
-_RESERVED = frozenset({"true", "false", "yes", "no", "on", "off", "null", "none", "y", "n", "~"})
+
+_PLAIN = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_ ./+-]*[A-Za-z0-9_./+-])?")
 
 
 def _scalar(value: Any) -> str:
-    import json
-
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -143,37 +140,53 @@ def _scalar(value: Any) -> str:
     if isinstance(value, float):
         return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
     text = str(value)
-    if _PLAIN.match(text) and text.lower() not in _RESERVED and not _looks_numeric(text):
+    if _reads_back_as(text):
         return text
-    return json.dumps(text)
+    import yaml
+
+    quoted = yaml.safe_dump(text, allow_unicode=True, default_style='"', width=math.inf)
+    return str(quoted).removesuffix("\n...\n").rstrip("\n")
 
 
-def _looks_numeric(text: str) -> bool:
+def _reads_back_as(text: str) -> bool:
+    """True if `text` can be written unquoted: plain characters only, and it reads back as that
+    string (not a date, number, boolean or null)."""
+    from deploy_advisor.advisor.yamlfile import parse_yaml
+
+    if not _PLAIN.fullmatch(text):
+        return False
     try:
-        float(text)
-    except ValueError:
-        return text.startswith(("0x", "0o"))
-    return True
+        return bool(parse_yaml(f"{{k: {text}}}", "name", InputError) == {"k": text})
+    except InputError:
+        return False
 
 
 def spec_to_yaml(spec: Spec) -> str:
-    """The spec as a commented deploy-advisor.yaml with every field written out."""
+    """The spec as a commented deploy-advisor.yaml.
+
+    Every field is written out except a derived one (`p95_ms`, `peak_rps`) nobody set: left
+    out, it keeps following the field it derives from when a flag changes that one later.
+    """
     s = spec
+    given_latency = spec.source.get("latency") or {}
+    given_traffic = spec.source.get("traffic") or {}
+    latency: dict[str, Any] = {"freshness": s.latency.freshness}
+    if "p95_ms" in given_latency:
+        latency = {"p95_ms": s.latency.p95_ms, **latency}
+    traffic: dict[str, Any] = {"requests_per_day": s.traffic.requests_per_day}
+    if "peak_rps" in given_traffic:
+        traffic["peak_rps"] = s.traffic.peak_rps
+    traffic |= {"pattern": s.traffic.pattern, "batch_rows": s.traffic.batch_rows}
     flow: list[tuple[str, dict[str, Any], str]] = [
         ("model", {"path": s.model.path, "size_mb": s.model.size_mb, "gpu": s.model.gpu}, ""),
         (
             "latency",
-            {"p95_ms": s.latency.p95_ms, "freshness": s.latency.freshness},
+            latency,
             "freshness: realtime|minutes|hours|daily|weekly; p95_ms: null = nobody waits online",
         ),
         (
             "traffic",
-            {
-                "requests_per_day": s.traffic.requests_per_day,
-                "peak_rps": s.traffic.peak_rps,
-                "pattern": s.traffic.pattern,
-                "batch_rows": s.traffic.batch_rows,
-            },
+            traffic,
             "pattern: steady|bursty|scheduled; batch_rows: rows per scheduled run",
         ),
         (
@@ -192,6 +205,14 @@ def spec_to_yaml(spec: Spec) -> str:
         f"name: {_scalar(s.name)}",
     ]
     for key, values, comment in flow:
+        if key == "latency" and "p95_ms" not in latency:
+            now = "nobody waits" if s.latency.p95_ms is None else f"{_scalar(s.latency.p95_ms)} ms"
+            lines.append(f"# latency.p95_ms follows freshness (now {now}); set it to fix a budget")
+        if key == "traffic" and "peak_rps" not in traffic:
+            lines.append(
+                f"# traffic.peak_rps follows requests_per_day (now {_scalar(s.traffic.peak_rps)}"
+                " req/s); set it if you know the peak"
+            )
         body = ", ".join(f"{k}: {_scalar(v)}" for k, v in values.items())
         line = f"{key}: {{{body}}}"
         lines.append(f"{line}   # {comment}" if comment else line)
@@ -208,19 +229,4 @@ def write_spec(path: Path, text: str, *, force: bool) -> None:
     """Write `text` to `path` atomically; refuse to replace an existing file without force."""
     if path.exists() and not force:
         raise InputError(f"{str(path)!r} already exists; pass --force to overwrite it")
-    parent = path.parent if str(path.parent) else Path()
-    if not parent.is_dir():
-        raise InputError(f"directory {str(parent)!r} does not exist; create it first")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if not force and path.exists():  # appeared while we were writing
-            raise InputError(f"{str(path)!r} already exists; pass --force to overwrite it")
-        Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise
+    write_atomic(path, text)

@@ -15,6 +15,7 @@ waits").
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
 import math
@@ -100,8 +101,18 @@ def _not_bool(kind: str) -> Any:
     return BeforeValidator(check)
 
 
+def _whole_from_text(value: Any) -> Any:
+    """A flag's "1e6" or "2000000.0" is the whole number it spells."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError, OverflowError):
+            number = float(value)
+            if number.is_integer():
+                return int(number)
+    return value
+
+
 Number = Annotated[float, _not_bool("float_type")]
-Count = Annotated[int, _not_bool("int_type")]
+Count = Annotated[int, _not_bool("int_type"), BeforeValidator(_whole_from_text)]
 
 
 class _Section(BaseModel):
@@ -292,23 +303,15 @@ def spec_from_mapping(
 
 def load_spec(path: Path | str) -> Spec:
     """Read and validate a deploy-advisor.yaml."""
-    from deploy_advisor.advisor.catalog import parse_yaml
+    from deploy_advisor.advisor.yamlfile import parse_yaml, read_text_file
 
-    p = Path(path)
     name = str(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError(
-            f"spec file {name!r} not found; check the path or run `deploy-advisor init` to "
-            "write one"
-        ) from None
-    except IsADirectoryError:
-        raise SpecError(f"spec file {name!r} is a directory; pass the YAML file") from None
-    except UnicodeDecodeError:
-        raise SpecError(f"spec file {name!r} is not UTF-8 text; save it as UTF-8") from None
-    except OSError as exc:
-        raise SpecError(f"cannot read spec file {name!r}: {exc.strerror}; check it") from None
+    text = read_text_file(
+        Path(path),
+        "spec file",
+        SpecError,
+        not_found_hint=" or run `deploy-advisor init` to write one",
+    )
     data = parse_yaml(text, name, SpecError)
     return spec_from_mapping(data, origin=name)
 

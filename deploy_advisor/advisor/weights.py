@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from deploy_advisor.advisor.catalog import parse_yaml
+from deploy_advisor.advisor.yamlfile import parse_yaml, read_text_file
 from deploy_advisor.errors import CatalogError
 
 __all__ = ["FACTORS", "LEVELS", "Weights", "load_weights"]
@@ -40,7 +40,7 @@ class Weights:
 @cache
 def _packaged() -> Mapping[str, Any]:
     text = (Path(__file__).parent / "weights.yaml").read_text(encoding="utf-8")
-    data = parse_yaml(text, "the packaged weights")
+    data = parse_yaml(text, "the packaged weights", CatalogError)
     assert isinstance(data, dict)
     return data
 
@@ -52,17 +52,8 @@ def load_weights(path: Path | None = None) -> Weights:
     source = "packaged"
     if path is not None:
         where = f"weights file {str(path)!r}"
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise CatalogError(f"{where} not found; check the path") from None
-        except IsADirectoryError:
-            raise CatalogError(f"{where} is a directory; pass a YAML file") from None
-        except UnicodeDecodeError:
-            raise CatalogError(f"{where} is not UTF-8 text; save it as UTF-8") from None
-        except OSError as exc:
-            raise CatalogError(f"cannot read {where}: {exc.strerror}") from None
-        data = parse_yaml(text, where)
+        text = read_text_file(Path(path), "weights file", CatalogError)
+        data = parse_yaml(text, where, CatalogError)
         if data is None:
             data = {}
         if not isinstance(data, dict):

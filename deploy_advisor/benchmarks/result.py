@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,6 +13,7 @@ from deploy_advisor.benchmarks.procstats import ResourceSummary
 from deploy_advisor.benchmarks.runner import LoadShape, LocustRun
 from deploy_advisor.benchmarks.samples import summarise_latency, timeline
 from deploy_advisor.benchmarks.slo import Slo, evaluate
+from deploy_advisor.files import write_atomic
 
 __all__ = ["RESULT_VERSION", "RunInfo", "build_result", "measured_values", "write_result"]
 
@@ -182,9 +181,5 @@ def write_result(run_dir: Path, result: dict[str, Any]) -> Path:
     """Write result.json atomically (temp file + rename)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     target = run_dir / "result.json"
-    fd, tmp = tempfile.mkstemp(dir=run_dir, prefix=".result-", suffix=".json")
-    with os.fdopen(fd, "w") as out:
-        json.dump(result, out, indent=2)
-        out.write("\n")
-    Path(tmp).replace(target)
+    write_atomic(target, json.dumps(result, indent=2) + "\n")
     return target

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from deploy_advisor.errors import InputError
+from deploy_advisor.files import write_atomic, write_atomic_with
 
 __all__ = ["EXAMPLE_DATASET", "ExampleModel", "make_example_model"]
 
@@ -54,8 +52,8 @@ def make_example_model(out_dir: Path, *, force: bool = False) -> ExampleModel:
         options={id(model): {"zipmap": False}},
     )
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomic(joblib_path, lambda tmp: joblib.dump(model, tmp))
-    _write_atomic(onnx_path, lambda tmp: tmp.write_bytes(onnx_model.SerializeToString()))
+    write_atomic_with(joblib_path, lambda tmp: joblib.dump(model, tmp))
+    write_atomic(onnx_path, onnx_model.SerializeToString())
     return ExampleModel(
         joblib_path=joblib_path,
         onnx_path=onnx_path,
@@ -64,16 +62,3 @@ def make_example_model(out_dir: Path, *, force: bool = False) -> ExampleModel:
         n_rows=features.shape[0],
         train_accuracy=float(model.score(features, labels)),
     )
-
-
-def _write_atomic(path: Path, write: Callable[[Path], object]) -> None:
-    """Write through a temporary file in the same directory, then rename it into place."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        tmp.chmod(0o644)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deploy_advisor.errors import InputError, ModelError
+from deploy_advisor.files import write_atomic
 
 if TYPE_CHECKING:
     import numpy as np
@@ -62,17 +63,8 @@ def _rows(report: ModelReport, n_rows: int, seed: int) -> list[list[float]]:
 def write_payloads(path: Path, bodies: list[dict[str, Any]], *, force: bool = False) -> None:
     """Write the bodies as one JSON list, atomically; refuse to replace a file without force."""
     import json
-    import os
-    import tempfile
 
     if path.exists() and not force:
         raise InputError(f"{path} already exists; pass --force to overwrite it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(bodies, handle)
-            handle.write("\n")
-        Path(tmp_name).replace(path)
-    finally:
-        Path(tmp_name).unlink(missing_ok=True)
+    write_atomic(path, json.dumps(bodies) + "\n")

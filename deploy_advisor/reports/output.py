@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from deploy_advisor.errors import InputError
+from deploy_advisor.files import write_atomic
 
 __all__ = ["write_report_file"]
 
@@ -27,12 +26,5 @@ def write_report_file(*, path: Path, text: str, marker: str, force: bool = False
         raise InputError(f"{path} exists and is not a deploy-advisor report; pass --force")
     if not path.parent.is_dir():
         raise InputError(f"Folder {path.parent} does not exist; create it or pick another path")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text)
     return path

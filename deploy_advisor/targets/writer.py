@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from deploy_advisor.errors import InputError, ScaffoldConflict
+from deploy_advisor.files import write_atomic
 
 __all__ = [
     "LOCK_NAME",
@@ -105,21 +104,6 @@ def plan_actions(
     return actions
 
 
-def _write_atomic(target: Path, file: GeneratedFile) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(file.content)
-            out.flush()
-            os.fsync(out.fileno())
-        Path(tmp).chmod(0o755 if file.executable else 0o644)
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def apply_actions(actions: list[FileAction], *, out_dir: Path) -> None:
     """Write every created or overwritten file; refuse all writes if any file is in conflict."""
     conflicts = [a.path for a in actions if a.action == "conflict"]
@@ -134,4 +118,6 @@ def apply_actions(actions: list[FileAction], *, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     for action in actions:
         if action.action in {"create", "overwrite"}:
-            _write_atomic(_inside(out_dir, action.path), action.file)
+            target = _inside(out_dir, action.path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_atomic(target, action.file.content, executable=action.file.executable)

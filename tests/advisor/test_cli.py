@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,12 @@ def test_model_flag_takes_the_file_size(tmp_path: Path) -> None:
          "latency_freshness, privacy, connectivity, cost, traffic, ops_skill, availability, model"),
         (["recommend", "--catalog", "nope.yaml"], {},
          "Error: catalog file 'nope.yaml' not found; check the path"),
+        (["recommend", "spec.yaml"], {"spec.yaml": "budget: {monthly_usd: 9}\nbudget: {}\n"},
+         "Error: spec.yaml: key 'budget' is given twice (lines 1 and 2); keep one of them"),
+        (["init", "--no-input", "-o", "adir", "--force"], {"adir/keep": ""},
+         "Error: 'adir' is a directory; pass a file name"),
+        (["init", "--no-input", "-o", "nodir/spec.yaml"], {},
+         "Error: directory 'nodir' does not exist; create it or pick another path"),
         (["recommend", "--rps-per-vcpu", "0"], {},
          "Error: --rps-per-vcpu is '0', which is not a number above 0; e.g. --rps-per-vcpu 150"),
     ],
@@ -144,6 +151,7 @@ def test_errors_are_one_line_with_exit_2(
     tmp_path: Path, args: list[str], files: dict[str, str], line: str
 ) -> None:
     for name, text in files.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
         (tmp_path / name).write_text(text)
     done = cli(*args, cwd=tmp_path)
     assert done.returncode == 2
@@ -194,6 +202,36 @@ def test_init_no_input_writes_defaults_plus_flags(tmp_path: Path) -> None:
     # The written file gives the same recommendation as the flags.
     again = cli("recommend", "--json", cwd=tmp_path)
     assert json.loads(again.stdout)["spec"] == spec.model_dump(mode="json")
+
+
+def test_init_leaves_derived_fields_to_follow_later_flags(tmp_path: Path) -> None:
+    assert cli("init", "--no-input", cwd=tmp_path).returncode == 0
+    text = (tmp_path / "deploy-advisor.yaml").read_text()
+    assert "# latency.p95_ms follows freshness (now 500 ms); set it to fix a budget" in text
+    assert "traffic: {requests_per_day: 10000, pattern: steady, batch_rows: 0}" in text
+    elsewhere = tmp_path / "no-spec"
+    elsewhere.mkdir()
+    for flags in (["--freshness", "daily"], ["--requests-per-day", "1000000"]):
+        with_file = json.loads(cli("recommend", "--json", *flags, cwd=tmp_path).stdout)
+        without = json.loads(cli("recommend", "--json", *flags, cwd=elsewhere).stdout)
+        assert with_file["spec"] == without["spec"]
+        assert (with_file["mode"], with_file["target"]) == (without["mode"], without["target"])
+    assert cli("init", "--no-input", "--force", "--p95-ms", "80", cwd=tmp_path).returncode == 0
+    assert (
+        "latency: {p95_ms: 80, freshness: realtime}"
+        in (tmp_path / "deploy-advisor.yaml").read_text()
+    )
+
+
+def test_init_keeps_the_mode_of_the_file_it_replaces(tmp_path: Path) -> None:
+    path = tmp_path / "deploy-advisor.yaml"
+    assert cli("init", "--no-input", cwd=tmp_path).returncode == 0
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
+    path.chmod(0o640)
+    assert cli("init", "--no-input", "--force", cwd=tmp_path).returncode == 0
+    assert path.stat().st_mode & 0o777 == 0o640
 
 
 def test_init_never_overwrites_without_force(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from deploy_advisor.advisor.catalog import load_catalog
+from deploy_advisor.advisor.initspec import spec_to_yaml
 from deploy_advisor.advisor.recommend import recommend
 from deploy_advisor.advisor.spec import load_spec, spec_from_mapping
 from deploy_advisor.advisor.weights import load_weights
@@ -141,3 +142,18 @@ def test_recommend_flags_raise_only_our_errors(flags: dict[str, str], switches: 
     else:  # no click usage error, no crash: a clean run
         assert result.exception is None or isinstance(result.exception, SystemExit)
         assert result.exit_code == 0, result.output
+
+
+@FUZZ
+@given(
+    st.text(
+        alphabet=st.characters(blacklist_categories=["Cs", "Cc"]),
+        min_size=1,
+        max_size=30,
+    ),
+    st.text(alphabet=string.printable, max_size=30),
+)
+def test_init_writes_any_name_and_region_so_they_read_back(name: str, region: str) -> None:
+    spec = spec_from_mapping({"name": name, "privacy": {"region": region or None}})
+    again = spec_from_mapping(yaml.load(spec_to_yaml(spec), Loader=yaml.SafeLoader))
+    assert (again.name, again.privacy.region) == (name, region or None)

@@ -190,3 +190,35 @@ def test_json_schema_documents_every_field_and_forbids_extras() -> None:
     }
     latency = schema["$defs"]["LatencySpec"]["properties"]
     assert "Default: 500 when freshness is realtime, else null." in latency["p95_ms"]["description"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("traffic: {peak_rps: 200}\nbudget: {monthly_usd: 5}\ntraffic: {pattern: bursty}\n",
+         "key 'traffic' is given twice (lines 1 and 3); keep one of them"),
+        ("traffic: {peak_rps: 2, peak_rps: 3}\n",
+         "key 'peak_rps' is given twice (both on line 1); keep one of them"),
+    ],
+)  # fmt: skip
+def test_a_key_given_twice_is_an_error_not_a_silent_override(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as info:
+        load_spec(path)
+    assert str(info.value) == f"{path}: {message}"
+
+
+def test_exponent_numbers_are_numbers_in_files_and_flags(tmp_path: Path) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        "traffic: {requests_per_day: 2e6, batch_rows: 1e5}\nbudget: {monthly_usd: 5e-1}\n"
+    )
+    spec = load_spec(path)
+    assert (spec.traffic.requests_per_day, spec.traffic.batch_rows) == (2_000_000, 100_000)
+    assert spec.budget.monthly_usd == 0.5
+    assert merge_overrides(spec, {"traffic.batch_rows": "3e6"}).traffic.batch_rows == 3_000_000
+    with pytest.raises(SpecError, match=r"--batch-rows is 2\.5, which is not a whole number"):
+        merge_overrides(spec, {"traffic.batch_rows": "2.5"})

@@ -1,0 +1,80 @@
+"""Writing a user's files safely: a temporary file beside the target, then one rename.
+
+A reader sees the old file or the new one, never half of either; a crash leaves the old file.
+The new file keeps the mode of the one it replaces, or else gets the usual mode under the
+user's umask (not mkstemp's private 0600).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+from deploy_advisor.errors import InputError
+
+__all__ = ["write_atomic", "write_atomic_with"]
+
+
+def write_atomic(path: Path, content: bytes | str, *, executable: bool = False) -> None:
+    """Replace `path` with `content` (text is written as UTF-8)."""
+    data = content.encode() if isinstance(content, str) else content
+    write_atomic_with(path, lambda tmp: tmp.write_bytes(data), executable=executable)
+
+
+def write_atomic_with(
+    path: Path, write: Callable[[Path], object], *, executable: bool = False
+) -> None:
+    """Replace `path` with what `write` puts in the temporary path it is given."""
+    if path.is_dir():
+        raise InputError(f"{str(path)!r} is a directory; pass a file name")
+    mode = _mode_for(path, executable=executable)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except FileNotFoundError:
+        raise InputError(
+            f"directory {str(path.parent)!r} does not exist; create it or pick another path"
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            f"cannot write in {str(path.parent)!r}: {exc.strerror}; pick a directory you can "
+            "write to"
+        ) from None
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        _fsync(tmp)
+        tmp.chmod(mode)
+        tmp.replace(path)
+    except OSError as exc:
+        raise InputError(f"cannot write {str(path)!r}: {exc.strerror}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _mode_for(path: Path, *, executable: bool) -> int:
+    """The replaced file's permissions, else 0666 (0777 if executable) less the umask."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return (0o777 if executable else 0o666) & ~_umask()
+    return mode | (0o111 & ~_umask()) if executable else mode
+
+
+@cache
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
+    os.umask(mask)
+    return mask
