@@ -63,7 +63,8 @@ def parse_yaml(text: str, where: str, error: type[InputError]) -> Any:
             if dup.first_line != dup.line
             else f"both on line {dup.line}"
         )
-        raise error(f"{where}: key {dup.key!r} is given twice ({lines}); keep one of them") from None
+        message = f"{where}: key {dup.key!r} is given twice ({lines}); keep one of them"
+        raise error(message) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
