@@ -164,10 +164,11 @@ def _reads_back_as(text: str) -> bool:
 def spec_to_yaml(spec: Spec) -> str:
     """The spec as a commented deploy-advisor.yaml.
 
-    Every field is written out except a derived one (`p95_ms`, `peak_rps`) nobody set: left
-    out, it keeps following the field it derives from when a flag changes that one later.
+    Every field is written out except a derived one nobody set (`size_mb`, `p95_ms`,
+    `peak_rps`): left out, it keeps following what it derives from when that changes later.
     """
     s = spec
+    given_model = spec.source.get("model") or {}
     given_latency = spec.source.get("latency") or {}
     given_traffic = spec.source.get("traffic") or {}
     latency: dict[str, Any] = {"freshness": s.latency.freshness}
@@ -177,8 +178,12 @@ def spec_to_yaml(spec: Spec) -> str:
     if "peak_rps" in given_traffic:
         traffic["peak_rps"] = s.traffic.peak_rps
     traffic |= {"pattern": s.traffic.pattern, "batch_rows": s.traffic.batch_rows}
+    model: dict[str, Any] = {"path": s.model.path}
+    if "size_mb" in given_model:
+        model["size_mb"] = s.model.size_mb
+    model["gpu"] = s.model.gpu
     flow: list[tuple[str, dict[str, Any], str]] = [
-        ("model", {"path": s.model.path, "size_mb": s.model.size_mb, "gpu": s.model.gpu}, ""),
+        ("model", model, ""),
         (
             "latency",
             latency,
@@ -205,6 +210,11 @@ def spec_to_yaml(spec: Spec) -> str:
         f"name: {_scalar(s.name)}",
     ]
     for key, values, comment in flow:
+        if key == "model" and "size_mb" not in model:
+            lines.append(
+                f"# model.size_mb follows the model file's size ({_scalar(s.model.size_mb)} MB "
+                "if none); set it if not saved yet"
+            )
         if key == "latency" and "p95_ms" not in latency:
             now = "nobody waits" if s.latency.p95_ms is None else f"{_scalar(s.latency.p95_ms)} ms"
             lines.append(f"# latency.p95_ms follows freshness (now {now}); set it to fix a budget")

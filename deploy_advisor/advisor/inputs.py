@@ -72,25 +72,41 @@ def model_size_mb(path: Path) -> float | None:
 def build_spec(spec_path: Path | None, overrides: Mapping[str, Any]) -> Spec:
     """The spec file (or ./deploy-advisor.yaml, or the defaults) with the flags written in.
 
-    When `--model` names an existing file and no size is given anywhere, the file's size is
-    used for `model.size_mb`.
+    When no size is given anywhere, `model.size_mb` is the size of the model file that `--model`
+    or the file's `model.path` names (a path in the file is relative to the file).
     """
-    if spec_path is not None:
-        base = load_spec(spec_path)
-    elif Path(DEFAULT_SPEC_FILE).is_file():
-        base = load_spec(DEFAULT_SPEC_FILE)
-    else:
-        base = spec_from_mapping({})
+    if spec_path is None and Path(DEFAULT_SPEC_FILE).is_file():
+        spec_path = Path(DEFAULT_SPEC_FILE)
+    base = load_spec(spec_path) if spec_path is not None else spec_from_mapping({})
     overrides = dict(overrides)
-    model_path = overrides.get("model.path")
     given_size = "model.size_mb" in overrides or "size_mb" in (base.source.get("model") or {})
-    if isinstance(model_path, str) and model_path and not given_size:
-        size = model_size_mb(Path(model_path))
+    if not given_size:
+        size = _size_of_named_model(spec_path, base, overrides)
         if size is not None:
             overrides["model.size_mb"] = size
     if not overrides:
         return base
     return merge_overrides(base, overrides)
+
+
+def _size_of_named_model(
+    spec_path: Path | None, base: Spec, overrides: Mapping[str, Any]
+) -> float | None:
+    if "model.path" in overrides:
+        named, label = overrides["model.path"], "--model"
+        path = Path(named) if isinstance(named, str) and named else None
+    else:
+        named, label = base.model.path, f"{spec_path}: model.path"
+        path = (spec_path or Path()).parent / named if named else None
+    if path is None:
+        return None
+    size = model_size_mb(path)
+    if size is None:
+        raise SpecError(
+            f"{label} is {str(named)!r}, which is not a model file or MLflow model directory, "
+            "and no model size is given; fix the path or give --model-size-mb"
+        )
+    return size
 
 
 def positive_number(value: str | None, flag: str) -> float | None:

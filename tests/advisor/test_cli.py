@@ -106,6 +106,16 @@ def test_model_flag_takes_the_file_size(tmp_path: Path) -> None:
     }
 
 
+def test_the_spec_files_model_path_gives_the_size_relative_to_the_file(tmp_path: Path) -> None:
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "big.joblib").write_bytes(b"\0" * 3_000_000)
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "spec.yaml").write_text("model: {path: ../models/big.joblib}\n")
+    done = cli("recommend", "specs/spec.yaml", "--json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["spec"]["model"]["size_mb"] == 3.0
+
+
 @pytest.mark.parametrize(
     ("args", "files", "line"),
     [
@@ -143,6 +153,12 @@ def test_model_flag_takes_the_file_size(tmp_path: Path) -> None:
          "Error: 'adir' is a directory; pass a file name"),
         (["init", "--no-input", "-o", "nodir/spec.yaml"], {},
          "Error: directory 'nodir' does not exist; create it or pick another path"),
+        (["recommend", "spec.yaml"], {"spec.yaml": "model: {path: gone.joblib}\n"},
+         "Error: spec.yaml: model.path is 'gone.joblib', which is not a model file or MLflow "
+         "model directory, and no model size is given; fix the path or give --model-size-mb"),
+        (["recommend", "--model", "gone.joblib"], {},
+         "Error: --model is 'gone.joblib', which is not a model file or MLflow model directory, "
+         "and no model size is given; fix the path or give --model-size-mb"),
         (["recommend", "--rps-per-vcpu", "0"], {},
          "Error: --rps-per-vcpu is '0', which is not a number above 0; e.g. --rps-per-vcpu 150"),
     ],
