@@ -293,7 +293,11 @@ def _build(documents: list[tuple[str, Mapping[str, Any]]]) -> Catalog:
                     f"{where}: provider {pname!r} has unknown key {bad[0]!r}; "
                     f"allowed: {', '.join(sorted(_PROVIDER_KEYS))}"
                 )
-            providers[str(pname)] = dict(pdata)
+            _mapping(pdata.get("limits"), f"{where}: provider {pname!r}: limits")
+            _list(pdata.get("risks"), f"{where}: provider {pname!r}: risks")
+            earlier = providers.get(str(pname), {})  # a file extends a packaged provider
+            limits = {**(earlier.get("limits") or {}), **(pdata.get("limits") or {})}
+            providers[str(pname)] = {**earlier, **pdata, "limits": limits}
         plans = doc.get("plans") or []
         if not isinstance(plans, list):
             raise CatalogError(f"{where}: `plans` must be a list of plans")
@@ -334,6 +338,22 @@ def _number(value: Any, what: str, *, positive: bool = False) -> float:
     return float(value)
 
 
+def _mapping(value: Any, what: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise CatalogError(f"{what} is {value!r}, which is not a mapping; write `key: value` pairs")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise CatalogError(f"{what} is {value!r}, which is not a list; write one `- item` a line")
+    return value
+
+
 def _text(value: Any) -> str | None:
     if value is None:
         return None
@@ -362,6 +382,10 @@ def _plan(
     prov = providers.get(provider, {})
     merged: dict[str, Any] = {}
     node_ref = pdata.get("node")
+    for key in ("node", "control_plane", "ha_control_plane", "load_balancer"):
+        ref = pdata.get(key)
+        if ref is not None and not isinstance(ref, str):
+            raise CatalogError(f"{what}: {key} is {ref!r}, which is not a plan name")
     if node_ref is not None:
         if node_ref not in raw_plans:
             raise CatalogError(f"{what} uses node {node_ref!r}, which is not in the catalog")
@@ -376,9 +400,8 @@ def _plan(
         if key in prov and key not in merged:
             merged[key] = prov[key]
     merged.update(pdata)
-    limits = dict(prov.get("limits") or {})
-    limits.update(pdata.get("limits") or {})
-    risks_raw = list(prov.get("risks") or []) + list(pdata.get("risks") or [])
+    limits = {**(prov.get("limits") or {}), **_mapping(pdata.get("limits"), f"{what}: limits")}
+    risks_raw = list(prov.get("risks") or []) + _list(pdata.get("risks"), f"{what}: risks")
 
     target = merged.get("target")
     if target not in TARGETS:

@@ -137,10 +137,9 @@ class ModelSpec(_Section):
 class LatencySpec(_Section):
     """Who waits for an answer, and how fresh it must be."""
 
-    p95_ms: Number | None = Field(
+    # the bounds before the validator, so the JSON Schema spells them exclusiveMinimum/maximum
+    p95_ms: Annotated[float, Field(gt=0, le=86_400_000), _not_bool("float_type")] | None = Field(
         None,
-        gt=0,
-        le=86_400_000,
         description=(
             "95th-percentile latency budget in ms for someone waiting online; null = nobody "
             "waits. Default: 500 when freshness is realtime, else null."

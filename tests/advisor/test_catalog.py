@@ -133,6 +133,16 @@ def test_extend_and_replace(tmp_path: Path) -> None:
         ("plans: {a: 1}", "`plans` must be a list of plans"),
         ("prices: []", "unknown key 'prices'"),
         ("plans: [a", "is not valid YAML at line 2"),
+        ("plans: [{name: x, provider: linode, target: vps, limits: 5}]",
+         "plan 'x': limits is 5, which is not a mapping; write `key: value` pairs"),
+        ("plans: [{name: x, provider: linode, target: vps, risks: 5}]",
+         "plan 'x': risks is 5, which is not a list; write one `- item` a line"),
+        ("plans: [{name: x, provider: linode, target: kubernetes, node: [a]}]",
+         "plan 'x': node is ['a'], which is not a plan name"),
+        ("providers: {linode: {limits: [1]}}",
+         "provider 'linode': limits is [1], which is not a mapping"),
+        ("plans: [{name: x, provider: p, target: vps, usd_per_month: 1, name: y}]",
+         "key 'name' is given twice (both on line 1); keep one of them"),
     ],
 )  # fmt: skip
 def test_catalog_errors(tmp_path: Path, text: str, message: str) -> None:
@@ -142,6 +152,19 @@ def test_catalog_errors(tmp_path: Path, text: str, message: str) -> None:
         load_catalog(path)
     assert message in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_a_provider_in_a_file_extends_the_packaged_one(catalog: Catalog, tmp_path: Path) -> None:
+    extra = tmp_path / "mine.yaml"
+    extra.write_text("providers: {linode: {source: https://example.com/my-quote}}\n")
+    packaged, extended = catalog.plan("linode-2gb"), load_catalog(extra).plan("linode-2gb")
+    assert extended.source == "https://example.com/my-quote"
+    assert (extended.as_of, extended.confidence, extended.load_balancer, extended.risks) == (
+        packaged.as_of,
+        packaged.confidence,
+        packaged.load_balancer,
+        packaged.risks,
+    )
 
 
 def test_missing_catalog_file(tmp_path: Path) -> None:

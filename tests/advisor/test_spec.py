@@ -222,3 +222,22 @@ def test_exponent_numbers_are_numbers_in_files_and_flags(tmp_path: Path) -> None
     assert merge_overrides(spec, {"traffic.batch_rows": "3e6"}).traffic.batch_rows == 3_000_000
     with pytest.raises(SpecError, match=r"--batch-rows is 2\.5, which is not a whole number"):
         merge_overrides(spec, {"traffic.batch_rows": "2.5"})
+
+
+def test_json_schema_bounds_are_json_schema_keywords() -> None:
+    from jsonschema import Draft202012Validator
+
+    schema = Spec.model_json_schema()
+    Draft202012Validator.check_schema(schema)
+    validator = Draft202012Validator(schema)
+    for bad in (
+        {"latency": {"p95_ms": -5}},
+        {"latency": {"p95_ms": 1e12}},
+        {"budget": {"monthly_usd": -1}},
+        {"availability": 100},
+        {"traffic": {"batch_rows": 1.5}},
+    ):
+        assert not validator.is_valid(bad), bad
+        with pytest.raises(SpecError):
+            spec_from_mapping(bad)
+    assert validator.is_valid({"latency": {"p95_ms": 200}, "availability": 99.9})
