@@ -92,6 +92,11 @@ def _usd(value: float) -> str:
     return f"${value:,.2f}"
 
 
+def _usd_rate(value: float) -> str:
+    """A unit price, with the digits that make the sum next to it add up ($0.0075, not $0.01)."""
+    return f"${value:,.2f}" if value >= 1 or value == 0 else f"${value:.4g}"
+
+
 def plan_cost(
     plan: PricePlan,
     spec: Spec,
@@ -205,7 +210,8 @@ def _realtime(
             cp = catalog.plan(cp_name)
             monthly += _price_month(cp, catalog)
             extras.append(cp)
-    lb_missing = instances > 1 and not plan.load_balancer
+    routed = plan.target == "heroku"  # Heroku's router spreads requests over the dynos
+    lb_missing = instances > 1 and not plan.load_balancer and not routed
     if plan.load_balancer and (instances > 1 or plan.kind == "node"):
         lb = catalog.plan(plan.load_balancer)
         monthly += _price_month(lb, catalog)
@@ -220,6 +226,8 @@ def _realtime(
             lines.append(f"{what} {extra.name}: {_usd(_price_month(extra, catalog))}")
         if lb_missing:
             lines.append("load balancer not included (price not in the catalog)")
+        elif routed and instances > 1:
+            lines.append("load balancing included (Heroku's router)")
         lines.append(f"capacity {how}")
         return lines
 
@@ -379,7 +387,7 @@ def _batch(
         billing = f"billed per {increment / 3600:g} h" if increment >= 3600 else "billed per second"
         lines = [
             f"{what()}: {run_s / 60:,.1f} min a run ({billing}) = {run_hours:,.1f} run-hours x "
-            f"{_usd(per_hour)}/h = {_usd(ephemeral)} a month",
+            f"{_usd_rate(per_hour)}/h = {_usd(ephemeral)} a month",
             f"the same plan running 24/7 would cost {_usd(always_on)} a month",
         ]
         if always_on < ephemeral:

@@ -341,10 +341,10 @@ _SCALE_REASON = {
 _BURST = {"heroku": -0.1, "vps": -0.3, "docker": -0.1, "kubernetes": 0.2, "edge": 0.0}
 
 _AVAILABILITY: dict[str, tuple[float, float, str, str]] = {
-    # (score at 99.9, score above 99.9, reason at 99.9, reason above)
-    "heroku": (0.8, 0.5, "two dynos", "no SLA on the Common Runtime's standard dynos"),
-    "vps": (0.6, 0.3, "two VPSes and a load balancer to run yourself", "failover is on you"),
-    "docker": (0.7, 0.5, "two hosts and a load balancer", "failover is on you"),
+    # (score at 99.9, score above 99.9, reason at 99.9, reason above); {n}: instances priced
+    "heroku": (0.8, 0.5, "{n} dynos", "no SLA on the Common Runtime's standard dynos"),
+    "vps": (0.6, 0.3, "{n} VPSes and a load balancer to run yourself", "failover is on you"),
+    "docker": (0.7, 0.5, "{n} hosts and a load balancer", "failover is on you"),
     "kubernetes": (1.0, 1.0, "replicas, probes and rescheduling built in", "self-healing"),
     "edge": (0.5, 0.3, "devices fail one by one", "devices fail one by one"),
 }
@@ -405,12 +405,15 @@ def _t_traffic(spec: Spec, target: str, mode: str, cost: PlanCost) -> Factor:
                 "a cluster for a large job" if big else "a cluster kept up for one job is overkill",
             )
         score = 0.8 if target == "heroku" else 1.0
-        return Factor("traffic", score, "a scheduled job on one machine")
+        machines = "one machine" if cost.instances <= 1 else f"{cost.instances} machines at once"
+        return Factor("traffic", score, f"a scheduled job on {machines}")
     bucket = scale_bucket(t.peak_rps)
     score = _SCALE[target][bucket]
     why = _SCALE_REASON[target]
     if target == "kubernetes" and bucket in ("tiny", "small"):
         why = "overkill for a basic app"
+    elif target == "vps" and cost.instances > 1:
+        why = f"{cost.instances} boxes behind a load balancer you run yourself"
     reason = f"{bucket} load ({t.peak_rps:g} req/s peak): {why}"
     if t.pattern == "bursty" and _BURST[target]:
         score += _BURST[target]
@@ -430,6 +433,9 @@ def _t_availability(spec: Spec, target: str, mode: str, cost: PlanCost) -> Facto
     if a < HA_AVAILABILITY or mode == "batch":
         return Factor("availability", 1.0, f"availability {a:g}%: one instance will do")
     at, above, why_at, why_above = _AVAILABILITY[target]
+    if cost.plan.kind == "serverless":
+        why_at = why_above = "the platform replaces failed instances; one region"
+    why_at = why_at.format(n=max(2, cost.instances))
     if a > HA_AVAILABILITY:
         return Factor("availability", above, f"availability {a:g}%: {why_above}")
     return Factor("availability", at, f"availability {a:g}%: {why_at}")

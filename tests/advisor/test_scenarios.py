@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -232,3 +233,50 @@ def test_measured_capacity_changes_the_instance_count(advise: Advise) -> None:
     assert m.capacity_rps is not None and a.capacity_rps is not None
     assert m.capacity_rps > a.capacity_rps
     assert any("rps" in x or "req/s" in x for x in measured.assumptions)
+
+
+def _reason(result: Any, factor: str) -> str:
+    return str(next(f.reason for f in result.factors if f.name == factor))
+
+
+def test_reasons_describe_the_setup_that_was_priced(advise: Advise) -> None:
+    rec = advise({"traffic": {"requests_per_day": 50_000, "peak_rps": 300}, "availability": 99.9})
+    vps = target(rec, "vps")
+    boxes = vps.cost.instances
+    assert boxes > 2
+    assert _reason(vps, "traffic").endswith(
+        f"{boxes} boxes behind a load balancer you run yourself"
+    )
+    assert _reason(vps, "availability").endswith(
+        f"{boxes} VPSes and a load balancer to run yourself"
+    )
+    docker = target(advise({"availability": 99.9}), "docker")
+    assert docker.cost.plan.kind == "serverless"
+    assert _reason(docker, "availability") == (
+        "availability 99.9%: the platform replaces failed instances; one region"
+    )
+    heroku = target(rec, "heroku")
+    assert heroku.cost.instances > 1
+    assert "load balancing included (Heroku's router)" in heroku.cost.explain()
+    assert not any("load balancer not included" in line for line in heroku.cost.explain())
+
+
+def test_a_parallel_batch_job_says_so_and_its_sum_adds_up(advise: Advise) -> None:
+    rec = advise(
+        {
+            "latency": {"freshness": "daily", "p95_ms": None},
+            "traffic": {"requests_per_day": 0, "batch_rows": 2_000_000_000},
+            "team": {"ops_skill": "expert"},
+            "budget": {"monthly_usd": 2000},
+        }
+    )
+    vps = target(rec, "vps")
+    assert vps.cost.instances > 1
+    assert _reason(vps, "traffic") == f"a scheduled job on {vps.cost.instances} machines at once"
+    line = next(line for line in vps.cost.explain() if "run-hours x" in line)
+    hours, rate, total = re.search(
+        r"= ([\d,.]+) run-hours x \$([\d.]+)/h = \$([\d,.]+) a month", line
+    ).groups()  # type: ignore[union-attr]
+    assert float(hours.replace(",", "")) * float(rate) == pytest.approx(
+        float(total.replace(",", "")), rel=0.01
+    )
