@@ -107,7 +107,7 @@ def ask(
                 else:
                     answer = text
             try:
-                spec = merge_overrides(spec, {q.path: answer})
+                spec = merge_overrides(spec, {q.path: answer}, from_flags=False)
             except SpecError as exc:
                 report(str(exc))
                 continue

@@ -426,7 +426,14 @@ def decide(
         )
     _highlight(results)
     order = {t: i for i, t in enumerate(TARGETS)}
-    results.sort(key=lambda r: (not r.eligible, -round(r.score, 9), order[r.name]))
+    results.sort(  # equal scores: the cheaper plan first, then the simpler target
+        key=lambda r: (
+            not r.eligible,
+            -round(r.score, 9),
+            r.cost.monthly_usd if r.cost else math.inf,
+            order[r.name],
+        )
+    )
     return Recommendation(
         spec=spec,
         mode=mode,

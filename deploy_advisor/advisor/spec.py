@@ -315,11 +315,12 @@ def load_spec(path: Path | str) -> Spec:
     return spec_from_mapping(data, origin=name)
 
 
-def merge_overrides(spec: Spec, overrides: Mapping[str, Any]) -> Spec:
+def merge_overrides(spec: Spec, overrides: Mapping[str, Any], *, from_flags: bool = True) -> Spec:
     """A new spec: `spec`'s own mapping with `overrides` (dotted path -> value) written in.
 
     A key present in `overrides` is set, even to None (for `p95_ms`, None = nobody waits).
-    Errors name the flag (from `FLAGS`) for an overridden path, else the file's field.
+    Errors name the flag (from `FLAGS`) for an overridden path (the field for answers to
+    `init`'s questions, `from_flags=False`), else the file's field.
     """
     data = spec.source
     for path, value in overrides.items():
@@ -332,7 +333,8 @@ def merge_overrides(spec: Spec, overrides: Mapping[str, Any]) -> Spec:
                 node[part] = child
             node = child
         node[parts[-1]] = value
-    return spec_from_mapping(data, origin=spec.origin, flag_paths=frozenset(overrides))
+    flag_paths = frozenset(overrides) if from_flags else frozenset()
+    return spec_from_mapping(data, origin=spec.origin, flag_paths=flag_paths)
 
 
 # --- contradictions ------------------------------------------------------------------------

@@ -298,6 +298,9 @@ def test_init_asks_the_questions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ]
     result = CliRunner().invoke(app, ["init"], input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
+    # an answer's error names the field asked about, not a flag nobody typed
+    assert "traffic.batch_rows is 'abc', which is not a whole number" in result.output
+    assert "--batch-rows" not in result.output
     spec = load_spec(tmp_path / "deploy-advisor.yaml")
     assert spec.name == "fraud"
     assert spec.model.size_mb == 120

@@ -280,3 +280,17 @@ def test_a_parallel_batch_job_says_so_and_its_sum_adds_up(advise: Advise) -> Non
     assert float(hours.replace(",", "")) * float(rate) == pytest.approx(
         float(total.replace(",", "")), rel=0.01
     )
+
+
+def test_equal_scores_go_to_the_cheaper_plan(advise: Advise) -> None:
+    rec = advise(
+        {
+            "team": {"ops_skill": "beginner"},
+            "model": {"size_mb": 2900},
+            "budget": {"monthly_usd": 500},
+        }
+    )
+    first, second = rec.targets[:2]
+    assert first.score == pytest.approx(second.score)
+    assert first.cost.monthly_usd < second.cost.monthly_usd
+    assert rec.target == first.name
