@@ -158,7 +158,7 @@ def recommend(
     if json_output:
         console.set_mode(json_output=True, quiet=True)
     overrides = flag_overrides(**_spec_flags(locals()))
-    rate = positive_number(rps_per_vcpu, "--rps-per-vcpu")
+    rate = positive_number(rps_per_vcpu, "--rps-per-vcpu", low=0.01, high=1_000_000)
     no_file = spec is None and not Path(DEFAULT_SPEC_FILE).is_file()
     the_spec = build_spec(spec, overrides)
     result = run(

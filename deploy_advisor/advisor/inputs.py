@@ -109,14 +109,17 @@ def _size_of_named_model(
     return size
 
 
-def positive_number(value: str | None, flag: str) -> float | None:
-    """Parse a flag that must be a number above 0."""
+def positive_number(
+    value: str | None, flag: str, *, low: float = 0.0, high: float = math.inf
+) -> float | None:
+    """Parse a flag that must be a number above `low` (0 by default) and at most `high`."""
     if value is None:
         return None
     try:
         number = float(value)
     except ValueError:
         number = math.nan
-    if not math.isfinite(number) or number <= 0:
-        raise SpecError(f"{flag} is {value!r}, which is not a number above 0; e.g. {flag} 150")
+    if not math.isfinite(number) or not low < number <= high:
+        bounds = f"above {low:g}" + (f" and at most {high:,.0f}" if math.isfinite(high) else "")
+        raise SpecError(f"{flag} is {value!r}, which is not a number {bounds}; e.g. {flag} 150")
     return number

@@ -84,9 +84,9 @@ def render_recommendation(rec: Recommendation) -> None:
         pad_edge=False,
     )
     targets.add_column("#", justify="right")
-    targets.add_column("target")
+    targets.add_column("target", no_wrap=True)
     targets.add_column("score", justify="right")
-    targets.add_column("plan")
+    targets.add_column("plan", overflow="fold")
     targets.add_column("$/month", justify="right")
     targets.add_column("reasons", overflow="fold")
     rank = 0

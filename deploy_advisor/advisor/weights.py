@@ -25,6 +25,7 @@ FACTORS = (
     "model",
 )
 LEVELS = ("modes", "targets")
+MAX_WEIGHT = 1000.0
 
 
 @dataclass(frozen=True)
@@ -85,4 +86,6 @@ def _weight(value: Any, what: str) -> float:
         raise CatalogError(f"{what} is {value!r}, which is not a number; write a number like 2")
     if value < 0:
         raise CatalogError(f"{what} is {value}, which is negative; use 0 or more")
+    if value > MAX_WEIGHT:
+        raise CatalogError(f"{what} is {value}; use 0 to {MAX_WEIGHT:g} (weights are relative)")
     return float(value)

@@ -145,6 +145,9 @@ def test_the_spec_files_model_path_gives_the_size_relative_to_the_file(tmp_path:
         (["recommend", "--weights", "w.yaml"], {"w.yaml": "modes: {speed: 2}\n"},
          "Error: weights file 'w.yaml': unknown factor modes.speed; factors are "
          "latency_freshness, privacy, connectivity, cost, traffic, ops_skill, availability, model"),
+        (["recommend", "--weights", "w.yaml"], {"w.yaml": "modes: {cost: 1.0e+308}\n"},
+         "Error: weights file 'w.yaml': modes.cost is 1e+308; use 0 to 1000 (weights are "
+         "relative)"),
         (["recommend", "--catalog", "nope.yaml"], {},
          "Error: catalog file 'nope.yaml' not found; check the path"),
         (["recommend", "spec.yaml"], {"spec.yaml": "budget: {monthly_usd: 9}\nbudget: {}\n"},
@@ -160,7 +163,8 @@ def test_the_spec_files_model_path_gives_the_size_relative_to_the_file(tmp_path:
          "Error: --model is 'gone.joblib', which is not a model file or MLflow model directory, "
          "and no model size is given; fix the path or give --model-size-mb"),
         (["recommend", "--rps-per-vcpu", "0"], {},
-         "Error: --rps-per-vcpu is '0', which is not a number above 0; e.g. --rps-per-vcpu 150"),
+         "Error: --rps-per-vcpu is '0', which is not a number above 0.01 and at most 1,000,000; "
+         "e.g. --rps-per-vcpu 150"),
     ],
 )  # fmt: skip
 def test_errors_are_one_line_with_exit_2(
