@@ -396,8 +396,8 @@ def serve(
 ) -> None:
     """Run the model server locally in the foreground (Ctrl-C stops it)."""
     from deploy_advisor.errors import InputError, ModelError
-    from deploy_advisor.runtime.config import ConfigError, resolve_port
-    from deploy_advisor.runtime.launch import server_command
+    from deploy_advisor.runtime.config import EXIT_STARTUP_FAILURE, ConfigError, resolve_port
+    from deploy_advisor.runtime.launch import run_in_foreground, server_command
     from deploy_advisor.runtime.loader import ModelLoadError
 
     try:
@@ -423,9 +423,11 @@ def serve(
     console.info(
         f"serving {argv[argv.index('--model') + 1]} on http://{shown}:{shown_port} (docs: /docs)"
     )
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execve(argv[0], argv, env)
+    code, why = run_in_foreground(argv, env)
+    if code == EXIT_STARTUP_FAILURE and why:
+        raise ModelError(why)  # e.g. "cannot load the model: ..."; the log has the details
+    if code:
+        raise typer.Exit(code)
 
 
 # --- targets: scaffold, validate, bench-edge -----------------------------------------------

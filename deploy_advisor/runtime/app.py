@@ -27,7 +27,7 @@ import orjson
 from .batching import MicroBatcher, ModelFailure
 from .config import Settings, settings_from_env
 from .loader import LoadedModel, load_model, resolve_model_path
-from .logs import AccessLog, setup_logging
+from .logs import AccessLog, setup_logging, write_termination_message
 from .metrics import PUBLISH_INTERVAL_S, Metrics, SharedMetrics
 from .openapi import docs_page, openapi_document
 from .validation import (
@@ -349,6 +349,7 @@ class ModelServer:
                 exc,
                 extra={"fields": {"event": "load_failed", "model": str(self.model_file)}},
             )
+            write_termination_message(f"cannot load the model: {exc}")
             loop.call_soon_threadsafe(self._fatal, 3)
             return
         warm = time.perf_counter()

@@ -18,6 +18,7 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_PORT",
+    "EXIT_STARTUP_FAILURE",
     "SAGEMAKER_PORT",
     "ConfigError",
     "Settings",
@@ -36,6 +37,10 @@ SAGEMAKER_HOST = "0.0.0.0"  # noqa: S104 - the SageMaker contract needs every in
 class ConfigError(ValueError):
     """A flag or environment variable has an unusable value; the message names it."""
 
+
+#: A server that cannot start (the model does not load, the port is taken) exits with this;
+#: gunicorn's arbiter reads the same code from a worker as "stop, do not restart".
+EXIT_STARTUP_FAILURE = 3
 
 @dataclass
 class Settings:

@@ -6,13 +6,19 @@ its own copy of the runtime (``DIR/model_server``), so what runs is what will be
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import signal
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from types import FrameType
 
 from .loader import LOCK_FILE, resolve_model_path
 
-__all__ = ["server_command"]
+__all__ = ["run_in_foreground", "server_command"]
 
 
 def server_command(
@@ -60,3 +66,37 @@ def server_command(
     if access_log is not None:
         argv.append("--access-log" if access_log else "--no-access-log")
     return argv, env
+
+
+def run_in_foreground(argv: list[str], env: dict[str, str]) -> tuple[int, str | None]:
+    """Run the server until it stops: ``(exit code, why it could not start or None)``.
+
+    Ctrl-C and SIGTERM sent here are passed on once (the server has its own session, so a
+    terminal's Ctrl-C does not reach it twice); if this process dies, the server gets SIGTERM.
+    """
+    with tempfile.TemporaryDirectory(prefix="model-server-") as tmp:
+        reason = Path(tmp) / "termination-log"
+        proc = subprocess.Popen(
+            argv,
+            env={**env, "TERMINATION_LOG": str(reason)},
+            start_new_session=True,
+            preexec_fn=_die_with_parent,  # noqa: PLW1509 - only calls prctl
+        )
+
+        def forward(sig: int, frame: FrameType | None) -> None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(sig)
+
+        previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            code = proc.wait()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        why = reason.read_text(encoding="utf-8").strip() if reason.is_file() else None
+        return code, why or None
+
+
+def _die_with_parent() -> None:
+    with contextlib.suppress(Exception):  # Linux only; elsewhere the server may outlive us
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG

@@ -8,17 +8,22 @@ Access lines are gathered during one turn of the event loop and written with one
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import sys
 import time
 import traceback
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
 
-__all__ = ["AccessLog", "JsonFormatter", "setup_logging"]
+__all__ = ["AccessLog", "JsonFormatter", "setup_logging", "write_termination_message"]
+
+#: Where Kubernetes reads why a container stopped (`kubectl describe pod` shows it).
+KUBERNETES_TERMINATION_LOG = "/dev/termination-log"
 
 _handler: logging.Handler | None = None
 
@@ -136,3 +141,13 @@ class AccessLog:
         except OSError:
             # A full non-blocking stderr, or a closed one: drop the lines rather than stall.
             pass
+
+
+def write_termination_message(message: str) -> None:
+    """Leave the reason the server stops where its supervisor looks: ``$TERMINATION_LOG``
+    (``deploy-advisor serve`` sets it) or Kubernetes' termination log when there is one."""
+    path = Path(os.environ.get("TERMINATION_LOG") or KUBERNETES_TERMINATION_LOG)
+    if str(path) == KUBERNETES_TERMINATION_LOG and not path.exists():
+        return
+    with contextlib.suppress(OSError):  # else the JSON log line alone says it
+        path.write_text(message[:4096], encoding="utf-8")  # Kubernetes keeps at most 4 KiB

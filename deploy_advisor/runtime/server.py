@@ -35,9 +35,9 @@ from types import FrameType
 import uvicorn
 
 from .app import ModelServer
-from .config import Settings
+from .config import EXIT_STARTUP_FAILURE, Settings
 from .loader import LoadedModel, load_model
-from .logs import setup_logging
+from .logs import setup_logging, write_termination_message
 
 __all__ = ["listen_socket", "pick_loop", "run", "run_single", "run_supervisor"]
 
@@ -45,7 +45,6 @@ log = logging.getLogger("model_server")
 
 WORKER_ENV = "MODEL_SERVER_WORKER_SETTINGS"
 READY_FLAG_ENV = "MODEL_SERVER_FIRST_READY_FLAG"
-EXIT_STARTUP_FAILURE = 3
 BACKLOG = 2048
 ACCEPT_GRACE_S = 0.05
 
@@ -274,6 +273,7 @@ def worker_main(settings_json: str) -> int:
             exc,
             extra={"fields": {"event": "load_failed", "model": settings.model_path}},
         )
+        write_termination_message(f"cannot load the model: {exc}")
         return EXIT_STARTUP_FAILURE
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -49,6 +50,34 @@ def test_serve_a_model_file(tmp_path: Path, models: Models) -> None:
     assert "serving " in srv.log_text()
 
 
+def test_serve_stops_on_ctrl_c_and_leaves_no_server_behind(tmp_path: Path, models: Models) -> None:
+    port = free_port()
+    argv = _cli("serve", str(models.rf_onnx), "--port", str(port), "--workers", "2")
+    with start_server(tmp_path, argv, server_env(models), port=port) as srv:
+        server_pids = {d["pid"] for d in srv.log_lines() if "pid" in d} - {srv.proc.pid}
+        assert server_pids  # the server runs in its own processes
+        srv.proc.send_signal(signal.SIGINT)  # what a terminal's Ctrl-C sends the CLI
+        assert srv.proc.wait(60) == 0
+    for pid in server_pids:
+        assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
+
+
+def test_serve_a_model_that_does_not_load_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    model = tmp_path / "model.joblib"
+    model.write_bytes(b"garbage")
+    done = subprocess.run(
+        _cli("serve", str(model), "--port", str(free_port())),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].startswith(
+        "Error: cannot load the model: model.joblib cannot be unpickled"
+    )
+    assert "Traceback" not in done.stderr
+
+
 def test_serve_honours_port_from_environment(tmp_path: Path, models: Models) -> None:
     port = free_port()
     argv = _cli("serve", str(models.rf_onnx), "--no-access-log")
@@ -90,9 +119,10 @@ def test_serve_a_scaffold_directory_runs_its_copy(tmp_path: Path, models: Models
     port = free_port()
     argv = _cli("serve", str(scaffold), "--port", str(port))
     with start_server(tmp_path, argv, server_env(), port=port) as srv:
-        cmdline = Path(f"/proc/{srv.proc.pid}/cmdline").read_bytes().split(b"\0")
+        server_pid = next(d["pid"] for d in srv.log_lines() if d.get("event") == "listening")
+        cmdline = Path(f"/proc/{server_pid}/cmdline").read_bytes().split(b"\0")
         r = httpx_post(srv.url, models.X[:1].tolist())
-    assert b"model_server" in cmdline  # exec'd into the scaffold's own runtime
+    assert b"model_server" in cmdline  # the scaffold's own runtime serves
     assert str(scaffold / "model" / "model.onnx").encode() in cmdline
     np.testing.assert_allclose(r["predictions"], models.rf.predict_proba(models.X[:1]), atol=1e-5)
 
