@@ -90,6 +90,13 @@ def inspect_model(path: Path, *, timeout_s: float = 300.0) -> ModelReport:
         check=False,
     )
     document = _last_json_line(done.stdout)
+    if document is not None and "predict_failed" in document:
+        raise ModelError(
+            f"Model `{path}` loads, but predicting one row of {document['predict_failed']} zeros "
+            f"failed ({document['error']}); deploy-advisor serves models that take rows of "
+            "numbers: encode text or categorical columns before the model, or export a pipeline "
+            "that takes numbers"
+        )
     if document is None or "error" in document:
         reason = document["error"] if document else _last_line(done.stderr) or "no output"
         raise ModelError(f"Cannot load model `{path}`: {reason}; {_FIXES[kind]}")

@@ -20,6 +20,14 @@ __all__ = ["probe"]
 DATASET_MATCH_ACCURACY = 0.9
 
 
+class NotNumeric(Exception):
+    """The model loads but cannot predict a row of numbers (it may expect text columns)."""
+
+    def __init__(self, n_features: int, cause: Exception) -> None:
+        super().__init__(f"{type(cause).__name__}: {_first_line(cause)}".rstrip(": "))
+        self.n_features = n_features
+
+
 def probe(path: Path) -> dict[str, Any]:
     """Load the model, time it, measure RSS and predict once; return plain JSON-able facts."""
     import numpy as np
@@ -45,7 +53,10 @@ def probe(path: Path) -> dict[str, Any]:
     n_features = loaded.n_features
     n_outputs = None
     if n_features:
-        output = np.asarray(loaded.predict(np.zeros((1, n_features))))
+        try:
+            output = np.asarray(loaded.predict(np.zeros((1, n_features))))
+        except Exception as exc:
+            raise NotNumeric(n_features, exc) from exc
         n_outputs = int(output.shape[1]) if output.ndim == 2 else 1
     return {
         "format": loaded.format,
@@ -90,12 +101,18 @@ def _bundled_dataset(loaded: Any, n_features: int | None) -> str | None:
     return "breast_cancer" if accuracy >= DATASET_MATCH_ACCURACY else None
 
 
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
+
+
 def main() -> None:
     try:
         document = probe(Path(sys.argv[1]))
+    except NotNumeric as exc:
+        document = {"error": str(exc), "predict_failed": exc.n_features}
     except Exception as exc:  # reported to the parent as one line, never a traceback
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        document = {"error": f"{type(exc).__name__}: {first_line}".rstrip(": ")}
+        document = {"error": f"{type(exc).__name__}: {_first_line(exc)}".rstrip(": ")}
     sys.stdout.write(json.dumps(document) + "\n")
 
 

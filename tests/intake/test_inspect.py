@@ -158,3 +158,30 @@ def test_library_error_names_the_fix(tmp_path: Path) -> None:
     path.write_bytes(b"\x80\x04garbage")
     with pytest.raises(ModelError, match=r"re-save it with joblib.dump\(model, path\)"):
         inspect_model(path)
+
+
+def test_a_model_that_takes_text_columns_is_named_as_such(tmp_path: Path) -> None:
+    import joblib
+    import numpy as np
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rows = np.array([["a", 1.0], ["b", 2.0], ["a", 3.0], ["c", 4.0]] * 5, dtype=object)
+    pipeline = make_pipeline(
+        make_column_transformer((OneHotEncoder(), [0]), remainder="passthrough"),
+        LogisticRegression(),
+    ).fit(rows, [0, 1] * 10)
+    path = tmp_path / "mixed.joblib"
+    joblib.dump(pipeline, path)
+    with pytest.raises(ModelError) as info:
+        inspect_model(path)
+    message = str(info.value)
+    assert message.startswith(
+        f"Model `{path}` loads, but predicting one row of 2 zeros failed (TypeError: "
+    )
+    assert message.endswith(
+        "deploy-advisor serves models that take rows of numbers: encode "
+        "text or categorical columns before the model, or export a pipeline that takes numbers"
+    )
