@@ -72,11 +72,11 @@ def diff_rows(
     for row in rows:
         old = earlier.get(_key(row))
         if old is None:
-            unmatched.append(row.run.label)
+            unmatched.append(row.label)
             continue
         diffs.append(
             RunDiff(
-                label=row.run.label,
+                label=row.label,
                 p95=Delta("p95", "ms", old.run.latency_ms.p95, row.run.latency_ms.p95, True),
                 capacity=Delta(
                     "capacity", "req/s", old.cost.capacity_rps, row.cost.capacity_rps, False

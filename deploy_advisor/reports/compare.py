@@ -3,14 +3,17 @@ the SLO, and whether the measurements agree with the advisor."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from deploy_advisor.reports import fmt
-from deploy_advisor.reports.cost import FORMULAS, Cost, choose_capacity, cost_of
+from deploy_advisor.reports.capacity import run_capacity
+from deploy_advisor.reports.cost import FORMULAS, Cost, cost_of
 from deploy_advisor.reports.pricing import PlanPrice, platform_fee, resolve_plan
 from deploy_advisor.reports.runs import RunResult
+from deploy_advisor.reports.verdict import judge
 
 if TYPE_CHECKING:
     from deploy_advisor.advisor.catalog import Catalog
@@ -28,6 +31,7 @@ class SpecView:
     peak_rps: float | None
     requests_per_day: float | None
     p95_ms: float | None
+    error_budget_pct: float | None = None  # 100 - availability: the failed requests allowed
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,12 @@ class Row:
     slo_failure: str | None
     notes: tuple[str, ...]
     cheapest: bool = False
+    tag: str = ""  # `#2` when another run has the same target and plan
+
+    @property
+    def label(self) -> str:
+        """How the run is named everywhere: `target/plan`, plus its tag when that is shared."""
+        return f"{self.run.label} {self.tag}" if self.tag else self.run.label
 
 
 @dataclass(frozen=True)
@@ -74,29 +84,6 @@ class Comparison:
     formulas: tuple[str, ...] = FORMULAS
 
 
-def _judge(run: RunResult, spec: SpecView | None) -> tuple[bool | None, str, str | None]:
-    """SLO verdict: the run's own SLOs plus the spec's p95 when the run did not test it."""
-    checks: list[tuple[str, bool, str]] = []
-    for v in run.slo:
-        unit = f" {v.unit}" if v.unit not in ("%", "") else v.unit
-        checks.append(
-            (v.label, v.passed, f"{v.name} {fmt.ms(v.measured)}{unit} > {v.threshold:g}{unit}")
-        )
-    tested = any(
-        v.name == "p95" and v.threshold == (spec.p95_ms if spec else None) for v in run.slo
-    )
-    if spec and spec.p95_ms and not tested:
-        measured = run.latency_ms.p95
-        passed = measured is not None and measured < spec.p95_ms
-        label = f"p95<{spec.p95_ms:g}ms"
-        checks.append((label, passed, f"p95 {fmt.ms(measured)} ms > {spec.p95_ms:g} ms"))
-    if not checks:
-        return None, "", None
-    failures = [why for _, ok, why in checks if not ok]
-    first = failures[0] if failures else None
-    return not failures, ", ".join(label for label, _, _ in checks), first
-
-
 def _row(
     run: RunResult,
     *,
@@ -106,7 +93,7 @@ def _row(
     rps_per_vcpu: float,
 ) -> Row:
     notes: list[str] = []
-    passed, slo_text, failure = _judge(run, spec)
+    verdict = judge(run, spec)
     plan, note = resolve_plan(
         target=run.target,
         plan_name=run.plan,
@@ -114,31 +101,28 @@ def _row(
         advised=advised.plans.get(run.target) if advised else None,
     )
     notes += [note] if note else []
-    fee, fee_note = platform_fee(plan=plan, catalog=catalog) if plan else (0.0, None)
+    priced = plan if verdict.errors_ok else None  # failed requests say nothing about cost
+    fee, fee_note = platform_fee(plan=priced, catalog=catalog) if priced else (0.0, None)
     notes += [fee_note] if fee_note else []
     default = rps_per_vcpu * plan.vcpu if plan and plan.vcpu else None
-    capacity, source = choose_capacity(
-        measured_rps=run.capacity.rps if run.capacity else None,
-        achieved_rps=run.achieved_rps,
-        slo_passed=passed,
-        generator_bound=run.generator.bound,
-        default_rps=default,
-    )
+    capacity = run_capacity(run, verdict=verdict, plan=plan, default_rps=default)
+    notes += capacity.notes
     if run.partial:
         notes.append("partial run (interrupted); not eligible as cheapest")
     if run.generator.bound:
         notes.append("the load generator was the bottleneck; achieved req/s is a lower bound")
     cost = cost_of(
-        plan_usd_per_hour=plan.usd_per_hour if plan else None,
-        plan_usd_per_month=plan.usd_per_month if plan else None,
+        plan_usd_per_hour=priced.usd_per_hour if priced else None,
+        plan_usd_per_month=priced.usd_per_month if priced else None,
         platform_fee_month=fee,
-        capacity_rps=capacity,
-        capacity_source=source,
+        capacity_rps=capacity.rps,
+        capacity_source=capacity.source,
         peak_rps=spec.peak_rps if spec else None,
         requests_per_day=spec.requests_per_day if spec else None,
         min_instances=plan.min_instances if plan else 1,
+        capacity_lower_bound=capacity.lower_bound,
     )
-    return Row(run, plan, cost, passed, slo_text, failure, tuple(notes))
+    return Row(run, plan, cost, verdict.passed, verdict.objectives, verdict.failure, tuple(notes))
 
 
 def _price_key(row: Row, *, by_month: bool) -> float | None:
@@ -167,7 +151,8 @@ def _where(row: Row) -> str:
 def _broke_at(row: Row) -> str:
     """`at 14.8 req/s (p95 260 ms)`: where the run was seen breaking the SLO, with the number."""
     cap = row.run.capacity
-    failing = [s for s in cap.steps if not s.passed] if cap else []
+    by_errors = (row.slo_failure or "").startswith("errors")
+    failing = [s for s in cap.steps if not s.passed] if cap and not by_errors else []
     if failing:
         step = min(failing, key=lambda s: s.rate)
         rate = step.achieved_rps if step.achieved_rps is not None else step.rate
@@ -183,11 +168,7 @@ def _agreement(
     passing_mine = [
         r for r in mine if r.slo_passed and _price_key(r, by_month=by_month) is not None
     ]
-    best = (
-        f"{cheapest.run.label} meets it at {_money(cheapest, by_month=by_month)}"
-        if cheapest
-        else ""
-    )
+    best = f"{cheapest.label} meets it at {_money(cheapest, by_month=by_month)}" if cheapest else ""
     if not mine:
         tail = f"; of the measured runs {best}" if cheapest else "; no measured run meets the SLO"
         return Agreement("unmeasured", f"advisor picked {picked}, which no run measured{tail}")
@@ -195,7 +176,7 @@ def _agreement(
         p95 = fmt.ms(cheapest.run.latency_ms.p95)
         return Agreement(
             "agree",
-            f"advisor picked {picked}; measurements agree: {cheapest.run.label} meets the SLO "
+            f"advisor picked {picked}; measurements agree: {cheapest.label} meets the SLO "
             f"(p95 {p95} ms at {fmt.rps(cheapest.run.achieved_rps)} req/s) at "
             f"{_money(cheapest, by_month=by_month)}, the cheapest run that does",
         )
@@ -203,8 +184,8 @@ def _agreement(
         own = min(passing_mine, key=lambda r: _price_key(r, by_month=by_month) or 0.0)
         return Agreement(
             "partly",
-            f"advisor picked {picked}; {own.run.label} meets the SLO at "
-            f"{_money(own, by_month=by_month)} but {cheapest.run.label} meets it for less, "
+            f"advisor picked {picked}; {own.label} meets the SLO at "
+            f"{_money(own, by_month=by_month)} but {cheapest.label} meets it for less, "
             f"{_money(cheapest, by_month=by_month)}",
         )
     failed = next((r for r in mine if r.slo_passed is False), None)
@@ -232,17 +213,35 @@ def _headline(cheapest: Row | None, rows: list[Row], by_month: bool) -> str:
             else ""
         )
         return (
-            f"{cheapest.run.label} is the cheapest run that meets the SLO: "
+            f"{cheapest.label} is the cheapest run that meets the SLO: "
             f"{_money(cheapest, by_month=by_month)}{scale}, "
             f"p95 {fmt.ms(cheapest.run.latency_ms.p95)} ms "
             f"at {fmt.rps(cheapest.run.achieved_rps)} req/s"
         )
     if all(r.slo_passed is None for r in rows):
         return "No run recorded an SLO; pass --spec to judge the runs against latency.p95_ms"
-    passing = [r.run.label for r in rows if r.slo_passed and not r.run.partial]
+    passing = [r.label for r in rows if r.slo_passed and not r.run.partial]
     if passing:
         return f"{', '.join(passing)} meets the SLO but has no catalog price to compare"
     return "No run meets the SLO"
+
+
+def _tagged(rows: list[Row]) -> list[Row]:
+    """Runs of the same target and plan get `#1`, `#2`… and a note naming their directory."""
+    seen = Counter(r.run.label for r in rows)
+    count: Counter[str] = Counter()
+    out = []
+    for row in rows:
+        if seen[row.run.label] == 1:
+            out.append(row)
+            continue
+        count[row.run.label] += 1
+        where = f"run directory {row.run.path}"
+        if row.run.url and row.run.target == "url":
+            where += f", {row.run.url}"
+        notes = (where, *row.notes)
+        out.append(replace(row, tag=f"#{count[row.run.label]}", notes=notes))
+    return out
 
 
 def compare(
@@ -254,10 +253,12 @@ def compare(
     rps_per_vcpu: float,
 ) -> Comparison:
     """Build the comparison of `runs`, priced from `catalog`, judged against `spec`."""
-    rows = [
-        _row(r, catalog=catalog, spec=spec, advised=advised, rps_per_vcpu=rps_per_vcpu)
-        for r in runs
-    ]
+    rows = _tagged(
+        [
+            _row(r, catalog=catalog, spec=spec, advised=advised, rps_per_vcpu=rps_per_vcpu)
+            for r in runs
+        ]
+    )
     by_month = spec is not None and spec.peak_rps is not None
     eligible = [
         r
@@ -269,7 +270,7 @@ def compare(
         key=lambda r: (_price_key(r, by_month=by_month), r.run.latency_ms.p95 or 0.0),
         default=None,
     )
-    rows = [Row(**{**r.__dict__, "cheapest": True}) if r is cheapest else r for r in rows]
+    rows = [replace(r, cheapest=True) if r is cheapest else r for r in rows]
     marked = next((r for r in rows if r.cheapest), None)
     agreement = _agreement(rows, marked, advised, by_month) if advised else None
     return Comparison(

@@ -4,28 +4,28 @@ are the formulas used."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from deploy_advisor.advisor.capacity import HOURS_PER_MONTH, instances_needed
+from deploy_advisor.reports.capacity import HELD_TOLERANCE, CapacitySource
 
 __all__ = [
     "DAYS_PER_MONTH",
     "FORMULAS",
     "HOURS_PER_MONTH",
-    "CapacitySource",
     "Cost",
-    "choose_capacity",
     "cost_of",
 ]
 
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24
 
-CapacitySource = Literal["measured", "achieved", "default", "none"]
-
 FORMULAS = (
-    "capacity = req/s at the SLO from the capacity search (measured), else the achieved req/s of "
-    "a run that met the SLO with the load generator not the bottleneck (achieved), else the "
-    "advisor's default of req/s per vCPU × plan vCPU (default)",
+    "capacity = req/s at the SLO from the capacity search (measured), else the offered rate of a "
+    f"fixed-rate run that achieved it within {HELD_TOLERANCE:.0%} with no error, a lower bound "
+    "(held), else the achieved req/s of a run that met the SLO with the load generator not the "
+    "bottleneck (achieved), else the advisor's default of req/s per vCPU × plan vCPU (default); "
+    "none for a run whose errors break the error budget or that had no successful request",
+    "Kubernetes node capacity = capacity ÷ replicas measured × replicas that fit on one node "
+    "(by the replicas' CPU and memory limits)",
     "instances = ceil(spec peak req/s ÷ capacity), at least the plan's minimum (a Kubernetes "
     "node pool's minimum nodes, else 1); that minimum without a spec",
     "$/hour = plan $/hour × instances",
@@ -47,24 +47,7 @@ class Cost:
     platform_fee_month: float
     usd_per_1m: float | None
     usd_per_1m_spec: float | None
-
-
-def choose_capacity(
-    *,
-    measured_rps: float | None,
-    achieved_rps: float,
-    slo_passed: bool | None,
-    generator_bound: bool,
-    default_rps: float | None,
-) -> tuple[float | None, CapacitySource]:
-    """The per-instance capacity the costs use, and which of the three sources it came from."""
-    if measured_rps is not None and measured_rps > 0:
-        return measured_rps, "measured"
-    if slo_passed and not generator_bound and achieved_rps > 0:
-        return achieved_rps, "achieved"
-    if default_rps is not None and default_rps > 0:
-        return default_rps, "default"
-    return None, "none"
+    capacity_lower_bound: bool = False
 
 
 def cost_of(
@@ -77,6 +60,7 @@ def cost_of(
     peak_rps: float | None,
     requests_per_day: float | None,
     min_instances: int = 1,
+    capacity_lower_bound: bool = False,
 ) -> Cost:
     """Apply FORMULAS to one plan; unknown inputs give None rather than a guess."""
     if peak_rps is None:
@@ -108,6 +92,7 @@ def cost_of(
         platform_fee_month=platform_fee_month,
         usd_per_1m=per_1m,
         usd_per_1m_spec=per_1m_spec,
+        capacity_lower_bound=capacity_lower_bound,
     )
 
 

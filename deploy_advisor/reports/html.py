@@ -8,8 +8,9 @@ from deploy_advisor import __version__
 from deploy_advisor.reports import fmt
 from deploy_advisor.reports.build import Report
 from deploy_advisor.reports.charts import PALETTE, Bar, Series, bar_chart, histogram, line_chart
-from deploy_advisor.reports.compare import Comparison
-from deploy_advisor.reports.table import COLUMNS, cells, notes, spec_line
+from deploy_advisor.reports.compare import Comparison, Row
+from deploy_advisor.reports.runs import TimelinePoint
+from deploy_advisor.reports.table import cells, columns, notes, spec_line, spec_priced
 
 __all__ = ["GENERATOR", "render_html"]
 
@@ -24,14 +25,21 @@ def _threshold(comparison: Comparison) -> float | None:
     return found[0] if found else None
 
 
+def _whole_seconds(row: Row) -> list[TimelinePoint]:
+    """The timeline without its last second, which ends at the last request's start and so
+    counts only part of a second's requests; a one-second run keeps its only point."""
+    timeline = row.run.timeline
+    return timeline[:-1] if len(timeline) > 1 else list(timeline)
+
+
 def _charts(comparison: Comparison) -> dict[str, list[str]]:
     rows = comparison.rows
     threshold = _threshold(comparison)
     latency = [
         line_chart(
             kind="latency",
-            title=f"{r.run.label}: latency percentiles over time",
-            run=r.run.label,
+            title=f"{r.label}: latency percentiles over time",
+            run=r.label,
             series=[
                 Series(name, colour, [(p.t, getattr(p, f"{name}_ms")) for p in r.run.timeline])
                 for name, colour in _LATENCY
@@ -46,7 +54,7 @@ def _charts(comparison: Comparison) -> dict[str, list[str]]:
         kind="throughput",
         title="Throughput over time",
         series=[
-            Series(r.run.label, PALETTE[i % len(PALETTE)], [(p.t, p.rps) for p in r.run.timeline])
+            Series(r.label, PALETTE[i % len(PALETTE)], [(p.t, p.rps) for p in _whole_seconds(r)])
             for i, r in enumerate(rows)
         ],
         x_label="seconds",
@@ -56,10 +64,10 @@ def _charts(comparison: Comparison) -> dict[str, list[str]]:
     lo, hi = (min(everything), max(everything)) if everything else (1.0, 10.0)
     distribution = [
         histogram(
-            title=f"{r.run.label}: latency distribution",
+            title=f"{r.label}: latency distribution",
             values=r.run.latencies_ms,
             colour=PALETTE[i % len(PALETTE)],
-            run=r.run.label,
+            run=r.label,
             lo=max(lo, 0.01),
             hi=max(hi, lo * 1.01),
         )
@@ -74,7 +82,7 @@ def _charts(comparison: Comparison) -> dict[str, list[str]]:
                 title="Cost per 1M predictions",
                 bars=[
                     Bar(
-                        r.run.label,
+                        r.label,
                         r.cost.usd_per_1m or 0.0,
                         "#54a24b"
                         if r.slo_passed
@@ -94,8 +102,8 @@ def _charts(comparison: Comparison) -> dict[str, list[str]]:
     capacity = [
         line_chart(
             kind="capacity",
-            title=f"{r.run.label}: p95 at each offered rate ({r.run.capacity.slo})",
-            run=r.run.label,
+            title=f"{r.label}: p95 at each offered rate ({r.run.capacity.slo})",
+            run=r.label,
             series=[Series("p95", "#f58518", [(s.rate, s.p95_ms) for s in r.run.capacity.steps])],
             x_label="offered req/s",
             y_label="p95 ms",
@@ -128,14 +136,14 @@ def render_html(report: Report) -> str:
         version=__version__,
         comparison=comparison,
         report=report,
-        columns=COLUMNS,
-        rows=[(row, cells(row)) for row in comparison.rows],
+        columns=columns(comparison),
+        rows=[(row, cells(row, at_spec=spec_priced(comparison))) for row in comparison.rows],
         notes=notes(comparison),
         spec_line=spec_line(comparison),
         charts=charts,
-        distribution_labels=[r.run.label for r in comparison.rows if r.run.latencies_ms],
+        distribution_labels=[r.label for r in comparison.rows if r.run.latencies_ms],
         capacity_labels=[
-            f"{r.run.label} ({r.run.capacity.slo})"
+            f"{r.label} ({r.run.capacity.slo})"
             for r in comparison.rows
             if r.run.capacity and r.run.capacity.steps
         ],

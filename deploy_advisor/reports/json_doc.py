@@ -17,6 +17,7 @@ REPORT_VERSION = 1
 def _row(row: Row) -> dict[str, Any]:
     run, cost, lat = row.run, row.cost, row.run.latency_ms
     return {
+        "label": row.label,
         "target": run.target,
         "plan": row.plan.name if row.plan else run.plan,
         "plan_assumed": bool(row.plan and row.plan.assumed),
@@ -25,10 +26,16 @@ def _row(row: Row) -> dict[str, Any]:
         "run_dir": str(run.path),
         "achieved_rps": run.achieved_rps,
         "latency_ms": {"p50": lat.p50, "p95": lat.p95, "p99": lat.p99},
+        "requests": run.requests,
+        "failed": run.failures.total,
         "error_pct": run.error_pct,
         "server": run.server.model_dump(),
         "slo": {"passed": row.slo_passed, "objectives": row.slo_text, "failure": row.slo_failure},
-        "capacity": {"rps": cost.capacity_rps, "source": cost.capacity_source},
+        "capacity": {
+            "rps": cost.capacity_rps,
+            "source": cost.capacity_source,
+            "lower_bound": cost.capacity_lower_bound,
+        },
         "cost": {
             "instances": cost.instances,
             "usd_per_hour": cost.usd_per_hour,
@@ -69,10 +76,15 @@ def report_json(report: Report) -> dict[str, Any]:
             "peak_rps": spec.peak_rps,
             "requests_per_day": spec.requests_per_day,
             "p95_ms": spec.p95_ms,
+            "error_budget_pct": spec.error_budget_pct,
         },
         "cheapest": None
         if cheapest is None
-        else {"target": cheapest.run.target, "plan": cheapest.plan.name if cheapest.plan else None},
+        else {
+            "label": cheapest.label,
+            "target": cheapest.run.target,
+            "plan": cheapest.plan.name if cheapest.plan else None,
+        },
         "advisor": None
         if comparison.advised is None or comparison.agreement is None
         else {

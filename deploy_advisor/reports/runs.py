@@ -16,6 +16,8 @@ __all__ = [
     "SUPPORTED_VERSION",
     "CapacityResult",
     "CapacityStep",
+    "Deployment",
+    "LoadInfo",
     "RunResult",
     "SloVerdict",
     "TimelinePoint",
@@ -72,7 +74,23 @@ class CapacityResult(_Model):
 
     rps: float | None = None
     slo: str = ""
+    generator_bound: bool = False
     steps: list[CapacityStep] = Field(default_factory=list)
+
+
+class LoadInfo(_Model):
+    """The load that was offered: a fixed `rate` (open loop) or `users` (closed loop)."""
+
+    mode: str | None = None
+    rate: float | None = None
+
+
+class Deployment(_Model):
+    """How many replicas served a Kubernetes run, and each replica's limits."""
+
+    replicas: int = Field(ge=1)
+    cpu_limit: float | None = None
+    memory_limit_mb: float | None = None
 
 
 class Latency(_Model):
@@ -110,6 +128,9 @@ class RunResult(_Model):
     plan: str | None = None
     emulated: bool = False
     model: str | None = None
+    url: str | None = None
+    load: LoadInfo = Field(default_factory=LoadInfo)
+    deployment: Deployment | None = None
     started_at: str | None = None
     duration_s: float = 0.0
     asked_rps: float | None = None
@@ -133,6 +154,18 @@ class RunResult(_Model):
     @property
     def error_pct(self) -> float | None:
         return 100.0 * self.failures.total / self.requests if self.requests else None
+
+    @property
+    def succeeded(self) -> int:
+        """Requests that got an answer counted as a success."""
+        return max(self.requests - self.failures.total, 0)
+
+    @property
+    def offered_rps(self) -> float | None:
+        """The fixed rate the run asked for; None for a closed-loop (users) run."""
+        if self.asked_rps is not None:
+            return self.asked_rps
+        return self.load.rate if self.load.mode == "rate" else None
 
     @property
     def slo_passed(self) -> bool | None:
@@ -189,8 +222,28 @@ def load_run(run_dir: Path) -> RunResult:
         run = RunResult.model_validate({**data, "path": path.parent})
     except ValidationError as exc:
         raise InputError(f"{path} is invalid ({_first_error(exc)}); re-run the load test") from exc
-    return run.model_copy(
-        update={"latencies_ms": _read_latencies(path.parent / "latencies.csv.gz")}
+    update: dict[str, Any] = {"latencies_ms": _read_latencies(path.parent / "latencies.csv.gz")}
+    if run.target == "kubernetes" and run.deployment is None:
+        update["deployment"] = _scaffold_deployment(path.parent / "scaffold")
+    return run.model_copy(update=update)
+
+
+def _scaffold_deployment(scaffold: Path) -> Deployment | None:
+    """Replicas and limits from the manifests `bench` scaffolded into the run directory."""
+    if not (scaffold / "k8s").is_dir():
+        return None
+    import yaml
+
+    from deploy_advisor.benchmarks.launch_kubernetes import read_deployment
+
+    try:
+        shape = read_deployment(scaffold)
+    except (InputError, OSError, ValueError, LookupError, TypeError, yaml.YAMLError):
+        return None
+    return Deployment(
+        replicas=max(shape.replicas, 1),
+        cpu_limit=shape.cpu_limit,
+        memory_limit_mb=shape.memory_limit_mb,
     )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunSpec", "write_run"]
+__all__ = ["RunSpec", "edit_result", "write_run"]
 
 
 @dataclass(frozen=True)
@@ -142,4 +142,11 @@ def write_run(root: Path, spec: RunSpec, *, name: str | None = None) -> Path:
     (run_dir / "result.json").write_text(json.dumps(result, indent=2) + "\n")
     with gzip.open(run_dir / "latencies.csv.gz", "wt") as out:
         out.writelines(f"{v:.3f}\n" for v in ms)
+    return run_dir
+
+
+def edit_result(run_dir: Path, **changes: Any) -> Path:
+    """Overwrite top-level fields of a written result.json, as another writer might have left it."""
+    path = run_dir / "result.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), **changes}, indent=2) + "\n")
     return run_dir

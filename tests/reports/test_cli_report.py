@@ -54,11 +54,16 @@ def test_json_is_the_only_output(work: Path) -> None:
     done = _run(*RUNS, "--spec", "deploy-advisor.yaml", "--json", cwd=work)
     assert (done.returncode, done.stderr) == (0, "")
     doc = json.loads(done.stdout)
-    assert doc["cheapest"] == {"target": "vps", "plan": "linode-2gb"}
+    assert doc["cheapest"] == {"label": "vps/linode-2gb", "target": "vps", "plan": "linode-2gb"}
     assert doc["advisor"]["verdict"] == "partly"  # the advisor picks docker for the example spec
     assert [r["target"] for r in doc["runs"]] == ["heroku", "vps", "docker", "kubernetes"]
-    k8s = doc["runs"][3]["cost"]
-    assert (k8s["instances"], k8s["usd_per_month"]) == (2, pytest.approx(2 * 70.08 + 73.0))
+    assert doc["spec"]["error_budget_pct"] == pytest.approx(0.1)  # availability: 99.9
+    k8s = doc["runs"][3]  # 0.5% of its requests failed: beyond the spec's 0.1%, so not priced
+    assert (k8s["requests"], k8s["failed"], k8s["slo"]["passed"]) == (1000, 5, False)
+    assert k8s["slo"]["failure"] == "errors 0.5% > 0.1%: 5 of 1000 requests failed (HTTP 503 5)"
+    assert k8s["capacity"]["rps"] is None and k8s["cost"]["usd_per_month"] is None
+    vps = doc["runs"][1]
+    assert vps["cost"]["usd_per_1m_at_spec"] == pytest.approx(12 / (50_000 * 730 / 24) * 1e6)
 
 
 def test_markdown_and_html_files(work: Path) -> None:

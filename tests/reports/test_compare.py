@@ -38,9 +38,13 @@ def test_rows_costs_and_capacity_sources(report: Report) -> None:
     assert (heroku.cost.capacity_rps, heroku.cost.capacity_source) == (9.9, "measured")
     assert heroku.cost.instances == 5 and heroku.cost.usd_per_month == pytest.approx(125.0)
     assert heroku.slo_passed is False and heroku.slo_failure == "p95 278 ms > 200 ms"
-    assert (vps.cost.capacity_rps, vps.cost.capacity_source) == (50.0, "achieved")
+    # vps held its offered 50 req/s: capacity is at least that (a lower bound)
+    assert (vps.cost.capacity_rps, vps.cost.capacity_source) == (50.0, "held")
+    assert vps.cost.capacity_lower_bound is True
     assert vps.cost.usd_per_1m == pytest.approx(0.1)
-    assert docker.cost.capacity_rps == 198.0
+    assert docker.cost.capacity_rps == 198.0 and docker.cost.capacity_lower_bound is False
+    # 50 req/s over the scaffold's 2 replicas, each sized as one m5.large node: 25 per node
+    assert (k8s.cost.capacity_rps, k8s.cost.capacity_source) == (25.0, "achieved")
     assert k8s.cost.instances == 2  # eks-m5-large: a node pool of at least 2 nodes
     assert k8s.cost.usd_per_month == pytest.approx(2 * 70.08 + 73.0)  # control plane added
     assert "includes eks-control-plane $73.00/month" in k8s.notes

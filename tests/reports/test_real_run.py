@@ -54,19 +54,25 @@ def test_report_numbers_are_the_runs_numbers(real_run: Path, tmp_path: Path) -> 
     assert row["latency_ms"] == {k: result["latency_ms"][k] for k in ("p50", "p95", "p99")}
     assert row["error_pct"] == 0.0
     assert row["server"] == result["server"]
-    assert row["slo"]["passed"] is True and row["slo"]["objectives"] == "p95<200ms"
-    # The SLO held and the generator was not the bottleneck: the achieved rate is the capacity.
+    # The example spec's availability, 99.9%, is an error budget of 0.1%.
+    assert row["slo"]["passed"] is True and row["slo"]["objectives"] == "p95<200ms, errors<=0.1%"
+    # The SLO held and the generator was not the bottleneck: a run that kept up with its 20 req/s
+    # (within 2%) shows capacity of at least 20; one that fell short, its achieved rate.
     assert result["generator"]["bound"] is False
-    assert row["capacity"] == {"rps": result["achieved_rps"], "source": "achieved"}
+    held = result["achieved_rps"] >= 0.98 * 20
+    capacity = 20 if held else result["achieved_rps"]
+    assert row["capacity"] == {
+        "rps": capacity,
+        "source": "held" if held else "achieved",
+        "lower_bound": held,
+    }
     plan = load_catalog().plan(PLAN)
     assert plan.usd_per_hour is not None and plan.usd_per_month is not None
-    instances = instances_needed(20, result["achieved_rps"])  # the example spec's peak: 20 req/s
+    instances = instances_needed(20, capacity)  # the example spec's peak: 20 req/s
     cost = row["cost"]
     assert cost["instances"] == instances
     assert cost["usd_per_month"] == pytest.approx(plan.usd_per_month * instances)
-    assert cost["usd_per_1m"] == pytest.approx(
-        plan.usd_per_hour / (result["achieved_rps"] * 3600) * 1e6
-    )
+    assert cost["usd_per_1m"] == pytest.approx(plan.usd_per_hour / (capacity * 3600) * 1e6)
     p = result["latency_ms"]
     markdown = render_markdown(report).replace("**", "")  # the cheapest row is in bold
     assert f"| {fmt.ms(p['p50'])} | {fmt.ms(p['p95'])} | {fmt.ms(p['p99'])} |" in markdown

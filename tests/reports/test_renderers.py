@@ -10,6 +10,7 @@ import pytest
 from deploy_advisor.advisor.capacity import DEFAULT_RPS_PER_VCPU
 from deploy_advisor.advisor.catalog import Catalog
 from deploy_advisor.errors import InputError
+from deploy_advisor.reports import fmt
 from deploy_advisor.reports.baseline import diff_rows
 from deploy_advisor.reports.build import Report
 from deploy_advisor.reports.compare import compare
@@ -50,9 +51,10 @@ def test_markdown_for_a_pull_request(report: Report) -> None:
     assert md.startswith(MARKER + "\n### deploy-advisor report\n")
     assert (
         "| **★ vps** | **linode-2gb** | **yes** | **50.0** | **17.7** | **32.4** | **41.4** | "
-        "**0.0%** | **0.60** | **180** | **pass** | **50.0 achieved** | **$0.0180** | **$12.00** | "
-        "**$0.100** |"
+        "**0.0%** | **0.60** | **180** | **pass** | **≥50.0 held** | **$0.0180** | **$12.00** | "
+        "**$0.100** | **$0.79** |"
     ) in md
+    assert "| $/hour | $/month | $/1M | $/1M at spec |\n" in md
     assert "| heroku | heroku-standard-1x | yes | 12.0 | 113 | 278 | 368 |" in md
     assert "- $/hour = plan $/hour × instances" in md
 
@@ -60,12 +62,13 @@ def test_markdown_for_a_pull_request(report: Report) -> None:
 def test_json_has_a_version_and_the_numbers(report: Report) -> None:
     doc = json.loads(json.dumps(report_json(report)))
     assert doc["version"] == 1
-    assert doc["cheapest"] == {"target": "vps", "plan": "linode-2gb"}
+    assert doc["cheapest"] == {"label": "vps/linode-2gb", "target": "vps", "plan": "linode-2gb"}
     assert doc["advisor"]["verdict"] == "disagree"
     heroku = doc["runs"][0]
     assert heroku["cost"]["instances"] == 5 and heroku["capacity"] == {
         "rps": 9.9,
         "source": "measured",
+        "lower_bound": False,
     }
     assert doc["baseline"] is None
 
@@ -99,3 +102,24 @@ def test_report_files_are_not_written_over_user_files(tmp_path: Path) -> None:
     write_report_file(path=mine, text=MARKER + "\nsecond\n", marker=MARKER)  # ours: replaced
     assert mine.read_text().endswith("second\n")
     assert [p.name for p in tmp_path.iterdir()] == ["notes.md"]  # no temp files left
+
+
+def test_spec_cost_column_in_terminal_and_markdown(report: Report, catalog: Catalog) -> None:
+    rows = report.comparison.rows
+    heroku = rows[0].cost  # $125/month for 500,000 requests a day, not $0.97 at full use
+    assert heroku.usd_per_1m_spec == pytest.approx(125 / (500_000 * 730 / 24) * 1e6)
+    lines = render_markdown(report).splitlines()
+    assert next(li for li in lines if li.startswith("| target |")).endswith(
+        "| $/1M | $/1M at spec |"
+    )
+    for row in rows:
+        line = next(li for li in lines if f"| {row.run.plan} |" in li.replace("**", ""))
+        assert line.replace("**", "").endswith(
+            f"| {fmt.usd(row.cost.usd_per_1m)} | {fmt.usd(row.cost.usd_per_1m_spec)} |"
+        )
+    text = _text(report)
+    assert "$/month     $/1M  $/1M spec\n" in text  # $/hour gives way in 120 columns
+    assert "pass     ≥50.0      $12.00   $0.100      $0.79\n" in text
+    bare = Report(compare(runs=[r.run for r in rows], catalog=catalog, rps_per_vcpu=100.0))
+    assert "| $/1M |\n" in render_markdown(bare)  # no spec, no $/1M at spec column
+    assert "$/1M spec" not in _text(bare) and " $/hour " in _text(bare)
