@@ -590,6 +590,8 @@ _BaseImage = Annotated[
 
 def _seconds(text: str, flag: str) -> float:
     """Parse a duration like `30s`, `2m`, `500ms` or a plain number of seconds."""
+    import math
+
     from deploy_advisor.errors import InputError
 
     stripped = text.strip().lower()
@@ -599,9 +601,12 @@ def _seconds(text: str, flag: str) -> float:
             number, scale = stripped[: -len(unit)], factor
             break
     try:
-        return float(number) * scale
+        seconds = float(number) * scale
     except ValueError:
-        raise InputError(f"{flag} {text!r} is not a duration; use e.g. 30s, 2m or 500ms") from None
+        seconds = math.nan
+    if not math.isfinite(seconds):
+        raise InputError(f"{flag} {text!r} is not a duration; use e.g. 30s, 2m or 500ms")
+    return seconds
 
 
 def _shape(
@@ -622,29 +627,26 @@ def _shape(
     )  # fmt: skip
 
 
-def _finish(results: list[tuple[dict[str, Any], Path]], *, as_json: bool) -> None:
-    """Print results (tables or JSON), then exit 130 if interrupted or 3 if an SLO failed."""
+def _finish(
+    results: list[tuple[dict[str, Any], Path]], *, as_json: bool, as_list: bool = False
+) -> None:
+    """Print results (tables, or JSON: one object, or a list with `as_list`), then exit 130 if
+    interrupted, 4 if nothing answered, 3 if no request succeeded or an SLO failed."""
     from deploy_advisor.benchmarks.render import print_result
-    from deploy_advisor.errors import SloBreached
+    from deploy_advisor.benchmarks.result import outcome_error
 
     if as_json:
         documents = [result for result, _ in results]
-        console.emit_json(documents[0] if len(documents) == 1 else documents)
+        console.emit_json(documents if as_list else documents[0])
     else:
         for result, run_dir in results:
             print_result(result, run_dir=str(run_dir))
     if any(result["partial"] for result, _ in results):
         console.error("interrupted; the partial result was written")
         raise SystemExit(130)
-    failed = [
-        f"{result['target']} {verdict['name']}"
-        for result, _ in results
-        if not (result.get("capacity") or {}).get("rps")
-        for verdict in result["slo"]
-        if not verdict["passed"]
-    ]
-    if failed:
-        raise SloBreached(f"SLO failed: {', '.join(failed)}; see the SLO table and result.json")
+    error = outcome_error([result for result, _ in results])
+    if error is not None:
+        raise error
 
 
 @app.command()
@@ -719,17 +721,25 @@ def bench(
     slo: _Slo = None,
     out: Annotated[Path | None, typer.Option("--out", help="Parent of the run dirs.")] = None,
     force: _Force = False,
-    json_output: _Json = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print only a JSON list: one result per target.")
+    ] = False,
     base_image: _BaseImage = None,
 ) -> None:
     """Run the same load against each target in turn; one run directory per target."""
     from datetime import datetime
 
-    from deploy_advisor.benchmarks.session import LoadTestRequest, parse_plans, run_bench
+    from deploy_advisor.benchmarks.session import (
+        LoadTestRequest,
+        parse_plans,
+        parse_targets,
+        run_bench,
+    )
     from deploy_advisor.benchmarks.slo import parse_slos
 
     if json_output:
         console.set_mode(json_output=True, quiet=True)
+    names = parse_targets(targets)
     base = LoadTestRequest(
         directory=directory, url=None, target=None, plan=None,
         shape=_shape(rate, users, duration, ramp, 1),
@@ -737,11 +747,10 @@ def bench(
         live=not json_output, base_image=base_image,
     )  # fmt: skip
     parent = out or Path("runs") / f"bench-{datetime.now():%Y%m%d-%H%M%S}"
-    names = [name.strip() for name in targets.split(",") if name.strip()]
     results = run_bench(
         directory=directory, targets=names, plans=parse_plans(plans), base=base, out=parent
     )
-    _finish(results, as_json=json_output)
+    _finish(results, as_json=json_output, as_list=True)
 
 
 # --- reports: report, quickstart -----------------------------------------------------------
@@ -821,11 +830,12 @@ def quickstart_command(
     force: Annotated[bool, typer.Option("--force", help="Reuse a non-empty -o directory.")] = False,
 ) -> None:
     """On the example model and spec: recommend, scaffold, bench briefly, write the report."""
+    from deploy_advisor.benchmarks.session import parse_targets
     from deploy_advisor.quickstart import run_quickstart
     from deploy_advisor.reports.build import build_report
     from deploy_advisor.reports.terminal import render_terminal
 
-    names = [t.strip() for t in targets.split(",") if t.strip()] if targets else None
+    names = parse_targets(targets) if targets is not None else None
     result = run_quickstart(
         out_dir=out, duration_s=_seconds(duration, "--duration"), base_image=base_image,
         targets=names, force=force,
@@ -833,6 +843,8 @@ def quickstart_command(
     report = build_report(run_dirs=list(result.runs.values()), spec_path=result.spec)
     for renderable in render_terminal(report):
         console.print(renderable)
+    for note in result.plan_notes.values():
+        console.print(note)
     for name, reason in result.skipped.items():
         console.print(f"not benchmarked: {name} ({reason})")
     console.print(f"HTML report: {result.html}")

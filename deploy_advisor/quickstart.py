@@ -31,9 +31,10 @@ class QuickstartResult:
     plan: str | None
     scaffolds: dict[str, Path]
     runs: dict[str, Path]
-    skipped: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, DeployAdvisorError] = field(default_factory=dict)
     html: Path | None = None
     markdown: Path | None = None
+    plan_notes: dict[str, str] = field(default_factory=dict)
 
 
 def example_spec_text() -> str:
@@ -52,16 +53,66 @@ def _engine_problem() -> str | None:
     return None
 
 
-def _instance_plans(rec: Recommendation) -> dict[str, str]:
-    """Per target, the advisor's cheapest fitting plan billed per instance (priceable by a run)."""
+def _bench_plans(rec: Recommendation) -> tuple[dict[str, str], dict[str, str]]:
+    """Per target, the plan to scaffold and bench, and a note where it is not the advisor's.
+
+    The advisor's plan is used when it is billed per instance or node. A plan billed per use
+    (serverless) is benched as the per-instance plan of the same vCPU and memory, which a run can
+    price; without one, docker emulates the plan's own limits and other targets use their
+    default plan."""
+    from deploy_advisor.advisor.catalog import load_catalog
+
+    catalog = load_catalog()
     plans: dict[str, str] = {}
+    notes: dict[str, str] = {}
     for result in rec.targets:
-        costs = [result.cost, *result.alternatives] if result.cost else []
-        for cost in costs:
-            if cost.plan.kind in ("instance", "node"):
-                plans[result.name] = cost.plan.name
-                break
-    return plans
+        if result.cost is None:
+            continue
+        pick, name = result.cost.plan, result.name
+        if pick.kind in ("instance", "node"):
+            plans[name] = pick.name
+            continue
+        size = f"{pick.vcpu:g} vCPU, {pick.memory_mb:g} MB" if pick.vcpu else None
+        twin = next(
+            (
+                p for p in catalog.plans_for(name)
+                if p.kind in ("instance", "node") and size
+                and (p.vcpu, p.memory_mb) == (pick.vcpu, pick.memory_mb)
+            ),
+            None,
+        )  # fmt: skip
+        if twin is not None:
+            plans[name] = twin.name
+            notes[name] = (
+                f"{name} is benched as {twin.name} ({size}), the size of the advisor's "
+                f"{pick.name}: that plan is billed per use and a run is priced per instance"
+            )
+        elif name == "docker" and size:
+            plans[name] = pick.name
+            notes[name] = (
+                f"docker is benched with the advisor's {pick.name} limits ({size}); that plan is "
+                "billed per use, so the report shows no per-instance cost for it"
+            )
+        else:
+            notes[name] = (
+                f"the advisor's {pick.name} for {name} is billed per use and has no size to "
+                f"emulate; {name} is benched on its default plan"
+            )
+    return plans, notes
+
+
+def _check_targets(targets: list[str] | None) -> None:
+    """Every --targets name must be benchable (checked before anything is written)."""
+    if targets is None:
+        return
+    from deploy_advisor.benchmarks.session import benchable_targets, check_target
+
+    if not targets:
+        raise InputError(
+            f"--targets is empty; name one or more of: {', '.join(benchable_targets())}"
+        )
+    for name in targets:
+        check_target(name, flag="--targets")
 
 
 def _prepare(out_dir: Path, *, force: bool) -> Path:
@@ -86,14 +137,17 @@ def run_quickstart(
     """Recommend, scaffold, bench each target for `duration_s` and write the HTML report."""
     from deploy_advisor.advisor.recommend import recommend
     from deploy_advisor.advisor.spec import load_spec
+    from deploy_advisor.benchmarks.runner import check_duration
     from deploy_advisor.intake.example import make_example_model
     from deploy_advisor.targets.scaffold import scaffold
 
+    _check_targets(targets)
+    check_duration(duration_s)
     spec_path = _prepare(out_dir, force=force)
     console.info("[1/4] recommend: the example spec (realtime churn model, peak 20 req/s)")
     spec = load_spec(spec_path)
     rec = recommend(spec, what_if=False)
-    plans = _instance_plans(rec)
+    plans, plan_notes = _bench_plans(rec)
     console.success(f"advisor picks {rec.mode} on {rec.target} ({rec.plan or 'no plan'})")
 
     problem = _engine_problem()
@@ -114,20 +168,33 @@ def run_quickstart(
         scaffolds[name] = written.out_dir
         console.success(f"{name} scaffold in {written.out_dir}")
 
+    notes = {name: note for name, note in plan_notes.items() if name in targets}
+    for note in notes.values():
+        console.info(note)
     runs, skipped = _bench(targets, scaffolds, plans, out_dir=out_dir, spec_p95=spec.latency.p95_ms,
                            rate=float(spec.traffic.peak_rps), duration_s=duration_s,
                            base_image=base_image)  # fmt: skip
+    if not runs:
+        raise _nothing_benched(skipped)
     html, markdown = _report(list(runs.values()), spec_path=spec_path, out_dir=out_dir)
     return QuickstartResult(
         out_dir=out_dir, spec=spec_path, target=rec.target, plan=rec.plan, scaffolds=scaffolds,
-        runs=runs, skipped=skipped, html=html, markdown=markdown,
+        runs=runs, skipped=skipped, html=html, markdown=markdown, plan_notes=notes,
     )  # fmt: skip
+
+
+def _nothing_benched(skipped: dict[str, DeployAdvisorError]) -> DeployAdvisorError:
+    """One line for a quickstart where every target failed, with each target's reason; the exit
+    code is the first failure's (4 for an engine or launch problem)."""
+    reasons = "; ".join(f"{name}: {exc}" for name, exc in skipped.items())
+    first = next(iter(skipped.values()))
+    return type(first)(f"every target failed, so there is nothing to report: {reasons}")
 
 
 def _bench(
     targets: list[str], scaffolds: dict[str, Path], plans: dict[str, str], *, out_dir: Path,
     spec_p95: float | None, rate: float, duration_s: float, base_image: str | None,
-) -> tuple[dict[str, Path], dict[str, str]]:  # fmt: skip
+) -> tuple[dict[str, Path], dict[str, DeployAdvisorError]]:  # fmt: skip
     """One short run per target at the spec's peak rate; targets that cannot launch are skipped."""
     from deploy_advisor.benchmarks.runner import load_shape
     from deploy_advisor.benchmarks.session import LoadTestRequest, run_session
@@ -139,7 +206,7 @@ def _bench(
     )
     console.info(f"[3/4] bench: {', '.join(targets)} at {rate:g} req/s for {duration_s:g} s each")
     runs: dict[str, Path] = {}
-    skipped: dict[str, str] = {}
+    skipped: dict[str, DeployAdvisorError] = {}
     for name in targets:
         source = scaffolds.get(name) or scaffolds.get("docker") or next(iter(scaffolds.values()))
         run_dir = out_dir / "runs" / name
@@ -154,12 +221,15 @@ def _bench(
         except DeployAdvisorError as exc:
             if name == "local":
                 raise
-            skipped[name] = str(exc)
+            skipped[name] = exc
             console.warn(f"skipped {name}: {exc}")
             if not (run_dir / "result.json").exists():
                 shutil.rmtree(run_dir, ignore_errors=True)
             continue
         runs[name] = run_dir
+        if result["error"]:
+            console.warn(f"{name}: {result['error']}")
+            continue
         p95 = result["latency_ms"]["p95"]
         console.success(
             f"{name}: {result['achieved_rps']:.1f} req/s, p95 {p95:.1f} ms, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -55,7 +56,47 @@ def test_quickstart_with_the_engine_benches_docker(tmp_path: Path, docker_client
             docker_client.images.remove(image.id, force=True)
     assert done.returncode == 0, done.stderr
     assert "✓ docker: 20.0 req/s" in done.stderr or "✓ docker: 19." in done.stderr
+    assert "✓ advisor picks realtime on docker (cloud-run-1vcpu-2gib)" in done.stderr
+    # The pick is billed per use; docker runs at its size as a plan a run can be priced on.
+    assert NOTE in " ".join(done.stderr.split())  # rich wraps long lines at 120 columns
+    assert NOTE in " ".join(done.stdout.split())
+    assert json.loads((tmp_path / "qs/runs/docker/result.json").read_text())["plan"] == "linode-2gb"
     html = (tmp_path / "qs" / "report.html").read_text(encoding="utf-8")
     assert ">local<" in html
-    assert ">docker/linode-2gb<" in html  # the advisor's cheapest per-instance docker plan
+    assert ">docker/linode-2gb<" in html
     assert not docker_client.containers.list(all=True, filters={"name": PREFIX})
+
+
+NOTE = (
+    "docker is benched as linode-2gb (1 vCPU, 2048 MB), the size of the advisor's "
+    "cloud-run-1vcpu-2gib: that plan is billed per use and a run is priced per instance"
+)
+
+
+def test_bench_plans_follow_the_advisors_pick() -> None:
+    from deploy_advisor.advisor.recommend import recommend
+    from deploy_advisor.advisor.spec import load_spec
+    from deploy_advisor.quickstart import _bench_plans
+
+    rec = recommend(load_spec(REPO / "examples" / "deploy-advisor.yaml"), what_if=False)
+    plans, notes = _bench_plans(rec)
+    picked = {t.name: t.cost.plan.name for t in rec.targets if t.cost is not None}
+    assert (rec.target, rec.plan) == ("docker", "cloud-run-1vcpu-2gib")
+    assert plans == {**picked, "docker": "linode-2gb"}  # every other pick is billed per instance
+    assert notes == {"docker": NOTE}
+
+
+def test_quickstart_where_every_target_fails_says_why(tmp_path: Path, docker_client) -> None:  # type: ignore[no-untyped-def]
+    absent = f"{PREFIX}-absent-base:0"
+    done = _quickstart(tmp_path, "--targets", "docker", "--duration", "2s", "--base-image", absent)
+    assert done.returncode == 4, done.stderr
+    line = done.stderr.splitlines()[-1]
+    assert line.startswith(
+        "Error: every target failed, so there is nothing to report: docker: docker build of "
+        f"{tmp_path}/qs/scaffolds/docker failed: the base image {absent} is not on this machine "
+        "and cannot be pulled ("
+    )
+    assert line.endswith("; pass --base-image IMAGE with a local Python 3.11 image (`docker "
+                         "images` lists them) or set DEPLOY_ADVISOR_BASE_IMAGE")  # fmt: skip
+    assert "No run directories" not in done.stderr
+    assert not docker_client.images.list(name=f"{PREFIX}-docker")

@@ -10,11 +10,13 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from deploy_advisor.benchmarks.launch import ServerExit
 from deploy_advisor.benchmarks.scaffold import LOCK_NAME
 from deploy_advisor.errors import EnvironmentMissing, InputError, LaunchError
 
 __all__ = [
     "DEFAULT_BASE_IMAGE",
+    "build_failure",
     "build_image",
     "container_gone",
     "docker_client",
@@ -83,15 +85,55 @@ def build_image(client: Any, directory: Path, *, base_image: str) -> str:
             forcerm=True, labels={"deploy-advisor": "launch"},
         )  # fmt: skip
     except docker.errors.BuildError as exc:
-        last = next((str(x.get("stream", "")).strip() for x in reversed(list(exc.build_log))
-                     if str(x.get("stream", "")).strip()), exc.msg)  # fmt: skip
-        raise LaunchError(f"docker build of {directory} failed: {last}") from exc
+        raise build_failure(
+            exc.msg, list(exc.build_log), directory=directory, base=base_image,
+            base_present=_has_image(client, base_image),
+        ) from exc  # fmt: skip
     except docker.errors.APIError as exc:
         raise LaunchError(
             f"docker build of {directory} failed ({exc.explanation}); is base image "
             f"{base_image!r} present? pass --base-image or set DEPLOY_ADVISOR_BASE_IMAGE"
         ) from exc
     return tag
+
+
+def build_failure(
+    error: str, build_log: list[dict[str, Any]], *, directory: Path, base: str, base_present: bool
+) -> LaunchError:
+    """One line naming the real cause of a failed build: the engine's error, or the last error
+    line the failing step printed; a base image that cannot be pulled gets the fix."""
+    lines = [
+        line.strip()
+        for entry in build_log
+        for line in str(entry.get("stream", "")).splitlines()
+        if line.strip()
+    ]
+    steps = [i for i, line in enumerate(lines) if line.startswith("Step ")]
+    step = lines[steps[-1]] if steps else ""
+    if step.split(" : ", 1)[-1].upper().startswith("FROM") and not base_present:
+        return LaunchError(
+            f"docker build of {directory} failed: the base image {base} is not on this machine "
+            f"and cannot be pulled ({error}); pass --base-image IMAGE with a local Python 3.11 "
+            "image (`docker images` lists them) or set DEPLOY_ADVISOR_BASE_IMAGE"
+        )
+    printed = lines[steps[-1] + 1 :] if steps else lines
+    cause = next((line for line in reversed(printed) if "error" in line.lower()), None)
+    where = f" at step {step.split(' : ', 1)[0].removeprefix('Step ')}" if step else ""
+    detail = f"{cause} ({error})" if cause and cause not in error else error
+    return LaunchError(f"docker build of {directory} failed{where}: {detail}")
+
+
+def _has_image(client: Any, image: str) -> bool:
+    """Whether the engine has `image` locally (True when it cannot tell)."""
+    import docker
+
+    try:
+        client.images.get(image)
+    except docker.errors.ImageNotFound:
+        return False
+    except docker.errors.APIError:
+        return True
+    return True
 
 
 @contextmanager
@@ -146,16 +188,21 @@ def user_network(client: Any, name: str) -> Iterator[str]:
                 time.sleep(0.5)
 
 
-def container_gone(container: Any) -> Callable[[], str | None]:
-    """For `wait_ready`: says why the container stopped, or None while it runs."""
+def container_gone(container: Any) -> Callable[[], ServerExit | None]:
+    """For `wait_ready`: how the container stopped (exit code, its output), or None while it
+    runs."""
 
-    def check() -> str | None:
+    def check() -> ServerExit | None:
         container.reload()
-        if container.status in ("exited", "dead"):
-            code = container.attrs.get("State", {}).get("ExitCode")
-            oom = " (out of memory)" if container.attrs.get("State", {}).get("OOMKilled") else ""
-            return f"container {container.name} exited with code {code}{oom}"
-        return None
+        if container.status not in ("exited", "dead"):
+            return None
+        state = container.attrs.get("State", {})
+        oom = " (out of memory)" if state.get("OOMKilled") else ""
+        try:
+            output = container.logs(tail=200).decode(errors="replace")
+        except Exception:  # the engine may already have removed it
+            output = ""
+        return ServerExit(f"container {container.name}", state.get("ExitCode"), output, oom)
 
     return check
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -16,9 +17,12 @@ from typing import Any
 
 from deploy_advisor.benchmarks.procstats import ProcessTreeSampler, StatsSampler
 from deploy_advisor.benchmarks.scaffold import Scaffold
-from deploy_advisor.errors import LaunchError
+from deploy_advisor.errors import LaunchError, ModelError
 
-__all__ = ["Launched", "free_port", "launch_local", "running_process", "wait_ready"]
+__all__ = [
+    "Launched", "ServerExit", "exit_error", "free_port", "last_error_line", "launch_local",
+    "running_process", "wait_ready",
+]  # fmt: skip
 
 
 @dataclass
@@ -39,23 +43,66 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class ServerExit:
+    """A server that stopped before it was ready: who, its exit code, and what it printed."""
+
+    who: str
+    code: int | None
+    output: str = ""
+    note: str = ""  # e.g. " (out of memory)"
+
+
+def last_error_line(output: str) -> str | None:
+    """The server's last complaint: the message of its last JSON log line at error level, else
+    its last line that mentions an error, else its last line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if line.startswith("{"):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and record.get("level") in ("error", "critical"):
+                return str(record.get("msg", line))
+    for line in reversed(lines):
+        if not line.startswith("{") and "error" in line.lower():
+            return line
+    return lines[-1] if lines else None
+
+
+def exit_error(stopped: ServerExit, *, url: str, log: Path | None) -> LaunchError | ModelError:
+    """One line with the server's own last error and its log; a model that cannot be loaded
+    (the runtime's exit code 3 after a `load_failed` log line) is bad input, exit 2."""
+    detail = last_error_line(stopped.output)
+    message = f"{stopped.who} exited with code {stopped.code}{stopped.note} before {url} was ready"
+    if detail:
+        message += f": {detail}"
+    if log is not None:
+        message += f"; see {log}"
+    if stopped.code == 3 and '"event":"load_failed"' in stopped.output.replace(" ", ""):
+        return ModelError(message)
+    return LaunchError(message)
+
+
 def wait_ready(
     url: str, *, timeout: float = 60.0, proc: subprocess.Popen[Any] | None = None,
-    gone: Callable[[], str | None] | None = None,
+    gone: Callable[[], ServerExit | None] | None = None, log: Path | None = None,
 ) -> None:  # fmt: skip
-    """Poll `url` until it answers 200; fail early if `proc` exits or `gone()` says why, or
-    after `timeout` seconds."""
+    """Poll `url` until it answers 200; fail early if `proc` exits or `gone()` says it stopped
+    (naming the server's last error line and `log`), or after `timeout` seconds."""
     import httpx
 
     deadline = time.monotonic() + timeout
     last = "no answer"
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            code = proc.returncode
-            raise LaunchError(f"the server exited with code {code} before {url} was ready")
-        reason = gone() if gone is not None else None
-        if reason is not None:
-            raise LaunchError(f"{reason} before {url} was ready; see server.log")
+            output = log.read_text(errors="replace") if log is not None and log.is_file() else ""
+            stopped = ServerExit("the server", proc.returncode, output)
+            raise exit_error(stopped, url=url, log=log)
+        stopped_container = gone() if gone is not None else None
+        if stopped_container is not None:
+            raise exit_error(stopped_container, url=url, log=log)
         try:
             answer = httpx.get(url, timeout=2.0)
             if answer.status_code == 200:
@@ -64,7 +111,8 @@ def wait_ready(
         except httpx.HTTPError as exc:
             last = type(exc).__name__
         time.sleep(0.2)
-    raise LaunchError(f"{url} was not ready within {timeout:g} s (last: {last})")
+    where = f"; see {log}" if log is not None else ""
+    raise LaunchError(f"{url} was not ready within {timeout:g} s (last: {last}){where}")
 
 
 @contextmanager
@@ -133,7 +181,7 @@ def launch_local(
     command = runtime_command(scaffold, host="127.0.0.1", port=port, workers=workers)
     with running_process(command, cwd=scaffold.directory, log=log) as proc:
         base_url = f"http://127.0.0.1:{port}"
-        wait_ready(f"{base_url}/readyz", timeout=ready_timeout, proc=proc)
+        wait_ready(f"{base_url}/readyz", timeout=ready_timeout, proc=proc, log=log)
         yield Launched(
             base_url=base_url,
             emulated=False,

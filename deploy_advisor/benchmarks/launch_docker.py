@@ -41,7 +41,9 @@ def launch_docker(
         memory_mb=plan.memory_mb, environment={"PORT": str(CONTAINER_PORT)}, log=log,
     ) as container:  # fmt: skip
         base_url = f"http://127.0.0.1:{host_port}"
-        wait_ready(f"{base_url}/readyz", timeout=ready_timeout, gone=container_gone(container))
+        wait_ready(
+            f"{base_url}/readyz", timeout=ready_timeout, gone=container_gone(container), log=log
+        )
         yield Launched(
             base_url=base_url,
             plan=plan.name,

@@ -50,7 +50,7 @@ def launch_heroku(
         running_process(limits.wrap(command), cwd=directory, env=env, log=log) as proc,
     ):
         base_url = f"http://127.0.0.1:{port}"
-        wait_ready(f"{base_url}/readyz", timeout=ready_timeout, proc=proc)
+        wait_ready(f"{base_url}/readyz", timeout=ready_timeout, proc=proc, log=log)
         yield Launched(
             base_url=base_url,
             plan=plan.name,

@@ -70,6 +70,7 @@ def read_deployment(directory: Path) -> DeploymentShape:
     if not deployments:
         raise InputError(f"no Deployment in {directory / 'k8s'}; scaffold with --target kubernetes")
     spec = deployments[0]["spec"]
+    name = (deployments[0].get("metadata") or {}).get("name")
     container = spec["template"]["spec"]["containers"][0]
     limits = (container.get("resources") or {}).get("limits") or {}
     ports = container.get("ports") or [{"containerPort": 8000}]
@@ -86,12 +87,21 @@ def read_deployment(directory: Path) -> DeploymentShape:
         if "value" in item:
             env[item["name"]] = str(item["value"])
     return DeploymentShape(
-        replicas=int(spec.get("replicas", 1)),
+        replicas=int(spec["replicas"]) if "replicas" in spec else _hpa_min(documents, name),
         cpu_limit=_cpu(limits.get("cpu")),
         memory_limit_mb=_memory_mb(limits.get("memory")),
         port=int(ports[0]["containerPort"]),
         environment=env,
     )
+
+
+def _hpa_min(documents: list[dict[str, Any]], deployment: str | None) -> int:
+    """A Deployment without `replicas` runs as many as its HorizontalPodAutoscaler's minimum."""
+    for doc in documents:
+        target = (doc.get("spec") or {}).get("scaleTargetRef") or {}
+        if doc.get("kind") == "HorizontalPodAutoscaler" and target.get("name") == deployment:
+            return int(doc["spec"].get("minReplicas", 1))
+    return 1
 
 
 class ReadyUpstreams:
@@ -194,7 +204,7 @@ def launch_kubernetes(
         for container, port in zip(containers, ports, strict=True):
             wait_ready(
                 f"http://127.0.0.1:{port}/readyz", timeout=ready_timeout,
-                gone=container_gone(container),
+                gone=container_gone(container), log=log,
             )  # fmt: skip
         upstreams.refresh()
         upstreams.nginx = stack.enter_context(

@@ -84,9 +84,12 @@ def launch_vps(
             with running_process(
                 limits.wrap(command), cwd=directory, env=full_env, log=log
             ) as proc, running_nginx(root / "nginx", site=root / "site.conf"):  # fmt: skip
-                wait_ready(f"http://127.0.0.1:{app_port}/readyz", timeout=ready_timeout, proc=proc)
+                wait_ready(
+                    f"http://127.0.0.1:{app_port}/readyz", timeout=ready_timeout, proc=proc,
+                    log=log,
+                )  # fmt: skip
                 base_url = f"http://127.0.0.1:{listen_port}"
-                wait_ready(f"{base_url}/readyz", timeout=10, proc=proc)
+                wait_ready(f"{base_url}/readyz", timeout=10, proc=proc, log=log)
                 yield Launched(
                     base_url=base_url,
                     plan=plan.name,

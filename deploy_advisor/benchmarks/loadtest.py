@@ -17,7 +17,7 @@ from deploy_advisor.benchmarks.runner import LOCUSTFILE, LoadShape, run_locust
 from deploy_advisor.benchmarks.slo import Slo
 from deploy_advisor.errors import InputError
 
-__all__ = ["check_url", "is_loopback", "prepare_run_dir", "run_loadtest"]
+__all__ = ["check_run_dir", "check_url", "is_loopback", "prepare_run_dir", "run_loadtest"]
 
 
 def is_loopback(host: str) -> bool:
@@ -43,11 +43,26 @@ def check_url(url: str) -> str:
     return url.rstrip("/")
 
 
-def prepare_run_dir(run_dir: Path, *, force: bool) -> Path:
-    """An empty run directory; an existing result is kept unless `force`."""
+def check_run_dir(run_dir: Path, *, force: bool, flag: str = "--out") -> None:
+    """Refuse, before anything is written, a run directory that is a file or holds someone
+    else's files; an earlier run (with result.json) is replaced only with `force`."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise InputError(f"{flag} {run_dir} is a file; pass {flag} with a directory path")
+    if not run_dir.is_dir() or force or not any(run_dir.iterdir()):
+        return
     if (run_dir / "result.json").exists():
-        if not force:
-            raise InputError(f"{run_dir} already holds a result; pass --force or another --out")
+        raise InputError(f"{run_dir} already holds a result; pass --force or another {flag}")
+    raise InputError(
+        f"{run_dir} is not empty and holds no earlier run; pass --force to write into it or "
+        f"choose another {flag}"
+    )
+
+
+def prepare_run_dir(run_dir: Path, *, force: bool) -> Path:
+    """An empty run directory; an earlier result is replaced only with `force`, and files that
+    are not an earlier run are never deleted (with `force` the run writes beside them)."""
+    check_run_dir(run_dir, force=force)
+    if (run_dir / "result.json").exists():
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     return run_dir

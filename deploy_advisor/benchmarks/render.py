@@ -57,6 +57,8 @@ def print_result(result: dict[str, Any], *, run_dir: str) -> None:
         for row in result["slo"]:
             unit = {"ms": " ms", "%": "%", "rps": " req/s"}[row["unit"]]
             verdict = "pass" if row["passed"] else "FAIL"
+            if not row["passed"] and row.get("note"):
+                verdict += f" ({row['note']})"
             name = f"{row['name']} {row['op']} {row['threshold']:g}{unit}"
             slo_table.add_row(name, _num(row["measured"], unit), verdict)
         console.print(slo_table)

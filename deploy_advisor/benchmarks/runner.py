@@ -19,7 +19,10 @@ from deploy_advisor.benchmarks.procstats import ProcessTreeSampler, ResourceSumm
 from deploy_advisor.benchmarks.samples import SampleReader, Samples
 from deploy_advisor.errors import EnvironmentMissing, InputError
 
-__all__ = ["LOCUSTFILE", "LoadShape", "LocustRun", "load_shape", "run_locust", "run_worker"]
+__all__ = [
+    "LOCUSTFILE", "LoadShape", "LocustRun", "check_duration", "load_shape", "run_locust",
+    "run_worker",
+]  # fmt: skip
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 MAX_USERS = 2000
@@ -52,6 +55,12 @@ class LoadShape:
         return asdict(self)
 
 
+def check_duration(duration_s: float) -> None:
+    """A run lasts from 1 s to an hour; anything else (0, 500ms, nan, 2h) names the range."""
+    if not math.isfinite(duration_s) or not 1 <= duration_s <= MAX_DURATION_S:
+        raise InputError(f"--duration {duration_s:g}s is out of range; use 1s to {MAX_DURATION_S}s")
+
+
 def load_shape(
     *,
     rate: float | None,
@@ -62,21 +71,22 @@ def load_shape(
     expect_workers: int = 0,
 ) -> LoadShape:
     """Validate the flags and pick enough users to hold an open-loop rate up to ~0.5 s latency."""
-    if duration_s <= 0 or duration_s > MAX_DURATION_S:
-        raise InputError(f"--duration {duration_s:g}s is out of range; use 1s to {MAX_DURATION_S}s")
-    if ramp_s < 0 or ramp_s >= duration_s:
+    check_duration(duration_s)
+    if not math.isfinite(ramp_s) or ramp_s < 0 or ramp_s >= duration_s:
         raise InputError(f"--ramp {ramp_s:g}s must be at least 0 and shorter than --duration")
     if processes < 1:
         raise InputError(f"--processes {processes} must be 1 or more")
+    if users is not None and not 1 <= users <= MAX_USERS:
+        raise InputError(f"--users {users} is out of range; use 1 to {MAX_USERS}")
     if rate is not None:
-        if rate <= 0:
-            raise InputError(f"--rate {rate:g} must be a positive number of requests per second")
+        if not math.isfinite(rate) or rate <= 0:
+            raise InputError(
+                f"--rate {rate:g} must be a positive, finite number of requests per second, "
+                "e.g. --rate 50"
+            )
         chosen = users or min(MAX_USERS, max(4, math.ceil(rate * 0.5)))
         return LoadShape("rate", rate, chosen, duration_s, ramp_s, processes, expect_workers)
-    chosen = users or 10
-    if chosen < 1 or chosen > MAX_USERS:
-        raise InputError(f"--users {chosen} is out of range; use 1 to {MAX_USERS}")
-    return LoadShape("users", None, chosen, duration_s, ramp_s, processes, expect_workers)
+    return LoadShape("users", None, users or 10, duration_s, ramp_s, processes, expect_workers)
 
 
 @dataclass

@@ -36,10 +36,15 @@ class Samples:
     def failures_by_kind(self) -> dict[str, int]:
         return dict(Counter(k for k, good in zip(self.kind, self.ok, strict=True) if not good))
 
+    @property
+    def ok_ms(self) -> list[float]:
+        """Response times of the successful requests: a refused connection is no latency."""
+        return [ms for ms, good in zip(self.ms, self.ok, strict=True) if good]
+
     def write_latencies(self, path: Path) -> None:
-        """One response time in ms per line, gzip-compressed, in the order recorded."""
+        """One response time in ms per successful request, gzip-compressed, in recorded order."""
         with gzip.open(path, "wt") as out:
-            out.writelines(f"{ms:.3f}\n" for ms in self.ms)
+            out.writelines(f"{ms:.3f}\n" for ms in self.ok_ms)
 
 
 class SampleReader:
@@ -92,18 +97,21 @@ def summarise_latency(ms: list[float]) -> dict[str, float | None]:
 
 
 def timeline(samples: Samples, *, t0: float, seconds: int) -> list[dict[str, Any]]:
-    """Per-second rows by request start: requests, exact p50/p95/p99 and errors."""
+    """Per-second rows by request start: requests, exact p50/p95/p99 of the successful ones,
+    and errors."""
     buckets: list[list[float]] = [[] for _ in range(max(seconds, 0))]
     errors = [0] * len(buckets)
     for start, ms, good in zip(samples.start, samples.ms, samples.ok, strict=True):
         second = int(start - t0)
         if 0 <= second < len(buckets):
-            buckets[second].append(ms)
-            errors[second] += 0 if good else 1
+            if good:
+                buckets[second].append(ms)
+            else:
+                errors[second] += 1
     rows = []
     for second, values in enumerate(buckets):
         values.sort()
-        row: dict[str, Any] = {"t": second, "rps": len(values)}
+        row: dict[str, Any] = {"t": second, "rps": len(values) + errors[second]}
         for name, pct in (("p50_ms", 50.0), ("p95_ms", 95.0), ("p99_ms", 99.0)):
             row[name] = round(nearest_rank(values, pct), 3) if values else None
         row["errors"] = errors[second]

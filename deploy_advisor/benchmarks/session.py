@@ -12,7 +12,13 @@ from typing import Any
 from deploy_advisor import console
 from deploy_advisor.benchmarks.capacity import find_capacity
 from deploy_advisor.benchmarks.launch import Launched, launch_local
-from deploy_advisor.benchmarks.loadtest import check_url, prepare_run_dir, run_loadtest
+from deploy_advisor.benchmarks.loadtest import (
+    check_run_dir,
+    check_url,
+    prepare_run_dir,
+    run_loadtest,
+)
+from deploy_advisor.benchmarks.payloads import check_payloads
 from deploy_advisor.benchmarks.result import RunInfo, write_result
 from deploy_advisor.benchmarks.runner import LOCUSTFILE, LoadShape
 from deploy_advisor.benchmarks.scaffold import Scaffold, read_scaffold
@@ -20,7 +26,8 @@ from deploy_advisor.benchmarks.slo import Slo
 from deploy_advisor.errors import InputError
 
 __all__ = [
-    "LoadTestRequest", "default_run_dir", "launcher", "parse_plans", "run_bench", "run_session",
+    "LoadTestRequest", "benchable_targets", "check_plan", "check_request", "check_target",
+    "default_run_dir", "launcher", "parse_plans", "parse_targets", "run_bench", "run_session",
     "run_worker_session", "scaffold_for",
 ]  # fmt: skip
 
@@ -75,43 +82,149 @@ def scaffold_for(target: str, scaffold: Scaffold, *, plan: str | None, out_dir: 
     return read_scaffold(out_dir)
 
 
-@contextmanager
-def _server(
-    request: LoadTestRequest, run_dir: Path
-) -> Iterator[tuple[Launched, RunInfo, Path, Path]]:
-    """Yields the server to load, what to record about it, the payloads and the locustfile."""
+def benchable_targets() -> list[str]:
+    """`local` and every registered target that can be launched here for a load test."""
+    from deploy_advisor.targets import get_target, target_names
+    from deploy_advisor.targets.base import Target
+
+    launchable = [n for n in target_names() if type(get_target(n)).launch is not Target.launch]
+    return ["local", *launchable]
+
+
+def check_target(name: str, *, flag: str = "--target") -> str:
+    """`name` when it can be launched for a load test; else one line listing the valid names."""
+    valid = benchable_targets()
+    if name in valid:
+        return name
+    from deploy_advisor.targets import target_names
+
+    choices = ", ".join(valid)
+    if name in target_names():
+        extra = "; measure an edge bundle with `bench-edge`" if name == "edge" else ""
+        raise InputError(
+            f"{flag} {name}: that target cannot be launched for a load test; use one of: "
+            f"{choices}{extra}"
+        )
+    raise InputError(f"{flag} {name!r} is not a target; use one of: {choices}")
+
+
+def parse_targets(text: str, *, flag: str = "--targets") -> list[str]:
+    """`local,docker` → ["local", "docker"], each checked, repeats dropped; empty is an error."""
+    names = list(dict.fromkeys(t.strip() for t in text.split(",") if t.strip()))
+    if not names:
+        raise InputError(f"{flag} is empty; name one or more of: {', '.join(benchable_targets())}")
+    for name in names:
+        check_target(name, flag=flag)
+    return names
+
+
+def check_plan(plan: str | None, *, named: str | None = None) -> None:
+    """A named plan must be in the price catalog (the error lists close names); `named` is how
+    the user gave it, default `--plan PLAN`."""
+    if plan is None:
+        return
+    from deploy_advisor.advisor.catalog import load_catalog
+    from deploy_advisor.errors import CatalogError
+
+    try:
+        load_catalog().plan(plan)
+    except CatalogError as exc:
+        raise InputError(f"{named or f'--plan {plan}'}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """A request whose every input was checked, before anything is written or launched."""
+
+    target: str
+    plan: str | None
+    run_dir: Path
+    payloads: Path
+    url: str | None = None
+    scaffold: Scaffold | None = None
+
+
+def check_request(request: LoadTestRequest) -> _Checked:
+    """Check every input of `request` (URL or scaffold, target, plan, payloads, run directory,
+    capacity flags) without writing or starting anything; errors are one line, exit 2."""
+    if request.url is not None and request.directory is not None:
+        raise InputError("pass either a scaffold DIR or --url, not both")
+    if request.url is None and request.directory is None:
+        raise InputError("pass a scaffold DIR or --url URL to say where to send load")
+    if request.find_capacity and (not request.slos or request.shape.rate is None):
+        raise InputError("--find-capacity needs --slo and a start --rate")
+    check_plan(request.plan)
     if request.url is not None:
         url = check_url(request.url)
-        launched = Launched(base_url=url, emulated=False, describe=url)
-        if request.directory is not None:
-            raise InputError("pass either a scaffold DIR or --url, not both")
         target = request.target or "url"
-        payloads = request.payloads or Path("samples/payloads.json")
-        if not payloads.is_file():
-            raise InputError(f"{payloads} not found; --url needs --payloads PATH (a JSON list)")
-        yield launched, RunInfo(target, request.plan, False, None, url), payloads, LOCUSTFILE
-        return
-    if request.directory is None:
-        raise InputError("pass a scaffold DIR or --url URL to say where to send load")
+        from deploy_advisor.targets import target_names
+
+        if target not in ("url", "local", *target_names()):
+            raise InputError(
+                f"--target {target!r} is not a target; with --url it only labels the run: "
+                f"use one of: {', '.join(target_names())}"
+            )
+        if request.payloads is None and not Path("samples/payloads.json").is_file():
+            raise InputError("--url needs --payloads PATH, a JSON list of request bodies")
+        payloads = check_payloads(request.payloads or Path("samples/payloads.json"))
+        run_dir = request.run_dir or default_run_dir(target)
+        check_run_dir(run_dir, force=request.force)
+        return _Checked(target, request.plan, run_dir, payloads, url=url)
+    assert request.directory is not None
     scaffold = read_scaffold(request.directory)
-    target = request.target or scaffold.target or "local"
+    target = check_target(request.target or scaffold.target or "local")
     plan = request.plan or (scaffold.plan if target == scaffold.target else None)
-    scaffold = scaffold_for(target, scaffold, plan=plan, out_dir=run_dir / "scaffold")
+    if request.payloads is not None:
+        payloads = check_payloads(request.payloads)
+    else:
+        payloads = check_payloads(scaffold.payloads, flag=None)
+    run_dir = request.run_dir or default_run_dir(target)
+    check_run_dir(run_dir, force=request.force)
+    return _Checked(target, plan, run_dir, payloads, scaffold=scaffold)
+
+
+@contextmanager
+def _server(
+    request: LoadTestRequest, checked: _Checked, run_dir: Path
+) -> Iterator[tuple[Launched, RunInfo, Path]]:
+    """Yields the server to load, what to record about it, and the locustfile."""
+    if checked.url is not None:
+        launched = Launched(base_url=checked.url, emulated=False, describe=checked.url)
+        yield launched, RunInfo(checked.target, checked.plan, False, None, checked.url), LOCUSTFILE
+        return
+    assert checked.scaffold is not None
+    target, plan = checked.target, checked.plan
+    scaffold = scaffold_for(target, checked.scaffold, plan=plan, out_dir=run_dir / "scaffold")
     console.info(f"Starting {target} from {scaffold.directory} …")
     log = run_dir / "server.log"
     with launcher(target, scaffold, plan=plan, log=log, base_image=request.base_image) as launched:
         console.info(f"Ready: {launched.describe} at {launched.base_url}")
         plan = launched.plan or plan
         info = RunInfo(target, plan, launched.emulated, scaffold.model_path.name, launched.base_url)
-        payloads = request.payloads or scaffold.payloads
-        yield launched, info, payloads, scaffold.locustfile or LOCUSTFILE
+        yield launched, info, scaffold.locustfile or LOCUSTFILE
 
 
-def run_session(request: LoadTestRequest) -> tuple[dict[str, Any], Path]:
-    """Run one load test (or a capacity search) and write its run directory."""
-    target_name = request.target or ("url" if request.url else "local")
-    run_dir = prepare_run_dir(request.run_dir or default_run_dir(target_name), force=request.force)
-    with _server(request, run_dir) as (launched, info, payloads, locustfile):
+def run_session(
+    request: LoadTestRequest, *, checked: _Checked | None = None
+) -> tuple[dict[str, Any], Path]:
+    """Run one load test (or a capacity search) and write its run directory.
+
+    Every input is checked before the run directory is created or anything is launched."""
+    checked = checked or check_request(request)
+    created = not checked.run_dir.exists()
+    run_dir = prepare_run_dir(checked.run_dir, force=request.force)
+    try:
+        return _run(request, checked, run_dir)
+    except BaseException:
+        if created and not any(run_dir.iterdir()):
+            run_dir.rmdir()  # nothing to look at: leave no empty directory behind
+        raise
+
+
+def _run(request: LoadTestRequest, checked: _Checked, run_dir: Path) -> tuple[dict[str, Any], Path]:
+    """Launch or reach the server, then one load test or a capacity search into `run_dir`."""
+    payloads = checked.payloads
+    with _server(request, checked, run_dir) as (launched, info, locustfile):
 
         def one_run(shape: LoadShape, directory: Path, title: str) -> dict[str, Any]:
             return run_loadtest(
@@ -122,8 +235,7 @@ def run_session(request: LoadTestRequest) -> tuple[dict[str, Any], Path]:
 
         if not request.find_capacity:
             return one_run(request.shape, run_dir, info.target), run_dir
-        if not request.slos or request.shape.rate is None:
-            raise InputError("--find-capacity needs --slo and a start --rate")
+        assert request.shape.rate is not None
         count = iter(range(1, 1000))
 
         def step(rate: float) -> dict[str, Any]:
@@ -152,15 +264,34 @@ def run_bench(
     *, directory: Path, targets: list[str], plans: dict[str, str], base: LoadTestRequest,
     out: Path,
 ) -> list[tuple[dict[str, Any], Path]]:  # fmt: skip
-    """The same load against each target in turn; one run directory per target under `out`."""
-    results = []
+    """The same load against each target in turn; one run directory per target under `out`.
+
+    Every target's inputs (and the Docker engine, if a target needs it) are checked before the
+    first run starts, so a bad name never waits for the others' load."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file; pass --out with a directory path")
+    unknown = sorted(set(plans) - set(targets))
+    if unknown:
+        raise InputError(
+            f"--plans names {', '.join(unknown)}, not in --targets {','.join(targets)}; "
+            "add the target or drop the plan"
+        )
+    for target, plan in plans.items():
+        check_plan(plan, named=f"--plans {target}={plan}")
+    requests = []
     for target in targets:
-        run_dir = out / target
-        request = replace(
+        requests.append(replace(
             base, directory=directory, url=None, target=target, plan=plans.get(target),
-            run_dir=run_dir,
-        )  # fmt: skip
-        results.append(run_session(request))
+            run_dir=out / target,
+        ))  # fmt: skip
+    checked = [check_request(request) for request in requests]
+    if {"docker", "kubernetes"} & set(targets):
+        from deploy_advisor.benchmarks.containers import docker_client
+
+        docker_client()
+    results = []
+    for request, ready in zip(requests, checked, strict=True):
+        results.append(run_session(request, checked=ready))
         if results[-1][0]["partial"]:
             break
     return results
@@ -173,10 +304,12 @@ def run_worker_session(
     """Join a Locust master on another machine as a worker; exact samples stay in `out`."""
     from deploy_advisor.benchmarks.runner import run_worker
 
-    if payloads is None:
-        if directory is None:
-            raise InputError("--worker needs a scaffold DIR or --payloads PATH")
-        payloads = read_scaffold(directory).payloads
+    if payloads is not None:
+        payloads = check_payloads(payloads)
+    elif directory is None:
+        raise InputError("--worker needs a scaffold DIR or --payloads PATH")
+    else:
+        payloads = check_payloads(read_scaffold(directory).payloads, flag=None)
     run_dir = out or Path("runs") / f"worker-{datetime.now():%Y%m%d-%H%M%S}"
     console.info(f"Worker of the Locust master at {master_host}; samples go to {run_dir}")
     count = run_worker(
@@ -192,7 +325,7 @@ def parse_plans(text: str | None) -> dict[str, str]:
     for pair in (text or "").split(","):
         if pair.strip():
             name, sep, value = pair.partition("=")
-            if not sep or not value.strip():
+            if not sep or not value.strip() or not name.strip():
                 raise InputError(
                     f"--plans entry {pair!r} must be TARGET=PLAN, e.g. docker=linode-2gb"
                 )

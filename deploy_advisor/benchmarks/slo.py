@@ -10,9 +10,13 @@ from typing import Any
 
 from deploy_advisor.errors import InputError
 
-__all__ = ["LATENCY_METRICS", "Slo", "SloVerdict", "evaluate", "parse_slos"]
+__all__ = ["ERROR_BUDGET_PCT", "LATENCY_METRICS", "Slo", "SloVerdict", "evaluate", "parse_slos"]
 
 LATENCY_METRICS = ("p50", "p90", "p95", "p99", "p999", "max", "mean")
+#: Percent of requests a latency objective lets fail: p95 < 200 ms promises that 95% of requests
+#: succeed within 200 ms, so more than 5% failed breaks it whatever the successes' latency.
+ERROR_BUDGET_PCT = {"p50": 50.0, "p90": 10.0, "p95": 5.0, "p99": 1.0, "p999": 0.1, "max": 0.0,
+                    "mean": 0.0}  # fmt: skip
 _ACCEPTED = (
     "METRIC<VALUE with METRIC one of p50,p90,p95,p99,p999,max,mean (ms or s), errors (%), rps"
 )
@@ -52,6 +56,7 @@ class SloVerdict:
     unit: str
     measured: float | None
     passed: bool
+    note: str | None = None  # why it failed when the measured value alone does not say
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -89,10 +94,20 @@ def parse_slos(text: str) -> list[Slo]:
 
 
 def evaluate(slos: list[Slo], measured: dict[str, float | None]) -> list[SloVerdict]:
-    """Judge each objective against `measured` (latency keys in ms, `errors` in %, `rps`)."""
+    """Judge each objective against `measured` (latency keys in ms over successful requests,
+    `errors` in %, `rps`). A latency objective also fails when more requests failed than its
+    error budget allows; a value that could not be measured fails."""
     verdicts = []
+    errors = measured.get("errors")
     for slo in slos:
         value = measured.get(slo.name)
         passed = value is not None and _OPS[slo.op](value, slo.threshold)
-        verdicts.append(SloVerdict(slo.name, slo.op, slo.threshold, slo.unit, value, passed))
+        note = None
+        if value is None:
+            note = "no request succeeded" if slo.name in LATENCY_METRICS else "not measured"
+        budget = ERROR_BUDGET_PCT.get(slo.name)
+        if budget is not None and errors is not None and errors > budget:
+            passed = False
+            note = f"{errors:.3g}% of requests failed; {slo.name} allows {budget:g}%"
+        verdicts.append(SloVerdict(slo.name, slo.op, slo.threshold, slo.unit, value, passed, note))
     return verdicts

@@ -1,8 +1,10 @@
-"""Fixtures for load-test tests: a real HTTP server with a known injected latency, and payloads."""
+"""Fixtures for load-test tests: a real HTTP server with a known injected latency, payloads, and
+a scaffold-shaped directory whose `model_server` is that server behind the runtime's flags."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -11,7 +13,37 @@ from pathlib import Path
 
 import pytest
 
+from deploy_advisor.benchmarks.runner import LOCUSTFILE
+
 SERVER = Path(__file__).with_name("latency_server.py")
+
+MAIN = """
+import argparse, os, sys, tempfile
+parser = argparse.ArgumentParser()
+parser.add_argument("command")
+parser.add_argument("--model"); parser.add_argument("--host"); parser.add_argument("--port")
+parser.add_argument("--workers")
+args = parser.parse_args()
+if os.environ.get("FAIL_AT_START"):
+    sys.exit(7)
+sys.argv = ["latency_server", tempfile.mktemp(), "--port", args.port, "--delay-ms", "2"]
+exec(compile(open({server!r}).read(), "latency_server", "exec"))
+"""
+
+
+@pytest.fixture
+def scaffold_dir(tmp_path: Path) -> Path:
+    """A scaffold-shaped directory: model/, samples/payloads.json, locustfile.py, model_server/."""
+    directory = tmp_path / "scaffold"
+    (directory / "model").mkdir(parents=True)
+    (directory / "model" / "model.joblib").write_bytes(b"not loaded by the stand-in server")
+    (directory / "samples").mkdir()
+    (directory / "samples" / "payloads.json").write_text(json.dumps([{"instances": [[0.5] * 30]}]))
+    shutil.copy(LOCUSTFILE, directory / "locustfile.py")
+    (directory / "model_server").mkdir()
+    (directory / "model_server" / "__init__.py").write_text("")
+    (directory / "model_server" / "__main__.py").write_text(MAIN.format(server=str(SERVER)))
+    return directory
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,39 +17,8 @@ import psutil
 import pytest
 
 from deploy_advisor.benchmarks.launch import launch_local
-from deploy_advisor.benchmarks.runner import LOCUSTFILE
 from deploy_advisor.benchmarks.scaffold import read_scaffold
 from deploy_advisor.errors import InputError, LaunchError
-
-SERVER = Path(__file__).with_name("latency_server.py")
-
-MAIN = """
-import argparse, os, sys, tempfile
-parser = argparse.ArgumentParser()
-parser.add_argument("command")
-parser.add_argument("--model"); parser.add_argument("--host"); parser.add_argument("--port")
-parser.add_argument("--workers")
-args = parser.parse_args()
-if os.environ.get("FAIL_AT_START"):
-    sys.exit(7)
-sys.argv = ["latency_server", tempfile.mktemp(), "--port", args.port, "--delay-ms", "2"]
-exec(compile(open({server!r}).read(), "latency_server", "exec"))
-"""
-
-
-@pytest.fixture
-def scaffold_dir(tmp_path: Path) -> Path:
-    """A scaffold-shaped directory: model/, samples/payloads.json, locustfile.py, model_server/."""
-    directory = tmp_path / "scaffold"
-    (directory / "model").mkdir(parents=True)
-    (directory / "model" / "model.joblib").write_bytes(b"not loaded by the stand-in server")
-    (directory / "samples").mkdir()
-    (directory / "samples" / "payloads.json").write_text(json.dumps([{"instances": [[0.5] * 30]}]))
-    shutil.copy(LOCUSTFILE, directory / "locustfile.py")
-    (directory / "model_server").mkdir()
-    (directory / "model_server" / "__init__.py").write_text("")
-    (directory / "model_server" / "__main__.py").write_text(MAIN.format(server=str(SERVER)))
-    return directory
 
 
 def test_local_launch_serves_and_is_torn_down(scaffold_dir: Path, tmp_path: Path) -> None:
@@ -96,7 +64,7 @@ def test_bench_writes_one_run_directory_per_target(scaffold_dir: Path, tmp_path:
         capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"},
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    result = json.loads(proc.stdout)
+    (result,) = json.loads(proc.stdout)  # bench --json is a list, one result per target
     assert result["target"] == "local" and result["emulated"] is False
     assert result["model"] == "model.joblib"
     assert result["server"]["memory_mb_max"] > 5

@@ -56,15 +56,17 @@ def example_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def scaffolds(
     example_model: Path, tmp_path_factory: pytest.TempPathFactory, docker_client: Any, _names: None
 ) -> Iterator[dict[str, Path]]:
-    """One real scaffold per target, with wheels; the images built from them are removed after."""
+    """One real scaffold per target, the image-building ones with wheels on the local base image;
+    the images built from them are removed after."""
     root = tmp_path_factory.mktemp("scaffolds")
     made = {}
     for target in ("docker", "vps", "heroku", "kubernetes"):
         out = root / target
         command = [
             *CLI, "scaffold", "--model", str(example_model), "-o", str(out), "--target", target,
-            "--wheelhouse", "--base-image", BASE_IMAGE,
         ]  # fmt: skip
+        if target in ("docker", "kubernetes"):
+            command += ["--wheelhouse", "--base-image", BASE_IMAGE]
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         assert done.returncode == 0, done.stderr
         made[target] = out
