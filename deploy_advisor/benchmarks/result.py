@@ -35,6 +35,8 @@ class RunInfo:
     emulated: bool
     model: str | None
     url: str
+    deployment: dict[str, Any] | None = None
+    """Kubernetes: the replicas and per-replica limits the load was spread over."""
 
 
 MIN_STEADY_S = 0.5  # a shorter steady window cannot tell a shortfall from the ramp
@@ -166,6 +168,7 @@ def build_result(
         "emulated": info.emulated,
         "model": info.model,
         "url": info.url,
+        **({"deployment": info.deployment} if info.deployment else {}),
         "load": shape.to_json(),
         "started_at": datetime.fromtimestamp(run.started_at, UTC).isoformat(timespec="seconds"),
         "duration_s": round(run.ended_at - run.started_at, 2),

@@ -200,8 +200,29 @@ def _server(
     with launcher(target, scaffold, plan=plan, log=log, base_image=request.base_image) as launched:
         console.info(f"Ready: {launched.describe} at {launched.base_url}")
         plan = launched.plan or plan
-        info = RunInfo(target, plan, launched.emulated, scaffold.model_path.name, launched.base_url)
+        info = RunInfo(
+            target,
+            plan,
+            launched.emulated,
+            scaffold.model_path.name,
+            launched.base_url,
+            deployment=_deployment(target, scaffold.directory),
+        )
         yield launched, info, scaffold.locustfile or LOCUSTFILE
+
+
+def _deployment(target: str, scaffold: Path) -> dict[str, Any] | None:
+    """What `report` needs to price a Kubernetes run per node: replicas and their limits."""
+    if target != "kubernetes":
+        return None
+    from deploy_advisor.benchmarks.launch_kubernetes import read_deployment
+
+    shape = read_deployment(scaffold)
+    return {
+        "replicas": shape.replicas,
+        "cpu_limit": shape.cpu_limit,
+        "memory_limit_mb": shape.memory_limit_mb,
+    }
 
 
 def run_session(

@@ -218,3 +218,15 @@ def test_real_locust_against_the_real_runtime(scaffolds: dict[str, Path], tmp_pa
     assert 0 < result["latency_ms"]["p50"] <= result["latency_ms"]["p99"]
     assert result["server"]["memory_mb_max"] > 50
     assert (out / "server.log").read_text().count('"path":"/predict"') == result["requests"]
+
+
+def test_a_kubernetes_run_records_its_replicas_for_the_report(
+    scaffolds: dict[str, Path],
+) -> None:
+    from deploy_advisor.benchmarks.session import _deployment
+
+    recorded = _deployment("kubernetes", scaffolds["kubernetes"])
+    assert recorded is not None
+    assert recorded["replicas"] == 2  # what the emulation runs, from the manifests
+    assert recorded["cpu_limit"] and recorded["memory_limit_mb"]
+    assert _deployment("docker", scaffolds["docker"]) is None
