@@ -355,8 +355,9 @@ def example_model_command(
     ] = False,
 ) -> None:
     """Train the example RandomForest on the bundled breast_cancer data; save joblib and ONNX."""
-    from deploy_advisor.intake import make_example_model
+    from deploy_advisor.intake.example import check_example_output, make_example_model
 
+    check_example_output(out_dir, force=force)  # before the slow imports and training
     console.info("Training RandomForestClassifier(n_estimators=100, random_state=0), breast_cancer")
     example = make_example_model(out_dir, force=force)
     console.print(str(example.joblib_path))
@@ -451,7 +452,8 @@ def scaffold(
     ] = None,
     plan: Annotated[str | None, typer.Option(help="Catalog plan to size resources for.")] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Overwrite files you edited since scaffold.")
+        bool,
+        typer.Option("--force", help="Overwrite files you edited or scaffold did not write."),
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Print what would be written; write nothing.")
@@ -461,8 +463,9 @@ def scaffold(
         typer.Option("--wheelhouse", help="Download every wheel into wheels/ for offline builds."),
     ] = False,
     base_image: Annotated[
-        str, typer.Option(help="Base image of the Dockerfile (ARG BASE_IMAGE).")
-    ] = "python:3.11-slim",
+        str | None,
+        typer.Option(help="Base image of the Dockerfile (ARG BASE_IMAGE); python:3.11-slim."),
+    ] = None,
     host: Annotated[
         str | None, typer.Option(help="Public host name (Ingress, nginx, TLS).")
     ] = None,
@@ -470,8 +473,13 @@ def scaffold(
         bool, typer.Option("--strict", help="Refuse when a platform limit would be hit (heroku).")
     ] = False,
     mode: Annotated[
-        str, typer.Option("--mode", help="realtime (a server) or batch (a scoring job).")
-    ] = "realtime",
+        str | None,
+        typer.Option(
+            "--mode",
+            help="realtime (a server) or batch (a scoring job); default: the advisor's for "
+            "--spec, else realtime.",
+        ),
+    ] = None,
     max_size_mb: Annotated[
         float | None, typer.Option("--max-size-mb", help="Edge: refuse a larger model.onnx.")
     ] = None,
@@ -484,20 +492,23 @@ def scaffold(
     ] = False,
 ) -> None:
     """Write the serving app, model, pinned requirements and target files into a directory."""
+    from deploy_advisor.targets.choice import DEFAULT_BASE_IMAGE, ScaffoldFlags, choose
     from deploy_advisor.targets.edge import EdgeOptions
     from deploy_advisor.targets.scaffold import scaffold as write_scaffold
-    from deploy_advisor.targets.scaffold import target_from_spec
 
-    if target is None:
-        target, advised_plan = target_from_spec(spec)
-        plan = plan or advised_plan
-        console.info(f"advisor's pick for {spec}: {target}, plan {plan}")
-    chosen = target
+    flags = ScaffoldFlags(
+        plan=plan, host_name=host, base_image=base_image, wheelhouse=wheelhouse,
+        max_size_mb=max_size_mb, accept_drift=accept_drift, quantize=quantize,
+    )  # fmt: skip
+    chosen = choose(target=target, mode=mode, spec=spec, flags=flags)
+    for note in chosen.notes:
+        console.info(note)
     edge = EdgeOptions(max_size_mb=max_size_mb, accept_drift=accept_drift, quantize=quantize)
     result = write_scaffold(
-        model=model, target=chosen, out_dir=out, plan=plan, base_image=base_image,
-        wheelhouse=wheelhouse, host_name=host, force=force, dry_run=dry_run, strict=strict,
-        mode=mode, edge=edge,
+        model=model, target=chosen.target, out_dir=out, plan=chosen.plan,
+        base_image=base_image or DEFAULT_BASE_IMAGE, wheelhouse=wheelhouse, host_name=host,
+        force=force, dry_run=dry_run, strict=strict,
+        mode="realtime" if chosen.mode == "edge" else chosen.mode, edge=edge,
     )  # fmt: skip
     for finding in result.findings:
         if finding.severity == "info":
@@ -508,12 +519,16 @@ def scaffold(
     for action in result.actions:
         counts[action.action] = counts.get(action.action, 0) + 1
         if dry_run:
-            console.print(f"{action.action:<10} {action.path}", markup=False, soft_wrap=True)
+            why = f"  ({action.reason})" if action.action == "conflict" else ""
+            console.print(f"{action.action:<10} {action.path}{why}", markup=False, soft_wrap=True)
     summary = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
     if dry_run:
         console.info(f"dry run: nothing written to {out} ({summary})")
     else:
-        console.success(f"{result.target} scaffold in {out} ({summary})")
+        for action in result.actions:
+            if action.action == "remove":
+                console.info(f"removed {action.path} (the previous scaffold's, not in this one)")
+        console.success(f"{result.target} scaffold ({chosen.mode}) in {out} ({summary})")
         console.info(f"next: deploy-advisor validate {out}; see {out / 'README.md'}")
 
 

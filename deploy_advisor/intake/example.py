@@ -8,7 +8,7 @@ from pathlib import Path
 from deploy_advisor.errors import InputError
 from deploy_advisor.files import write_atomic, write_atomic_with
 
-__all__ = ["EXAMPLE_DATASET", "ExampleModel", "make_example_model"]
+__all__ = ["EXAMPLE_DATASET", "ExampleModel", "check_example_output", "make_example_model"]
 
 EXAMPLE_DATASET = "breast_cancer"
 JOBLIB_NAME = "model.joblib"
@@ -27,21 +27,29 @@ class ExampleModel:
     train_accuracy: float
 
 
-def make_example_model(out_dir: Path, *, force: bool = False) -> ExampleModel:
-    """Train RandomForestClassifier(n_estimators=100, random_state=0) and save joblib and ONNX."""
-    import joblib
-    from skl2onnx import to_onnx
-    from sklearn.datasets import load_breast_cancer
-    from sklearn.ensemble import RandomForestClassifier
-
+def check_example_output(out_dir: Path, *, force: bool = False) -> tuple[Path, Path]:
+    """The joblib and ONNX paths in `out_dir`; an error if either exists (without force)."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"{out_dir} is a file, not a directory; pass -o DIR with a directory path")
     joblib_path, onnx_path = out_dir / JOBLIB_NAME, out_dir / ONNX_NAME
     existing = [p for p in (joblib_path, onnx_path) if p.exists()]
     if existing and not force:
         raise InputError(
             f"{existing[0]} already exists; pass --force to overwrite it or choose another -o DIR"
         )
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InputError(f"{out_dir} is a file, not a directory; pass -o DIR with a directory path")
+    return joblib_path, onnx_path
+
+
+def make_example_model(out_dir: Path, *, force: bool = False) -> ExampleModel:
+    """Train RandomForestClassifier(n_estimators=100, random_state=0) and save joblib and ONNX.
+
+    The output is checked before scikit-learn is even imported: a refusal costs no training."""
+    joblib_path, onnx_path = check_example_output(out_dir, force=force)
+
+    import joblib
+    from skl2onnx import to_onnx
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.ensemble import RandomForestClassifier
 
     data = load_breast_cancer()
     features, labels = data.data, data.target

@@ -42,6 +42,7 @@ class ConfigError(ValueError):
 #: gunicorn's arbiter reads the same code from a worker as "stop, do not restart".
 EXIT_STARTUP_FAILURE = 3
 
+
 @dataclass
 class Settings:
     """Everything the server needs; plain values so that it can be passed to worker processes."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from deploy_advisor.files import write_atomic
 from deploy_advisor.targets import register
 from deploy_advisor.targets.base import Finding, RenderContext, Target
 from deploy_advisor.targets.writer import (
@@ -14,7 +16,10 @@ from deploy_advisor.targets.writer import (
     FileAction,
     GeneratedFile,
     apply_actions,
+    check_conflicts,
+    file_action,
     plan_actions,
+    read_lock,
     sha256,
 )
 
@@ -35,7 +40,8 @@ class EdgeOptions:
 
 @dataclass(frozen=True)
 class EdgeScaffold:
-    """What `scaffold --target edge` did: the file actions, the tarball and the check results."""
+    """What `scaffold --target edge` did: the file actions (the tarball's last, its path as
+    shown to the user), the tarball and the check results."""
 
     actions: list[FileAction]
     findings: list[Finding]
@@ -84,8 +90,11 @@ def scaffold_edge(
     force: bool = False,
     dry_run: bool = False,
 ) -> EdgeScaffold:
-    """Export and check the model, then write the bundle into `out_dir` and `out_dir`.tar.gz."""
-    from deploy_advisor.edge.bundle import prepare_bundle, write_tarball
+    """Export and check the model, then write the bundle into `out_dir` and `out_dir`.tar.gz.
+
+    The tarball is planned like every other file (its sha256 is in the lock): one that scaffold
+    did not write, or that changed since, is a conflict unless `force`."""
+    from deploy_advisor.edge.bundle import prepare_bundle
 
     name = out_dir.resolve().name
     bundle = prepare_bundle(
@@ -96,6 +105,9 @@ def scaffold_edge(
         quantize_model=options.quantize,
     )
     files = {rel: GeneratedFile(content) for rel, content in bundle.files.items()}
+    packed = GeneratedFile(_tarball_bytes(bundle.files, name))
+    tarball = out_dir.resolve().with_name(name + ".tar.gz")
+    shown = out_dir.with_name(tarball.name) if out_dir.name not in {"", ".."} else tarball
     lock = {
         "version": 1,
         "target": "edge",
@@ -110,14 +122,30 @@ def scaffold_edge(
             "rss_mb": None,
         },
         "files": {rel: sha256(files[rel].content) for rel in sorted(files)},
+        "tarball": {"file": tarball.name, "sha256": sha256(packed.content)},
     }
     files[LOCK_NAME] = GeneratedFile((json.dumps(lock, indent=2) + "\n").encode())
+    earlier = read_lock(out_dir).get("tarball") or {}
+    locked = earlier.get("sha256") if earlier.get("file") == tarball.name else None
     actions = plan_actions(files, out_dir=out_dir, force=force)
-    tarball = out_dir.with_name(name + ".tar.gz")
+    packing = file_action(str(shown), packed, tarball, locked=locked, force=force)
+    actions.append(packing)
     if not dry_run:
-        apply_actions(actions, out_dir=out_dir)
-        write_tarball(files=bundle.files, name=name, tarball=tarball)
+        check_conflicts(actions)
+        apply_actions(actions[:-1], out_dir=out_dir)
+        if packing.action in {"create", "overwrite"}:
+            write_atomic(tarball, packed.content)
     return EdgeScaffold(actions=actions, findings=_findings(bundle), tarball=tarball)
+
+
+def _tarball_bytes(files: dict[str, bytes], name: str) -> bytes:
+    """The reproducible .tar.gz of the bundle, built aside so it can be compared before writing."""
+    from deploy_advisor.edge.bundle import write_tarball
+
+    with tempfile.TemporaryDirectory(prefix="da-edge-tar-") as tmp:
+        path = Path(tmp) / f"{name}.tar.gz"
+        write_tarball(files=files, name=name, tarball=path)
+        return path.read_bytes()
 
 
 def _findings(bundle: EdgeBundle) -> list[Finding]:

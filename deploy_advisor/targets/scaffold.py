@@ -52,11 +52,11 @@ __all__ = [
     "ScaffoldResult",
     "app_name_for",
     "build_context",
+    "kept_findings",
     "lock_file",
     "render_files",
     "render_text_files",
     "scaffold",
-    "target_from_spec",
 ]
 
 
@@ -164,9 +164,10 @@ def render_text_files(target: Target, ctx: RenderContext) -> dict[str, str]:
     text = batch_files(target.name, ctx) if ctx.mode == "batch" else dict(target.render(ctx))
     payloads = json.loads(ctx.model.payloads_json)
     text["requirements.txt"] = render_requirements(ctx.requirements)
-    text["samples/payloads.json"] = ctx.model.payloads_json
-    text["samples/first.json"] = json.dumps(payloads[0]) + "\n"
     batch = ctx.mode == "batch"
+    if not batch:  # request bodies for the server; a batch job has none
+        text["samples/payloads.json"] = ctx.model.payloads_json
+        text["samples/first.json"] = json.dumps(payloads[0]) + "\n"
     text["README.md"] = render_template(
         "batch/README.md.j2" if batch else "common/README.md.j2",
         app_name=ctx.app_name,
@@ -190,7 +191,8 @@ def render_files(
         p: GeneratedFile(body.encode(), executable=p.endswith(".sh")) for p, body in text.items()
     }
     files.update(_runtime_files())
-    files["locustfile.py"] = _locustfile()
+    if ctx.mode != "batch":
+        files["locustfile.py"] = _locustfile()
     files[ctx.model.file] = GeneratedFile(model_path.read_bytes())
     if ctx.wheelhouse:
         for wheel in download_wheels(text["requirements.txt"], python_version=ctx.python_version):
@@ -260,7 +262,8 @@ def scaffold(
             model=model, out_dir=out_dir, options=edge or EdgeOptions(), force=force,
             dry_run=dry_run,
         )  # fmt: skip
-        return ScaffoldResult(chosen.name, out_dir, done.actions, done.findings, dry_run)
+        findings = done.findings + kept_findings(done.actions)
+        return ScaffoldResult(chosen.name, out_dir, done.actions, findings, dry_run)
     size = resolve_plan(chosen, plan)
     facts = _reuse_measurements(model_facts(model), read_lock(out_dir))
     ctx = build_context(
@@ -278,24 +281,15 @@ def scaffold(
         raise CheckFailed(f"preflight refused with --strict: {reasons}")
     files = render_files(chosen, ctx, model_path=model)
     files[LOCK_NAME] = lock_file(chosen, ctx, files)
-    actions = plan_actions(files, out_dir=out_dir, force=force)
+    # model/ is copied whole into the image or release: it must hold the current model only.
+    actions = plan_actions(files, out_dir=out_dir, force=force, owned_dirs=("model",))
     if not dry_run:
         apply_actions(actions, out_dir=out_dir)
-    return ScaffoldResult(chosen.name, out_dir, actions, findings, dry_run)
+    return ScaffoldResult(chosen.name, out_dir, actions, findings + kept_findings(actions), dry_run)
 
 
-def target_from_spec(spec: Path | None) -> tuple[str, str | None]:
-    """The advisor's recommended target and plan for a spec, when no --target was given."""
-    from deploy_advisor.advisor.recommend import recommend
-    from deploy_advisor.advisor.spec import load_spec
-    from deploy_advisor.targets import target_names
-
-    if spec is None:
-        raise InputError("no --target given; pass --target docker|kubernetes|heroku|vps or --spec")
-    advice = recommend(load_spec(spec), what_if=False)
-    if advice.target not in target_names():
-        raise InputError(
-            f"the advisor recommends {advice.target!r} for {spec}, which scaffold cannot write; "
-            f"pass --target with one of: {', '.join(target_names())}"
-        )
-    return advice.target, advice.plan
+def kept_findings(actions: list[FileAction]) -> list[Finding]:
+    """A warning for each file left in place that the user should look at."""
+    return [
+        Finding("warning", "kept", f"{a.path}: {a.reason}") for a in actions if a.action == "keep"
+    ]

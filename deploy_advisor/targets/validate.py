@@ -16,8 +16,9 @@ from deploy_advisor.targets.shapes import (
     check_python_version,
     check_shell,
 )
+from deploy_advisor.targets.systemd import check_systemd_units
 from deploy_advisor.targets.tools import check_kubernetes, check_nginx, run_checkov, run_hadolint
-from deploy_advisor.targets.writer import read_lock, sha256
+from deploy_advisor.targets.writer import LOCK_NAME, read_lock, sha256
 
 __all__ = ["ValidationReport", "validate_dir"]
 
@@ -52,10 +53,25 @@ def _lock_findings(directory: Path) -> list[Finding]:
     return findings
 
 
+def _target_files(directory: Path) -> list[str]:
+    """The files and folders in `directory` that some target writes (what makes it a scaffold)."""
+    marks = [
+        "Dockerfile", "compose.yaml", "k8s", "Procfile", "app.json", "deploy/systemd",
+        "deploy/nginx", "deploy/cloud-init.yaml", "edge_runtime", "bundle.json",
+    ]  # fmt: skip
+    return [mark for mark in marks if (directory / mark).exists()]
+
+
 def validate_dir(*, directory: Path) -> ValidationReport:
     """Lint and schema-check every target file found in `directory`."""
     if not directory.is_dir():
         raise InputError(f"{str(directory)!r} is not a directory; pass a scaffold directory")
+    if not (directory / LOCK_NAME).is_file() and not _target_files(directory):
+        raise InputError(
+            f"{str(directory)!r} is not a scaffold: it has no {LOCK_NAME} and no target files "
+            "(Dockerfile, k8s/, Procfile, deploy/, edge_runtime/); pass a directory written by "
+            "`deploy-advisor scaffold`"
+        )
     findings = _lock_findings(directory)
     checkov_files = []
     if (directory / "Dockerfile").is_file():
@@ -83,6 +99,10 @@ def validate_dir(*, directory: Path) -> ValidationReport:
         )
     for script in sorted(directory.glob("deploy/*.sh")):
         findings += check_shell(script, f"deploy/{script.name}")
+    units = sorted(directory.glob("deploy/systemd/*.service")) + sorted(
+        directory.glob("deploy/systemd/*.timer")
+    )
+    findings += check_systemd_units(directory, units)
     if checkov_files:
         findings += run_checkov(directory, checkov_files)
     target = read_lock(directory).get("target")

@@ -12,10 +12,14 @@ from deploy_advisor.errors import InputError, ScaffoldConflict
 from deploy_advisor.files import write_atomic
 
 __all__ = [
+    "CHANGED",
     "LOCK_NAME",
+    "NOT_WRITTEN",
     "FileAction",
     "GeneratedFile",
     "apply_actions",
+    "check_conflicts",
+    "file_action",
     "plan_actions",
     "read_lock",
     "safe_relative",
@@ -23,7 +27,10 @@ __all__ = [
 ]
 
 LOCK_NAME = "deploy-advisor.lock.json"
-Action = Literal["create", "identical", "overwrite", "conflict"]
+# remove: an earlier scaffold wrote it and this one does not; keep: left in place, with a reason.
+Action = Literal["create", "identical", "overwrite", "conflict", "remove", "keep"]
+CHANGED = "changed since scaffold wrote it"
+NOT_WRITTEN = "exists and was not written by scaffold"
 
 
 @dataclass(frozen=True)
@@ -36,11 +43,15 @@ class GeneratedFile:
 
 @dataclass(frozen=True)
 class FileAction:
-    """What writing `path` would do: create, leave, overwrite, or refuse (the user edited it)."""
+    """What writing `path` would do: create, leave, overwrite, remove, keep or refuse.
+
+    `reason` says why a file is in conflict (CHANGED or NOT_WRITTEN) or kept; `file` is None for
+    a file that is removed or kept."""
 
     path: str
     action: Action
-    file: GeneratedFile
+    file: GeneratedFile | None
+    reason: str = ""
 
 
 def sha256(data: bytes) -> str:
@@ -77,47 +88,121 @@ def read_lock(out_dir: Path) -> dict[str, Any]:
     return lock if isinstance(lock, dict) else {}
 
 
+def file_action(
+    rel: str, generated: GeneratedFile, target: Path, *, locked: str | None, force: bool = False
+) -> FileAction:
+    """The action for one generated file at `target`; `locked` is its sha256 in the old lock."""
+    if not target.exists():
+        return FileAction(rel, "create", generated)
+    if target.is_dir():
+        raise InputError(f"{str(target)!r} is a directory where a file belongs; move it away")
+    on_disk = sha256(target.read_bytes())
+    if on_disk == sha256(generated.content):
+        return FileAction(rel, "identical", generated)
+    if force or rel == LOCK_NAME or locked == on_disk:
+        return FileAction(rel, "overwrite", generated)
+    return FileAction(rel, "conflict", generated, CHANGED if locked else NOT_WRITTEN)
+
+
 def plan_actions(
-    files: dict[str, GeneratedFile], *, out_dir: Path, force: bool = False
+    files: dict[str, GeneratedFile],
+    *,
+    out_dir: Path,
+    force: bool = False,
+    owned_dirs: tuple[str, ...] = (),
 ) -> list[FileAction]:
-    """Compare each generated file with disk and the previous lock; nothing is written here."""
+    """Compare each generated file with disk and the previous lock; nothing is written here.
+
+    Files the previous lock lists that are no longer generated are removed (kept, with a reason,
+    if changed since, unless `force`). Files in `owned_dirs` (shipped whole, like `model/`) that
+    scaffold never wrote are kept with a reason, so the user hears of them."""
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"output {str(out_dir)!r} is a file; pass -o with a directory")
     locked = read_lock(out_dir).get("files") or {}
-    actions = []
-    for rel in sorted(files):
-        generated = files[rel]
-        target = _inside(out_dir, rel)
-        if not target.exists():
-            action: Action = "create"
-        elif target.is_dir():
-            raise InputError(f"{str(target)!r} is a directory where a file belongs; move it away")
+    actions = [
+        file_action(rel, files[rel], _inside(out_dir, rel), locked=locked.get(rel), force=force)
+        for rel in sorted(files)
+    ]
+    for rel in sorted(set(locked) - set(files) - {LOCK_NAME}):
+        path = _locked_path(out_dir, rel)
+        if path is None:
+            continue
+        if force or sha256(path.read_bytes()) == locked[rel]:
+            actions.append(FileAction(rel, "remove", None))
         else:
-            on_disk = sha256(target.read_bytes())
-            if on_disk == sha256(generated.content):
-                action = "identical"
-            elif force or rel == LOCK_NAME or locked.get(rel) == on_disk:
-                action = "overwrite"
-            else:
-                action = "conflict"
-        actions.append(FileAction(rel, action, generated))
+            actions.append(FileAction(
+                rel, "keep", None,
+                "no longer part of the scaffold but changed since scaffold wrote it; delete it "
+                "or pass --force",
+            ))  # fmt: skip
+    for folder in owned_dirs:
+        root = out_dir / folder
+        extra = sorted(
+            p.relative_to(out_dir).as_posix() for p in root.rglob("*") if p.is_file()
+        ) if root.is_dir() and not root.is_symlink() else []  # fmt: skip
+        for rel in extra:
+            if rel not in files and rel not in locked:
+                actions.append(FileAction(
+                    rel, "keep", None,
+                    f"not written by scaffold, and everything in {folder}/ is deployed; "
+                    f"move it out of {folder}/ unless it belongs there",
+                ))  # fmt: skip
     return actions
 
 
-def apply_actions(actions: list[FileAction], *, out_dir: Path) -> None:
-    """Write every created or overwritten file; refuse all writes if any file is in conflict."""
-    conflicts = [a.path for a in actions if a.action == "conflict"]
-    if conflicts:
-        names = ", ".join(conflicts)
-        raise ScaffoldConflict(
-            f"{names} changed since scaffold wrote it; pass --force to overwrite"
-            if len(conflicts) == 1
-            else f"{len(conflicts)} files changed since scaffold wrote them ({names}); "
-            "pass --force to overwrite"
+def _locked_path(out_dir: Path, rel: str) -> Path | None:
+    """The file an old lock lists, if it is still there and safely inside `out_dir`."""
+    try:
+        path = _inside(out_dir, rel)
+    except InputError:
+        return None
+    return path if path.is_file() else None
+
+
+def check_conflicts(actions: list[FileAction]) -> None:
+    """Raise ScaffoldConflict naming each file in the way and why, if any is."""
+    conflicts = [a for a in actions if a.action == "conflict"]
+    if not conflicts:
+        return
+    changed = [a.path for a in conflicts if a.reason == CHANGED]
+    foreign = [a.path for a in conflicts if a.reason != CHANGED]
+    parts = []
+    if len(changed) == 1:
+        parts.append(f"{changed[0]} {CHANGED}")
+    elif changed:
+        parts.append(
+            f"{len(changed)} files changed since scaffold wrote them ({', '.join(changed)})"
         )
+    if len(foreign) == 1:
+        parts.append(f"{foreign[0]} {NOT_WRITTEN}")
+    elif foreign:
+        parts.append(
+            f"{len(foreign)} files exist that scaffold did not write ({', '.join(foreign)})"
+        )
+    it = "it" if len(conflicts) == 1 else "them"
+    raise ScaffoldConflict(f"{'; '.join(parts)}; pass --force to overwrite {it}")
+
+
+def apply_actions(actions: list[FileAction], *, out_dir: Path) -> None:
+    """Write every created or overwritten file and delete removed ones; nothing on a conflict."""
+    check_conflicts(actions)
     out_dir.mkdir(parents=True, exist_ok=True)
     for action in actions:
-        if action.action in {"create", "overwrite"}:
+        if action.action in {"create", "overwrite"} and action.file is not None:
             target = _inside(out_dir, action.path)
             target.parent.mkdir(parents=True, exist_ok=True)
             write_atomic(target, action.file.content, executable=action.file.executable)
+    for action in actions:
+        if action.action == "remove":
+            _remove(out_dir, action.path)
+
+
+def _remove(out_dir: Path, rel: str) -> None:
+    """Delete a file an earlier scaffold wrote, and the folders it leaves empty."""
+    target = _inside(out_dir, rel)
+    target.unlink(missing_ok=True)
+    root = out_dir.resolve()
+    folder = target.parent
+    while folder != root and root in folder.parents and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from deploy_advisor.targets.systemd import check_systemd_units, check_unit_keys
 from tests.conftest import require
 from tests.targets.conftest import run_cli
 
@@ -100,3 +101,69 @@ def test_validate_rejects_a_missing_directory(tmp_path: Path) -> None:
     done = run_cli("validate", str(tmp_path / "nope"))
     assert done.returncode == 2
     assert done.stderr.startswith("Error: ") and "is not a directory" in done.stderr
+
+
+def test_a_folder_that_is_not_a_scaffold_is_bad_input(tmp_path: Path) -> None:
+    (tmp_path / "model.joblib").write_bytes(b"not really a model")
+    (tmp_path / "notes.md").write_text("# models\n")
+    done = run_cli("validate", str(tmp_path))
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"Error: '{tmp_path}' is not a scaffold: it has no deploy-advisor.lock.json and no target "
+        "files (Dockerfile, k8s/, Procfile, deploy/, edge_runtime/); pass a directory written by "
+        "`deploy-advisor scaffold`\n"
+    )
+
+
+def test_a_misspelt_systemd_key_fails(scaffolded: Callable[..., Path], tmp_path: Path) -> None:
+    require("systemd-analyze")
+    out = _copy(scaffolded("vps"), tmp_path)
+    unit = out / "deploy" / "systemd" / "model.service"
+    unit.write_text(unit.read_text().replace("ExecStart=", "ExecStrat="))
+    done = run_cli("validate", str(out))
+    assert done.returncode == 1
+    line = next(ln for ln in unit.read_text().splitlines() if ln.startswith("ExecStrat="))
+    number = unit.read_text().splitlines().index(line) + 1
+    assert (
+        f"error   systemd            deploy/systemd/model.service: line {number}: Unknown key "
+        "'ExecStrat' in section [Service]\n"
+    ) in done.stdout
+
+
+@pytest.mark.parametrize("mode", ["realtime", "batch"])
+def test_generated_systemd_units_pass_both_checks(
+    mode: str, scaffolded: Callable[..., Path]
+) -> None:
+    require("systemd-analyze")
+    out = scaffolded("vps", mode=mode)
+    units = sorted((out / "deploy" / "systemd").iterdir())
+    assert units
+    assert check_systemd_units(out, units) == []
+    for unit in units:
+        assert check_unit_keys(unit, unit.name) == [], unit.name
+
+
+def test_key_check_without_systemd_analyze_catches_typos(tmp_path: Path) -> None:
+    unit = tmp_path / "app.service"
+    unit.write_text(
+        "[Unit]\nDescription=x\n\n[Service]\nExecStrat=/bin/true\nRestart=always\n"
+        "[Instal]\nWantedBy=multi-user.target\n"
+    )
+    assert [f.message for f in check_unit_keys(unit, "app.service")] == [
+        "line 5: unknown key 'ExecStrat' in [Service]",
+        "line 7: unknown section [Instal]",
+        "the service has no ExecStart=",
+    ]
+
+
+def test_a_timer_must_start_a_unit_of_the_scaffold(
+    scaffolded: Callable[..., Path], tmp_path: Path
+) -> None:
+    out = _copy(scaffolded("vps", mode="batch"), tmp_path)
+    timer = out / "deploy" / "systemd" / "model-score.timer"
+    timer.write_text(timer.read_text().replace("Unit=model-score.service", "Unit=modl.service"))
+    units = sorted((out / "deploy" / "systemd").iterdir())
+    assert [f.line() for f in check_systemd_units(out, units)] == [
+        "error   systemd            deploy/systemd/model-score.timer: starts modl.service, which "
+        "is not in deploy/systemd/"
+    ]

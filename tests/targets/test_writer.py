@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from deploy_advisor.errors import InputError
+from deploy_advisor.errors import InputError, ScaffoldConflict
 from deploy_advisor.targets.writer import (
+    CHANGED,
     LOCK_NAME,
+    NOT_WRITTEN,
     GeneratedFile,
     apply_actions,
     plan_actions,
@@ -135,3 +137,103 @@ def test_without_target_the_spec_decides(tmp_path: Path, example_model: Path) ->
     missing = run_cli("scaffold", "--model", str(example_model), "-o", str(out))
     assert missing.returncode == 2
     assert missing.stderr.startswith("Error: no --target given; pass --target")
+
+
+def test_conflicts_say_whether_scaffold_wrote_the_file(tmp_path: Path) -> None:
+    first = {"a": GeneratedFile(b"a v1\n")}
+    apply_actions(plan_actions(first, out_dir=tmp_path), out_dir=tmp_path)
+    _lock(tmp_path, first)
+    (tmp_path / "a").write_text("edited by the user\n")
+    (tmp_path / "b").write_text("the user's own\n")
+    (tmp_path / "c").write_text("the user's own too\n")
+    second = {n: GeneratedFile(f"{n} v2\n".encode()) for n in ("a", "b", "c")}
+    actions = plan_actions(second, out_dir=tmp_path)
+    assert [(a.path, a.action, a.reason) for a in actions] == [
+        ("a", "conflict", CHANGED), ("b", "conflict", NOT_WRITTEN), ("c", "conflict", NOT_WRITTEN),
+    ]  # fmt: skip
+    with pytest.raises(ScaffoldConflict) as refused:
+        apply_actions(actions, out_dir=tmp_path)
+    assert str(refused.value) == (
+        "a changed since scaffold wrote it; 2 files exist that scaffold did not write (b, c); "
+        "pass --force to overwrite them"
+    )
+    only_b = plan_actions({"b": second["b"]}, out_dir=tmp_path)
+    with pytest.raises(ScaffoldConflict) as refused:
+        apply_actions(only_b, out_dir=tmp_path)
+    assert str(refused.value) == (
+        "b exists and was not written by scaffold; pass --force to overwrite it"
+    )
+
+
+def test_files_no_longer_generated_are_removed_and_the_users_are_kept(tmp_path: Path) -> None:
+    first = {
+        p: GeneratedFile(p.encode())
+        for p in ("model/old.joblib", "model/old-extra.bin", "k8s/ingress.yaml", "README.md")
+    }
+    apply_actions(plan_actions(first, out_dir=tmp_path), out_dir=tmp_path)
+    _lock(tmp_path, first)
+    (tmp_path / "model" / "old-extra.bin").write_text("edited by the user\n")
+    (tmp_path / "model" / "notes.txt").write_text("the user's own\n")
+    second = {p: GeneratedFile(p.encode()) for p in ("model/new.joblib", "README.md")}
+    actions = plan_actions(second, out_dir=tmp_path, owned_dirs=("model",))
+    assert {a.path: a.action for a in actions} == {
+        "README.md": "identical", "model/new.joblib": "create", "k8s/ingress.yaml": "remove",
+        "model/old.joblib": "remove", "model/old-extra.bin": "keep", "model/notes.txt": "keep",
+    }  # fmt: skip
+    kept = {a.path: a.reason for a in actions if a.action == "keep"}
+    assert kept["model/old-extra.bin"] == (
+        "no longer part of the scaffold but changed since scaffold wrote it; delete it or pass "
+        "--force"
+    )
+    assert kept["model/notes.txt"] == (
+        "not written by scaffold, and everything in model/ is deployed; move it out of model/ "
+        "unless it belongs there"
+    )
+    apply_actions(actions, out_dir=tmp_path)
+    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == [
+        "new.joblib", "notes.txt", "old-extra.bin",
+    ]  # fmt: skip
+    assert not (tmp_path / "k8s").exists(), "a folder left empty goes too"
+    forced = plan_actions(second, out_dir=tmp_path, force=True, owned_dirs=("model",))
+    assert {a.path: a.action for a in forced if a.action in {"remove", "keep"}} == {
+        "model/old-extra.bin": "remove", "model/notes.txt": "keep",
+    }  # fmt: skip
+
+
+def test_cli_names_a_file_scaffold_did_not_write(tmp_path: Path, example_model: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "Dockerfile").write_text("FROM mine\n")
+    args = ["scaffold", "--model", str(example_model), "--target", "docker", "-o", str(out)]
+    dry = run_cli(*args, "--dry-run")
+    assert "conflict   Dockerfile  (exists and was not written by scaffold)\n" in dry.stdout
+    refused = run_cli(*args)
+    assert refused.returncode == 2
+    assert refused.stderr.endswith(
+        "Error: Dockerfile exists and was not written by scaffold; pass --force to overwrite it\n"
+    )
+    assert (out / "Dockerfile").read_text() == "FROM mine\n"
+
+
+def test_cli_rescaffold_with_a_new_model_ships_only_that_model(
+    tmp_path: Path, example_model: Path
+) -> None:
+    out = tmp_path / "out"
+    base = ["scaffold", "--target", "docker", "-o", str(out)]
+    assert run_cli(*base, "--model", str(example_model)).returncode == 0
+    (out / "model" / "notes.txt").write_text("the user's own\n")
+    newer = tmp_path / "churn.joblib"
+    newer.write_bytes(example_model.read_bytes())
+    dry = run_cli(*base, "--model", str(newer), "--dry-run")
+    assert "remove     model/model.joblib\n" in dry.stdout
+    assert "keep       model/notes.txt\n" in dry.stdout
+    done = run_cli(*base, "--model", str(newer))
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in (out / "model").iterdir()) == ["churn.joblib", "notes.txt"]
+    said = " ".join(done.stderr.split())
+    assert "removed model/model.joblib (the previous scaffold's, not in this one)" in said
+    assert "Warning: model/notes.txt: not written by scaffold, and everything in model/ is " in said
+    lock = json.loads((out / LOCK_NAME).read_text())
+    assert lock["model"]["file"] == "model/churn.joblib"
+    assert "model/model.joblib" not in lock["files"]
+    assert "MODEL_PATH=/app/model/churn.joblib" in (out / "Dockerfile").read_text()

@@ -1,0 +1,238 @@
+"""What `scaffold` writes: the target, mode and plan from the flags and the advisor's spec."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from deploy_advisor.errors import InputError
+from deploy_advisor.targets import get_target, target_names
+from deploy_advisor.targets.batch import BATCH_TARGETS
+from deploy_advisor.targets.plans import resolve_plan
+
+if TYPE_CHECKING:
+    from deploy_advisor.advisor.costs import PlanCost
+    from deploy_advisor.advisor.recommend import Recommendation
+
+__all__ = ["DEFAULT_BASE_IMAGE", "ScaffoldChoice", "ScaffoldFlags", "choose"]
+
+DEFAULT_BASE_IMAGE = "python:3.11-slim"
+SERVER_MODES = ("realtime", "batch")
+# Targets whose scaffold has a Dockerfile (the only place --base-image and --wheelhouse go).
+_IMAGE_TARGETS = ("docker", "kubernetes")
+# Targets whose realtime scaffold names a public host (Ingress, nginx server_name).
+_HOST_TARGETS = ("kubernetes", "vps")
+
+
+@dataclass(frozen=True)
+class ScaffoldFlags:
+    """The flags of `scaffold` that only some targets or modes use; None or False: not given."""
+
+    plan: str | None = None
+    host_name: str | None = None
+    base_image: str | None = None
+    wheelhouse: bool = False
+    max_size_mb: float | None = None
+    accept_drift: bool = False
+    quantize: bool = False
+
+
+@dataclass(frozen=True)
+class ScaffoldChoice:
+    """The target, mode (realtime, batch or edge) and plan to scaffold, and why, for the user."""
+
+    target: str
+    mode: str
+    plan: str | None
+    notes: list[str] = field(default_factory=list)
+
+
+def choose(
+    *,
+    target: str | None,
+    mode: str | None,
+    spec: Path | None,
+    flags: ScaffoldFlags | None = None,
+) -> ScaffoldChoice:
+    """Follow --target, --mode and --plan where given, else the advisor's pick for the spec.
+
+    The spec is always read (a bad one is an error even with --target): with the target fixed
+    it still sets the mode and the plan. Flags that the chosen target or mode would ignore
+    are errors that name the fix."""
+    flags = flags or ScaffoldFlags()
+    if mode is not None and mode not in SERVER_MODES:
+        raise InputError(f"--mode {mode!r} is unknown; use realtime or batch")
+    advice = _advice(spec) if spec is not None else None
+    if target is not None:
+        target, named = get_target(target).name, f"--target {target}"
+    elif advice is not None:
+        target, named = (
+            _advised_target(advice, spec),
+            f"{advice.target} (the advisor's pick for {spec})",
+        )
+    else:
+        raise InputError(
+            "no --target given; pass --target docker|kubernetes|heroku|vps|edge or --spec"
+        )
+    if target == "edge":
+        _check_edge_flags(named, mode, flags)
+        picked = "" if named.startswith("--") else f" (the advisor's pick for {spec})"
+        return ScaffoldChoice("edge", "edge", None, [f"edge bundle{picked}"])
+    _check_server_flags(target, named, flags)
+    chosen_mode, why_mode = _mode(target, mode, advice, spec)
+    if chosen_mode == "batch" and target not in BATCH_TARGETS:
+        raise InputError(
+            f"--mode batch does not apply to {named}: batch jobs are written for "
+            + ", ".join(BATCH_TARGETS)
+            + "; drop --mode, or pass one of them with --target"
+        )
+    if flags.host_name is not None and (chosen_mode == "batch" or target not in _HOST_TARGETS):
+        where = "a batch job" if chosen_mode == "batch" else named
+        raise InputError(
+            f"--host does not apply to {where}: only a kubernetes Ingress or a vps nginx site "
+            "has a public host name; drop --host"
+        )
+    plan, why_plan = _plan(target, chosen_mode, flags.plan, advice, spec)
+    if plan is not None:
+        resolve_plan(get_target(target), plan)  # an unknown or foreign plan fails here, not later
+    advised = not named.startswith("--")
+    if advice is not None and advised and (plan, chosen_mode) == (advice.plan, advice.mode):
+        note = f"advisor's pick for {spec}: {chosen_mode} on {target}, plan {plan}"
+    else:
+        picked = f" (the advisor's pick for {spec})" if advised else ""
+        note = f"{target}{picked} in {chosen_mode} mode {why_mode}"
+        note += f"; plan {plan} {why_plan}" if plan else ""
+    return ScaffoldChoice(target, chosen_mode, plan, [note])
+
+
+def _advice(spec: Path) -> Recommendation:
+    from deploy_advisor.advisor.recommend import recommend
+    from deploy_advisor.advisor.spec import load_spec
+
+    return recommend(load_spec(spec), what_if=False)
+
+
+def _advised_target(advice: Recommendation, spec: Path | None) -> str:
+    if advice.target not in target_names():
+        raise InputError(
+            f"the advisor recommends {advice.target!r} for {spec}, which scaffold cannot write; "
+            f"pass --target with one of: {', '.join(target_names())}"
+        )
+    return advice.target
+
+
+def _given(*pairs: tuple[str, object]) -> list[str]:
+    """The flags that were given, with their value where it says more (`--mode batch`)."""
+    return [
+        f"{name} {value}" if name == "--mode" else name
+        for name, value in pairs
+        if value is not None and value is not False
+    ]
+
+
+def _refuse(given: list[str], named: str, why: str, fix: str) -> InputError:
+    verb = "does" if len(given) == 1 else "do"
+    drop = ", ".join(g.split()[0] for g in given)
+    return InputError(
+        f"{', '.join(given)} {verb} not apply to {named}: {why}; drop {drop}, or {fix}"
+    )
+
+
+def _check_edge_flags(named: str, mode: str | None, flags: ScaffoldFlags) -> None:
+    """An edge bundle has no mode, plan, host, base image or wheelhouse: refuse those flags."""
+    given = _given(
+        ("--mode", mode), ("--plan", flags.plan), ("--host", flags.host_name),
+        ("--base-image", flags.base_image), ("--wheelhouse", flags.wheelhouse),
+    )  # fmt: skip
+    if given:
+        raise _refuse(
+            given, named, "an edge bundle runs the model on the device",
+            "pass --target docker|kubernetes|heroku|vps",
+        )  # fmt: skip
+
+
+def _check_server_flags(target: str, named: str, flags: ScaffoldFlags) -> None:
+    """Edge-only flags, and image flags for a target without a Dockerfile, are refused."""
+    edge_only = _given(
+        ("--max-size-mb", flags.max_size_mb), ("--accept-drift", flags.accept_drift),
+        ("--quantize", flags.quantize),
+    )  # fmt: skip
+    if edge_only:
+        what = "it is" if len(edge_only) == 1 else "they are"
+        raise _refuse(edge_only, named, f"{what} for an edge bundle only", "pass --target edge")
+    image = _given(("--base-image", flags.base_image), ("--wheelhouse", flags.wheelhouse))
+    if image and target not in _IMAGE_TARGETS:
+        raise _refuse(
+            image, named, f"a {target} scaffold has no Dockerfile",
+            "pass --target docker or kubernetes",
+        )  # fmt: skip
+
+
+def _mode(
+    target: str, mode: str | None, advice: Recommendation | None, spec: Path | None
+) -> tuple[str, str]:
+    """The mode and, for the user, where it came from."""
+    if mode is not None:
+        if advice is not None and advice.mode != mode:
+            return mode, f"(from --mode; the advisor's is {advice.mode} for {spec})"
+        return mode, "(from --mode)"
+    if advice is None:
+        return "realtime", "(the default; --mode batch writes a scoring job)"
+    if advice.mode in SERVER_MODES:
+        return advice.mode, f"(the advisor's for {spec})"
+    servers = [advice.modes[m] for m in SERVER_MODES if advice.modes[m].eligible]
+    if not servers:
+        raise InputError(
+            f"{spec} rules out a server ({advice.modes['realtime'].ruled_out}), so the advisor "
+            f"picks edge; pass --target edge, or --mode and --plan to scaffold {target} anyway"
+        )
+    best = max(servers, key=lambda m: m.score)
+    return best.name, f"(the advisor picks edge for {spec}; {best.name} scores best on a server)"
+
+
+def _plan(
+    target: str, mode: str, plan: str | None, advice: Recommendation | None, spec: Path | None
+) -> tuple[str | None, str]:
+    """The --plan, else the cheapest plan of `target` that fits the spec in `mode`, else None."""
+    if plan is not None:
+        return plan, "(from --plan)"
+    if advice is None:
+        return None, ""
+    if not advice.modes[mode].eligible:
+        raise InputError(
+            f"{spec} rules out {mode} mode ({advice.modes[mode].ruled_out}); pass --plan NAME "
+            f"to scaffold {target} in {mode} mode anyway, or drop --spec"
+        )
+    if advice.mode == mode:
+        result = next(t for t in advice.targets if t.name == target)
+        fits = [result.cost] if result.cost is not None else []
+        reason = result.ruled_out or f"no {target} plan fits"
+    else:
+        fits, reason = _fits(target, mode, advice)
+    if not fits:
+        raise InputError(
+            f"{spec} rules out every {target} plan for {mode} mode ({reason}); pass --plan NAME "
+            f"to scaffold {target} anyway, or drop --target to take the advisor's pick"
+        )
+    return fits[0].plan.name, f"(the cheapest {target} plan for {spec})"
+
+
+def _fits(target: str, mode: str, advice: Recommendation) -> tuple[list[PlanCost], str]:
+    """Plans of `target` that serve the spec in a mode the advisor did not pick, cheapest first."""
+    from deploy_advisor.advisor.catalog import SERVING_KINDS, load_catalog
+    from deploy_advisor.advisor.costs import Ineligible, plan_cost
+
+    catalog = load_catalog()
+    fits: list[PlanCost] = []
+    reasons: list[str] = []
+    for candidate in catalog.plans_for(target):
+        if candidate.kind not in SERVING_KINDS or candidate.kind == "device":
+            continue
+        cost = plan_cost(candidate, advice.spec, mode, catalog)
+        if isinstance(cost, Ineligible):
+            reasons.append(cost.reason)
+        else:
+            fits.append(cost)
+    fits.sort(key=lambda c: (round(c.monthly_usd, 6), -(c.capacity_rps or 0), c.plan.name))
+    return fits, reasons[0] if reasons else f"the catalog has no {target} plan"
