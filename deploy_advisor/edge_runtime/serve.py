@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -16,7 +17,7 @@ MAX_BODY_BYTES = 1 << 20
 
 
 def serve(model: EdgeModel, *, host: str, port: int) -> None:
-    """Answer until interrupted; prints the address it listens on to stderr."""
+    """Answer until Ctrl-C or SIGTERM (`docker stop`); print the address it listens on."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's naming
@@ -54,10 +55,17 @@ def serve(model: EdgeModel, *, host: str, port: int) -> None:
 
     server = ThreadingHTTPServer((host, port), Handler)
     bound_port = server.server_address[1]
-    print(f"listening on http://{host}:{bound_port}", file=sys.stderr, flush=True)
     try:
+        # As PID 1 in a container a signal without a handler is ignored: SIGTERM ends the
+        # server like Ctrl-C does, so `docker stop` returns at once and the exit code is 0.
+        signal.signal(signal.SIGTERM, _interrupt)
+        print(f"listening on http://{host}:{bound_port}", file=sys.stderr, flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

@@ -76,12 +76,15 @@ class DockerTarget(Target):
             "run": "docker compose up -d\ndocker compose ps   # wait for (healthy)",
             "deploy": (
                 f"docker tag {image} REGISTRY/{image}\ndocker push REGISTRY/{image}\n"
-                "# on the server, with this compose.yaml:\n"
+                "# on the server, beside this compose.yaml: IMAGE in .env is the image it runs\n"
+                "test ! -f .env || cp .env .env.previous   # remembers the image running now\n"
+                f"echo IMAGE=REGISTRY/{image} > .env\n"
                 "docker compose pull && docker compose up -d"
             ),
             "rollback": (
-                "# compose.yaml names the image by the model's hash: put back the previous tag\n"
-                "git checkout HEAD~1 -- compose.yaml && docker compose up -d"
+                "# back to the image that ran before the last deploy (or any earlier tag:\n"
+                f"# echo IMAGE=REGISTRY/{ctx.app_name}:TAG > .env; tags are model hashes)\n"
+                "mv .env.previous .env && docker compose up -d"
             ),
         }
 

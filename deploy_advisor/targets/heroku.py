@@ -34,6 +34,19 @@ _DYNO_SIZES = {
 }
 
 
+# The app's name is global on Heroku: let Heroku pick a free one. `heroku create` adds the git
+# remote `heroku`, from which every later command in this directory knows the app.
+HEROKU_CREATE = (
+    "# once: Heroku picks a free app name and adds the git remote `heroku`\n"
+    "# (an app you already have: heroku git:remote -a APP)\n"
+    "git init && heroku create"
+)
+HEROKU_PUSH = (
+    "# each release, from this directory (the CLI finds the app through the `heroku` remote):\n"
+    "git add . && git commit -m 'deploy' && git push heroku HEAD:main"
+)
+
+
 def dyno_size(plan_name: str | None) -> str:
     """The formation size for a plan name such as `heroku-standard-2x`; `basic` by default."""
     short = (plan_name or "").lower().removeprefix("heroku-")
@@ -85,6 +98,7 @@ class HerokuTarget(Target):
             "Procfile": render_template("heroku/Procfile.j2", **values),
             ".python-version": render_template("heroku/python-version.j2", **values),
             "app.json": render_template("heroku/app.json.j2", **values),
+            ".gitignore": render_template("heroku/gitignore.j2"),
         }
 
     def describe_files(self) -> list[tuple[str, str]]:
@@ -92,17 +106,18 @@ class HerokuTarget(Target):
             ("Procfile", "the web process: gunicorn with uvicorn workers on 0.0.0.0:$PORT"),
             (".python-version", "the Python the buildpack installs"),
             ("app.json", "buildpack, environment and dyno size"),
+            (".gitignore", "keeps the local .venv out of the push"),
         ]
 
     def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         size = dyno_size(ctx.plan.name)
+        port = ctx.app_port
         return {
-            "build": "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt",
-            "run": "PORT=8000 .venv/bin/honcho start -f Procfile   # or: heroku local web",
-            "deploy": f"heroku create {ctx.app_name}\nheroku ps:type web={size} -a {ctx.app_name}\n"
-            "git init && git add . && git commit -m 'deploy' \n"
-            f"git push https://git.heroku.com/{ctx.app_name}.git HEAD:main",
-            "rollback": f"heroku releases -a {ctx.app_name}\nheroku rollback -a {ctx.app_name}",
+            "build": "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt honcho",
+            "run": "export PATH=\"$PWD/.venv/bin:$PATH\"   # the Procfile's python is the venv's\n"
+            f"PORT={port} honcho start web   # or, with the Heroku CLI: heroku local web -p {port}",
+            "deploy": HEROKU_CREATE + "\n" + HEROKU_PUSH + f"\nheroku ps:type web={size}",
+            "rollback": "heroku releases\nheroku rollback   # to the release before this one",
         }
 
     def preflight(self, ctx: RenderContext) -> list[Finding]:

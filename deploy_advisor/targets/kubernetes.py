@@ -19,6 +19,15 @@ if TYPE_CHECKING:
 __all__ = ["KubernetesTarget"]
 
 _OBJECTS = ("namespace", "configmap", "deployment", "service", "hpa", "pdb", "networkpolicy")
+# What the Ingress routes: predictions (our API, Open Inference v2, SageMaker) and health.
+_PUBLIC_PATHS = (
+    ("/predict", "Exact"),
+    ("/v2", "Prefix"),
+    ("/invocations", "Exact"),
+    ("/ping", "Exact"),
+    ("/livez", "Exact"),
+    ("/readyz", "Exact"),
+)
 _PRESTOP_S = 5
 _STARTUP_PERIOD_S = 2
 
@@ -46,6 +55,8 @@ def kubernetes_values(ctx: RenderContext) -> dict[str, Any]:
         "prestop_s": _PRESTOP_S,
         "grace_period_s": ctx.drain_timeout_s + _PRESTOP_S + 10,
         "host_name": ctx.host_name,
+        "tls_secret": f"{ctx.app_name}-tls",
+        "public_paths": _PUBLIC_PATHS,
     }
 
 
@@ -75,12 +86,16 @@ class KubernetesTarget(Target):
         return [
             ("Dockerfile", "the image the Deployment runs"),
             ("k8s/deployment.yaml", "probes sized from the model load time, restricted security"),
-            ("k8s/", "Namespace, ConfigMap, Service, HPA, PDB, NetworkPolicy, kustomization"),
+            (
+                "k8s/",
+                "Namespace, ConfigMap, Service, HPA (owns the replica count), PDB, "
+                "NetworkPolicy, Ingress (with --host: nginx, TLS), kustomization",
+            ),
         ]
 
     def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         image = image_name(ctx)
-        return {
+        commands = {
             "build": f"docker build -t {image} .\n"
             f"docker tag {image} REGISTRY/{image} && docker push REGISTRY/{image}",
             "run": f"kind load docker-image {image}   # or minikube image load\n"
@@ -93,6 +108,16 @@ class KubernetesTarget(Target):
             "rollback": f"kubectl -n {ctx.app_name} rollout undo deployment/{ctx.app_name}\n"
             f"kubectl -n {ctx.app_name} rollout status deployment/{ctx.app_name}",
         }
+        if ctx.host_name:
+            commands["tls"] = (
+                f"# the Ingress serves https://{ctx.host_name} with the certificate in the Secret "
+                f"{ctx.app_name}-tls:\n"
+                f"kubectl -n {ctx.app_name} create secret tls {ctx.app_name}-tls "
+                "--cert=fullchain.pem --key=privkey.pem\n"
+                "# or let cert-manager issue and renew it: add the annotation "
+                "cert-manager.io/cluster-issuer: ISSUER to k8s/ingress.yaml"
+            )
+        return commands
 
     def launch(
         self, directory: Path, *, plan: str | None, base_image: str | None = None,

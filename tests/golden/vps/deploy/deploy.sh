@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Ship this scaffold to a VPS prepared by deploy/cloud-init.yaml, restart, check health, roll back on failure.
 # Usage: deploy/deploy.sh HOST [rollback]      Environment: SSH_USER (default root)
+# Releases are $root/releases/<UTC time>; a release that fails its health check is deleted (or
+# marked .failed when there is none to go back to), so `rollback` goes to the newest healthy
+# release older than the current one.
 set -euo pipefail
 host="${1:?usage: deploy/deploy.sh HOST [rollback]}"
 action="${2:-deploy}"
@@ -11,14 +14,16 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 release="$(date -u +%Y%m%d%H%M%S)"
 
 if [[ "$action" == deploy ]]; then
-  rsync -az --delete --exclude deploy/ --exclude samples/ --exclude locustfile.py \
+  rsync -az --delete --exclude /.venv/ --exclude /venv/ --exclude .git/ --exclude __pycache__/ \
+    --exclude /deploy/ --exclude /samples/ --exclude /locustfile.py \
     "$here/" "$target:$root/releases/$release/"
 fi
 
 ssh "$target" bash -s -- "$app" "$root" "$release" "$action" <<'REMOTE'
 set -euo pipefail
 app="$1"; root="$2"; release="$3"; action="$4"
-previous="$(readlink -f "$root/current" || true)"
+previous=""
+[[ -L "$root/current" ]] && previous="$(readlink -f "$root/current")"
 switch() { ln -sfn "$1" "$root/current.new" && mv -T "$root/current.new" "$root/current"; }
 healthy() {
   for _ in $(seq 1 15); do
@@ -27,9 +32,16 @@ healthy() {
   done
   return 1
 }
+# Release names are UTC times, so name order is deploy order (rsync keeps the local mtimes).
+releases() { find "$root/releases" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | LC_ALL=C sort; }
 if [[ "$action" == rollback ]]; then
-  older="$(ls -1dt "$root"/releases/* | grep -vx "$previous" | head -n 1)"
-  [[ -n "$older" ]] || { echo "no earlier release to roll back to" >&2; exit 1; }
+  older=""
+  for name in $(releases); do
+    if [[ "$name" < "${previous##*/}" && ! -e "$root/releases/$name/.failed" ]]; then
+      older="$root/releases/$name"
+    fi
+  done
+  [[ -n "$older" ]] || { echo "no healthy release older than ${previous:-none} to roll back to" >&2; exit 1; }
   switch "$older"; systemctl restart "$app"
   healthy && { echo "rolled back to $older"; exit 0; }
   echo "rolled back to $older but it is not healthy; see journalctl -u $app" >&2; exit 1
@@ -45,12 +57,17 @@ switch "$new"
 systemctl restart "$app"
 if healthy; then
   echo "deployed $release"
-  ls -1dt "$root"/releases/* | tail -n +6 | xargs -r rm -rf
+  releases | head -n -5 | sed "s|^|$root/releases/|" | xargs -r rm -rf
   exit 0
 fi
 echo "release $release failed its health check; rolling back" >&2
 if [[ -n "$previous" && -d "$previous" ]]; then
   switch "$previous"; systemctl restart "$app"
+  rm -rf "$new"
+  echo "back on $previous; release $release deleted" >&2
+else
+  touch "$new/.failed"   # never a rollback target
+  echo "no earlier release to go back to; $release stays current" >&2
 fi
 exit 1
 REMOTE
