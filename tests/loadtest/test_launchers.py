@@ -170,7 +170,7 @@ def test_kubernetes_round_robin_drops_a_replica_that_is_not_ready(
     with get_target("kubernetes").launch(directory, plan=None, base_image=BASE_IMAGE) as launched:
         assert isinstance(launched.stats, DockerStatsSampler)
         replicas = launched.stats.containers
-        assert len(replicas) == 2  # replicas: 2 in the generated Deployment
+        assert len(replicas) == 2  # the HPA's minReplicas in the generated manifests
         for _ in range(8):
             _predict(launched, directory)
         served = [r.logs().decode().count('"path":"/predict"') for r in replicas]
@@ -227,6 +227,6 @@ def test_a_kubernetes_run_records_its_replicas_for_the_report(
 
     recorded = _deployment("kubernetes", scaffolds["kubernetes"])
     assert recorded is not None
-    assert recorded["replicas"] == 2  # what the emulation runs, from the manifests
+    assert recorded["replicas"] == 2  # what the emulation runs: the HPA's minReplicas
     assert recorded["cpu_limit"] and recorded["memory_limit_mb"]
     assert _deployment("docker", scaffolds["docker"]) is None
