@@ -121,7 +121,7 @@ def run_capacity(
         if held:
             notes.append(
                 f"capacity is a lower bound: the run held its offered {fmt.rps(held)} req/s "
-                f"(achieved {run.achieved_rps:g}) and was not pushed beyond"
+                f"(achieved {run.achieved_rps:.2f}) and was not pushed beyond"
             )
     if rps is not None:
         if run.target == "kubernetes":

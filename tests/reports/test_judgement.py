@@ -111,7 +111,7 @@ def test_a_rate_held_within_noise_is_one_instance(
     )
     assert (cost.instances, cost.usd_per_month) == (1, pytest.approx(12.0))
     assert (
-        f"capacity is a lower bound: the run held its offered 20.0 req/s (achieved {achieved:g}) "
+        f"capacity is a lower bound: the run held its offered 20.0 req/s (achieved {achieved:.2f}) "
         "and was not pushed beyond"
     ) in row.notes
 
