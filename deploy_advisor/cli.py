@@ -500,7 +500,7 @@ def scaffold(
         plan=plan, host_name=host, base_image=base_image, wheelhouse=wheelhouse,
         max_size_mb=max_size_mb, accept_drift=accept_drift, quantize=quantize,
     )  # fmt: skip
-    chosen = choose(target=target, mode=mode, spec=spec, flags=flags)
+    chosen = choose(target=target, mode=mode, spec=spec, flags=flags, model=model)
     for note in chosen.notes:
         console.info(note)
     edge = EdgeOptions(max_size_mb=max_size_mb, accept_drift=accept_drift, quantize=quantize)

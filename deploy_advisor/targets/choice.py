@@ -54,6 +54,7 @@ def choose(
     mode: str | None,
     spec: Path | None,
     flags: ScaffoldFlags | None = None,
+    model: Path | None = None,
 ) -> ScaffoldChoice:
     """Follow --target, --mode and --plan where given, else the advisor's pick for the spec.
 
@@ -63,7 +64,7 @@ def choose(
     flags = flags or ScaffoldFlags()
     if mode is not None and mode not in SERVER_MODES:
         raise InputError(f"--mode {mode!r} is unknown; use realtime or batch")
-    advice = _advice(spec) if spec is not None else None
+    advice = _advice(spec, model) if spec is not None else None
     if target is not None:
         target, named = get_target(target).name, f"--target {target}"
     elif advice is not None:
@@ -106,11 +107,14 @@ def choose(
     return ScaffoldChoice(target, chosen_mode, plan, [note])
 
 
-def _advice(spec: Path) -> Recommendation:
+def _advice(spec: Path, model: Path | None) -> Recommendation:
+    """The advisor's answer for the spec, sized for the model being scaffolded (as `recommend
+    --model` would size it when the spec gives no size)."""
+    from deploy_advisor.advisor.inputs import build_spec
     from deploy_advisor.advisor.recommend import recommend
-    from deploy_advisor.advisor.spec import load_spec
 
-    return recommend(load_spec(spec), what_if=False)
+    overrides = {"model.path": str(model)} if model is not None else {}
+    return recommend(build_spec(spec, overrides), what_if=False)
 
 
 def _advised_target(advice: Recommendation, spec: Path | None) -> str:

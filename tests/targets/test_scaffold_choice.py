@@ -181,3 +181,18 @@ def test_an_edge_only_flag_against_the_advisors_server_pick_is_refused(
         f"Error: --quantize does not apply to {advice.target} (the advisor's pick for {nightly}): "
         "it is for an edge bundle only; drop --quantize, or pass --target edge\n"
     )
+
+
+def test_the_plan_is_sized_for_the_model_being_scaffolded(tmp_path: Path) -> None:
+    from deploy_advisor.advisor.inputs import build_spec
+    from deploy_advisor.targets.choice import choose
+
+    big = tmp_path / "big.joblib"
+    with big.open("wb") as f:
+        f.truncate(6 * 10**9)  # sparse: only its size matters to the advisor
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: big\n")  # no size: the model file gives it
+    chosen = choose(target=None, mode=None, spec=spec, model=big)
+    advised = recommend(build_spec(spec, {"model.path": str(big)}), what_if=False)
+    assert chosen.plan == advised.plan
+    assert load_catalog().plan(advised.plan).memory_mb >= 6000  # type: ignore[operator]

@@ -74,8 +74,10 @@ def vm(tmp_path: Path, scaffolded: Callable[..., Path]) -> dict[str, Path]:
     fake_tool(bin_dir, "curl", '[[ ! -e "$(readlink -f "$FAKE_ROOT/current")/BROKEN" ]]')
     fake_tool(
         bin_dir, "python3",
-        '[[ "$1 $2" == "-m venv" ]]; mkdir -p "$3/bin"; printf "#!/bin/sh\\n" > "$3/bin/pip"; '
-        'chmod +x "$3/bin/pip"',
+        '[[ "$1 $2" == "-m venv" ]]; mkdir -p "$3/bin"; '
+        # pip fails for a release that ships PIP_FAILS beside its requirements.txt
+        'printf "#!/bin/sh\\nfor a; do [ -e \\"\\${a%%requirements.txt}PIP_FAILS\\" ] '
+        '&& exit 1; done; exit 0\\n" > "$3/bin/pip"; chmod +x "$3/bin/pip"',
     )  # fmt: skip
     fake_tool(  # release names: one UTC second after another
         bin_dir, "date",
@@ -149,3 +151,20 @@ def test_a_failed_first_release_is_never_a_rollback_target(vm: dict[str, Path]) 
     assert back.returncode == 1
     assert "no healthy release older than" in back.stderr
     assert _current(vm) == "20300101000002"
+
+
+def test_a_release_whose_install_fails_is_deleted_and_never_a_rollback_target(
+    vm: dict[str, Path],
+) -> None:
+    assert _deploy(vm).returncode == 0
+    (vm["out"] / "PIP_FAILS").write_text("")
+    failed = _deploy(vm)
+    assert failed.returncode == 1
+    assert "release 20300101000002: installing its requirements failed" in failed.stderr
+    assert not (vm["root"] / "releases" / "20300101000002").exists()
+    assert _current(vm) == "20300101000001"
+    (vm["out"] / "PIP_FAILS").unlink()
+    assert _deploy(vm).returncode == 0
+    back = _deploy(vm, "rollback")
+    assert back.returncode == 0, back.stderr
+    assert _current(vm) == "20300101000001"  # not the release whose install failed

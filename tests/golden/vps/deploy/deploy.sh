@@ -47,11 +47,18 @@ if [[ "$action" == rollback ]]; then
   echo "rolled back to $older but it is not healthy; see journalctl -u $app" >&2; exit 1
 fi
 new="$root/releases/$release"
-python3 -m venv "$new/venv"
-if [[ -d "$new/wheels" ]]; then
-  "$new/venv/bin/pip" install --quiet --no-index --find-links "$new/wheels" -r "$new/requirements.txt"
-else
-  "$new/venv/bin/pip" install --quiet -r "$new/requirements.txt"
+install() {
+  python3 -m venv "$new/venv" || return 1
+  if [[ -d "$new/wheels" ]]; then
+    "$new/venv/bin/pip" install --quiet --no-index --find-links "$new/wheels" -r "$new/requirements.txt"
+  else
+    "$new/venv/bin/pip" install --quiet -r "$new/requirements.txt"
+  fi
+}
+if ! install; then  # never leave a half-installed release behind as a rollback target
+  rm -rf "$new"
+  echo "release $release: installing its requirements failed; still on ${previous:-nothing}" >&2
+  exit 1
 fi
 switch "$new"
 systemctl restart "$app"
