@@ -397,7 +397,12 @@ def serve(
 ) -> None:
     """Run the model server locally in the foreground (Ctrl-C stops it)."""
     from deploy_advisor.errors import InputError, ModelError
-    from deploy_advisor.runtime.config import EXIT_STARTUP_FAILURE, ConfigError, resolve_port
+    from deploy_advisor.runtime.config import (
+        EXIT_CANNOT_LISTEN,
+        EXIT_STARTUP_FAILURE,
+        ConfigError,
+        resolve_port,
+    )
     from deploy_advisor.runtime.launch import run_in_foreground, server_command
     from deploy_advisor.runtime.loader import ModelLoadError
 
@@ -426,9 +431,11 @@ def serve(
     )
     code, why = run_in_foreground(argv, env)
     if code == EXIT_STARTUP_FAILURE and why:
-        raise ModelError(why)  # e.g. "cannot load the model: ..."; the log has the details
+        raise ModelError(why)  # "cannot load the model: ..."; the log has the details
+    if code == EXIT_CANNOT_LISTEN and why:
+        raise InputError(f"{why}; pick another --port")
     if code:
-        raise typer.Exit(code)
+        raise typer.Exit(128 - code if code < 0 else code)  # killed by a signal: 128 + signal
 
 
 # --- targets: scaffold, validate, bench-edge -----------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_PORT",
+    "EXIT_CANNOT_LISTEN",
     "EXIT_STARTUP_FAILURE",
     "SAGEMAKER_PORT",
     "ConfigError",
@@ -38,9 +39,11 @@ class ConfigError(ValueError):
     """A flag or environment variable has an unusable value; the message names it."""
 
 
-#: A server that cannot start (the model does not load, the port is taken) exits with this;
-#: gunicorn's arbiter reads the same code from a worker as "stop, do not restart".
+#: A server whose model does not load exits with this; gunicorn's arbiter reads the same code
+#: from a worker as "stop, do not restart".
 EXIT_STARTUP_FAILURE = 3
+#: A server that cannot listen on its address (the port is taken) exits with this.
+EXIT_CANNOT_LISTEN = 2
 
 
 @dataclass

@@ -35,7 +35,7 @@ from types import FrameType
 import uvicorn
 
 from .app import ModelServer
-from .config import EXIT_STARTUP_FAILURE, Settings
+from .config import EXIT_CANNOT_LISTEN, EXIT_STARTUP_FAILURE, Settings
 from .loader import LoadedModel, load_model
 from .logs import setup_logging, write_termination_message
 
@@ -367,8 +367,7 @@ class _Supervisor:
         try:
             keep, port = _reserve_port(s.host, s.port)
         except OSError as exc:
-            log.error("cannot listen on %s:%s: %s", s.host, s.port, exc)
-            return 2
+            return _cannot_listen(s, exc)
         child = Settings.from_json(s.to_json())
         child.port = port
         child.workers = 1
@@ -396,8 +395,8 @@ class _Supervisor:
                         continue
                     del self.children[wid]
                     if self.stop_signal is not None:
-                        if rc != 0:
-                            code = 1
+                        if rc != 0 and not code:  # the first failure says why; keep it
+                            code = EXIT_STARTUP_FAILURE if rc == EXIT_STARTUP_FAILURE else 1
                         continue
                     if rc == EXIT_STARTUP_FAILURE:
                         log.error("worker %d could not start; stopping", wid)
@@ -434,6 +433,14 @@ def run_supervisor(settings: Settings) -> int:
         return supervisor.run()
 
 
+def _cannot_listen(settings: Settings, exc: OSError) -> int:
+    log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc)
+    write_termination_message(
+        f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
+    )
+    return EXIT_CANNOT_LISTEN
+
+
 def run(settings: Settings) -> int:
     """Serve with the settings; returns the process exit code."""
     if settings.workers > 1:
@@ -442,7 +449,6 @@ def run(settings: Settings) -> int:
     try:
         sock = listen_socket(settings.host, settings.port)
     except OSError as exc:
-        log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc)
-        return 2
+        return _cannot_listen(settings, exc)
     _log_listening(settings, sock, 1)
     return run_single(settings, sock)

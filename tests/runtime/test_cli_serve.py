@@ -6,12 +6,14 @@ import ast
 import json
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from .conftest import (
     REPO,
@@ -62,20 +64,39 @@ def test_serve_stops_on_ctrl_c_and_leaves_no_server_behind(tmp_path: Path, model
         assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
 
 
-def test_serve_a_model_that_does_not_load_is_one_line_and_exit_2(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_a_model_that_does_not_load_is_one_line_and_exit_2(
+    tmp_path: Path, workers: str
+) -> None:
     model = tmp_path / "model.joblib"
     model.write_bytes(b"garbage")
     done = subprocess.run(
-        _cli("serve", str(model), "--port", str(free_port())),
+        _cli("serve", str(model), "--port", str(free_port()), "--workers", workers),
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert done.returncode == 2
+    assert done.returncode == 2, done.stderr
     assert done.stderr.splitlines()[-1].startswith(
         "Error: cannot load the model: model.joblib cannot be unpickled"
     )
     assert "Traceback" not in done.stderr
+
+
+def test_serve_on_a_busy_port_is_one_line_and_exit_2(models: Models) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        done = subprocess.run(
+            _cli("serve", str(models.rf_onnx), "--port", str(port)),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1].startswith(f"Error: cannot listen on 127.0.0.1:{port}: ")
+    assert done.stderr.splitlines()[-1].endswith("; pick another --port")
 
 
 def test_serve_honours_port_from_environment(tmp_path: Path, models: Models) -> None:
