@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from deploy_advisor.errors import InputError, ModelError
+from deploy_advisor.files import write_atomic_with
 
 from .export import ExportedModel, export_onnx, load_original
 from .parity import DEFAULT_TOLERANCE, ParityReport, check_parity, sample_rows
@@ -213,17 +214,14 @@ def _parity_line(parity: ParityReport | None) -> str:
 
 
 def write_tarball(*, files: dict[str, bytes], name: str, tarball: Path) -> None:
-    """A reproducible .tar.gz of the bundle under `name/`: sorted, zero times and owners."""
+    """A reproducible .tar.gz of the bundle under `name/`: sorted, zero times and owners, and no
+    file name in the gzip header, so the same files always give the same bytes."""
     import io
 
-    tarball.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        dir=tarball.parent, prefix=f".{tarball.name}.", delete=False
-    ) as f:
-        tmp = Path(f.name)
-    try:
+    def pack(tmp: Path) -> None:
         with (
-            gzip.GzipFile(tmp, "wb", mtime=0) as packed,
+            tmp.open("wb") as raw,
+            gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as packed,
             tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT) as tar,
         ):
             folders = sorted({str(Path(name, rel).parent) for rel in files} | {name})
@@ -235,7 +233,6 @@ def write_tarball(*, files: dict[str, bytes], name: str, tarball: Path) -> None:
                 info = tarfile.TarInfo(f"{name}/{rel}")
                 info.size, info.mode = len(files[rel]), 0o644
                 tar.addfile(info, io.BytesIO(files[rel]))
-        tmp.chmod(0o644)
-        tmp.replace(tarball)
-    finally:
-        tmp.unlink(missing_ok=True)
+
+    tarball.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic_with(tarball, pack)

@@ -46,3 +46,14 @@ def test_dry_run_lists_the_tarball_and_writes_nothing(tmp_path: Path, example_mo
     assert dry.returncode == 0, dry.stderr
     assert f"create     {tmp_path / 'edge.tar.gz'}\n" in dry.stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_the_same_files_give_the_same_tarball_bytes(tmp_path: Path) -> None:
+    from deploy_advisor.edge.bundle import write_tarball
+
+    files = {"model.onnx": b"\x08\x07model", "edge_runtime/__init__.py": b"", "README.md": b"hi\n"}
+    first, second = tmp_path / "a" / "edge.tar.gz", tmp_path / "b" / "edge.tar.gz"
+    write_tarball(files=files, name="edge", tarball=first)
+    write_tarball(files=files, name="edge", tarball=second)
+    assert first.read_bytes() == second.read_bytes()
+    assert sorted(p.name for p in first.parent.iterdir()) == ["edge.tar.gz"]  # no temp file left
