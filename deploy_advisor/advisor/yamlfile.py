@@ -16,6 +16,7 @@ from deploy_advisor.errors import InputError
 __all__ = ["parse_yaml", "read_text_file"]
 
 # YAML 1.1 floats need a dot (`1.0e+3`); this adds the exponent-only spellings 1e3 and 5e-3.
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 _EXPONENT_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$")
 
 
@@ -35,6 +36,8 @@ def _loader() -> type:
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             first: dict[Any, int] = {}
             for key_node, _ in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    continue  # `<<: *defaults` merges; keys given here override it
                 key = self.construct_object(key_node, deep=deep)
                 mark = key_node.start_mark
                 try:

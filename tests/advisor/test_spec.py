@@ -241,3 +241,10 @@ def test_json_schema_bounds_are_json_schema_keywords() -> None:
         with pytest.raises(SpecError):
             spec_from_mapping(bad)
     assert validator.is_valid({"latency": {"p95_ms": 200}, "availability": 99.9})
+
+
+def test_yaml_merge_keys_still_merge() -> None:
+    from deploy_advisor.advisor.yamlfile import parse_yaml
+
+    text = "a: &base {x: 1, y: 2}\nc: {<<: *base, y: 3}\n"
+    assert parse_yaml(text, "t.yaml", SpecError) == {"a": {"x": 1, "y": 2}, "c": {"x": 1, "y": 3}}
