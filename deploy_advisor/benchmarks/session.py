@@ -118,16 +118,25 @@ def parse_targets(text: str, *, flag: str = "--targets") -> list[str]:
     return names
 
 
-def check_plan(plan: str | None, *, named: str | None = None) -> None:
-    """A named plan must be in the price catalog (the error lists close names); `named` is how
-    the user gave it, default `--plan PLAN`."""
+#: Launchers that emulate any machine's size from a plan; the others take only their own plans.
+_ANY_PLAN_TARGETS = ("docker", "kubernetes")
+
+
+def check_plan(plan: str | None, *, named: str | None = None, target: str | None = None) -> None:
+    """A named plan must be in the price catalog (the error lists close names) and, for a
+    launcher that sizes the server as that plan, be one of `target`'s; `named` is how the user
+    gave it, default `--plan PLAN`."""
     if plan is None:
         return
     from deploy_advisor.advisor.catalog import load_catalog
     from deploy_advisor.errors import CatalogError
+    from deploy_advisor.targets import get_target, target_names
+    from deploy_advisor.targets.plans import resolve_plan
 
     try:
         load_catalog().plan(plan)
+        if target in target_names():
+            resolve_plan(get_target(target), plan, any_target=target in _ANY_PLAN_TARGETS)
     except CatalogError as exc:
         raise InputError(f"{named or f'--plan {plan}'}: {exc}") from None
 
@@ -174,6 +183,7 @@ def check_request(request: LoadTestRequest) -> _Checked:
     scaffold = read_scaffold(request.directory)
     target = check_target(request.target or scaffold.target or "local")
     plan = request.plan or (scaffold.plan if target == scaffold.target else None)
+    check_plan(request.plan, target=target)
     if request.payloads is not None:
         payloads = check_payloads(request.payloads)
     else:
@@ -298,7 +308,7 @@ def run_bench(
             "add the target or drop the plan"
         )
     for target, plan in plans.items():
-        check_plan(plan, named=f"--plans {target}={plan}")
+        check_plan(plan, named=f"--plans {target}={plan}", target=target)
     requests = []
     for target in targets:
         requests.append(replace(

@@ -107,6 +107,12 @@ def test_load_flags_are_one_line_errors_in_both_commands(
         (["bench", "--targets", "local,docker", "--plans", "docker=linode-2g"], "--plans "
          "docker=linode-2g: no plan named 'linode-2g' in the price catalog; did you mean "
          "linode-2gb, linode-8gb, linode-4gb? (`deploy-advisor catalog` lists them)"),
+        (["bench", "--targets", "local,vps", "--plans", "vps=heroku-standard-1x"], "--plans "
+         "vps=heroku-standard-1x: plan 'heroku-standard-1x' is a heroku plan, not one for vps; "
+         "`deploy-advisor catalog` lists the vps plans"),
+        (["loadtest", "--target", "vps", "--plan", "heroku-standard-1x"], "--plan "
+         "heroku-standard-1x: plan 'heroku-standard-1x' is a heroku plan, not one for vps; "
+         "`deploy-advisor catalog` lists the vps plans"),
         (["loadtest", "--target", "foo"], f"--target 'foo' is not a target; use one of: {TARGETS}"),
         (["loadtest", "--find-capacity", "--rate", "5"], "--find-capacity needs --slo and a start "
                                                          "--rate"),
