@@ -206,19 +206,14 @@ def init(
     name: str | None = _O_NAME,
 ) -> None:
     """Ask about the deployment and write deploy-advisor.yaml (never overwrites without --force)."""
-    from deploy_advisor.advisor.initspec import ask, spec_to_yaml, write_spec
+    from deploy_advisor.advisor.initspec import ask, relative_to, spec_to_yaml, write_spec
     from deploy_advisor.advisor.inputs import flag_overrides
-    from deploy_advisor.advisor.inputs import model_size_mb as size_of
     from deploy_advisor.advisor.spec import merge_overrides, spec_from_mapping
     from deploy_advisor.errors import InputError
 
     if output.exists() and not force:
         raise InputError(f"{str(output)!r} already exists; pass --force to overwrite it")
     overrides = flag_overrides(**_spec_flags(locals()))
-    if isinstance(model, str) and model and "model.size_mb" not in overrides:
-        size = size_of(Path(model))
-        if size is not None:
-            overrides["model.size_mb"] = size
     spec = merge_overrides(spec_from_mapping({}), overrides)
     if not no_input:
         from rich.prompt import Confirm, Prompt
@@ -244,7 +239,7 @@ def init(
             raise InputError(
                 "no answers on standard input; run `deploy-advisor init --no-input` in scripts"
             ) from None
-    write_spec(output, spec_to_yaml(spec), force=force)
+    write_spec(output, spec_to_yaml(relative_to(spec, output)), force=force)
     console.success(f"wrote {output}; next: deploy-advisor recommend {output}")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from deploy_advisor.advisor.spec import (
 from deploy_advisor.errors import InputError, SpecError
 from deploy_advisor.files import write_atomic
 
-__all__ = ["QUESTIONS", "Question", "ask", "spec_to_yaml", "write_spec"]
+__all__ = ["QUESTIONS", "Question", "ask", "relative_to", "spec_to_yaml", "write_spec"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,21 @@ def _drop(spec: Spec, path: str) -> Spec:
     return spec_from_mapping(data, origin=spec.origin)
 
 
+def _with_file_size(spec: Spec) -> Spec:
+    size = model_size_mb(Path(spec.model.path)) if spec.model.path else None
+    return spec if size is None else merge_overrides(spec, {"model.size_mb": size})
+
+
+def relative_to(spec: Spec, output: Path) -> Spec:
+    """The spec to write at `output`: a relative model.path rebased on the file's directory,
+    which is where `recommend` reads it from."""
+    path = spec.model.path
+    if not path or Path(path).is_absolute():
+        return spec
+    rebased = os.path.relpath(path, output.parent if str(output.parent) else ".")
+    return merge_overrides(spec, {"model.path": rebased}, from_flags=False)
+
+
 def _default_text(value: Any, kind: str) -> str:
     if value is None:
         return "none" if kind == "p95" else ""
@@ -90,6 +106,8 @@ def ask(
 ) -> Spec:
     """Ask every question not answered by a flag (`given`), re-asking after an invalid answer."""
     spec = base
+    if "model.path" in given and "model.size_mb" not in given:
+        spec = _with_file_size(spec)  # the size question then offers the file's size
     for q in QUESTIONS:
         if q.path in given:
             continue
@@ -114,10 +132,8 @@ def ask(
             break
         else:
             raise InputError(f"no valid answer for {q.path!r} after 5 tries; edit the file instead")
-        if q.path == "model.path" and spec.model.path and "model.size_mb" not in given:
-            size = model_size_mb(Path(spec.model.path))
-            if size is not None:
-                spec = merge_overrides(spec, {"model.size_mb": size})
+        if q.path == "model.path" and "model.size_mb" not in given:
+            spec = _with_file_size(spec)
         dependent = _DERIVED.get(q.path)
         if dependent is not None and dependent not in given:
             spec = _drop(spec, dependent)

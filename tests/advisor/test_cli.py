@@ -315,3 +315,16 @@ def test_init_asks_the_questions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert (spec.privacy.pii, spec.privacy.region) == (True, "eu")
     assert spec.team.ops_skill == "beginner"
     assert spec.availability == 99
+
+
+def test_init_writes_the_model_path_relative_to_the_spec_and_leaves_its_size_to_it(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "specs").mkdir()
+    done = cli("init", "--no-input", "-o", "specs/spec.yaml", "--model", "m.joblib", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "specs" / "spec.yaml").read_text()
+    assert 'model: {path: "../m.joblib", gpu: false}' in text
+    (tmp_path / "m.joblib").write_bytes(b"\0" * 2_000_000)  # saved after init
+    spec = json.loads(cli("recommend", "specs/spec.yaml", "--json", cwd=tmp_path).stdout)["spec"]
+    assert spec["model"]["size_mb"] == 2.0
