@@ -343,7 +343,7 @@ _BURST = {"heroku": -0.1, "vps": -0.3, "docker": -0.1, "kubernetes": 0.2, "edge"
 _AVAILABILITY: dict[str, tuple[float, float, str, str]] = {
     # (score at 99.9, score above 99.9, reason at 99.9, reason above); {n}: instances priced
     "heroku": (0.8, 0.5, "{n} dynos", "no SLA on the Common Runtime's standard dynos"),
-    "vps": (0.6, 0.3, "{n} VPSes and a load balancer to run yourself", "failover is on you"),
+    "vps": (0.6, 0.3, "{n} VPSes behind {balancer}", "failover is on you"),
     "docker": (0.7, 0.5, "{n} hosts and a load balancer", "failover is on you"),
     "kubernetes": (1.0, 1.0, "replicas, probes and rescheduling built in", "self-healing"),
     "edge": (0.5, 0.3, "devices fail one by one", "devices fail one by one"),
@@ -413,7 +413,7 @@ def _t_traffic(spec: Spec, target: str, mode: str, cost: PlanCost) -> Factor:
     if target == "kubernetes" and bucket in ("tiny", "small"):
         why = "overkill for a basic app"
     elif target == "vps" and cost.instances > 1:
-        why = f"{cost.instances} boxes behind a load balancer you run yourself"
+        why = f"{cost.instances} boxes behind {_balancer(cost)}"
     reason = f"{bucket} load ({t.peak_rps:g} req/s peak): {why}"
     if t.pattern == "bursty" and _BURST[target]:
         score += _BURST[target]
@@ -421,6 +421,12 @@ def _t_traffic(spec: Spec, target: str, mode: str, cost: PlanCost) -> Factor:
             "autoscaling absorbs bursts" if _BURST[target] > 0 else "size it for the bursts"
         )
     return Factor("traffic", _clamp(score), reason)
+
+
+def _balancer(cost: PlanCost) -> str:
+    """The load balancer that was priced, else the one the team runs itself."""
+    priced = next((e for e in cost.extras if e.kind == "load_balancer"), None)
+    return priced.name if priced else "a load balancer you run yourself"
 
 
 def _t_ops(spec: Spec, target: str, mode: str, cost: PlanCost) -> Factor:
@@ -435,7 +441,7 @@ def _t_availability(spec: Spec, target: str, mode: str, cost: PlanCost) -> Facto
     at, above, why_at, why_above = _AVAILABILITY[target]
     if cost.plan.kind == "serverless":
         why_at = why_above = "the platform replaces failed instances; one region"
-    why_at = why_at.format(n=max(2, cost.instances))
+    why_at = why_at.format(n=max(2, cost.instances), balancer=_balancer(cost))
     if a > HA_AVAILABILITY:
         return Factor("availability", above, f"availability {a:g}%: {why_above}")
     return Factor("availability", at, f"availability {a:g}%: {why_at}")

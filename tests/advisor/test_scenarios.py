@@ -244,12 +244,10 @@ def test_reasons_describe_the_setup_that_was_priced(advise: Advise) -> None:
     vps = target(rec, "vps")
     boxes = vps.cost.instances
     assert boxes > 2
-    assert _reason(vps, "traffic").endswith(
-        f"{boxes} boxes behind a load balancer you run yourself"
-    )
-    assert _reason(vps, "availability").endswith(
-        f"{boxes} VPSes and a load balancer to run yourself"
-    )
+    balancer = next(e.name for e in vps.cost.extras if e.kind == "load_balancer")
+    assert balancer in " ".join(vps.cost.explain())  # the reason names what was priced
+    assert _reason(vps, "traffic").endswith(f"{boxes} boxes behind {balancer}")
+    assert _reason(vps, "availability").endswith(f"{boxes} VPSes behind {balancer}")
     docker = target(advise({"availability": 99.9}), "docker")
     assert docker.cost.plan.kind == "serverless"
     assert _reason(docker, "availability") == (
