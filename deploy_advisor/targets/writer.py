@@ -73,6 +73,12 @@ def _inside(out_dir: Path, rel: str) -> Path:
     target = (root / safe_relative(rel)).resolve()
     if target != root and root not in target.parents:
         raise InputError(f"refusing to write {rel!r}: it resolves outside {root}")
+    for folder in target.relative_to(root).parents:
+        if (root / folder).is_file():
+            raise InputError(
+                f"{str(root / folder)!r} is a file where the scaffold needs a directory for "
+                f"{rel}; move it away"
+            )
     return target
 
 

@@ -53,6 +53,17 @@ def test_a_foreign_file_in_the_way_is_a_conflict(tmp_path: Path) -> None:
     assert [a.action for a in actions] == ["conflict"]
 
 
+def test_a_file_where_a_folder_belongs_is_one_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "model").write_text("mine\n")
+    with pytest.raises(InputError) as info:
+        plan_actions({"model/model.onnx": GeneratedFile(b"x")}, out_dir=tmp_path)
+    assert str(info.value) == (
+        f"{str(tmp_path.resolve() / 'model')!r} is a file where the scaffold needs a directory "
+        "for model/model.onnx; move it away"
+    )
+    assert (tmp_path / "model").read_text() == "mine\n"
+
+
 @pytest.mark.parametrize("bad", ["../evil", "/etc/passwd", "a/../../b", "", "./x/."])
 def test_paths_outside_the_output_are_refused(tmp_path: Path, bad: str) -> None:
     with pytest.raises(InputError, match="inside the output directory"):
