@@ -159,7 +159,8 @@ def batch_readme_commands(target: str, ctx: RenderContext) -> dict[str, str]:
             "build": f"docker build -t {image} .\n"
             f"docker tag {image} REGISTRY/{image} && docker push REGISTRY/{image}",
             "run": "kubectl apply -k k8s/   # the CronJob: daily at 02:00\n"
-            "job=$(kubectl create -f k8s/job.yaml -o name)   # a one-off run now\n"
+            f"job=$(kubectl -n {name} create job --from=cronjob/{name}-score "
+            f'"{name}-now-$(date +%s)" -o name)   # a one-off run now, with the CronJob image\n'
             f'kubectl -n {name} logs -f "$job"\n'
             f"kubectl -n {name} get jobs   # each run's output is /data/output/<its name>",
             "deploy": "(cd k8s && kustomize edit set image "
