@@ -4,16 +4,21 @@ a scaffold-shaped directory whose `model_server` is that server behind the runti
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from deploy_advisor.benchmarks.runner import LOCUSTFILE
+from deploy_advisor.benchmarks.loadtest import run_loadtest
+from deploy_advisor.benchmarks.result import RunInfo
+from deploy_advisor.benchmarks.runner import LOCUSTFILE, load_shape
+from deploy_advisor.benchmarks.slo import parse_slos
 
 SERVER = Path(__file__).with_name("latency_server.py")
 
@@ -29,6 +34,27 @@ if os.environ.get("FAIL_AT_START"):
 sys.argv = ["latency_server", tempfile.mktemp(), "--port", args.port, "--delay-ms", "2"]
 exec(compile(open({server!r}).read(), "latency_server", "exec"))
 """
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The real CLI in a fresh process: plain text at 120 columns."""
+    return subprocess.run(
+        [sys.executable, "-m", "deploy_advisor", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=180,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "120"},
+    )  # fmt: skip
+
+
+def load_url(
+    url: str, *, rate: float, duration_s: float, ramp_s: float, run_dir: Path, payloads: Path,
+    slo: str = "",
+) -> dict[str, Any]:  # fmt: skip
+    """One open-loop Locust run at `rate` against `url`, without live output; its result."""
+    return run_loadtest(
+        info=RunInfo("url", None, False, None, url),
+        shape=load_shape(rate=rate, users=None, duration_s=duration_s, ramp_s=ramp_s),
+        slos=parse_slos(slo) if slo else [], run_dir=run_dir, payloads=payloads, live=False,
+    )  # fmt: skip
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 import subprocess
 import sys
@@ -22,20 +21,10 @@ import httpx
 import pytest
 
 from deploy_advisor.benchmarks.launch import free_port
-from deploy_advisor.benchmarks.loadtest import run_loadtest
-from deploy_advisor.benchmarks.result import RunInfo
-from deploy_advisor.benchmarks.runner import load_shape
+from tests.loadtest.conftest import load_url, run_cli
 
 pytestmark = pytest.mark.slow
 Server = Callable[..., str]
-
-
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "deploy_advisor", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=180,
-        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "120"},
-    )  # fmt: skip
 
 
 def _last_line(done: subprocess.CompletedProcess[str]) -> str:
@@ -44,7 +33,7 @@ def _last_line(done: subprocess.CompletedProcess[str]) -> str:
 
 def test_an_unreachable_server_fails_every_slo_and_exits_4(payloads: Path, tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    done = _cli(
+    done = run_cli(
         "loadtest", "--url", url, "--payloads", str(payloads), "--rate", "10", "--duration", "2s",
         "--slo", "p95<200ms,errors<1%", "--out", "run", "--json", cwd=tmp_path,
     )  # fmt: skip
@@ -69,7 +58,7 @@ def test_a_server_failing_every_request_exits_3_naming_the_status(
     latency_server: Server, payloads: Path, tmp_path: Path
 ) -> None:
     url = latency_server("--fail-every", "1")
-    done = _cli(
+    done = run_cli(
         "loadtest", "--url", url, "--payloads", str(payloads), "--rate", "10", "--duration", "2s",
         "--slo", "p95<200ms", "--out", "run", cwd=tmp_path,
     )  # fmt: skip
@@ -89,7 +78,7 @@ def test_latency_is_over_successes_and_a_p95_breaks_past_its_error_budget(
 ) -> None:
     # Every 5th request fails (20%): within p50's budget of 50%, far past p95's 5%.
     url = latency_server("--fail-every", "5", "--delay-ms", "2")
-    done = _cli(
+    done = run_cli(
         "loadtest", "--url", url, "--payloads", str(payloads), "--rate", "40", "--duration", "3s",
         "--slo", "p50<500ms,p95<500ms", "--out", "run", "--json", cwd=tmp_path,
     )  # fmt: skip
@@ -141,7 +130,7 @@ def served_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def test_payloads_that_do_not_fit_the_model_are_named(served_model: str, tmp_path: Path) -> None:
     (tmp_path / "short.json").write_text(json.dumps([{"instances": [[1.0, 2.0]]}]))
-    done = _cli(
+    done = run_cli(
         "loadtest", "--url", served_model, "--payloads", "short.json", "--rate", "10",
         "--duration", "2s", "--out", "run", cwd=tmp_path,
     )  # fmt: skip
@@ -161,7 +150,7 @@ def test_a_model_that_cannot_load_is_bad_input_with_the_servers_reason(
     (scaffold / "model" / "model.joblib").write_bytes(b"garbage")
     (scaffold / "samples").mkdir()
     (scaffold / "samples" / "payloads.json").write_bytes(payloads.read_bytes())
-    done = _cli("loadtest", "scaffold", "--target", "local", "--duration", "2s", "--out", "run",
+    done = run_cli("loadtest", "scaffold", "--target", "local", "--duration", "2s", "--out", "run",
                 cwd=tmp_path)  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert re.fullmatch(
@@ -177,11 +166,9 @@ def test_a_short_run_measures_its_rate_without_blaming_the_generator(
     latency_server: Server, payloads: Path, tmp_path: Path
 ) -> None:
     url = latency_server()
-    result = run_loadtest(
-        info=RunInfo("url", None, False, None, url),
-        shape=load_shape(rate=50, users=None, duration_s=1, ramp_s=0.2),
-        slos=[], run_dir=tmp_path / "run", payloads=payloads, live=False,
-    )  # fmt: skip
+    result = load_url(
+        url, rate=50, duration_s=1, ramp_s=0.2, run_dir=tmp_path / "run", payloads=payloads
+    )
     assert result["generator"]["bound"] is False
     assert result["achieved_rps"] == pytest.approx(50, rel=0.2)  # Locust start-up not counted
     assert result["warnings"] == [

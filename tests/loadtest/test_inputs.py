@@ -4,23 +4,15 @@ one `Error:` line naming the flag and the fix, exit 2, and nothing left behind."
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.loadtest.conftest import run_cli
+
 FIX = 'pass --payloads with a JSON list of request bodies, e.g. [{"instances": [[0.1, 0.2]]}]'
 TARGETS = "local, docker, heroku, kubernetes, vps"
-
-
-def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "deploy_advisor", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=120,
-        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "120"},
-    )  # fmt: skip
 
 
 def _refused(done: subprocess.CompletedProcess[str]) -> str:
@@ -43,7 +35,7 @@ def _refused(done: subprocess.CompletedProcess[str]) -> str:
 )  # fmt: skip
 def test_unusable_payloads_are_refused_before_any_load(tmp_path: Path, text: str, why: str) -> None:
     (tmp_path / "p.json").write_text(text)
-    done = _cli(
+    done = run_cli(
         "loadtest", "--url", "http://127.0.0.1:9", "--payloads", "p.json", "--duration", "2s",
         "--out", "run", cwd=tmp_path,
     )  # fmt: skip
@@ -57,7 +49,7 @@ def test_unusable_scaffold_payloads_name_the_file(
     tmp_path: Path,
 ) -> None:
     (scaffold_dir / "samples" / "payloads.json").write_text("[]")
-    done = _cli("bench", str(scaffold_dir), "--out", "runs", cwd=tmp_path)
+    done = run_cli("bench", str(scaffold_dir), "--out", "runs", cwd=tmp_path)
     assert _refused(done) == (
         f"Error: {scaffold_dir.resolve()}/samples/payloads.json holds an empty list; it must hold "
         'a JSON list of request bodies, e.g. [{"instances": [[0.1, 0.2]]}]; re-run scaffold'
@@ -89,7 +81,7 @@ def test_load_flags_are_one_line_errors_in_both_commands(
     flags: list[str],
     line: str,
 ) -> None:
-    done = _cli(command, str(scaffold_dir), *flags, "--out", "out", cwd=tmp_path)
+    done = run_cli(command, str(scaffold_dir), *flags, "--out", "out", cwd=tmp_path)
     assert _refused(done) == f"Error: {line}"
     assert not (tmp_path / "out").exists()
 
@@ -125,7 +117,7 @@ def test_targets_and_plans_are_checked_before_the_first_run(
     line: str,
 ) -> None:
     command, *flags = args
-    done = _cli(
+    done = run_cli(
         command, str(scaffold_dir), *flags, "--duration", "2s", "--out", "out", cwd=tmp_path
     )
     assert _refused(done) == f"Error: {line}"
@@ -144,14 +136,14 @@ def test_targets_and_plans_are_checked_before_the_first_run(
 def test_quickstart_checks_its_flags_before_it_recommends(
     tmp_path: Path, flags: list[str], line: str
 ) -> None:
-    done = _cli("quickstart", "-o", "qs", *flags, cwd=tmp_path)
+    done = run_cli("quickstart", "-o", "qs", *flags, cwd=tmp_path)
     assert _refused(done) == f"Error: {line}"
     assert not (tmp_path / "qs").exists()
 
 
 def test_out_that_is_a_file_is_a_one_line_error(tmp_path: Path, payloads: Path) -> None:
     (tmp_path / "taken").write_text("mine")
-    done = _cli(
+    done = run_cli(
         "loadtest", "--url", "http://127.0.0.1:9", "--payloads", str(payloads), "--out", "taken",
         cwd=tmp_path,
     )  # fmt: skip
@@ -165,7 +157,7 @@ def test_a_directory_of_other_files_is_not_written_without_force(
     mine = tmp_path / "notes"
     mine.mkdir()
     (mine / "locust.log").write_text("my own notes")
-    done = _cli(
+    done = run_cli(
         "loadtest", "--url", "http://127.0.0.1:9", "--payloads", str(payloads), "--out", "notes",
         cwd=tmp_path,
     )  # fmt: skip
@@ -181,7 +173,7 @@ def test_an_earlier_run_is_kept_without_force(tmp_path: Path, payloads: Path) ->
     run = tmp_path / "run"
     run.mkdir()
     (run / "result.json").write_text(json.dumps({"version": 1}))
-    done = _cli(
+    done = run_cli(
         "loadtest", "--url", "http://127.0.0.1:9", "--payloads", str(payloads), "--out", "run",
         cwd=tmp_path,
     )  # fmt: skip

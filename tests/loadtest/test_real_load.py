@@ -14,11 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from deploy_advisor.benchmarks.loadtest import run_loadtest
-from deploy_advisor.benchmarks.result import RunInfo
-from deploy_advisor.benchmarks.runner import load_shape
 from deploy_advisor.benchmarks.samples import nearest_rank
-from deploy_advisor.benchmarks.slo import parse_slos
+from tests.loadtest.conftest import load_url
 
 pytestmark = pytest.mark.slow
 Server = Callable[..., str]
@@ -38,11 +35,9 @@ def test_percentiles_are_exact_and_match_the_injected_latency(
     # Every 10th request waits 60 ms, the others 10 ms: p50 ≈ 10 ms, p95 and p99 ≈ 60 ms.
     url = latency_server("--delay-ms", "10", "--slow-every", "10", "--slow-ms", "60")
     run_dir = tmp_path / "run"
-    result = run_loadtest(
-        info=RunInfo("url", None, False, None, url),
-        shape=load_shape(rate=100, users=None, duration_s=5, ramp_s=1),
-        slos=parse_slos("p95<200ms"), run_dir=run_dir, payloads=payloads, live=False,
-    )  # fmt: skip
+    result = load_url(
+        url, rate=100, duration_s=5, ramp_s=1, run_dir=run_dir, payloads=payloads, slo="p95<200ms"
+    )
     with gzip.open(run_dir / "latencies.csv.gz", "rt") as raw:
         recorded = sorted(float(line) for line in raw)
     assert len(recorded) == result["requests"] > 300
@@ -65,11 +60,9 @@ def test_achieved_rate_holds_the_asked_rate_on_a_fast_server(
     latency_server: Server, payloads: Path, tmp_path: Path
 ) -> None:
     url = latency_server()
-    result = run_loadtest(
-        info=RunInfo("url", None, False, None, url),
-        shape=load_shape(rate=150, users=None, duration_s=6, ramp_s=1),
-        slos=[], run_dir=tmp_path / "run", payloads=payloads, live=False,
-    )  # fmt: skip
+    result = load_url(
+        url, rate=150, duration_s=6, ramp_s=1, run_dir=tmp_path / "run", payloads=payloads
+    )
     assert result["asked_rps"] == 150
     assert result["achieved_rps"] == pytest.approx(150, rel=0.05)
     assert result["generator"]["bound"] is False
@@ -81,11 +74,15 @@ def test_failures_are_counted_by_kind(
     latency_server: Server, payloads: Path, tmp_path: Path
 ) -> None:
     url = latency_server("--fail-every", "5")
-    result = run_loadtest(
-        info=RunInfo("url", None, False, None, url),
-        shape=load_shape(rate=50, users=None, duration_s=3, ramp_s=0),
-        slos=parse_slos("errors<1%"), run_dir=tmp_path / "run", payloads=payloads, live=False,
-    )  # fmt: skip
+    result = load_url(
+        url,
+        rate=50,
+        duration_s=3,
+        ramp_s=0,
+        run_dir=tmp_path / "run",
+        payloads=payloads,
+        slo="errors<1%",
+    )
     failures = result["failures"]
     assert set(failures["by_kind"]) == {"http_503"}
     assert failures["total"] == pytest.approx(result["requests"] / 5, abs=1)

@@ -1,15 +1,43 @@
-"""Helpers for tests that run a scaffold for real: wait for a URL, predict, compare."""
+"""Helpers for tests that run a scaffold for real: start it, wait for a URL, predict, compare."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
+import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import numpy as np
 
 from deploy_advisor.runtime.loader import load_model
+
+
+@contextlib.contextmanager
+def running(
+    command: list[str], *, log: Path, **kwargs: object
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `command` in its own process group with its output in `log`; on exit stop the whole
+    group (SIGTERM, then SIGKILL after 30 s)."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(  # type: ignore[call-overload]
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kwargs
+        )
+    try:
+        yield proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def wait_for(url: str, *, timeout: float = 60.0, proc: object | None = None) -> None:

@@ -8,10 +8,8 @@ repository (add the `heroku` remote) and recording every call.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -22,7 +20,7 @@ import pytest
 from deploy_advisor.targets.scaffold import scaffold
 from tests.targets.conftest import free_port
 from tests.targets.scripts import fake_tool, readme_block
-from tests.targets.serving import assert_predicts, wait_for
+from tests.targets.serving import assert_predicts, running, wait_for
 
 _SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -39,23 +37,10 @@ def test_readme_run_starts_the_procfile_with_the_venvs_python(
     # PATH without any venv: only what the README itself does may find honcho and the python.
     env = {k: v for k, v in os.environ.items() if k not in {"PORT", "VIRTUAL_ENV"}}
     env["PATH"] = _SYSTEM_PATH
-    with (tmp_path / "run.log").open("wb") as log:
-        proc = subprocess.Popen(
-            ["bash", "-euo", "pipefail", "-c", run], cwd=out, env=env, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    try:
+    command = ["bash", "-euo", "pipefail", "-c", run]
+    with running(command, log=tmp_path / "run.log", cwd=out, env=env) as proc:
         wait_for(f"http://127.0.0.1:{port}/readyz", proc=proc, timeout=90)
         assert_predicts(f"http://127.0.0.1:{port}", out)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
     assert f"0.0.0.0:{port}" in (tmp_path / "run.log").read_text()
 
 

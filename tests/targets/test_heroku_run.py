@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from tests.targets.conftest import free_port
-from tests.targets.serving import assert_predicts, wait_for
+from tests.targets.serving import assert_predicts, running, wait_for
 
 
 def test_procfile_web_process_serves_predictions(
@@ -24,21 +21,8 @@ def test_procfile_web_process_serves_predictions(
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     env.pop("PORT", None)
     command = [honcho, "-f", str(out / "Procfile"), "-d", str(out), "start", "-p", str(port), "web"]
-    with (tmp_path / "honcho.log").open("wb") as log:
-        proc = subprocess.Popen(
-            command, cwd=out, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    try:
+    with running(command, log=tmp_path / "honcho.log", cwd=out, env=env) as proc:
         wait_for(f"http://127.0.0.1:{port}/readyz", proc=proc)
         assert_predicts(f"http://127.0.0.1:{port}", out)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
     log = (tmp_path / "honcho.log").read_text()
     assert "0.0.0.0:" + str(port) in log, log

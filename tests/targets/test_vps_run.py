@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shlex
-import signal
-import subprocess
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -22,7 +17,7 @@ from deploy_advisor.targets.scaffold import scaffold
 from deploy_advisor.targets.tools import nginx_wrapper
 from tests.conftest import require
 from tests.targets.conftest import free_port
-from tests.targets.serving import assert_predicts, wait_for
+from tests.targets.serving import assert_predicts, running, wait_for
 
 
 def _unit_command(unit: str, *, root: Path, run_dir: Path) -> tuple[list[str], dict[str, str]]:
@@ -39,27 +34,6 @@ def _unit_command(unit: str, *, root: Path, run_dir: Path) -> tuple[list[str], d
     line = line.replace("${WORKERS}", env["WORKERS"])
     env = {k: v.replace(f"{app_root.group(1)}/current", str(root)) for k, v in env.items()}
     return shlex.split(line), env
-
-
-@contextmanager
-def _process(
-    command: list[str], *, log: Path, **kwargs: object
-) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        proc = subprocess.Popen(  # type: ignore[call-overload]
-            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **kwargs
-        )
-    try:
-        yield proc
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 @pytest.mark.nginx
@@ -80,8 +54,8 @@ def test_nginx_site_proxies_to_the_systemd_command(tmp_path: Path) -> None:
     conf.write_text(nginx_wrapper(prefix=prefix, site=out / "deploy" / "nginx" / "model.conf"))
     env = {**os.environ, **unit_env}
     with (
-        _process(command, cwd=out, env=env, log=tmp_path / "gunicorn.log") as server,
-        _process([nginx, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
+        running(command, cwd=out, env=env, log=tmp_path / "gunicorn.log") as server,
+        running([nginx, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
                  log=tmp_path / "nginx.log") as proxy,
     ):  # fmt: skip
         wait_for(f"http://127.0.0.1:{app_port}/readyz", proc=server)
