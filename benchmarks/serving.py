@@ -1,9 +1,12 @@
 """The serving benchmark behind `make bench-serving`: every contender, one machine, one run.
 
-Each contender serves the same example RandomForest (joblib, and ONNX for our server) on a free
-loopback port. Predictions are checked against scikit-learn before any load. wrk then drives
-single-row POSTs at each concurrency, contenders interleaved round by round (A, B, A, B).
-The in-process limits (the model's own predict rate, no HTTP) are measured first.
+Models (trained offline with fixed seeds, benchmarks/contenders/models.py): the example
+RandomForest, a churn-like Pipeline over a DataFrame, an XGBClassifier and an LGBMClassifier.
+For one model at a time, each contender serves it on a free loopback port from its own venv,
+its answers are checked against the framework's own predict_proba (a contender that fails is
+skipped with the reason printed and recorded), then wrk drives single-row POSTs in the
+contender's protocol at each concurrency, contenders interleaved round by round (A, B, A, B).
+The in-process limits (each model's own predict rate, no HTTP) are measured first.
 Results: benchmarks/results/serving.json and serving.md.
 """
 
@@ -20,76 +23,44 @@ import sys
 import tempfile
 import time
 import timeit
+import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from contenders.servers import ROOT, RunningServer, server_specs, start_server  # noqa: E402
+from contenders.mlserver_config import MLSERVER_SETTINGS  # noqa: E402
+from contenders.models import MODEL_KINDS, BenchModel, churn_frame, make_models  # noqa: E402
+from contenders.payloads import matches, probabilities, request_body  # noqa: E402
+from contenders.servers import ROOT, Endpoint, RunningServer, ServerSpec, start_server  # noqa: E402
+from contenders.specs import CONTENDERS, server_specs  # noqa: E402
 from contenders.wrk import run_wrk, write_post_script  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
-CHECK_ROWS = 20
-CHECK_ATOL = 1e-5  # ONNX computes in float32 (largest difference about 4e-7)
 
 
 def main() -> int:
     args = _parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-serving-"))
-    model_dir = args.model_dir or _example_model(work)
-    body = json.dumps({"instances": [_rows()[0]]})
-    script = write_post_script(work / "post.lua", body)
-    in_process = [] if args.skip_in_process else _in_process_limits(model_dir)
-    specs = [s for s in server_specs(model_dir) if not args.only or _wanted(s.endpoints, args.only)]
-    servers: list[RunningServer] = []
+    _log(f"training {', '.join(args.models)} in {work}")
+    models = make_models(work, args.models)
+    in_process = [] if args.skip_in_process else _in_process_limits(models)
+    specs = [
+        s
+        for s in server_specs(models)
+        if s.contender in args.contenders and (not args.only or _wanted(s.endpoints, args.only))
+    ]
     problems: dict[str, str] = {}
     runs: list[dict[str, Any]] = []
-    try:
-        for spec in specs:
-            _log(f"starting {spec.name}")
-            try:
-                servers.append(start_server(spec, work=work))
-            except (RuntimeError, subprocess.CalledProcessError) as exc:
-                problems[spec.name] = str(exc)
-        endpoints = []
-        for server in servers:
-            for endpoint in server.spec.endpoints:
-                if args.only and endpoint.name not in args.only:
-                    continue
-                problem = _check(server, endpoint.path, endpoint.checks_predictions, model_dir)
-                if problem:
-                    problems[endpoint.name] = problem
-                else:
-                    endpoints.append((server, endpoint))
-        for round_no in range(1, args.rounds + 1):
-            for connections in args.concurrency:
-                for server, endpoint in endpoints:
-                    url = server.url(endpoint.path)
-                    _log(f"round {round_no} c={connections} {endpoint.name}")
-                    if args.warmup > 0:
-                        run_wrk(url, script=script, connections=connections, seconds=args.warmup)
-                    cpu_before = _tree_cpu_seconds(server.process.pid)
-                    result = run_wrk(
-                        url, script=script, connections=connections, seconds=args.duration
-                    )
-                    cores = (_tree_cpu_seconds(server.process.pid) - cpu_before) / result.seconds
-                    runs.append(
-                        {
-                            "endpoint": endpoint.name,
-                            "round": round_no,
-                            "connections": connections,
-                            **result.to_dict(),
-                            "server_cores": round(cores, 2),
-                        }
-                    )
-    finally:
-        for server in servers:
-            server.stop()
+    for kind, model in models.items():
+        mine = [s for s in specs if s.model == kind]
+        runs += _measure(model, mine, args=args, work=work, problems=problems)
     labels = {e.name: e.label for s in specs for e in s.endpoints}
     document = {
-        "version": 1,
+        "version": 2,
         "command": _command(),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": _machine(),
@@ -99,8 +70,11 @@ def main() -> int:
             "warmup_s": args.warmup,
             "rounds": args.rounds,
             "concurrency": args.concurrency,
+            "models": list(args.models),
+            "contenders": list(args.contenders),
             "generator": "wrk -t1 -cC --latency -s post.lua (Lua POST, one row)",
-            "body_bytes": len(body),
+            "mlserver": {**MLSERVER_SETTINGS, "max_batch_size": 64, "max_batch_time_s": 0.005},
+            "litserve": {"max_batch_size": 64, "batch_timeout_s": 0.005, "workers": 2},
         },
         "in_process": in_process,
         "summary": _summarise(runs, labels),
@@ -116,17 +90,106 @@ def main() -> int:
     return 1 if problems else 0
 
 
+def _measure(
+    model: BenchModel,
+    specs: list[ServerSpec],
+    *,
+    args: argparse.Namespace,
+    work: Path,
+    problems: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Start one model's servers, check their answers, then run wrk round by round."""
+    servers: list[RunningServer] = []
+    runs: list[dict[str, Any]] = []
+    try:
+        for spec in specs:
+            _log(f"starting {spec.name}")
+            try:
+                servers.append(start_server(spec, work=work))
+            except (RuntimeError, subprocess.CalledProcessError) as exc:
+                _skip(problems, spec.name, str(exc))
+        endpoints = []
+        for server in servers:
+            for endpoint in server.spec.endpoints:
+                if args.only and endpoint.name not in args.only:
+                    continue
+                problem = check_endpoint(server.url(endpoint.path), endpoint, model)
+                if problem:
+                    _skip(problems, endpoint.name, problem)
+                    continue
+                body = json.dumps(request_body(endpoint.protocol, model, model.rows[:1]))
+                script = write_post_script(work / f"{endpoint.name}.lua", body)
+                endpoints.append((server, endpoint, script, len(body)))
+        for round_no in range(1, args.rounds + 1):
+            for connections in args.concurrency:
+                for server, endpoint, script, body_bytes in endpoints:
+                    url = server.url(endpoint.path)
+                    _log(f"round {round_no} c={connections} {endpoint.name}")
+                    if args.warmup > 0:
+                        run_wrk(url, script=script, connections=connections, seconds=args.warmup)
+                    cpu_before = _tree_cpu_seconds(server.process.pid)
+                    result = run_wrk(
+                        url, script=script, connections=connections, seconds=args.duration
+                    )
+                    cores = (_tree_cpu_seconds(server.process.pid) - cpu_before) / result.seconds
+                    runs.append(
+                        {
+                            "endpoint": endpoint.name,
+                            "model": model.kind,
+                            "round": round_no,
+                            "connections": connections,
+                            "body_bytes": body_bytes,
+                            **result.to_dict(),
+                            "server_cores": round(cores, 2),
+                        }
+                    )
+    finally:
+        for server in servers:
+            server.stop()
+    return runs
+
+
+def _skip(problems: dict[str, str], name: str, reason: str) -> None:
+    """Record why a contender is not measured, and say so now rather than only in the table."""
+    problems[name] = reason
+    _log(f"SKIPPING {name}: {reason}")
+
+
 def _parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=15, help="seconds of load per run")
     parser.add_argument("--warmup", type=float, default=5, help="seconds of warm-up per run")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (A,B,A,B)")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 64])
+    parser.add_argument(
+        "--models",
+        type=_choices(MODEL_KINDS),
+        default=MODEL_KINDS,
+        help=f"comma-separated, from {','.join(MODEL_KINDS)} (default: all)",
+    )
+    parser.add_argument(
+        "--contenders",
+        type=_choices(CONTENDERS),
+        default=CONTENDERS,
+        help=f"comma-separated, from {','.join(CONTENDERS)} (default: all)",
+    )
     parser.add_argument("--only", action="append", help="endpoint name; repeat for several")
-    parser.add_argument("--model-dir", type=Path, help="holds model.joblib and model.onnx")
     parser.add_argument("--out-dir", type=Path, default=RESULTS)
     parser.add_argument("--skip-in-process", action="store_true")
     return parser.parse_args()
+
+
+def _choices(allowed: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:
+    def parse(text: str) -> tuple[str, ...]:
+        chosen = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+        unknown = [c for c in chosen if c not in allowed]
+        if unknown or not chosen:
+            raise argparse.ArgumentTypeError(
+                f"{', '.join(unknown) or 'nothing'} is not one of {', '.join(allowed)}"
+            )
+        return chosen
+
+    return parse
 
 
 def _wanted(endpoints: Any, only: list[str]) -> bool:
@@ -138,43 +201,32 @@ def _log(message: str) -> None:
     sys.stderr.flush()
 
 
-def _example_model(work: Path) -> Path:
-    from deploy_advisor.intake import make_example_model
-
-    make_example_model(work / "model")
-    return work / "model"
-
-
-def _rows() -> list[list[float]]:
-    from sklearn.datasets import load_breast_cancer
-
-    return [[float(v) for v in row] for row in load_breast_cancer().data]
-
-
-def _check(server: RunningServer, path: str, predictions: bool, model_dir: Path) -> str | None:
-    """None when the endpoint answers CHECK_ROWS single rows like scikit-learn does."""
-    import joblib
-    import numpy as np
-
-    model = joblib.load(model_dir / "model.joblib")
-    for row in _rows()[:CHECK_ROWS]:
+def check_endpoint(url: str, endpoint: Endpoint, model: BenchModel) -> str | None:
+    """None when the endpoint answers each check row, one per request, like the framework does."""
+    for row, expected in zip(model.rows, model.expected, strict=True):
+        body = request_body(endpoint.protocol, model, [row])
         request = urllib.request.Request(
-            server.url(path),
-            data=json.dumps({"instances": [row]}).encode(),
+            url,
+            data=json.dumps(body).encode(),
             headers={"Content-Type": "application/json"},
             method="POST",
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 answer = json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")[:200]
+            return f"POST {endpoint.path} answered {exc.code}: {detail}"
         except OSError as exc:
-            return f"POST {path} failed: {exc}"
-        if not predictions:
+            return f"POST {endpoint.path} failed: {exc}"
+        if not endpoint.checks_predictions:
             continue
-        got = answer.get("predictions") if isinstance(answer, dict) else answer
-        expected = model.predict_proba(np.asarray([row]))
-        if not np.allclose(np.asarray(got, dtype=float), expected, atol=CHECK_ATOL):
-            return f"POST {path} answered {str(answer)[:120]}, expected {expected.tolist()}"
+        try:
+            got = probabilities(endpoint.protocol, answer)
+        except (KeyError, TypeError, ValueError) as exc:
+            return f"POST {endpoint.path} answered {str(answer)[:120]} ({exc!r})"
+        if not matches(got, [expected]):
+            return f"POST {endpoint.path} answered {str(answer)[:120]}, expected {[expected]}"
     return None
 
 
@@ -192,41 +244,54 @@ def _tree_cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def _in_process_limits(model_dir: Path) -> list[dict[str, Any]]:
-    """The model's own predict rate at batch 1 and 64, without HTTP (median of 5 repeats)."""
+def _in_process_limits(models: dict[str, BenchModel]) -> list[dict[str, Any]]:
+    """Each model's own predict rate at batch 1 and 64, without HTTP (median of 5 repeats)."""
     import joblib
+    import numpy as np
+
+    numeric = np.asarray(_numeric_rows())
+    cases: list[tuple[str, int, Callable[[], object]]] = []
+    for kind, model in models.items():
+        loaded = joblib.load(model.joblib_path)
+        for batch in (1, 64):
+            rows = churn_frame(batch, seed=1)[0] if model.is_frame else numeric[:batch]
+            name = f"{kind} predict_proba (joblib)"
+            cases.append((name, batch, lambda m=loaded, r=rows: m.predict_proba(r)))
+            if kind == "forest":
+                onnx = "forest as ONNX, onnxruntime 1 thread"
+                cases.append((onnx, batch, _onnx_call(model, batch)))
+    results = []
+    for name, batch, call in cases:
+        _log(f"in-process {name} batch {batch}")
+        timer = timeit.Timer(call)
+        number, _ = timer.autorange()
+        per_call = statistics.median(timer.repeat(repeat=5, number=number)) / number
+        results.append(
+            {
+                "model": name,
+                "batch": batch,
+                "us_per_call": round(per_call * 1e6, 1),
+                "rows_per_s": round(batch / per_call),
+            }
+        )
+    return sorted(results, key=lambda r: (r["model"], r["batch"]))
+
+
+def _numeric_rows() -> list[list[float]]:
+    from sklearn.datasets import load_breast_cancer
+
+    return [[float(v) for v in row] for row in load_breast_cancer().data]
+
+
+def _onnx_call(model: BenchModel, batch: int) -> Callable[[], object]:
     import numpy as np
     import onnxruntime as ort
 
-    data = np.asarray(_rows())
-    forest = joblib.load(model_dir / "model.joblib")
     options = ort.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(model_dir / "model.onnx"), sess_options=options)
-    results = []
-    for batch in (1, 64):
-        rows = data[:batch]
-        rows32 = rows.astype(np.float32)
-        cases = {
-            "RandomForest predict_proba (joblib)": lambda r=rows: forest.predict_proba(r),
-            "RandomForest as ONNX, onnxruntime 1 thread": lambda r=rows32: session.run(
-                ["probabilities"], {"X": r}
-            ),
-        }
-        for name, call in cases.items():
-            _log(f"in-process {name} batch {batch}")
-            timer = timeit.Timer(call)
-            number, _ = timer.autorange()
-            per_call = statistics.median(timer.repeat(repeat=5, number=number)) / number
-            results.append(
-                {
-                    "model": name,
-                    "batch": batch,
-                    "us_per_call": round(per_call * 1e6, 1),
-                    "rows_per_s": round(batch / per_call),
-                }
-            )
-    return sorted(results, key=lambda r: (r["model"], r["batch"]))
+    session = ort.InferenceSession(str(model.directory / "model.onnx"), sess_options=options)
+    rows32 = np.asarray(_numeric_rows()[:batch], dtype=np.float32)
+    return lambda: session.run(["probabilities"], {"X": rows32})
 
 
 def _summarise(runs: list[dict[str, Any]], labels: dict[str, str]) -> list[dict[str, Any]]:
@@ -240,6 +305,7 @@ def _summarise(runs: list[dict[str, Any]], labels: dict[str, str]) -> list[dict[
             rows.append(
                 {
                     "endpoint": name,
+                    "model": mine[0].get("model", "forest"),
                     "label": labels.get(name, name),
                     "connections": connections,
                     "rounds": len(mine),
@@ -253,8 +319,13 @@ def _summarise(runs: list[dict[str, Any]], labels: dict[str, str]) -> list[dict[
     return rows
 
 
+def reference_endpoint(model: str) -> str:
+    """Our endpoint that the model's ratios are taken against."""
+    return "ours-joblib" if model == "forest" else f"ours-{model}"
+
+
 def _targets(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The issue's targets, each with the figures it compares and a verdict."""
+    """The issues' targets, each with the figures it compares and a verdict."""
 
     def get(name: str, connections: int) -> dict[str, Any] | None:
         return next(
@@ -263,7 +334,20 @@ def _targets(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
         )
 
     targets: list[dict[str, Any]] = []
-    ours, bento = get("ours-joblib", 64), get("bentoml-batchable", 64)
+    ours = get("ours-joblib", 64)
+    peer_names = ("bentoml-default", "bentoml-batchable", "mlserver-forest", "litserve-forest")
+    peers = [p for name in peer_names if (p := get(name, 64))]
+    if ours and peers:
+        best = max(peers, key=lambda p: p["rps"])
+        targets.append(
+            {
+                "target": "RF joblib c=64: >= 3x the best of BentoML, MLServer, LitServe req/s",
+                "measured": f"{ours['rps']:.0f} vs 3 x {best['rps']:.0f} ({best['endpoint']}, "
+                f"{ours['rps'] / best['rps']:.1f}x)",
+                "passed": ours["rps"] >= 3 * best["rps"],
+            }
+        )
+    bento = get("bentoml-batchable", 64)
     if ours and bento:
         targets.append(
             {
@@ -279,6 +363,24 @@ def _targets(summary: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "passed": ours["p99_ms"] <= bento["p99_ms"],
             }
         )
+    for kind in ("churn", "xgboost", "lightgbm"):
+        mine, theirs = get(f"ours-{kind}", 64), get(f"mlserver-{kind}", 64)
+        if mine and theirs:
+            targets.append(
+                {
+                    "target": f"{kind} c=64: >= 3x MLServer req/s",
+                    "measured": f"{mine['rps']:.0f} vs 3 x {theirs['rps']:.0f} "
+                    f"({mine['rps'] / theirs['rps']:.1f}x)",
+                    "passed": mine["rps"] >= 3 * theirs["rps"],
+                }
+            )
+            targets.append(
+                {
+                    "target": f"{kind} c=64: p99 lower than MLServer's",
+                    "measured": f"{mine['p99_ms']:.1f} ms vs {theirs['p99_ms']:.1f} ms",
+                    "passed": mine["p99_ms"] < theirs["p99_ms"],
+                }
+            )
     for connections in (8, 64):
         onnx, noop = get("ours-onnx", connections), get("ours-noop", connections)
         if onnx and noop:
@@ -312,42 +414,24 @@ def _markdown(doc: dict[str, Any]) -> str:
         f"{m['memory_gib']} GiB, {m['os']}.  ",
         f"Load: {s['generator']}, {s['duration_s']:g} s per run after {s['warmup_s']:g} s "
         f"warm-up, {s['rounds']} interleaved round(s); figures are medians over the rounds; "
-        "server and wrk share the cores.  ",
+        "server and wrk share the cores. Each model's servers run only while it is measured.  ",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in doc["versions"].items()) + ".",
         "",
     ]
-    concurrencies = list(dict.fromkeys(r["connections"] for r in doc["summary"]))
-    if concurrencies:
-        head = ["server"] + [
-            f"c={c} {col}" for c in concurrencies for col in ("req/s", "p50 ms", "p99 ms", "errors")
-        ]
+    if "mlserver" in s:
         lines += [
-            "| " + " | ".join(head) + " | server cores |",
-            "|---|" + "---:|" * (len(head) - 1) + "---:|",
+            f"MLServer settings: {json.dumps(s['mlserver'])} (worker processes die with "
+            '"There is no current event loop" when `parallel_workers` > 0 on this machine).  ',
+            f"LitServe settings: {json.dumps(s['litserve'])}.  ",
+            "Ratio `ours ÷ this`: our req/s for the same model divided by this row's.",
+            "",
         ]
-        for name in dict.fromkeys(r["endpoint"] for r in doc["summary"]):
-            cells, label, cores = [], name, []
-            for c in concurrencies:
-                row = next(
-                    (r for r in doc["summary"] if r["endpoint"] == name and r["connections"] == c),
-                    None,
-                )
-                if row is None:
-                    cells += ["-"] * 4
-                    continue
-                label = row["label"]
-                cores.append(f"{row['server_cores']:.2f}")
-                cells += [
-                    f"{row['rps']:,.0f}",
-                    f"{row['p50_ms']:.1f}",
-                    f"{row['p99_ms']:.1f}",
-                    str(row["errors"]),
-                ]
-            lines.append(f"| {label} | " + " | ".join(cells) + f" | {' / '.join(cores)} |")
-        lines.append("")
+    for model in dict.fromkeys(r.get("model", "forest") for r in doc["summary"]):
+        lines += [f"## {MODEL_TITLES.get(model, model)}", ""]
+        lines += _model_table([r for r in doc["summary"] if r.get("model", "forest") == model])
     if doc["in_process"]:
         lines += [
-            "In process, no HTTP (median of 5 repeats):",
+            "## In process, no HTTP (median of 5 repeats)",
             "",
             "| model | batch | µs per call | rows/s |",
             "|---|---:|---:|---:|",
@@ -358,13 +442,61 @@ def _markdown(doc: dict[str, Any]) -> str:
             )
         lines.append("")
     if doc["targets"]:
-        lines += ["| target | measured | met |", "|---|---|---|"]
+        lines += ["## Targets", "", "| target | measured | met |", "|---|---|---|"]
         for t in doc["targets"]:
             lines.append(f"| {t['target']} | {t['measured']} | {'yes' if t['passed'] else 'NO'} |")
         lines.append("")
     for name, problem in doc["problems"].items():
         lines.append(f"- **{name} not measured**: {problem}")
     return "\n".join(lines).rstrip() + "\n"
+
+
+MODEL_TITLES = {
+    "forest": "RandomForest (example model, 30 numeric columns)",
+    "churn": "Churn pipeline over a DataFrame (imputers, scaler, one-hot, logistic regression)",
+    "xgboost": "XGBClassifier (100 trees, 30 numeric columns)",
+    "lightgbm": "LGBMClassifier (100 trees, 30 numeric columns)",
+}
+
+
+def _model_table(summary: list[dict[str, Any]]) -> list[str]:
+    """One model's rows: each concurrency's figures and the ratio of ours to this row."""
+    concurrencies = list(dict.fromkeys(r["connections"] for r in summary))
+    head = ["server"]
+    for c in concurrencies:
+        head += [f"c={c} req/s", f"c={c} p50 ms", f"c={c} p99 ms", f"c={c} errors"]
+        head.append(f"c={c} ours ÷ this")
+    lines = [
+        "| " + " | ".join(head) + " | server cores |",
+        "|---|" + "---:|" * (len(head) - 1) + "---:|",
+    ]
+    for name in dict.fromkeys(r["endpoint"] for r in summary):
+        cells, label, cores = [], name, []
+        for c in concurrencies:
+            row = _row(summary, name, c)
+            if row is None:
+                cells += ["-"] * 5
+                continue
+            reference = _row(summary, reference_endpoint(row.get("model", "forest")), c)
+            ratio = f"{reference['rps'] / row['rps']:.1f}x" if reference and row["rps"] else "-"
+            label = row["label"]
+            cores.append(f"{row['server_cores']:.2f}")
+            cells += [
+                f"{row['rps']:,.0f}",
+                f"{row['p50_ms']:.1f}",
+                f"{row['p99_ms']:.1f}",
+                str(row["errors"]),
+                ratio,
+            ]
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {' / '.join(cores)} |")
+    lines.append("")
+    return lines
+
+
+def _row(summary: list[dict[str, Any]], name: str, connections: int) -> dict[str, Any] | None:
+    return next(
+        (r for r in summary if r["endpoint"] == name and r["connections"] == connections), None
+    )
 
 
 def _command() -> str:
@@ -397,10 +529,21 @@ def _machine() -> dict[str, Any]:
 def _versions() -> dict[str, str]:
     """Versions of every moving part: ours from this venv, contenders' from theirs, and wrk."""
     wanted = {
-        ".venv": ["scikit-learn", "numpy", "onnxruntime", "uvicorn", "orjson"],
+        ".venv": [
+            "scikit-learn",
+            "numpy",
+            "pandas",
+            "xgboost",
+            "lightgbm",
+            "onnxruntime",
+            "uvicorn",
+            "orjson",
+        ],  # fmt: skip
         ".venv-bench-bentoml": ["bentoml"],
         ".venv-bench-mlflow": ["mlflow"],
         ".venv-bench-flask": ["flask", "gunicorn"],
+        ".venv-bench-mlserver": ["mlserver", "mlserver-sklearn", "mlserver-xgboost"],
+        ".venv-bench-litserve": ["litserve"],
     }
     versions = {"python": platform.python_version()}
     for venv, packages in wanted.items():
