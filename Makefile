@@ -39,15 +39,20 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/cold_start.py --out benchmarks/results/cold_start.json
 
-# The serving benchmark: each contender gets its own venv (same scikit-learn as ours) so their
-# pins never touch .venv; wrk comes from Debian.
-BENCH_VENVS := bentoml mlflow flask
+# The serving benchmark: each contender gets its own venv so their pins never touch .venv; the
+# model frameworks (scikit-learn, xgboost, lightgbm) are constrained to .venv's versions, so
+# every contender loads the same pickles. wrk comes from Debian.
+# BENCH_SERVING_ARGS picks the run, e.g. '--models forest,churn --contenders ours,mlserver'.
+BENCH_VENVS := bentoml mlflow flask mlserver litserve
 SKLEARN_PIN = scikit-learn==$$($(BIN)/python -c 'import sklearn; print(sklearn.__version__)')
+FRAMEWORK_PINS = $(BIN)/python -c 'import importlib.metadata as m; \
+	print("\n".join(f"{p}=={m.version(p)}" for p in ("scikit-learn", "xgboost", "lightgbm")))'
 
 .venv-bench-%/.installed: benchmarks/contenders/requirements-%.txt $(STAMP)
 	test -x .venv-bench-$*/bin/python || $(PYTHON) -m venv .venv-bench-$*
 	.venv-bench-$*/bin/pip install --quiet --upgrade pip
-	.venv-bench-$*/bin/pip install --quiet -r $< "$(SKLEARN_PIN)"
+	$(FRAMEWORK_PINS) > .venv-bench-$*/constraints.txt
+	.venv-bench-$*/bin/pip install --quiet -r $< -c .venv-bench-$*/constraints.txt "$(SKLEARN_PIN)"
 	touch $@
 
 bench-serving: $(STAMP) $(foreach v,$(BENCH_VENVS),.venv-bench-$(v)/.installed)

@@ -20,10 +20,12 @@ def _serving() -> ModuleType:
     return module
 
 
-def _run(name: str, c: int, rps: float, p50: float, p99: float, round_no: int) -> dict[str, Any]:
+def _run(
+    name: str, c: int, rps: float, p50: float, p99: float, round_no: int, model: str = "forest"
+) -> dict[str, Any]:
     return {
-        "endpoint": name, "round": round_no, "connections": c, "rps": rps, "p50_ms": p50,
-        "p99_ms": p99, "errors": 0, "server_cores": 1.9,
+        "endpoint": name, "model": model, "round": round_no, "connections": c, "rps": rps,
+        "p50_ms": p50, "p99_ms": p99, "errors": 0, "server_cores": 1.9,
     }  # fmt: skip
 
 
@@ -42,6 +44,7 @@ def test_medians_over_rounds_and_target_verdicts() -> None:
     assert (ours["rps"], ours["p99_ms"], ours["rounds"]) == (1500, 95, 3)
     verdicts = {t["target"]: t["passed"] for t in serving._targets(summary)}
     assert verdicts == {
+        "RF joblib c=64: >= 3x the best of BentoML, MLServer, LitServe req/s": False,
         "RF joblib c=64: >= 2x BentoML batchable req/s": True,
         "RF joblib c=64: p99 no worse than BentoML batchable": True,
         "ONNX c=8: >= 80% of the no-op endpoint's req/s": True,
@@ -73,6 +76,45 @@ def test_markdown_table_names_machine_versions_and_rows() -> None:
     assert "Command: `make bench-serving`" in text
     assert "on Xeon, 2 cores, 23.5 GiB" in text
     assert "Versions: python 3.11.7, wrk 4.1.0." in text
-    assert "| Flask | 111 | 68.6 | 133.0 | 0 | 1.90 |" in text
+    assert "| Flask | 111 | 68.6 | 133.0 | 0 | - | 1.90 |" in text
     assert "| RF | 64 | 3,688.0 | 17,350 |" in text
     assert "- **mlflow not measured**: mlflow exited with 1: boom" in text
+
+
+def test_three_times_mlserver_targets_and_ratio_columns() -> None:
+    serving = _serving()
+    runs = [
+        _run("ours-joblib", 64, 3000, 20, 60, 1),
+        _run("mlserver-forest", 64, 900, 70, 150, 1),
+        _run("litserve-forest", 64, 1100, 60, 120, 1),
+        _run("ours-xgboost", 64, 2400, 25, 80, 1, "xgboost"),
+        _run("mlserver-xgboost", 64, 600, 100, 300, 1, "xgboost"),
+        _run("ours-churn", 64, 1500, 40, 200, 1, "churn"),
+        _run("mlserver-churn", 64, 600, 100, 150, 1, "churn"),
+    ]
+    summary = serving._summarise(runs, {"mlserver-xgboost": "MLServer"})
+    verdicts = {t["target"]: (t["measured"], t["passed"]) for t in serving._targets(summary)}
+    assert verdicts["RF joblib c=64: >= 3x the best of BentoML, MLServer, LitServe req/s"] == (
+        "3000 vs 3 x 1100 (litserve-forest, 2.7x)", False,
+    )  # fmt: skip
+    assert verdicts["xgboost c=64: >= 3x MLServer req/s"] == ("2400 vs 3 x 600 (4.0x)", True)
+    assert verdicts["xgboost c=64: p99 lower than MLServer's"][1] is True
+    assert verdicts["churn c=64: >= 3x MLServer req/s"][1] is False  # 2.5x
+    assert verdicts["churn c=64: p99 lower than MLServer's"][1] is False  # 200 ms vs 150 ms
+    assert not any(name.startswith("lightgbm") for name in verdicts)  # not measured, no verdict
+    document = {
+        "command": "make bench-serving BENCH_SERVING_ARGS='--models forest,xgboost'",
+        "started_at": "2026-12-02T00:00:00+00:00",
+        "machine": {"cpu_model": "EPYC", "cores": 2, "memory_gib": 23.5, "os": "Linux 6"},
+        "settings": {"generator": "wrk", "duration_s": 10, "warmup_s": 3, "rounds": 2},
+        "versions": {"mlserver": "1.7.1"},
+        "summary": summary,
+        "in_process": [],
+        "targets": serving._targets(summary),
+        "problems": {"ours-churn": "POST /predict answered 422: not a number"},
+    }
+    text = serving._markdown(document)
+    assert "## XGBClassifier (100 trees, 30 numeric columns)" in text
+    assert "| MLServer | 600 | 100.0 | 300.0 | 0 | 4.0x | 1.90 |" in text
+    assert "| ours-xgboost | 2,400 | 25.0 | 80.0 | 0 | 1.0x | 1.90 |" in text
+    assert "- **ours-churn not measured**: POST /predict answered 422: not a number" in text
