@@ -32,7 +32,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from contenders.mlserver_config import MLSERVER_SETTINGS  # noqa: E402
+from contenders.mlserver_config import DEFAULT_PARALLEL_WORKERS, MLSERVER_SETTINGS  # noqa: E402
 from contenders.models import MODEL_KINDS, BenchModel, churn_frame, make_models  # noqa: E402
 from contenders.payloads import matches, probabilities, request_body  # noqa: E402
 from contenders.servers import ROOT, Endpoint, RunningServer, ServerSpec, start_server  # noqa: E402
@@ -50,7 +50,7 @@ def main() -> int:
     in_process = [] if args.skip_in_process else _in_process_limits(models)
     specs = [
         s
-        for s in server_specs(models)
+        for s in server_specs(models, mlserver_workers=args.mlserver_workers)
         if s.contender in args.contenders and (not args.only or _wanted(s.endpoints, args.only))
     ]
     problems: dict[str, str] = {}
@@ -73,7 +73,12 @@ def main() -> int:
             "models": list(args.models),
             "contenders": list(args.contenders),
             "generator": "wrk -t1 -cC --latency -s post.lua (Lua POST, one row)",
-            "mlserver": {**MLSERVER_SETTINGS, "max_batch_size": 64, "max_batch_time_s": 0.005},
+            "mlserver": {
+                **MLSERVER_SETTINGS,
+                "parallel_workers": args.mlserver_workers,
+                "max_batch_size": 64,
+                "max_batch_time_s": 0.005,
+            },
             "litserve": {"max_batch_size": 64, "batch_timeout_s": 0.005, "workers": 2},
         },
         "in_process": in_process,
@@ -172,6 +177,12 @@ def _parse_args() -> argparse.Namespace:
         type=_choices(CONTENDERS),
         default=CONTENDERS,
         help=f"comma-separated, from {','.join(CONTENDERS)} (default: all)",
+    )
+    parser.add_argument(
+        "--mlserver-workers",
+        type=int,
+        default=DEFAULT_PARALLEL_WORKERS,
+        help="MLServer's parallel_workers (0: inference in the server process)",
     )
     parser.add_argument("--only", action="append", help="endpoint name; repeat for several")
     parser.add_argument("--out-dir", type=Path, default=RESULTS)
@@ -420,8 +431,9 @@ def _markdown(doc: dict[str, Any]) -> str:
     ]
     if "mlserver" in s:
         lines += [
-            f"MLServer settings: {json.dumps(s['mlserver'])} (worker processes die with "
-            '"There is no current event loop" when `parallel_workers` > 0 on this machine).  ',
+            f"MLServer settings: {json.dumps(s['mlserver'])}; uvloop < 0.22 in its venv, without "
+            'which its worker processes die at start with "There is no current event loop" '
+            "when `parallel_workers` > 0.  ",
             f"LitServe settings: {json.dumps(s['litserve'])}.  ",
             "Ratio `ours ÷ this`: our req/s for the same model divided by this row's.",
             "",

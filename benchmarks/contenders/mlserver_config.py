@@ -1,9 +1,11 @@
 """MLServer 1.7 model repositories: settings.json and one model-settings.json per model.
 
-Adaptive batching is on (64 rows or 5 ms). `parallel_workers: 0` runs inference in the server
-process: with any value above 0, MLServer 1.7.1's worker processes die on this machine with
-"There is no current event loop". Debug logging and the metrics server are off, MLServer's
-most favourable settings for throughput.
+Adaptive batching is on (64 rows or 5 ms). Inference runs in `parallel_workers` worker
+processes (2 by default, one per core here; 0 runs it in the server process). With uvloop 0.22
+or later, MLServer 1.7.1's workers die at start with "There is no current event loop"
+(`asyncio.get_event_loop()` in `Worker._ignore_signals`); requirements-mlserver.txt pins
+uvloop below 0.22, which makes them work. Debug logging and the metrics server are off,
+MLServer's most favourable settings for throughput.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from typing import Any
 
 from .models import BenchModel
 
-__all__ = ["MLSERVER_SETTINGS", "model_settings", "write_repository"]
+__all__ = ["DEFAULT_PARALLEL_WORKERS", "MLSERVER_SETTINGS", "model_settings", "write_repository"]
 
+DEFAULT_PARALLEL_WORKERS = 2
 MLSERVER_SETTINGS: dict[str, Any] = {
     "debug": False,
-    "parallel_workers": 0,
     "metrics_endpoint": None,
     "load_models_at_startup": True,
 }
@@ -48,9 +50,11 @@ def model_settings(model: BenchModel) -> dict[str, Any]:
     }
 
 
-def write_repository(model: BenchModel, *, grpc_port: int) -> Path:
+def write_repository(
+    model: BenchModel, *, grpc_port: int, parallel_workers: int = DEFAULT_PARALLEL_WORKERS
+) -> Path:
     """The model's own directory as an MLServer repository; the HTTP port comes from the env."""
-    settings = {**MLSERVER_SETTINGS, "grpc_port": grpc_port}
+    settings = {**MLSERVER_SETTINGS, "parallel_workers": parallel_workers, "grpc_port": grpc_port}
     (model.directory / "settings.json").write_text(json.dumps(settings, indent=2) + "\n")
     (model.directory / "model-settings.json").write_text(
         json.dumps(model_settings(model), indent=2) + "\n"

@@ -11,19 +11,20 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from .mlserver_config import write_repository
+from .mlserver_config import DEFAULT_PARALLEL_WORKERS, write_repository
 from .models import BenchModel
 from .servers import HERE, NOOP_PATH, ROOT, Endpoint, ServerSpec, free_port
 
 __all__ = ["CONTENDERS", "server_specs"]
 
 CONTENDERS = ("ours", "bentoml", "mlflow", "flask", "mlserver", "litserve")
-MLSERVER_LABEL = "MLServer 1.7, batching 64/5 ms, parallel_workers 0"
 LITSERVE_LABEL = "LitServe 0.2, batching 64/5 ms, 2 workers"
 Command = Callable[[Path, int], list[str]]
 
 
-def server_specs(models: dict[str, BenchModel]) -> list[ServerSpec]:
+def server_specs(
+    models: dict[str, BenchModel], *, mlserver_workers: int = DEFAULT_PARALLEL_WORKERS
+) -> list[ServerSpec]:
     """The servers for each model: the forest's full field, then ours, MLServer, LitServe."""
     specs: list[ServerSpec] = []
     for kind, model in models.items():
@@ -41,7 +42,7 @@ def server_specs(models: dict[str, BenchModel]) -> list[ServerSpec]:
                     endpoints=(Endpoint(f"ours-{kind}", "ours, 2 workers", "/predict", "ours"),),
                 )
             )
-        specs += [_mlserver(model), _litserve(model)]
+        specs += [_mlserver(model, mlserver_workers), _litserve(model)]
     return specs
 
 
@@ -52,9 +53,11 @@ def _ours(model_file: Path) -> Command:
     ]  # fmt: skip
 
 
-def _mlserver(model: BenchModel) -> ServerSpec:
+def _mlserver(model: BenchModel, parallel_workers: int) -> ServerSpec:
     def prepare(work: Path) -> None:
-        write_repository(model, grpc_port=free_port())
+        write_repository(model, grpc_port=free_port(), parallel_workers=parallel_workers)
+
+    label = f"MLServer 1.7, batching 64/5 ms, parallel_workers {parallel_workers}"
 
     return ServerSpec(
         name=f"mlserver-{model.kind}",
@@ -68,12 +71,12 @@ def _mlserver(model: BenchModel) -> ServerSpec:
         ],  # fmt: skip
         ready_path=f"/v2/models/{model.kind}/ready",
         endpoints=(
-            Endpoint(
-                f"mlserver-{model.kind}", MLSERVER_LABEL, f"/v2/models/{model.kind}/infer", "v2"
-            ),
+            Endpoint(f"mlserver-{model.kind}", label, f"/v2/models/{model.kind}/infer", "v2"),
         ),
         prepare=prepare,
-        env={"MLSERVER_HOST": "127.0.0.1"},
+        # The pickles the other contenders load carry n_jobs=1; MLServer loads the native files,
+        # whose thread count is OpenMP's default: one thread each, like the others.
+        env={"MLSERVER_HOST": "127.0.0.1", "OMP_NUM_THREADS": "1"},
         port_env="MLSERVER_HTTP_PORT",
     )
 

@@ -112,7 +112,7 @@ def test_mlserver_repository_points_each_runtime_at_a_saved_file(
     for kind, model in models.items():
         mlserver_config.write_repository(model, grpc_port=free_port())
         settings = json.loads((model.directory / "settings.json").read_text())
-        assert settings["parallel_workers"] == 0 and "http_port" not in settings
+        assert settings["parallel_workers"] == 2 and "http_port" not in settings
         found = json.loads((model.directory / "model-settings.json").read_text())
         assert (found["name"], found["max_batch_size"], found["max_batch_time"]) == (
             kind, 64, 0.005,
