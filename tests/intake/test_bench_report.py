@@ -20,6 +20,13 @@ def _serving() -> ModuleType:
     return module
 
 
+def _report() -> ModuleType:
+    _serving()  # puts benchmarks/ on sys.path
+    import contenders.report
+
+    return contenders.report
+
+
 def _run(
     name: str, c: int, rps: float, p50: float, p99: float, round_no: int, model: str = "forest"
 ) -> dict[str, Any]:
@@ -30,7 +37,7 @@ def _run(
 
 
 def test_medians_over_rounds_and_target_verdicts() -> None:
-    serving = _serving()
+    report = _report()
     runs = [
         _run("ours-joblib", 64, 1500, 40, 90, 1),
         _run("ours-joblib", 64, 1400, 45, 100, 2),
@@ -39,10 +46,10 @@ def test_medians_over_rounds_and_target_verdicts() -> None:
         _run("ours-onnx", 8, 5000, 1.4, 3, 1),
         _run("ours-noop", 8, 6000, 1.2, 2, 1),
     ]
-    summary = serving._summarise(runs, {"ours-joblib": "ours, RF joblib"})
+    summary = report.summarise(runs, {"ours-joblib": "ours, RF joblib"})
     ours = summary[0]
     assert (ours["rps"], ours["p99_ms"], ours["rounds"]) == (1500, 95, 3)
-    verdicts = {t["target"]: t["passed"] for t in serving._targets(summary)}
+    verdicts = {t["target"]: t["passed"] for t in report.targets(summary)}
     assert verdicts == {
         "RF joblib c=64: >= 3x the best of BentoML, MLServer, LitServe req/s": False,
         "RF joblib c=64: >= 2x BentoML batchable req/s": True,
@@ -51,16 +58,14 @@ def test_medians_over_rounds_and_target_verdicts() -> None:
         "ONNX c=8: p50 below 5 ms": True,
     }
     runs[4] = _run("ours-onnx", 8, 4000, 6, 9, 1)  # 67% of the floor, p50 over 5 ms
-    verdicts = {t["target"]: t["passed"] for t in serving._targets(serving._summarise(runs, {}))}
+    verdicts = {t["target"]: t["passed"] for t in report.targets(report.summarise(runs, {}))}
     assert not verdicts["ONNX c=8: >= 80% of the no-op endpoint's req/s"]
     assert not verdicts["ONNX c=8: p50 below 5 ms"]
 
 
 def test_markdown_table_names_machine_versions_and_rows() -> None:
-    serving = _serving()
-    summary = serving._summarise(
-        [_run("flask-dev", 8, 111.4, 68.6, 133, 1)], {"flask-dev": "Flask"}
-    )
+    report = _report()
+    summary = report.summarise([_run("flask-dev", 8, 111.4, 68.6, 133, 1)], {"flask-dev": "Flask"})
     document = {
         "command": "make bench-serving",
         "started_at": "2026-11-22T00:00:00+00:00",
@@ -72,7 +77,7 @@ def test_markdown_table_names_machine_versions_and_rows() -> None:
         "targets": [],
         "problems": {"mlflow": "mlflow exited with 1: boom"},
     }
-    text = serving._markdown(document)
+    text = report.markdown(document)
     assert "Command: `make bench-serving`" in text
     assert "on Xeon, 2 cores, 23.5 GiB" in text
     assert "Versions: python 3.11.7, wrk 4.1.0." in text
@@ -82,7 +87,7 @@ def test_markdown_table_names_machine_versions_and_rows() -> None:
 
 
 def test_three_times_mlserver_targets_and_ratio_columns() -> None:
-    serving = _serving()
+    report = _report()
     runs = [
         _run("ours-joblib", 64, 3000, 20, 60, 1),
         _run("mlserver-forest", 64, 900, 70, 150, 1),
@@ -92,8 +97,8 @@ def test_three_times_mlserver_targets_and_ratio_columns() -> None:
         _run("ours-churn", 64, 1500, 40, 200, 1, "churn"),
         _run("mlserver-churn", 64, 600, 100, 150, 1, "churn"),
     ]
-    summary = serving._summarise(runs, {"mlserver-xgboost": "MLServer"})
-    verdicts = {t["target"]: (t["measured"], t["passed"]) for t in serving._targets(summary)}
+    summary = report.summarise(runs, {"mlserver-xgboost": "MLServer"})
+    verdicts = {t["target"]: (t["measured"], t["passed"]) for t in report.targets(summary)}
     assert verdicts["RF joblib c=64: >= 3x the best of BentoML, MLServer, LitServe req/s"] == (
         "3000 vs 3 x 1100 (litserve-forest, 2.7x)", False,
     )  # fmt: skip
@@ -110,10 +115,10 @@ def test_three_times_mlserver_targets_and_ratio_columns() -> None:
         "versions": {"mlserver": "1.7.1"},
         "summary": summary,
         "in_process": [],
-        "targets": serving._targets(summary),
+        "targets": report.targets(summary),
         "problems": {"ours-churn": "POST /predict answered 422: not a number"},
     }
-    text = serving._markdown(document)
+    text = report.markdown(document)
     assert "## XGBClassifier (100 trees, 30 numeric columns)" in text
     assert "| MLServer | 600 | 100.0 | 300.0 | 0 | 4.0x | 1.90 |" in text
     assert "| ours-xgboost | 2,400 | 25.0 | 80.0 | 0 | 1.0x | 1.90 |" in text
