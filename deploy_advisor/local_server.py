@@ -1,0 +1,59 @@
+"""`deploy-advisor serve`: the model server in the foreground, its failures as our errors."""
+
+from __future__ import annotations
+
+import os
+
+from deploy_advisor import console
+from deploy_advisor.errors import InputError, ModelError
+
+__all__ = ["serve_locally"]
+
+
+def serve_locally(
+    *,
+    target: str,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+    workers: int = 1,
+    batch_max: int | None = None,
+    batch_wait_ms: float | None = None,
+    batching: bool | None = None,
+    max_body_bytes: int | None = None,
+    drain_timeout_s: float | None = None,
+    access_log: bool = True,
+) -> int:
+    """Run the server for a model file, MLflow model or scaffold until it stops; its exit code
+    (128 + N when killed by signal N). A server that cannot load the model or listen is an error
+    naming why, from its termination log."""
+    from deploy_advisor.runtime.config import (
+        EXIT_CANNOT_LISTEN,
+        EXIT_STARTUP_FAILURE,
+        ConfigError,
+        resolve_port,
+    )
+    from deploy_advisor.runtime.launch import run_in_foreground, server_command
+    from deploy_advisor.runtime.loader import ModelLoadError
+
+    try:
+        shown_port = resolve_port(port, os.environ)
+    except ConfigError as exc:
+        raise InputError(str(exc)) from exc
+    try:
+        argv, env = server_command(
+            target, host=host, port=port, workers=workers, batch_max=batch_max,
+            batch_wait_ms=batch_wait_ms, batching=batching, max_body_bytes=max_body_bytes,
+            drain_timeout_s=drain_timeout_s, access_log=access_log,
+        )  # fmt: skip
+    except ModelLoadError as exc:
+        raise ModelError(str(exc)) from exc
+    shown = f"[{host}]" if ":" in host else host
+    console.info(
+        f"serving {argv[argv.index('--model') + 1]} on http://{shown}:{shown_port} (docs: /docs)"
+    )
+    code, why = run_in_foreground(argv, env)
+    if code == EXIT_STARTUP_FAILURE and why:
+        raise ModelError(why)  # "cannot load the model: ..."; the log has the details
+    if code == EXIT_CANNOT_LISTEN and why:
+        raise InputError(f"{why}; pick another --port")
+    return 128 - code if code < 0 else code
