@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from deploy_advisor import console
 from deploy_advisor.errors import InputError, ModelError
@@ -10,22 +11,11 @@ from deploy_advisor.errors import InputError, ModelError
 __all__ = ["serve_locally"]
 
 
-def serve_locally(
-    *,
-    target: str,
-    host: str = "127.0.0.1",
-    port: int | None = None,
-    workers: int = 1,
-    batch_max: int | None = None,
-    batch_wait_ms: float | None = None,
-    batching: bool | None = None,
-    max_body_bytes: int | None = None,
-    drain_timeout_s: float | None = None,
-    access_log: bool = True,
-) -> int:
+def serve_locally(*, target: str, host: str = "127.0.0.1", **settings: Any) -> int:
     """Run the server for a model file, MLflow model or scaffold until it stops; its exit code
-    (128 + N when killed by signal N). A server that cannot load the model or listen is an error
-    naming why, from its termination log."""
+    (128 + N when killed by signal N). `settings` are `server_command`'s (port, workers, ...).
+    A server that cannot load the model or listen is an error naming why, from its
+    termination log."""
     from deploy_advisor.runtime.config import (
         EXIT_CANNOT_LISTEN,
         EXIT_STARTUP_FAILURE,
@@ -36,15 +26,11 @@ def serve_locally(
     from deploy_advisor.runtime.loader import ModelLoadError
 
     try:
-        shown_port = resolve_port(port, os.environ)
+        shown_port = resolve_port(settings.get("port"), os.environ)
     except ConfigError as exc:
         raise InputError(str(exc)) from exc
     try:
-        argv, env = server_command(
-            target, host=host, port=port, workers=workers, batch_max=batch_max,
-            batch_wait_ms=batch_wait_ms, batching=batching, max_body_bytes=max_body_bytes,
-            drain_timeout_s=drain_timeout_s, access_log=access_log,
-        )  # fmt: skip
+        argv, env = server_command(target, host=host, **settings)
     except ModelLoadError as exc:
         raise ModelError(str(exc)) from exc
     shown = f"[{host}]" if ":" in host else host

@@ -2,49 +2,49 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
-__all__ = ["FLAGS", "SPEC_FLAGS", "SpecFlag"]
+__all__ = ["FLAGS", "SPEC_FLAGS", "SpecFlag", "parameter"]
 
 
-@dataclass(frozen=True)
-class SpecFlag:
+class SpecFlag(NamedTuple):
     """A command-line flag that sets one spec field (a dotted path such as `team.ops_skill`)."""
 
     path: str
     flag: str
-    metavar: str
     help: str
+    metavar: str  # "" for a yes/no field
 
-    @property
-    def parameter(self) -> str:
-        """The command's parameter name: `--model-size-mb` is `model_size_mb`."""
-        return self.flag.removeprefix("--").replace("-", "_")
+
+def parameter(flag: SpecFlag) -> str:
+    """The command's parameter name for a flag: `--model-size-mb` is `model_size_mb`."""
+    return flag.flag.removeprefix("--").replace("-", "_")
 
 
 SPEC_FLAGS: tuple[SpecFlag, ...] = (
     SpecFlag(
-        "latency.p95_ms", "--p95-ms", "MS",
-        "p95 latency budget in ms; 'none' = nobody waits online.",
+        "latency.p95_ms", "--p95-ms",
+        "p95 latency budget in ms; 'none' = nobody waits online.", "MS",
     ),
-    SpecFlag("latency.freshness", "--freshness", "LEVEL", "realtime|minutes|hours|daily|weekly."),
-    SpecFlag("traffic.requests_per_day", "--requests-per-day", "N", "Prediction requests per day."),
-    SpecFlag("traffic.peak_rps", "--peak-rps", "RPS", "Peak requests per second."),
-    SpecFlag("traffic.pattern", "--pattern", "PATTERN", "steady|bursty|scheduled."),
-    SpecFlag("traffic.batch_rows", "--batch-rows", "N", "Rows per scheduled batch run."),
-    SpecFlag("privacy.pii", "--pii", "", "Requests carry personal data."),
-    SpecFlag("privacy.on_device_only", "--on-device-only", "", "Data may not leave the device."),
-    SpecFlag("privacy.region", "--region", "REGION", "Region the data must stay in."),
-    SpecFlag("connectivity", "--connectivity", "LEVEL", "always|intermittent|offline."),
-    SpecFlag("budget.monthly_usd", "--budget", "USD", "Monthly budget in USD."),
-    SpecFlag("team.ops_skill", "--ops-skill", "LEVEL", "beginner|intermediate|expert."),
-    SpecFlag("availability", "--availability", "PCT", "Availability target in percent."),
-    SpecFlag("model.gpu", "--gpu", "", "The model needs a GPU."),
-    SpecFlag("model.size_mb", "--model-size-mb", "MB", "Model file size in MB."),
+    SpecFlag("latency.freshness", "--freshness", "realtime|minutes|hours|daily|weekly.", "LEVEL"),
+    SpecFlag("traffic.requests_per_day", "--requests-per-day", "Prediction requests per day.", "N"),
+    SpecFlag("traffic.peak_rps", "--peak-rps", "Peak requests per second.", "RPS"),
+    SpecFlag("traffic.pattern", "--pattern", "steady|bursty|scheduled.", "PATTERN"),
+    SpecFlag("traffic.batch_rows", "--batch-rows", "Rows per scheduled batch run.", "N"),
+    SpecFlag("privacy.pii", "--pii", "Requests carry personal data.", ""),
+    SpecFlag("privacy.on_device_only", "--on-device-only", "Data may not leave the device.", ""),
+    SpecFlag("privacy.region", "--region", "Region the data must stay in.", "REGION"),
+    SpecFlag("connectivity", "--connectivity", "always|intermittent|offline.", "LEVEL"),
+    SpecFlag("budget.monthly_usd", "--budget", "Monthly budget in USD.", "USD"),
+    SpecFlag("team.ops_skill", "--ops-skill", "beginner|intermediate|expert.", "LEVEL"),
+    SpecFlag("availability", "--availability", "Availability target in percent.", "PCT"),
+    SpecFlag("model.gpu", "--gpu", "The model needs a GPU.", ""),
+    SpecFlag("model.size_mb", "--model-size-mb", "Model file size in MB.", "MB"),
     SpecFlag(
-        "model.path", "--model", "PATH", "Model file; its size is used when no size is given."
+        "model.path", "--model",
+        "Model file; its size is used when no size is given.", "PATH",
     ),
-    SpecFlag("name", "--name", "NAME", "Name of the service."),
+    SpecFlag("name", "--name", "Name of the service.", "NAME"),
 )  # fmt: skip
 
 #: The flag for each spec field (a public contract, like the field names).

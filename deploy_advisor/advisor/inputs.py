@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deploy_advisor import console
-from deploy_advisor.advisor.flags import SPEC_FLAGS
+from deploy_advisor.advisor.flags import SPEC_FLAGS, parameter
 from deploy_advisor.advisor.spec import (
     DEFAULT_SPEC_FILE,
     Spec,
@@ -27,7 +27,7 @@ __all__ = [
 ]  # fmt: skip
 
 NULL_WORDS = frozenset({"none", "null", "nobody", "~"})
-_PATHS = {flag.parameter: flag.path for flag in SPEC_FLAGS}
+_PATHS = {parameter(flag): flag.path for flag in SPEC_FLAGS}
 
 
 def flag_overrides(**flags: Any) -> dict[str, Any]:

@@ -107,14 +107,9 @@ def parse_duration(text: str, *, flag: str = "--duration") -> float:
 
 
 def shape_from_flags(
-    *,
-    rate: float | None,
-    users: int | None,
-    duration: str,
-    ramp: str | None,
-    processes: int = 1,
+    *, rate: float | None, users: int | None, duration: str, ramp: str | None, processes: int = 1,
     expect_workers: int = 0,
-) -> LoadShape:
+) -> LoadShape:  # fmt: skip
     """The load of `--rate`/`--users`, `--duration` and `--ramp` (default: a fifth of the
     duration, at most 5 s), checked as `load_shape` checks it."""
     seconds = parse_duration(duration, flag="--duration")

@@ -3,36 +3,52 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 
 from deploy_advisor import console
 from deploy_advisor.cli.app import app, json_option
+from deploy_advisor.cli.options import options_of, with_options
 from deploy_advisor.cli.spec_flags import SPEC_FLAGS_HELP, with_spec_flags
 
 __all__ = ["catalog_command", "init", "recommend", "schema"]
 
-_Catalog = Annotated[
-    Path | None,
-    typer.Option(
-        "--catalog",
-        metavar="FILE",
-        help="Price catalog YAML that extends the packaged one.",
-        readable=False,
-    ),
-]
-_ReplaceCatalog = Annotated[
-    bool,
-    typer.Option(
-        "--replace-catalog", help="Use only the --catalog file, not the packaged catalog."
-    ),
-]
+
+class _Prices(NamedTuple):
+    """Which price catalog to read: the packaged one, extended or replaced by `path`."""
+
+    path: Path | None
+    replace: bool
+
+
+def _price_options(
+    catalog: Annotated[
+        Path | None,
+        typer.Option(
+            "--catalog",
+            metavar="FILE",
+            help="Price catalog YAML that extends the packaged one.",
+            readable=False,
+        ),
+    ] = None,
+    replace_catalog: Annotated[
+        bool,
+        typer.Option(
+            "--replace-catalog", help="Use only the --catalog file, not the packaged catalog."
+        ),
+    ] = False,
+) -> _Prices:
+    return _Prices(catalog, replace_catalog)
+
+
+_with_prices = with_options("prices", options_of(_price_options), _price_options)
 _Json = Annotated[bool, json_option("Print exactly one JSON object.")]
 
 
 @app.command(epilog=SPEC_FLAGS_HELP)
 @with_spec_flags
+@_with_prices
 def recommend(
     *,
     spec: Annotated[
@@ -54,8 +70,7 @@ def recommend(
             readable=False,
         ),
     ] = None,
-    catalog: _Catalog = None,
-    replace_catalog: _ReplaceCatalog = False,
+    prices: _Prices,
     rps_per_vcpu: Annotated[
         str | None,
         typer.Option(
@@ -70,8 +85,8 @@ def recommend(
     from deploy_advisor.advisor.inputs import recommend_from_flags
 
     result = recommend_from_flags(
-        spec_path=spec, overrides=overrides, weights_path=weights, catalog_path=catalog,
-        replace_catalog=replace_catalog, rps_per_vcpu=rps_per_vcpu,
+        spec_path=spec, overrides=overrides, weights_path=weights,
+        catalog_path=prices.path, replace_catalog=prices.replace, rps_per_vcpu=rps_per_vcpu,
     )  # fmt: skip
     if json_output:
         console.emit_json(result.to_json())
@@ -110,7 +125,9 @@ def schema() -> None:
 
 
 @app.command("catalog")
+@_with_prices
 def catalog_command(
+    *,
     target: Annotated[
         str | None,
         typer.Option(
@@ -119,14 +136,13 @@ def catalog_command(
             help="Only plans for heroku|vps|docker|kubernetes|edge|serverless.",
         ),
     ] = None,
-    catalog: _Catalog = None,
-    replace_catalog: _ReplaceCatalog = False,
+    prices: _Prices,
     json_output: _Json = False,
 ) -> None:
     """List the price catalog: plans, sizes, prices, sources, dates and confidence."""
     from deploy_advisor.advisor.catalog import load_catalog
 
-    cat = load_catalog(catalog, replace=replace_catalog)
+    cat = load_catalog(prices.path, replace=prices.replace)
     plans = cat.listing(target)
     if json_output:
         console.emit_json(cat.listing_json(plans))

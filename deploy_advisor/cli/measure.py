@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
 
 import typer
 
 from deploy_advisor import console
 from deploy_advisor.cli.app import app, json_option
+from deploy_advisor.cli.options import options_of, with_options
+
+if TYPE_CHECKING:
+    from deploy_advisor.benchmarks.runner import LoadShape
+    from deploy_advisor.benchmarks.slo import Slo
 
 __all__ = ["bench", "loadtest"]
 
-_Rate = Annotated[float | None, typer.Option("--rate", help="Open loop: req/s to hold.")]
-_Users = Annotated[int | None, typer.Option("--users", help="Closed loop: users that never wait.")]
-_Duration = Annotated[
-    str, typer.Option("--duration", help="e.g. 30s or 2m (default 30s); every run stops by itself.")
-]
-_Ramp = Annotated[str | None, typer.Option("--ramp", help="Time to start all users (default ≤5s).")]
-_Slo = Annotated[str | None, typer.Option("--slo", help='e.g. "p95<200ms,p99<500ms,errors<1%".')]
 _Force = Annotated[bool, typer.Option("--force", help="Replace a result already in --out.")]
 _BaseImage = Annotated[
     str | None,
@@ -28,6 +26,51 @@ _BaseImage = Annotated[
         help="Base image for docker/kubernetes builds (default python:3.11-slim).",
     ),
 ]
+
+
+class _Load(NamedTuple):
+    """The load that `loadtest` and `bench` put on a server, and the SLOs it is judged by."""
+
+    rate: float | None
+    users: int | None
+    duration: str
+    ramp: str | None
+    slo: str | None
+
+    def shape(self, *, processes: int = 1, expect_workers: int = 0) -> LoadShape:
+        from deploy_advisor.benchmarks.runner import shape_from_flags
+
+        return shape_from_flags(
+            rate=self.rate, users=self.users, duration=self.duration, ramp=self.ramp,
+            processes=processes, expect_workers=expect_workers,
+        )  # fmt: skip
+
+    def slos(self) -> list[Slo]:
+        from deploy_advisor.benchmarks.slo import parse_slos
+
+        return parse_slos(self.slo) if self.slo else []
+
+
+def _load_options(
+    rate: Annotated[float | None, typer.Option("--rate", help="Open loop: req/s to hold.")] = None,
+    users: Annotated[
+        int | None, typer.Option("--users", help="Closed loop: users that never wait.")
+    ] = None,
+    duration: Annotated[
+        str,
+        typer.Option("--duration", help="e.g. 30s or 2m (default 30s); every run stops by itself."),
+    ] = "30s",
+    ramp: Annotated[
+        str | None, typer.Option("--ramp", help="Time to start all users (default ≤5s).")
+    ] = None,
+    slo: Annotated[
+        str | None, typer.Option("--slo", help='e.g. "p95<200ms,p99<500ms,errors<1%".')
+    ] = None,
+) -> _Load:
+    return _Load(rate, users, duration, ramp, slo)
+
+
+_with_load = with_options("load", options_of(_load_options), _load_options)
 
 
 def _finish(
@@ -50,7 +93,9 @@ def _finish(
 
 
 @app.command()
+@_with_load
 def loadtest(
+    *,
     directory: Annotated[Path | None, typer.Argument(help="Scaffold to launch and load.")] = None,
     url: Annotated[str | None, typer.Option("--url", help="Load a running server.")] = None,
     target: Annotated[
@@ -59,11 +104,7 @@ def loadtest(
     plan: Annotated[
         str | None, typer.Option("--plan", help="Plan whose limits to emulate.")
     ] = None,
-    rate: _Rate = None,
-    users: _Users = None,
-    duration: _Duration = "30s",
-    ramp: _Ramp = None,
-    slo: _Slo = None,
+    load: _Load,
     processes: Annotated[int, typer.Option("--processes", help="Locust processes here.")] = 1,
     find_capacity: Annotated[
         bool,
@@ -87,14 +128,9 @@ def loadtest(
     base_image: _BaseImage = None,
 ) -> None:
     """Load-test a scaffold (launched locally) or a URL with Locust; exit 3 if an SLO fails."""
-    from deploy_advisor.benchmarks.runner import shape_from_flags
     from deploy_advisor.benchmarks.session import LoadTestRequest, run_session, run_worker_session
-    from deploy_advisor.benchmarks.slo import parse_slos
 
-    shape = shape_from_flags(
-        rate=rate, users=users, duration=duration, ramp=ramp, processes=processes,
-        expect_workers=expect_workers if master else 0,
-    )  # fmt: skip
+    shape = load.shape(processes=processes, expect_workers=expect_workers if master else 0)
     if worker is not None:
         run_worker_session(
             master_host=worker, directory=directory, payloads=payloads, shape=shape, out=out
@@ -102,25 +138,22 @@ def loadtest(
         return
     request = LoadTestRequest(
         directory=directory, url=url, target=target, plan=plan, shape=shape,
-        slos=parse_slos(slo) if slo else [], slo_text=slo, run_dir=out,
-        find_capacity=find_capacity, force=force, live=not json_output, payloads=payloads,
-        base_image=base_image,
+        slos=load.slos(), slo_text=load.slo, run_dir=out, find_capacity=find_capacity,
+        force=force, live=not json_output, payloads=payloads, base_image=base_image,
     )  # fmt: skip
     _finish([run_session(request)], as_json=json_output)
 
 
 @app.command()
+@_with_load
 def bench(
+    *,
     directory: Annotated[Path, typer.Argument(help="Scaffold to launch on each target.")],
     targets: Annotated[str, typer.Option("--targets", help="e.g. local,docker,vps.")] = "local",
     plans: Annotated[
         str | None, typer.Option("--plans", help="TARGET=PLAN pairs, e.g. docker=linode-2gb.")
     ] = None,
-    rate: _Rate = None,
-    users: _Users = None,
-    duration: _Duration = "30s",
-    ramp: _Ramp = None,
-    slo: _Slo = None,
+    load: _Load,
     out: Annotated[Path | None, typer.Option("--out", help="Parent of the run dirs.")] = None,
     force: _Force = False,
     json_output: Annotated[
@@ -129,20 +162,17 @@ def bench(
     base_image: _BaseImage = None,
 ) -> None:
     """Run the same load against each target in turn; one run directory per target."""
-    from deploy_advisor.benchmarks.runner import shape_from_flags
     from deploy_advisor.benchmarks.session import (
         LoadTestRequest,
         parse_plans,
         parse_targets,
         run_bench,
     )
-    from deploy_advisor.benchmarks.slo import parse_slos
 
     names = parse_targets(targets)
     base = LoadTestRequest(
         directory=directory, url=None, target=None, plan=None,
-        shape=shape_from_flags(rate=rate, users=users, duration=duration, ramp=ramp),
-        slos=parse_slos(slo) if slo else [], slo_text=slo, run_dir=None, force=force,
+        shape=load.shape(), slos=load.slos(), slo_text=load.slo, run_dir=None, force=force,
         live=not json_output, base_image=base_image,
     )  # fmt: skip
     results = run_bench(

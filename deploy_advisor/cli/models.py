@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from deploy_advisor import console
 from deploy_advisor.cli.app import app
+from deploy_advisor.cli.options import options_of, with_options
 
 __all__ = ["example_model_command", "inspect_command", "serve"]
 
@@ -73,22 +74,7 @@ def example_model_command(
     )
 
 
-@app.command("serve")
-def serve(
-    target: Annotated[
-        str,
-        typer.Argument(
-            metavar="MODEL_OR_SCAFFOLD_DIR", help="Model file, MLflow model or scaffold directory."
-        ),
-    ],
-    host: Annotated[
-        str, typer.Option("--host", help="Address to bind (0.0.0.0: all).")
-    ] = "127.0.0.1",
-    port: Annotated[
-        int | None,
-        typer.Option("--port", min=0, max=65535, help="Port (default $PORT, else 8000)."),
-    ] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
+def _server_options(
     batch_max: Annotated[
         int | None,
         typer.Option("--batch-max", min=1, help="Most rows per predict call (default 64)."),
@@ -116,14 +102,41 @@ def serve(
         bool,
         typer.Option("--access-log/--no-access-log", help="One JSON line per request on stderr."),
     ] = True,
+) -> dict[str, Any]:
+    """The server's settings from its flags, in `server_command`'s words."""
+    return {
+        "batch_max": batch_max, "batch_wait_ms": batch_wait_ms,
+        "batching": False if no_batching else None, "max_body_bytes": max_body_bytes,
+        "drain_timeout_s": drain_timeout, "access_log": access_log,
+    }  # fmt: skip
+
+
+_with_server_options = with_options("settings", options_of(_server_options), _server_options)
+
+
+@app.command("serve")
+@_with_server_options
+def serve(
+    *,
+    target: Annotated[
+        str,
+        typer.Argument(
+            metavar="MODEL_OR_SCAFFOLD_DIR", help="Model file, MLflow model or scaffold directory."
+        ),
+    ],
+    host: Annotated[
+        str, typer.Option("--host", help="Address to bind (0.0.0.0: all).")
+    ] = "127.0.0.1",
+    port: Annotated[
+        int | None,
+        typer.Option("--port", min=0, max=65535, help="Port (default $PORT, else 8000)."),
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
+    settings: dict[str, Any],
 ) -> None:
     """Run the model server locally in the foreground (Ctrl-C stops it)."""
     from deploy_advisor.local_server import serve_locally
 
-    code = serve_locally(
-        target=target, host=host, port=port, workers=workers, batch_max=batch_max,
-        batch_wait_ms=batch_wait_ms, batching=False if no_batching else None,
-        max_body_bytes=max_body_bytes, drain_timeout_s=drain_timeout, access_log=access_log,
-    )  # fmt: skip
+    code = serve_locally(target=target, host=host, port=port, workers=workers, **settings)
     if code:
         raise typer.Exit(code)

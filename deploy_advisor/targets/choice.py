@@ -111,15 +111,9 @@ def choose(
 
 
 def write_choice(
-    choice: ScaffoldChoice,
-    *,
-    model: Path,
-    out_dir: Path,
-    flags: ScaffoldFlags | None = None,
-    force: bool = False,
-    dry_run: bool = False,
-    strict: bool = False,
-) -> ScaffoldResult:
+    choice: ScaffoldChoice, *, model: Path, out_dir: Path, flags: ScaffoldFlags | None = None,
+    force: bool = False, dry_run: bool = False, strict: bool = False,
+) -> ScaffoldResult:  # fmt: skip
     """Write (or with dry_run, only plan) the scaffold that `choose` picked, with its flags."""
     from deploy_advisor.targets.edge import EdgeOptions
     from deploy_advisor.targets.scaffold import scaffold
