@@ -14,13 +14,10 @@ from deploy_advisor.errors import DeployAdvisorError
 __all__ = ["app", "json_option", "main"]
 
 app = typer.Typer(
-    name="deploy-advisor",
+    name="deploy-advisor", no_args_is_help=True, add_completion=False,
+    pretty_exceptions_enable=False, rich_markup_mode=None,
     help="Choose how to deploy a trained model, scaffold it, load-test it and compare costs.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
+)  # fmt: skip
 
 
 def _version(value: bool) -> None:

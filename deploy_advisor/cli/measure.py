@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NamedTuple
-
-import typer
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from deploy_advisor import console
-from deploy_advisor.cli.app import app, json_option
+from deploy_advisor.cli import params
+from deploy_advisor.cli.app import app
 from deploy_advisor.cli.options import options_of, with_options
 
 if TYPE_CHECKING:
@@ -16,16 +15,6 @@ if TYPE_CHECKING:
     from deploy_advisor.benchmarks.slo import Slo
 
 __all__ = ["bench", "loadtest"]
-
-_Force = Annotated[bool, typer.Option("--force", help="Replace a result already in --out.")]
-_BaseImage = Annotated[
-    str | None,
-    typer.Option(
-        "--base-image",
-        envvar="DEPLOY_ADVISOR_BASE_IMAGE",
-        help="Base image for docker/kubernetes builds (default python:3.11-slim).",
-    ),
-]
 
 
 class _Load(NamedTuple):
@@ -52,21 +41,9 @@ class _Load(NamedTuple):
 
 
 def _load_options(
-    rate: Annotated[float | None, typer.Option("--rate", help="Open loop: req/s to hold.")] = None,
-    users: Annotated[
-        int | None, typer.Option("--users", help="Closed loop: users that never wait.")
-    ] = None,
-    duration: Annotated[
-        str,
-        typer.Option("--duration", help="e.g. 30s or 2m (default 30s); every run stops by itself."),
-    ] = "30s",
-    ramp: Annotated[
-        str | None, typer.Option("--ramp", help="Time to start all users (default ≤5s).")
-    ] = None,
-    slo: Annotated[
-        str | None, typer.Option("--slo", help='e.g. "p95<200ms,p99<500ms,errors<1%".')
-    ] = None,
-) -> _Load:
+    rate: params.Rate = None, users: params.Users = None, duration: params.Duration = "30s",
+    ramp: params.Ramp = None, slo: params.Slo = None,
+) -> _Load:  # fmt: skip
     return _Load(rate, users, duration, ramp, slo)
 
 
@@ -95,38 +72,14 @@ def _finish(
 @app.command()
 @_with_load
 def loadtest(
-    *,
-    directory: Annotated[Path | None, typer.Argument(help="Scaffold to launch and load.")] = None,
-    url: Annotated[str | None, typer.Option("--url", help="Load a running server.")] = None,
-    target: Annotated[
-        str | None, typer.Option("--target", help="local, docker, vps, heroku or kubernetes.")
-    ] = None,
-    plan: Annotated[
-        str | None, typer.Option("--plan", help="Plan whose limits to emulate.")
-    ] = None,
-    load: _Load,
-    processes: Annotated[int, typer.Option("--processes", help="Locust processes here.")] = 1,
-    find_capacity: Annotated[
-        bool,
-        typer.Option("--find-capacity", help="Raise the rate from --rate until an SLO breaks."),
-    ] = False,
-    payloads: Annotated[
-        Path | None, typer.Option("--payloads", help="JSON list of request bodies (with --url).")
-    ] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Run directory.")] = None,
-    force: _Force = False,
-    json_output: Annotated[bool, json_option("Print only the result JSON.")] = False,
-    master: Annotated[
-        bool, typer.Option("--master", help="Locust master for workers on other machines.")
-    ] = False,
-    expect_workers: Annotated[
-        int, typer.Option("--expect-workers", help="Workers the master waits for.")
-    ] = 1,
-    worker: Annotated[
-        str | None, typer.Option("--worker", help="Be a Locust worker of the master at HOST.")
-    ] = None,
-    base_image: _BaseImage = None,
-) -> None:
+    *, directory: params.LoadScaffold = None, url: params.Url = None,
+    target: params.LoadTarget = None, plan: params.LoadPlan = None, load: _Load,
+    processes: params.Processes = 1, find_capacity: params.FindCapacity = False,
+    payloads: params.LoadPayloads = None, out: params.RunDir = None,
+    force: params.RunForce = False, json_output: params.ResultJson = False,
+    master: params.Master = False, expect_workers: params.ExpectWorkers = 1,
+    worker: params.Worker = None, base_image: params.BaseImage = None,
+) -> None:  # fmt: skip
     """Load-test a scaffold (launched locally) or a URL with Locust; exit 3 if an SLO fails."""
     from deploy_advisor.benchmarks.session import LoadTestRequest, run_session, run_worker_session
 
@@ -147,20 +100,11 @@ def loadtest(
 @app.command()
 @_with_load
 def bench(
-    *,
-    directory: Annotated[Path, typer.Argument(help="Scaffold to launch on each target.")],
-    targets: Annotated[str, typer.Option("--targets", help="e.g. local,docker,vps.")] = "local",
-    plans: Annotated[
-        str | None, typer.Option("--plans", help="TARGET=PLAN pairs, e.g. docker=linode-2gb.")
-    ] = None,
-    load: _Load,
-    out: Annotated[Path | None, typer.Option("--out", help="Parent of the run dirs.")] = None,
-    force: _Force = False,
-    json_output: Annotated[
-        bool, json_option("Print only a JSON list: one result per target.")
-    ] = False,
-    base_image: _BaseImage = None,
-) -> None:
+    *, directory: params.BenchScaffold, targets: params.BenchTargets = "local",
+    plans: params.Plans = None, load: _Load, out: params.RunsParent = None,
+    force: params.RunForce = False, json_output: params.ResultsJson = False,
+    base_image: params.BaseImage = None,
+) -> None:  # fmt: skip
     """Run the same load against each target in turn; one run directory per target."""
     from deploy_advisor.benchmarks.session import (
         LoadTestRequest,

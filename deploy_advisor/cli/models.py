@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import typer
 
 from deploy_advisor import console
+from deploy_advisor.cli import params
 from deploy_advisor.cli.app import app
 from deploy_advisor.cli.options import options_of, with_options
 
@@ -16,21 +16,10 @@ __all__ = ["example_model_command", "inspect_command", "serve"]
 
 @app.command("inspect")
 def inspect_command(
-    model: Annotated[
-        Path,
-        typer.Argument(
-            help="A .joblib, .pkl or .onnx file, or an MLflow model directory.", readable=False
-        ),
-    ],
-    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
-    payloads: Annotated[
-        Path | None,
-        typer.Option(help="Write sample request bodies for POST /predict to this JSON file."),
-    ] = None,
-    count: Annotated[int, typer.Option(help="How many sample bodies to generate.")] = 20,
-    seed: Annotated[int, typer.Option(help="Seed for choosing or generating sample rows.")] = 0,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite the --payloads file.")] = False,
-) -> None:
+    model: params.InspectModel, json_output: params.InspectJson = False,
+    payloads: params.Payloads = None, count: params.Count = 20, seed: params.Seed = 0,
+    force: params.PayloadsForce = False,
+) -> None:  # fmt: skip
     """Load a model in a fresh process and report its features, output, size, load time, RSS."""
     import json
 
@@ -53,12 +42,7 @@ def inspect_command(
 
 @app.command("example-model")
 def example_model_command(
-    out_dir: Annotated[
-        Path, typer.Option("-o", "--out-dir", help="Directory to write the model files to.")
-    ],
-    force: Annotated[
-        bool, typer.Option("--force", help="Overwrite an existing model.joblib and model.onnx.")
-    ] = False,
+    out_dir: params.ExampleOutDir, force: params.ExampleForce = False
 ) -> None:
     """Train the example RandomForest on the bundled breast_cancer data; save joblib and ONNX."""
     from deploy_advisor.intake.example import check_example_output, make_example_model
@@ -75,34 +59,10 @@ def example_model_command(
 
 
 def _server_options(
-    batch_max: Annotated[
-        int | None,
-        typer.Option("--batch-max", min=1, help="Most rows per predict call (default 64)."),
-    ] = None,
-    batch_wait_ms: Annotated[
-        float | None,
-        typer.Option(
-            "--batch-wait-ms", min=0, help="Longest wait for a batch to fill (default 0)."
-        ),
-    ] = None,
-    no_batching: Annotated[
-        bool, typer.Option("--no-batching", help="Predict each request alone.")
-    ] = False,
-    max_body_bytes: Annotated[
-        int | None,
-        typer.Option("--max-body-bytes", min=1, help="Largest request body (default 1 MiB)."),
-    ] = None,
-    drain_timeout: Annotated[
-        float | None,
-        typer.Option(
-            "--drain-timeout", min=0, help="Seconds to finish requests on SIGTERM (default 30)."
-        ),
-    ] = None,
-    access_log: Annotated[
-        bool,
-        typer.Option("--access-log/--no-access-log", help="One JSON line per request on stderr."),
-    ] = True,
-) -> dict[str, Any]:
+    batch_max: params.BatchMax = None, batch_wait_ms: params.BatchWaitMs = None,
+    no_batching: params.NoBatching = False, max_body_bytes: params.MaxBodyBytes = None,
+    drain_timeout: params.DrainTimeout = None, access_log: params.AccessLog = True,
+) -> dict[str, Any]:  # fmt: skip
     """The server's settings from its flags, in `server_command`'s words."""
     return {
         "batch_max": batch_max, "batch_wait_ms": batch_wait_ms,
@@ -117,23 +77,9 @@ _with_server_options = with_options("settings", options_of(_server_options), _se
 @app.command("serve")
 @_with_server_options
 def serve(
-    *,
-    target: Annotated[
-        str,
-        typer.Argument(
-            metavar="MODEL_OR_SCAFFOLD_DIR", help="Model file, MLflow model or scaffold directory."
-        ),
-    ],
-    host: Annotated[
-        str, typer.Option("--host", help="Address to bind (0.0.0.0: all).")
-    ] = "127.0.0.1",
-    port: Annotated[
-        int | None,
-        typer.Option("--port", min=0, max=65535, help="Port (default $PORT, else 8000)."),
-    ] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
-    settings: dict[str, Any],
-) -> None:
+    *, target: params.ServeTarget, host: params.Host = "127.0.0.1", port: params.Port = None,
+    workers: params.Workers = 1, settings: dict[str, Any],
+) -> None:  # fmt: skip
     """Run the model server locally in the foreground (Ctrl-C stops it)."""
     from deploy_advisor.local_server import serve_locally
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
-
-import typer
 
 from deploy_advisor import console
+from deploy_advisor.cli import params
 from deploy_advisor.cli.app import app
 
 __all__ = ["quickstart_command", "report_command"]
@@ -15,35 +13,11 @@ __all__ = ["quickstart_command", "report_command"]
 
 @app.command("report")
 def report_command(
-    run_dirs: Annotated[list[Path], typer.Argument(metavar="RUNDIR...", help="Run directories.")],
-    spec: Annotated[
-        Path | None,
-        typer.Option(
-            "--spec",
-            help="Requirements spec: judge the SLO, price the spec's traffic.",
-            readable=False,
-        ),
-    ] = None,
-    html: Annotated[
-        Path | None, typer.Option("--html", help="Write a self-contained HTML file.")
-    ] = None,
-    md: Annotated[
-        Path | None, typer.Option("--md", help="Write Markdown for a pull request.")
-    ] = None,
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print one JSON document only.")
-    ] = False,
-    baseline: Annotated[
-        list[Path] | None,
-        typer.Option("--baseline", metavar="RUNDIR", help="Earlier run to diff (repeatable)."),
-    ] = None,
-    catalog: Annotated[
-        Path | None, typer.Option("--catalog", help="Extra price catalog (YAML).", readable=False)
-    ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Overwrite files that are not earlier reports.")
-    ] = False,
-) -> None:
+    run_dirs: params.RunDirs, spec: params.ReportSpec = None, html: params.Html = None,
+    md: params.Markdown = None, json_output: params.ReportJson = False,
+    baseline: params.Baseline = None, catalog: params.ExtraCatalog = None,
+    force: params.ReportForce = False,
+) -> None:  # fmt: skip
     """Compare load-test runs: latency, SLO, capacity and cost per target."""
     from deploy_advisor.reports.build import build_report
     from deploy_advisor.reports.output import write_html, write_markdown
@@ -68,18 +42,10 @@ def report_command(
 
 @app.command("quickstart")
 def quickstart_command(
-    out: Annotated[
-        Path, typer.Option("-o", "--out", help="Directory for the spec, scaffolds, runs, report.")
-    ] = Path("deploy-advisor-quickstart"),
-    duration: Annotated[str, typer.Option("--duration", help="Load per target, e.g. 8s.")] = "8s",
-    base_image: Annotated[
-        str | None, typer.Option("--base-image", help="Base image of the docker scaffold.")
-    ] = None,
-    targets: Annotated[
-        str | None, typer.Option("--targets", help="Targets to bench, e.g. local,docker.")
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Reuse a non-empty -o directory.")] = False,
-) -> None:
+    out: params.QuickstartOut = Path("deploy-advisor-quickstart"),
+    duration: params.QuickDuration = "8s", base_image: params.QuickBaseImage = None,
+    targets: params.QuickTargets = None, force: params.Reuse = False,
+) -> None:  # fmt: skip
     """On the example model and spec: recommend, scaffold, bench briefly, write the report."""
     from deploy_advisor.benchmarks.runner import parse_duration
     from deploy_advisor.benchmarks.session import parse_targets

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
-
-import typer
+from typing import TYPE_CHECKING
 
 from deploy_advisor import console
+from deploy_advisor.cli import params
 from deploy_advisor.cli.app import app
 
 if TYPE_CHECKING:
@@ -18,61 +16,14 @@ __all__ = ["bench_edge", "scaffold", "validate"]
 
 @app.command()
 def scaffold(
-    model: Annotated[
-        Path,
-        typer.Option(
-            "--model", help="The trained model file (.joblib, .pkl, .onnx).", readable=False
-        ),
-    ],
-    out: Annotated[Path, typer.Option("-o", "--out", help="Directory to write the scaffold into.")],
-    target: Annotated[
-        str | None,
-        typer.Option(help="docker, kubernetes, heroku, vps or edge; default: the advisor's pick."),
-    ] = None,
-    spec: Annotated[
-        Path | None, typer.Option(help="A deploy-advisor.yaml requirements spec.", readable=False)
-    ] = None,
-    plan: Annotated[str | None, typer.Option(help="Catalog plan to size resources for.")] = None,
-    force: Annotated[
-        bool,
-        typer.Option("--force", help="Overwrite files you edited or scaffold did not write."),
-    ] = False,
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print what would be written; write nothing.")
-    ] = False,
-    wheelhouse: Annotated[
-        bool,
-        typer.Option("--wheelhouse", help="Download every wheel into wheels/ for offline builds."),
-    ] = False,
-    base_image: Annotated[
-        str | None,
-        typer.Option(help="Base image of the Dockerfile (ARG BASE_IMAGE); python:3.11-slim."),
-    ] = None,
-    host: Annotated[
-        str | None, typer.Option(help="Public host name (Ingress, nginx, TLS).")
-    ] = None,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Refuse when a platform limit would be hit (heroku).")
-    ] = False,
-    mode: Annotated[
-        str | None,
-        typer.Option(
-            "--mode",
-            help="realtime (a server) or batch (a scoring job); default: the advisor's for "
-            "--spec, else realtime.",
-        ),
-    ] = None,
-    max_size_mb: Annotated[
-        float | None, typer.Option("--max-size-mb", help="Edge: refuse a larger model.onnx.")
-    ] = None,
-    accept_drift: Annotated[
-        bool,
-        typer.Option("--accept-drift", help="Edge: bundle even if ONNX drifts past the tolerance."),
-    ] = False,
-    quantize: Annotated[
-        bool, typer.Option("--quantize", help="Edge: dynamic int8 quantisation, with its drift.")
-    ] = False,
-) -> None:
+    model: params.ScaffoldModel, out: params.ScaffoldOut, target: params.ScaffoldTarget = None,
+    spec: params.ScaffoldSpec = None, plan: params.ScaffoldPlan = None,
+    force: params.ScaffoldForce = False, dry_run: params.DryRun = False,
+    wheelhouse: params.Wheelhouse = False, base_image: params.DockerfileBase = None,
+    host: params.PublicHost = None, strict: params.Strict = False, mode: params.Mode = None,
+    max_size_mb: params.MaxSizeMb = None, accept_drift: params.AcceptDrift = False,
+    quantize: params.Quantize = False,
+) -> None:  # fmt: skip
     """Write the serving app, model, pinned requirements and target files into a directory."""
     from deploy_advisor.targets.choice import ScaffoldFlags, choose, write_choice
 
@@ -115,9 +66,7 @@ def _print_scaffold(result: ScaffoldResult, *, mode: str) -> None:
 
 
 @app.command()
-def validate(
-    directory: Annotated[Path, typer.Argument(help="A scaffold directory written by `scaffold`.")],
-) -> None:
+def validate(directory: params.ScaffoldDir) -> None:
     """Lint and schema-check a scaffold's files; exit 1 when any check fails."""
     from deploy_advisor.errors import CheckFailed
     from deploy_advisor.targets.validate import validate_dir
@@ -134,14 +83,9 @@ def validate(
 
 @app.command("bench-edge")
 def bench_edge(
-    bundle: Annotated[Path, typer.Argument(help="An edge bundle directory or its .tar.gz.")],
-    cpus: Annotated[float, typer.Option("--cpus", help="CPU limit, in cores.")] = 0.5,
-    memory: Annotated[str, typer.Option("--memory", help="Memory limit, e.g. 256m, 1g.")] = "256m",
-    predictions: Annotated[
-        int, typer.Option("--predictions", help="One-row predictions to time after loading.")
-    ] = 1000,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
-) -> None:
+    bundle: params.Bundle, cpus: params.Cpus = 0.5, memory: params.Memory = "256m",
+    predictions: params.Predictions = 1000, as_json: params.EdgeJson = False,
+) -> None:  # fmt: skip
     """Run an edge bundle in a container with CPU/memory limits: load time, p50/p99, memory."""
     from dataclasses import asdict
 
