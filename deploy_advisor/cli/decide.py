@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from deploy_advisor import console
 from deploy_advisor.cli import params
 from deploy_advisor.cli.app import app
-from deploy_advisor.cli.options import options_of, with_options
+from deploy_advisor.cli.options import with_options
 from deploy_advisor.cli.spec_flags import SPEC_FLAGS_HELP, with_spec_flags
 
 __all__ = ["catalog_command", "init", "recommend", "schema"]
@@ -27,7 +27,7 @@ def _price_options(
     return _Prices(catalog, replace_catalog)
 
 
-_with_prices = with_options("prices", options_of(_price_options), _price_options)
+_with_prices = with_options(_price_options, into="prices")
 
 
 @app.command(epilog=SPEC_FLAGS_HELP)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from deploy_advisor import console
 from deploy_advisor.cli import params
 from deploy_advisor.cli.app import app
-from deploy_advisor.cli.options import options_of, with_options
+from deploy_advisor.cli.options import with_options
 
 if TYPE_CHECKING:
     from deploy_advisor.benchmarks.runner import LoadShape
@@ -47,7 +47,7 @@ def _load_options(
     return _Load(rate, users, duration, ramp, slo)
 
 
-_with_load = with_options("load", options_of(_load_options), _load_options)
+_with_load = with_options(_load_options, into="load")
 
 
 def _finish(

@@ -9,7 +9,7 @@ import typer
 from deploy_advisor import console
 from deploy_advisor.cli import params
 from deploy_advisor.cli.app import app
-from deploy_advisor.cli.options import options_of, with_options
+from deploy_advisor.cli.options import with_options
 
 __all__ = ["example_model_command", "inspect_command", "serve"]
 
@@ -71,7 +71,7 @@ def _server_options(
     }  # fmt: skip
 
 
-_with_server_options = with_options("settings", options_of(_server_options), _server_options)
+_with_server_options = with_options(_server_options, into="settings")
 
 
 @app.command("serve")

@@ -7,32 +7,33 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["options_of", "with_options"]
+__all__ = ["with_options"]
 
 _KEYWORD = inspect.Parameter.KEYWORD_ONLY
 
 
-def options_of(declaration: Callable[..., Any]) -> list[inspect.Parameter]:
-    """The options a function declares in its signature (`Annotated` types and defaults)."""
-    return list(inspect.signature(declaration, eval_str=True).parameters.values())
+def _declared(function: Callable[..., Any]) -> list[inspect.Parameter]:
+    return list(inspect.signature(function, eval_str=True).parameters.values())
 
 
 def with_options(
-    name: str, options: Sequence[inspect.Parameter], combine: Callable[..., Any]
+    combine: Callable[..., Any], *, into: str, options: Sequence[inspect.Parameter] | None = None
 ) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """Put `options` where a command takes the parameter `name`; pass it `combine(**values)`."""
-    names = [option.name for option in options]
+    """Put `options` (default: those `combine` declares) where a command takes the parameter
+    `into`, and pass it `combine(**their values)` there."""
+    group = list(options) if options is not None else _declared(combine)
+    names = [option.name for option in group]
 
     def apply(command: Callable[..., None]) -> Callable[..., None]:
         parameters: list[inspect.Parameter] = []
-        for parameter in options_of(command):
-            given = options if parameter.name == name else [parameter]
+        for parameter in _declared(command):
+            given = group if parameter.name == into else [parameter]
             parameters.extend(option.replace(kind=_KEYWORD) for option in given)
 
         @functools.wraps(command)
         def run(**values: Any) -> None:
-            group = {key: values.pop(key) for key in names}
-            command(**values, **{name: combine(**group)})
+            combined = combine(**{name: values.pop(name) for name in names})
+            command(**values, **{into: combined})
 
         run.__signature__ = inspect.Signature(parameters, return_annotation=None)  # type: ignore[attr-defined]
         run.__annotations__ = {p.name: p.annotation for p in parameters}

@@ -41,4 +41,6 @@ def _option(flag: SpecFlag) -> inspect.Parameter:
 
 
 #: Puts the spec flags where a command takes `overrides` (`{"team.ops_skill": "expert"}`).
-with_spec_flags = with_options("overrides", [_option(f) for f in SPEC_FLAGS], flag_overrides)
+with_spec_flags = with_options(
+    flag_overrides, into="overrides", options=[_option(f) for f in SPEC_FLAGS]
+)
