@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
 __all__ = [
+    "ask_choice",
+    "ask_yes_no",
     "emit_json",
     "error",
     "info",
@@ -86,6 +88,20 @@ def warn(message: str) -> None:
 
 def error(message: str) -> None:
     stderr().print(f"[bold red]Error:[/bold red] {_escape(message)}", soft_wrap=True)
+
+
+def ask_choice(text: str, default: str, choices: tuple[str, ...]) -> str:
+    """Ask on the terminal (stderr) for a line of text, one of `choices` when there are any."""
+    from rich.prompt import Prompt
+
+    return Prompt.ask(text, console=stderr(), default=default, choices=list(choices) or None)
+
+
+def ask_yes_no(text: str, default: bool) -> bool:
+    """Ask a yes/no question on the terminal (stderr)."""
+    from rich.prompt import Confirm
+
+    return Confirm.ask(text, console=stderr(), default=default)
 
 
 def _captured_width(stream: Any) -> int | None:

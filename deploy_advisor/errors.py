@@ -18,6 +18,7 @@ __all__ = [
     "DeployAdvisorError",
     "EnvironmentMissing",
     "InputError",
+    "Interrupted",
     "LaunchError",
     "ModelError",
     "ScaffoldConflict",
@@ -72,3 +73,9 @@ class EnvironmentMissing(DeployAdvisorError):
 
 class LaunchError(EnvironmentMissing):
     """A target could not be started locally, or did not become ready in time."""
+
+
+class Interrupted(DeployAdvisorError):
+    """The user stopped the command with Ctrl-C; what it had done so far was kept."""
+
+    exit_code = 130

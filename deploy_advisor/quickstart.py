@@ -13,6 +13,7 @@ from deploy_advisor.errors import DeployAdvisorError, InputError
 
 if TYPE_CHECKING:
     from deploy_advisor.advisor.recommend import Recommendation
+    from deploy_advisor.reports.build import Report
 
 __all__ = ["EMULATED_TARGETS", "QuickstartResult", "example_spec_text", "run_quickstart"]
 
@@ -31,6 +32,7 @@ class QuickstartResult:
     plan: str | None
     scaffolds: dict[str, Path]
     runs: dict[str, Path]
+    report: Report
     skipped: dict[str, DeployAdvisorError] = field(default_factory=dict)
     html: Path | None = None
     markdown: Path | None = None
@@ -176,10 +178,11 @@ def run_quickstart(
                            base_image=base_image)  # fmt: skip
     if not runs:
         raise _nothing_benched(skipped)
-    html, markdown = _report(list(runs.values()), spec_path=spec_path, out_dir=out_dir)
+    report, html, markdown = _report(list(runs.values()), spec_path=spec_path, out_dir=out_dir)
     return QuickstartResult(
         out_dir=out_dir, spec=spec_path, target=rec.target, plan=rec.plan, scaffolds=scaffolds,
-        runs=runs, skipped=skipped, html=html, markdown=markdown, plan_notes=notes,
+        runs=runs, report=report, skipped=skipped, html=html, markdown=markdown,
+        plan_notes=notes,
     )  # fmt: skip
 
 
@@ -238,18 +241,12 @@ def _bench(
     return runs, skipped
 
 
-def _report(runs: list[Path], *, spec_path: Path, out_dir: Path) -> tuple[Path, Path]:
+def _report(runs: list[Path], *, spec_path: Path, out_dir: Path) -> tuple[Report, Path, Path]:
     from deploy_advisor.reports.build import build_report
-    from deploy_advisor.reports.html import GENERATOR, render_html
-    from deploy_advisor.reports.markdown import MARKER, render_markdown
-    from deploy_advisor.reports.output import write_report_file
+    from deploy_advisor.reports.output import write_html, write_markdown
 
     console.info(f"[4/4] report: {len(runs)} run{'s' if len(runs) != 1 else ''}")
     report = build_report(run_dirs=runs, spec_path=spec_path)
-    html = write_report_file(
-        path=out_dir / "report.html", text=render_html(report), marker=GENERATOR, force=True
-    )
-    markdown = write_report_file(
-        path=out_dir / "report.md", text=render_markdown(report), marker=MARKER, force=True
-    )
-    return html, markdown
+    html = write_html(report, path=out_dir / "report.html", force=True)
+    markdown = write_markdown(report, path=out_dir / "report.md", force=True)
+    return report, html, markdown

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from deploy_advisor.advisor.yamlfile import parse_yaml, read_text_file
-from deploy_advisor.errors import CatalogError
+from deploy_advisor.errors import CatalogError, InputError
 
 __all__ = [
     "CONFIDENCE_LEVELS",
@@ -214,6 +214,23 @@ class Catalog:
     def plans_for(self, target: str) -> list[PricePlan]:
         """Plans that can host `target`, cheapest first."""
         return list(self._by_target.get(target, ()))
+
+    def listing(self, target: str | None = None) -> list[PricePlan]:
+        """What `deploy-advisor catalog` lists: the plans of `target`, else every plan by target."""
+        if target is None:
+            return [p for t in TARGETS for p in self.plans_for(t) if p.target == t]
+        if target not in TARGETS:
+            raise InputError(f"--target is {target!r}; use one of {', '.join(TARGETS)}")
+        return self.plans_for(target)
+
+    def listing_json(self, plans: list[PricePlan]) -> dict[str, Any]:
+        """`plans` with the catalog's conventions, as `catalog --json` prints them."""
+        return {
+            "currency": self.currency,
+            "hours_per_month": self.hours_per_month,
+            "amortize_months": self.amortize_months,
+            "plans": [p.to_json() for p in plans],
+        }
 
     @cached_property
     def _by_target(self) -> dict[str, tuple[PricePlan, ...]]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deploy_advisor import console
 from deploy_advisor.advisor.inputs import NULL_WORDS, model_size_mb
 from deploy_advisor.advisor.spec import (
     CONNECTIVITY_LEVELS,
@@ -18,11 +19,14 @@ from deploy_advisor.advisor.spec import (
     PATTERNS,
     Spec,
     merge_overrides,
+    spec_from_mapping,
 )
 from deploy_advisor.errors import InputError, SpecError
 from deploy_advisor.files import write_atomic
 
-__all__ = ["QUESTIONS", "Question", "ask", "relative_to", "spec_to_yaml", "write_spec"]
+__all__ = [
+    "QUESTIONS", "Question", "ask", "init_spec", "relative_to", "spec_to_yaml", "write_spec",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -256,3 +260,25 @@ def write_spec(path: Path, text: str, *, force: bool) -> None:
     if path.exists() and not force:
         raise InputError(f"{str(path)!r} already exists; pass --force to overwrite it")
     write_atomic(path, text)
+
+
+def init_spec(
+    *, output: Path, overrides: Mapping[str, Any], force: bool = False, interactive: bool = True
+) -> None:
+    """`init`: the defaults plus the flags, then (if `interactive`) the answers on the terminal
+    to every question no flag answered, written to `output`."""
+    if output.exists() and not force:
+        raise InputError(f"{str(output)!r} already exists; pass --force to overwrite it")
+    spec = merge_overrides(spec_from_mapping({}), overrides)
+    if interactive:
+        try:
+            spec = ask(
+                spec, prompt=console.ask_choice, confirm=console.ask_yes_no, report=console.error,
+                given=frozenset(overrides),
+            )  # fmt: skip
+        except EOFError:
+            console.stderr().print()
+            raise InputError(
+                "no answers on standard input; run `deploy-advisor init --no-input` in scripts"
+            ) from None
+    write_spec(output, spec_to_yaml(relative_to(spec, output)), force=force)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from deploy_advisor import console
+from deploy_advisor.advisor.flags import SPEC_FLAGS, parameter
 from deploy_advisor.advisor.spec import (
     DEFAULT_SPEC_FILE,
     Spec,
@@ -16,37 +18,25 @@ from deploy_advisor.advisor.spec import (
 )
 from deploy_advisor.errors import SpecError
 
-__all__ = ["NULL_WORDS", "build_spec", "flag_overrides", "model_size_mb", "positive_number"]
+if TYPE_CHECKING:
+    from deploy_advisor.advisor.recommend import Recommendation
+
+__all__ = [
+    "NULL_WORDS", "build_spec", "flag_overrides", "model_size_mb", "positive_number",
+    "recommend_from_flags",
+]  # fmt: skip
 
 NULL_WORDS = frozenset({"none", "null", "nobody", "~"})
+_PATHS = {parameter(flag): flag.path for flag in SPEC_FLAGS}
 
 
 def flag_overrides(**flags: Any) -> dict[str, Any]:
-    """Dotted spec paths for the flags that were given (None = not given)."""
-    mapping = {
-        "name": "name",
-        "model": "model.path",
-        "model_size_mb": "model.size_mb",
-        "gpu": "model.gpu",
-        "p95_ms": "latency.p95_ms",
-        "freshness": "latency.freshness",
-        "requests_per_day": "traffic.requests_per_day",
-        "peak_rps": "traffic.peak_rps",
-        "pattern": "traffic.pattern",
-        "batch_rows": "traffic.batch_rows",
-        "pii": "privacy.pii",
-        "on_device_only": "privacy.on_device_only",
-        "region": "privacy.region",
-        "connectivity": "connectivity",
-        "budget": "budget.monthly_usd",
-        "ops_skill": "team.ops_skill",
-        "availability": "availability",
-    }
+    """Dotted spec paths for the flags that were given (None = not given), by parameter name."""
     out: dict[str, Any] = {}
     for key, value in flags.items():
         if value is None:
             continue
-        path = mapping[key]
+        path = _PATHS[key]
         if path == "latency.p95_ms" and isinstance(value, str):
             if value.strip().lower() in NULL_WORDS:
                 value = None
@@ -123,3 +113,34 @@ def positive_number(
         bounds = f"above {low:g}" + (f" and at most {high:,.0f}" if math.isfinite(high) else "")
         raise SpecError(f"{flag} is {value!r}, which is not a number {bounds}; e.g. {flag} 150")
     return number
+
+
+def recommend_from_flags(
+    *,
+    spec_path: Path | None,
+    overrides: Mapping[str, Any],
+    weights_path: Path | None = None,
+    catalog_path: Path | None = None,
+    replace_catalog: bool = False,
+    rps_per_vcpu: str | None = None,
+) -> Recommendation:
+    """`recommend`: the spec file (or ./deploy-advisor.yaml, or the defaults) with the flags, the
+    catalog and the weights, each read and checked, then the advisor's answer."""
+    from deploy_advisor.advisor.catalog import load_catalog
+    from deploy_advisor.advisor.recommend import recommend
+    from deploy_advisor.advisor.weights import load_weights
+
+    rate = positive_number(rps_per_vcpu, "--rps-per-vcpu", low=0.01, high=1_000_000)
+    no_file = spec_path is None and not Path(DEFAULT_SPEC_FILE).is_file()
+    result = recommend(
+        build_spec(spec_path, overrides),
+        catalog=load_catalog(catalog_path, replace=replace_catalog),
+        weights=load_weights(weights_path),
+        rps_per_vcpu=rate,
+    )
+    if no_file:
+        console.info(
+            f"No {DEFAULT_SPEC_FILE} here: using the defaults and flags "
+            "(`deploy-advisor init` writes one)."
+        )
+    return result

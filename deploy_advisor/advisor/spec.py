@@ -34,6 +34,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from deploy_advisor.advisor.flags import FLAGS
 from deploy_advisor.errors import SpecError
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "PEAK_TO_AVERAGE",
     "REALTIME_DEFAULT_P95_MS",
     "Spec",
+    "json_schema",
     "load_spec",
     "merge_overrides",
     "spec_from_mapping",
@@ -69,27 +71,6 @@ FRESHNESS_LEVELS: tuple[str, ...] = ("realtime", "minutes", "hours", "daily", "w
 PATTERNS: tuple[str, ...] = ("steady", "bursty", "scheduled")
 CONNECTIVITY_LEVELS: tuple[str, ...] = ("always", "intermittent", "offline")
 OPS_SKILLS: tuple[str, ...] = ("beginner", "intermediate", "expert")
-
-#: The `recommend`/`init` flag for each spec field (a public contract, like the field names).
-FLAGS: dict[str, str] = {
-    "name": "--name",
-    "model.path": "--model",
-    "model.size_mb": "--model-size-mb",
-    "model.gpu": "--gpu",
-    "latency.p95_ms": "--p95-ms",
-    "latency.freshness": "--freshness",
-    "traffic.requests_per_day": "--requests-per-day",
-    "traffic.peak_rps": "--peak-rps",
-    "traffic.pattern": "--pattern",
-    "traffic.batch_rows": "--batch-rows",
-    "privacy.pii": "--pii",
-    "privacy.on_device_only": "--on-device-only",
-    "privacy.region": "--region",
-    "connectivity": "--connectivity",
-    "budget.monthly_usd": "--budget",
-    "team.ops_skill": "--ops-skill",
-    "availability": "--availability",
-}
 
 
 def _not_bool(kind: str) -> Any:
@@ -298,6 +279,16 @@ def spec_from_mapping(
     spec._origin = origin
     _check_contradictions(spec, origin, flag_paths)
     return spec
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of deploy-advisor.yaml (draft 2020-12) that `schema` prints."""
+    document = Spec.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "deploy-advisor.yaml",
+        **{k: v for k, v in document.items() if k != "title"},
+    }
 
 
 def load_spec(path: Path | str) -> Spec:

@@ -13,7 +13,12 @@ from deploy_advisor.benchmarks.procstats import ResourceSummary
 from deploy_advisor.benchmarks.runner import LoadShape, LocustRun
 from deploy_advisor.benchmarks.samples import summarise_latency, timeline
 from deploy_advisor.benchmarks.slo import Slo, evaluate
-from deploy_advisor.errors import DeployAdvisorError, EnvironmentMissing, SloBreached
+from deploy_advisor.errors import (
+    DeployAdvisorError,
+    EnvironmentMissing,
+    Interrupted,
+    SloBreached,
+)
 from deploy_advisor.files import write_atomic
 
 __all__ = [
@@ -243,8 +248,10 @@ def unreachable(result: dict[str, Any]) -> bool:
 
 
 def outcome_error(results: list[dict[str, Any]]) -> DeployAdvisorError | None:
-    """How finished runs end: a run where no request succeeded (exit 4 when nothing answered,
-    else 3), then a failed SLO (3); None when every run is fine. One line for all runs."""
+    """How finished runs end: interrupted (130), a run where no request succeeded (exit 4 when
+    nothing answered, else 3), then a failed SLO (3); None when every run is fine. One line."""
+    if any(r["partial"] for r in results):
+        return Interrupted("interrupted; the partial result was written")
     failed = [r for r in results if r.get("error")]
     if failed:
         message = "; ".join(

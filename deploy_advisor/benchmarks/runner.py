@@ -20,8 +20,8 @@ from deploy_advisor.benchmarks.samples import SampleReader, Samples
 from deploy_advisor.errors import EnvironmentMissing, InputError
 
 __all__ = [
-    "LOCUSTFILE", "LoadShape", "LocustRun", "check_duration", "load_shape", "run_locust",
-    "run_worker",
+    "LOCUSTFILE", "LoadShape", "LocustRun", "check_duration", "load_shape", "parse_duration",
+    "run_locust", "run_worker", "shape_from_flags",
 ]  # fmt: skip
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -87,6 +87,37 @@ def load_shape(
         chosen = users or min(MAX_USERS, max(4, math.ceil(rate * 0.5)))
         return LoadShape("rate", rate, chosen, duration_s, ramp_s, processes, expect_workers)
     return LoadShape("users", None, users or 10, duration_s, ramp_s, processes, expect_workers)
+
+
+def parse_duration(text: str, *, flag: str = "--duration") -> float:
+    """Seconds in a duration like `30s`, `2m`, `500ms` or a plain number of seconds."""
+    stripped = text.strip().lower()
+    number, scale = stripped, 1.0
+    for unit, factor in (("ms", 0.001), ("s", 1.0), ("m", 60.0), ("h", 3600.0)):
+        if stripped.endswith(unit):
+            number, scale = stripped[: -len(unit)], factor
+            break
+    try:
+        seconds = float(number) * scale
+    except ValueError:
+        seconds = math.nan
+    if not math.isfinite(seconds):
+        raise InputError(f"{flag} {text!r} is not a duration; use e.g. 30s, 2m or 500ms")
+    return seconds
+
+
+def shape_from_flags(
+    *, rate: float | None, users: int | None, duration: str, ramp: str | None, processes: int = 1,
+    expect_workers: int = 0,
+) -> LoadShape:  # fmt: skip
+    """The load of `--rate`/`--users`, `--duration` and `--ramp` (default: a fifth of the
+    duration, at most 5 s), checked as `load_shape` checks it."""
+    seconds = parse_duration(duration, flag="--duration")
+    ramp_s = parse_duration(ramp, flag="--ramp") if ramp is not None else min(5.0, seconds / 5)
+    return load_shape(
+        rate=rate, users=users, duration_s=seconds, ramp_s=ramp_s, processes=processes,
+        expect_workers=expect_workers,
+    )  # fmt: skip
 
 
 @dataclass

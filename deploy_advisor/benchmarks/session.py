@@ -293,12 +293,14 @@ def _run(request: LoadTestRequest, checked: _Checked, run_dir: Path) -> tuple[di
 
 def run_bench(
     *, directory: Path, targets: list[str], plans: dict[str, str], base: LoadTestRequest,
-    out: Path,
+    out: Path | None = None,
 ) -> list[tuple[dict[str, Any], Path]]:  # fmt: skip
-    """The same load against each target in turn; one run directory per target under `out`.
+    """The same load against each target in turn; one run directory per target under `out`
+    (default: runs/bench-<time>).
 
     Every target's inputs (and the Docker engine, if a target needs it) are checked before the
     first run starts, so a bad name never waits for the others' load."""
+    out = out or Path("runs") / f"bench-{datetime.now():%Y%m%d-%H%M%S}"
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out} is a file; pass --out with a directory path")
     unknown = sorted(set(plans) - set(targets))

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deploy_advisor.errors import InputError
 from deploy_advisor.files import write_atomic
 
-__all__ = ["write_report_file"]
+if TYPE_CHECKING:
+    from deploy_advisor.reports.build import Report
+
+__all__ = ["write_html", "write_markdown", "write_report_file"]
 
 
 def _ours(path: Path, marker: str) -> bool:
@@ -28,3 +32,17 @@ def write_report_file(*, path: Path, text: str, marker: str, force: bool = False
         raise InputError(f"Folder {path.parent} does not exist; create it or pick another path")
     write_atomic(path, text)
     return path
+
+
+def write_html(report: Report, *, path: Path, force: bool = False) -> Path:
+    """The self-contained HTML report, written to `path` (an earlier report, or `force`)."""
+    from deploy_advisor.reports.html import GENERATOR, render_html
+
+    return write_report_file(path=path, text=render_html(report), marker=GENERATOR, force=force)
+
+
+def write_markdown(report: Report, *, path: Path, force: bool = False) -> Path:
+    """The Markdown report for a pull request, written to `path` (an earlier report, or `force`)."""
+    from deploy_advisor.reports.markdown import MARKER, render_markdown
+
+    return write_report_file(path=path, text=render_markdown(report), marker=MARKER, force=force)

@@ -14,8 +14,11 @@ from deploy_advisor.targets.plans import resolve_plan
 if TYPE_CHECKING:
     from deploy_advisor.advisor.costs import PlanCost
     from deploy_advisor.advisor.recommend import Recommendation
+    from deploy_advisor.targets.scaffold import ScaffoldResult
 
-__all__ = ["DEFAULT_BASE_IMAGE", "ScaffoldChoice", "ScaffoldFlags", "choose"]
+__all__ = [
+    "DEFAULT_BASE_IMAGE", "ScaffoldChoice", "ScaffoldFlags", "choose", "write_choice",
+]  # fmt: skip
 
 DEFAULT_BASE_IMAGE = "python:3.11-slim"
 SERVER_MODES = ("realtime", "batch")
@@ -105,6 +108,26 @@ def choose(
         note = f"{target}{picked} in {chosen_mode} mode {why_mode}"
         note += f"; plan {plan} {why_plan}" if plan else ""
     return ScaffoldChoice(target, chosen_mode, plan, [note])
+
+
+def write_choice(
+    choice: ScaffoldChoice, *, model: Path, out_dir: Path, flags: ScaffoldFlags | None = None,
+    force: bool = False, dry_run: bool = False, strict: bool = False,
+) -> ScaffoldResult:  # fmt: skip
+    """Write (or with dry_run, only plan) the scaffold that `choose` picked, with its flags."""
+    from deploy_advisor.targets.edge import EdgeOptions
+    from deploy_advisor.targets.scaffold import scaffold
+
+    flags = flags or ScaffoldFlags()
+    edge = EdgeOptions(
+        max_size_mb=flags.max_size_mb, accept_drift=flags.accept_drift, quantize=flags.quantize
+    )
+    return scaffold(
+        model=model, target=choice.target, out_dir=out_dir, plan=choice.plan,
+        base_image=flags.base_image or DEFAULT_BASE_IMAGE, wheelhouse=flags.wheelhouse,
+        host_name=flags.host_name, force=force, dry_run=dry_run, strict=strict,
+        mode="realtime" if choice.mode == "edge" else choice.mode, edge=edge,
+    )  # fmt: skip
 
 
 def _advice(spec: Path, model: Path | None) -> Recommendation:

@@ -1,0 +1,88 @@
+"""The model itself: `inspect`, `example-model` and `serve`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from deploy_advisor import console
+from deploy_advisor.cli import params
+from deploy_advisor.cli.app import app
+from deploy_advisor.cli.options import with_options
+
+__all__ = ["example_model_command", "inspect_command", "serve"]
+
+
+@app.command("inspect")
+def inspect_command(
+    model: params.InspectModel, json_output: params.InspectJson = False,
+    payloads: params.Payloads = None, count: params.Count = 20, seed: params.Seed = 0,
+    force: params.PayloadsForce = False,
+) -> None:  # fmt: skip
+    """Load a model in a fresh process and report its features, output, size, load time, RSS."""
+    import json
+
+    from deploy_advisor.intake import inspect_model, sample_payloads
+    from deploy_advisor.intake.payloads import write_payloads
+    from deploy_advisor.intake.render import print_report
+
+    report = inspect_model(model)
+    bodies = sample_payloads(report, count=count, seed=seed)
+    if payloads is not None:
+        write_payloads(payloads, bodies, force=force)
+    if json_output:
+        console.emit_json({**report.to_dict(), "sample_payload": bodies[0]})
+    else:
+        print_report(report)
+        console.print(f"sample body: {json.dumps(bodies[0])}", soft_wrap=True)
+    if payloads is not None:
+        console.success(f"Wrote {len(bodies)} sample bodies to {payloads}")
+
+
+@app.command("example-model")
+def example_model_command(
+    out_dir: params.ExampleOutDir, force: params.ExampleForce = False
+) -> None:
+    """Train the example RandomForest on the bundled breast_cancer data; save joblib and ONNX."""
+    from deploy_advisor.intake.example import check_example_output, make_example_model
+
+    check_example_output(out_dir, force=force)  # before the slow imports and training
+    console.info("Training RandomForestClassifier(n_estimators=100, random_state=0), breast_cancer")
+    example = make_example_model(out_dir, force=force)
+    console.print(str(example.joblib_path))
+    console.print(str(example.onnx_path))
+    console.success(
+        f"{example.n_features} features, {example.n_rows} rows, "
+        f"training accuracy {example.train_accuracy:.3f}"
+    )
+
+
+def _server_options(
+    batch_max: params.BatchMax = None, batch_wait_ms: params.BatchWaitMs = None,
+    no_batching: params.NoBatching = False, max_body_bytes: params.MaxBodyBytes = None,
+    drain_timeout: params.DrainTimeout = None, access_log: params.AccessLog = True,
+) -> dict[str, Any]:  # fmt: skip
+    """The server's settings from its flags, in `server_command`'s words."""
+    return {
+        "batch_max": batch_max, "batch_wait_ms": batch_wait_ms,
+        "batching": False if no_batching else None, "max_body_bytes": max_body_bytes,
+        "drain_timeout_s": drain_timeout, "access_log": access_log,
+    }  # fmt: skip
+
+
+_with_server_options = with_options(_server_options, into="settings")
+
+
+@app.command("serve")
+@_with_server_options
+def serve(
+    *, target: params.ServeTarget, host: params.Host = "127.0.0.1", port: params.Port = None,
+    workers: params.Workers = 1, settings: dict[str, Any],
+) -> None:  # fmt: skip
+    """Run the model server locally in the foreground (Ctrl-C stops it)."""
+    from deploy_advisor.local_server import serve_locally
+
+    code = serve_locally(target=target, host=host, port=port, workers=workers, **settings)
+    if code:
+        raise typer.Exit(code)
