@@ -15,6 +15,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from deploy_advisor.advisor.decision import Options, Recommendation
+from deploy_advisor.advisor.ranking import decide
 from deploy_advisor.advisor.spec import (
     CONNECTIVITY_LEVELS,
     FLAGS,
@@ -30,7 +32,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from deploy_advisor.advisor.catalog import Catalog
-    from deploy_advisor.advisor.recommend import Options, Recommendation
     from deploy_advisor.advisor.weights import Weights
 
 __all__ = ["Change", "WhatIf", "what_would_change"]
@@ -192,8 +193,6 @@ def what_would_change(
     weights: Weights,
     options: Options,
 ) -> WhatIf:
-    from deploy_advisor.advisor.recommend import decide
-
     current = (rec.mode, rec.target)
     tried = 0
     cache: dict[tuple[Any, ...], Any] = {}
