@@ -17,6 +17,7 @@ from deploy_advisor.advisor.spec import PEAK_TO_AVERAGE, REALTIME_DEFAULT_P95_MS
 from deploy_advisor.advisor.weights import Weights
 
 if TYPE_CHECKING:
+    from deploy_advisor.advisor.bom import BillOfMaterials
     from deploy_advisor.advisor.whatif import WhatIf
 
 __all__ = ["ModeResult", "Options", "Recommendation", "TargetResult"]
@@ -52,6 +53,7 @@ class TargetResult:
     alternatives: list[PlanCost] = field(default_factory=list)
     rejected: list[Ineligible] = field(default_factory=list)
     highlights: list[str] = field(default_factory=list)
+    bom: BillOfMaterials | None = None
 
     @property
     def reasons(self) -> list[str]:
@@ -73,6 +75,7 @@ class TargetResult:
             "reasons": self.reasons,
             "ruled_out": self.ruled_out,
             "cost": cost.to_json() if cost else None,
+            "bom": self.bom.to_json() if self.bom else None,
             "alternatives": [
                 {"plan": a.plan.name, "monthly_usd": round(a.monthly_usd, 2)}
                 for a in self.alternatives
@@ -92,6 +95,12 @@ class Recommendation:
     catalog_hours: float = 730.0
     amortize_months: float = 36.0
     what_if: WhatIf | None = None
+    over_budget: bool = False
+
+    @property
+    def bom(self) -> BillOfMaterials | None:
+        """The bill of materials of the pick: what a scaffold builds for this price."""
+        return self.chosen.bom
 
     @property
     def chosen(self) -> TargetResult:
@@ -122,8 +131,8 @@ class Recommendation:
             budget = self.spec.budget.monthly_usd
             if cost.monthly_usd > budget:
                 out.append(
-                    f"${cost.monthly_usd:,.2f}/month is over the ${budget:,.0f} budget: "
-                    "nothing cheaper fits"
+                    f"${cost.monthly_usd:,.2f}/month is ${cost.monthly_usd - budget:,.2f} over "
+                    f"the ${budget:,.0f} budget: nothing that meets the hard constraints fits it"
                 )
             if cost.plan.confidence.startswith("uncertain"):
                 out.append(
@@ -164,14 +173,22 @@ class Recommendation:
                 f"batch scoring at {rate:,.0f} rows/s per vCPU plus {BATCH_RUN_OVERHEAD_S:g} s "
                 f"start-up a run; {runs:,.1f} runs a month for {spec.latency.freshness} freshness"
             )
+        elif self.plan is not None and self.chosen.cost and self.chosen.cost.plan.devices == "own":
+            out.append(
+                "no hardware cost: the users' own devices run the model "
+                f"({self.chosen.cost.plan.runtime}); set edge.devices: board to buy boards"
+            )
         else:
             out.append(
                 f"device list prices amortised over {self.amortize_months:g} months, one device; "
                 "power and network not included"
             )
+        region = spec.privacy.region
+        where = f"; data kept in {region} (plans without it ruled out)" if region else ""
         out.append(
-            "prices are list prices from the catalog (USD, us-east-1 for AWS); each plan "
-            "carries its source, date and confidence: verify before relying on them"
+            "prices are list prices from the catalog (USD; us-east-1 for AWS, tier-1 us-central1 "
+            "for Google, Linode's core regions) whatever the region; each plan carries its "
+            f"source, date and confidence: verify before relying on them{where}"
         )
         return out
 
@@ -184,6 +201,8 @@ class Recommendation:
             "targets": [t.to_json() for t in self.targets],
             "plan": self.plan,
             "monthly_usd": None if self.monthly_usd is None else round(self.monthly_usd, 2),
+            "over_budget": self.over_budget,
+            "bom": self.bom.to_json() if self.bom else None,
             "risks": self.risks,
             "assumptions": self.assumptions,
             "what_would_change": self.what_if.to_json() if self.what_if is not None else None,

@@ -41,6 +41,7 @@ def flag_overrides(**flags: Any) -> dict[str, Any]:
         "budget": "budget.monthly_usd",
         "ops_skill": "team.ops_skill",
         "availability": "availability",
+        "edge_devices": "edge.devices",
     }
     out: dict[str, Any] = {}
     for key, value in flags.items():

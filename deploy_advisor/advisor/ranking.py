@@ -5,10 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from deploy_advisor.advisor.bom import bill_of_materials
 from deploy_advisor.advisor.catalog import SERVING_KINDS, Catalog
 from deploy_advisor.advisor.constraints import MODES, SERVER_TARGETS, TARGETS, mode_blocks
 from deploy_advisor.advisor.costs import Ineligible, PlanCost, lower_bound, plan_cost
 from deploy_advisor.advisor.decision import ModeResult, Options, Recommendation, TargetResult
+from deploy_advisor.advisor.regions import region_block
 from deploy_advisor.advisor.scoring import mode_factors, target_factors, weigh
 from deploy_advisor.advisor.spec import Spec
 from deploy_advisor.advisor.weights import Weights
@@ -35,6 +37,8 @@ def _cost_key(spec: Spec) -> tuple[Any, ...]:
         spec.traffic.peak_rps,
         spec.traffic.requests_per_day,
         spec.traffic.batch_rows,
+        spec.edge.kind(spec.privacy.on_device_only),
+        spec.privacy.region,
     )
 
 
@@ -62,12 +66,19 @@ def _evaluate(
     fits: list[PlanCost] = []
     rejected: list[Ineligible] = []
     best = math.inf
+    devices = spec.edge.kind(spec.privacy.on_device_only)
     for plan in catalog.plans_for(target):
         if plan.kind not in SERVING_KINDS:
             continue
         if (plan.kind == "device") != (target == "edge"):
             continue
-        if best_only and lower_bound(plan, spec, mode, catalog) >= best:
+        if plan.kind == "device" and (plan.devices or "board") != devices:
+            continue
+        if best_only and lower_bound(plan, spec, mode, catalog, target) >= best:
+            continue
+        block = region_block(plan, catalog, spec.privacy.region)
+        if block is not None:
+            rejected.append(Ineligible(plan, block))
             continue
         result = plan_cost(
             plan,
@@ -77,13 +88,22 @@ def _evaluate(
             capacity_rps=options.capacity_rps,
             rps_per_vcpu=options.rps_per_vcpu,
             batch_rows_per_vcpu_s=options.batch_rows_per_vcpu_s,
+            target=target,
         )
         if isinstance(result, Ineligible):
             rejected.append(result)
         else:
             fits.append(result)
             best = min(best, result.monthly_usd)
-    fits.sort(key=lambda c: (round(c.monthly_usd, 6), -(c.capacity_rps or 0), c.plan.name))
+    # A model that needs no GPU: CPU plans with enough memory first, GPU plans only after.
+    fits.sort(
+        key=lambda c: (
+            bool(c.plan.gpu) and not spec.model.gpu,
+            round(c.monthly_usd, 6),
+            -(c.capacity_rps or 0),
+            c.plan.name,
+        )
+    )
     return fits, rejected
 
 
@@ -200,6 +220,7 @@ def decide(
                 factors=factors,
                 alternatives=fits[1:3],
                 rejected=rejected,
+                bom=bill_of_materials(best, spec, target, region=spec.privacy.region),
             )
         )
     _highlight(results)
@@ -212,7 +233,9 @@ def decide(
             order[r.name],
         )
     )
+    over_budget = _cheapest_first_when_nothing_fits(results, spec.budget.monthly_usd)
     return Recommendation(
+        over_budget=over_budget,
         spec=spec,
         mode=mode,
         target=results[0].name,
@@ -223,3 +246,23 @@ def decide(
         catalog_hours=catalog.hours_per_month,
         amortize_months=catalog.amortize_months,
     )
+
+
+def _cheapest_first_when_nothing_fits(results: list[TargetResult], budget: float) -> bool:
+    """When every eligible target is over budget, put the cheapest first and say by how much."""
+    eligible = [r for r in results if r.eligible and r.cost is not None]
+    if not eligible or any(r.cost.monthly_usd <= budget for r in eligible if r.cost):
+        return False
+    cheapest = min(
+        eligible, key=lambda r: (round(r.cost.monthly_usd, 2) if r.cost else 0, -r.score)
+    )
+    results.remove(cheapest)
+    results.insert(0, cheapest)
+    assert cheapest.cost is not None
+    over = cheapest.cost.monthly_usd - budget
+    cheapest.highlights.insert(
+        0,
+        f"cheapest option that meets the hard constraints: ${cheapest.cost.monthly_usd:,.2f}"
+        f"/month, ${over:,.2f} over the ${budget:,.0f} budget (nothing fits the budget)",
+    )
+    return True

@@ -11,6 +11,7 @@ from __future__ import annotations
 from deploy_advisor.advisor.catalog import Catalog, load_catalog
 from deploy_advisor.advisor.decision import ModeResult, Options, Recommendation, TargetResult
 from deploy_advisor.advisor.ranking import decide
+from deploy_advisor.advisor.regions import check_region
 from deploy_advisor.advisor.spec import Spec
 from deploy_advisor.advisor.weights import Weights, load_weights
 from deploy_advisor.advisor.whatif import what_would_change
@@ -34,6 +35,7 @@ def recommend(
     for name, value in (("capacity_rps", capacity_rps), ("rps_per_vcpu", rps_per_vcpu)):
         if value is not None and not value > 0:
             raise SpecError(f"{name} is {value!r}; it must be a number above 0")
+    check_region(spec.privacy.region, catalog)
     options = Options(capacity_rps=capacity_rps, rps_per_vcpu=rps_per_vcpu)
     rec = decide(spec, catalog, weights, options)
     if what_if:

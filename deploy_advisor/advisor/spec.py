@@ -69,6 +69,8 @@ FRESHNESS_LEVELS: tuple[str, ...] = ("realtime", "minutes", "hours", "daily", "w
 PATTERNS: tuple[str, ...] = ("steady", "bursty", "scheduled")
 CONNECTIVITY_LEVELS: tuple[str, ...] = ("always", "intermittent", "offline")
 OPS_SKILLS: tuple[str, ...] = ("beginner", "intermediate", "expert")
+EdgeDevices = Literal["own", "board"]
+EDGE_DEVICES: tuple[str, ...] = ("own", "board")
 
 #: The `recommend`/`init` flag for each spec field (a public contract, like the field names).
 FLAGS: dict[str, str] = {
@@ -89,6 +91,7 @@ FLAGS: dict[str, str] = {
     "budget.monthly_usd": "--budget",
     "team.ops_skill": "--ops-skill",
     "availability": "--availability",
+    "edge.devices": "--edge-devices",
 }
 
 
@@ -216,6 +219,21 @@ class PrivacySpec(_Section):
     )
 
 
+class EdgeSpec(_Section):
+    """Which devices run the model when it runs on the device."""
+
+    devices: EdgeDevices | None = Field(
+        None,
+        description="own = the users' own phones, browsers or desktops (no hardware to buy; "
+        "ONNX Runtime Mobile/Web, Core ML, TFLite); board = boards you buy (Raspberry Pi, "
+        "Jetson). Default: null = own when the data may not leave the device, else board.",
+    )
+
+    def kind(self, on_device_only: bool) -> str:
+        """own or board: the given value, else own for data that stays on the user's device."""
+        return self.devices or ("own" if on_device_only else "board")
+
+
 class BudgetSpec(_Section):
     monthly_usd: Number = Field(
         100.0, ge=0, le=1e9, description="Monthly budget in USD for serving. Default: 100."
@@ -242,6 +260,7 @@ class Spec(_Section):
         "always",
         description="Network at the place of use: always|intermittent|offline. Default: always.",
     )
+    edge: EdgeSpec = Field(default_factory=EdgeSpec)
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
     team: TeamSpec = Field(default_factory=TeamSpec)
     availability: Number = Field(
@@ -394,6 +413,8 @@ _HINTS: dict[str, str] = {
     "team": "team: {ops_skill: intermediate}",
     "team.ops_skill": "ops_skill: intermediate",
     "availability": "availability: 99.9",
+    "edge": "edge: {devices: own}",
+    "edge.devices": "devices: own (or board)",
 }
 
 _SECTIONS: dict[str, type[BaseModel]] = {
@@ -404,6 +425,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "privacy": PrivacySpec,
     "budget": BudgetSpec,
     "team": TeamSpec,
+    "edge": EdgeSpec,
 }
 
 

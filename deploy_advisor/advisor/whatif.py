@@ -1,4 +1,10 @@
-""" "What would change this": the smallest change to one input that flips the choice.
+""" "What would change this": the smallest changes a user could make that flip the choice.
+
+Only inputs the user decides are moved (budget, latency, freshness, availability, ops skill,
+traffic, model size, batch size, which edge devices); facts about the data and the place of use
+(personal data, data that stays on the device, the network, the GPU) are not. A change counts
+when it matters: a new mode or target, not a device for a server API, not a nudge under 20%,
+and a budget change only when the new pick fits that budget at a different price.
 
 Each input is moved along its own axis: numbers by factors of 1.5, 2, 3, 5, 10, 30 and 100 up
 and down, ordered choices (ops skill, freshness, connectivity, availability) one level at a
@@ -18,11 +24,10 @@ from typing import TYPE_CHECKING, Any
 from deploy_advisor.advisor.decision import Options, Recommendation
 from deploy_advisor.advisor.ranking import decide
 from deploy_advisor.advisor.spec import (
-    CONNECTIVITY_LEVELS,
+    EDGE_DEVICES,
     FLAGS,
     FRESHNESS_LEVELS,
     OPS_SKILLS,
-    PATTERNS,
     Spec,
     merge_overrides,
 )
@@ -54,12 +59,14 @@ INTEGER = ("traffic.batch_rows", "traffic.requests_per_day")
 ORDINAL: dict[str, tuple[Any, ...]] = {
     "team.ops_skill": OPS_SKILLS,
     "latency.freshness": FRESHNESS_LEVELS,
-    "connectivity": CONNECTIVITY_LEVELS,
     "availability": AVAILABILITY_LEVELS,
+    "edge.devices": EDGE_DEVICES,
 }
-SWITCHES = ("privacy.pii", "privacy.on_device_only", "model.gpu")
+SWITCHES: tuple[str, ...] = ()
+#: Smallest relative change of a number worth suggesting.
+MIN_CHANGE = 0.2
 #: Most candidate specs to evaluate after the first flip is found (for the runner-up list).
-EXTRA_BUDGET = 8
+EXTRA_BUDGET = 12
 
 
 @dataclass(frozen=True)
@@ -167,8 +174,10 @@ def _candidates(spec: Spec) -> list[tuple[float, str, Any, float]]:
         if path in ("budget.monthly_usd", "traffic.batch_rows"):
             out.append((STEP * 2, path, 0, 0.0))
     for path, levels in ORDINAL.items():
-        unit = FACT if path == "connectivity" else STEP
+        unit = STEP
         old = spec.get(path)
+        if path == "edge.devices":
+            old = spec.edge.kind(spec.privacy.on_device_only)
         index: float
         if old in levels:
             index = levels.index(old)
@@ -178,8 +187,6 @@ def _candidates(spec: Spec) -> list[tuple[float, str, Any, float]]:
         for i, value in enumerate(levels):
             if value != old:
                 out.append((unit * abs(i - index), path, value, 0.0))
-    old_pattern = spec.traffic.pattern
-    out.extend((FACT, "traffic.pattern", p, 0.0) for p in PATTERNS if p != old_pattern)
     for path in SWITCHES:
         out.append((FACT, path, not spec.get(path), 0.0))
     out.sort(key=lambda c: (c[0], c[1], str(c[2])))
@@ -210,7 +217,19 @@ def what_would_change(
             return None  # a contradictory or impossible spec is not a useful suggestion
 
     def flips(r: Recommendation | None) -> bool:
-        return r is not None and (r.mode, r.target) != current
+        if r is None or (r.mode, r.target) == current:
+            return False
+        return r.mode != "edge" or rec.mode == "edge"  # never a device for a server API
+
+    def matters(c: Change) -> bool:
+        numbers = isinstance(c.old, int | float) and isinstance(c.new, int | float)
+        if c.path in NUMERIC and numbers and c.old and abs(c.new / c.old - 1) < MIN_CHANGE:
+            return False
+        if c.path == "budget.monthly_usd":
+            price = None if c.monthly_usd is None else round(c.monthly_usd, 2)
+            now = None if rec.monthly_usd is None else round(rec.monthly_usd, 2)
+            return price is not None and price != now and price <= float(c.new)
+        return True
 
     def change(path: str, value: Any, distance: float, r: Recommendation) -> Change:
         return Change(
@@ -218,32 +237,37 @@ def what_would_change(
         )
 
     found: list[Change] = []
-    factors: list[float] = []
+    done: set[str] = set()
     budget = None
     for distance, path, value, factor in _candidates(spec):
-        if any(c.path == path for c in found):
+        if path in done:
             continue
         if budget is not None and budget <= 0:
             break
         r = outcome(path, value)
         if budget is not None:
             budget -= 1
-        if flips(r):
-            assert r is not None
-            found.append(change(path, value, distance, r))
-            factors.append(factor)
-            if len(found) == 1:
-                budget = EXTRA_BUDGET
-            if len(found) >= 3:
-                break
+        if not flips(r):
+            continue
+        assert r is not None
+        first = change(path, value, distance, r)
+        best = first
+        if factor and isinstance(first.old, int | float):
+            best = _narrow(first, factor, outcome, flips, change)
+            if not matters(best):  # the threshold is a nudge: keep the step that found it
+                best = first
+        if not matters(best):
+            continue
+        done.add(path)
+        found.append(best)
+        if len(found) == 1:
+            budget = EXTRA_BUDGET
+        if len(found) >= 3:
+            break
+    found.sort(key=lambda c: c.distance)
     if not found:
         return WhatIf(None, [], tried)
-    narrowed = []
-    for found_change, factor in zip(found, factors, strict=True):
-        if factor and isinstance(found_change.old, int | float):
-            found_change = _narrow(found_change, factor, outcome, flips, change)
-        narrowed.append(found_change)
-    return WhatIf(narrowed[0], narrowed[1:], tried)
+    return WhatIf(found[0], found[1:3], tried)
 
 
 def _narrow(

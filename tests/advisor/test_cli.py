@@ -124,7 +124,7 @@ def test_the_spec_files_model_path_gives_the_size_relative_to_the_file(tmp_path:
          "content; check the indentation and quoting there"),
         (["recommend", "spec.yaml"], {"spec.yaml": "latncy: {p95_ms: 20}\n"},
          "Error: spec.yaml: unknown key 'latncy'; did you mean 'latency'? allowed keys: name, "
-         "model, latency, traffic, privacy, connectivity, budget, team, availability"),
+         "model, latency, traffic, privacy, connectivity, edge, budget, team, availability"),
         (["recommend", "spec.yaml"], {"spec.yaml": "traffic: {peak_rps: lots}\n"},
          "Error: spec.yaml: traffic.peak_rps is 'lots', which is not a number; write a number, "
          "e.g. peak_rps: 20"),
@@ -192,7 +192,7 @@ def test_schema_prints_the_json_schema() -> None:
 def test_catalog_lists_plans() -> None:
     done = cli("catalog")
     assert done.returncode == 0, done.stderr
-    assert "Price catalog: 61 plans, USD" in done.stdout
+    assert "Price catalog: 69 plans, USD" in done.stdout
     row = next(line for line in done.stdout.splitlines() if " linode-2gb " in line)
     assert row.split() == [
         "linode-2gb", "vps+docker", "1", "2", "GB", "0.018", "12.00", "official-copy", "2025-08-19",
