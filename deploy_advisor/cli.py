@@ -49,7 +49,7 @@ def _root(
 _SPEC_FLAG_NAMES = (
     "name", "model", "model_size_mb", "gpu", "p95_ms", "freshness", "requests_per_day",
     "peak_rps", "pattern", "batch_rows", "pii", "on_device_only", "region", "connectivity",
-    "budget", "ops_skill", "availability",
+    "budget", "ops_skill", "availability", "edge_devices",
 )  # fmt: skip
 
 
@@ -86,6 +86,12 @@ _O_BUDGET = typer.Option(None, "--budget", metavar="USD", help="Monthly budget i
 _O_OPS = typer.Option(None, "--ops-skill", metavar="LEVEL", help="beginner|intermediate|expert.")
 _O_AVAIL = typer.Option(
     None, "--availability", metavar="PCT", help="Availability target in percent."
+)
+_O_EDGE = typer.Option(
+    None,
+    "--edge-devices",
+    metavar="KIND",
+    help="own (users' phones, browsers, desktops) | board (Raspberry Pi, Jetson).",
 )
 _O_CATALOG = typer.Option(
     None,
@@ -137,6 +143,7 @@ def recommend(
     model_size_mb: str | None = _O_SIZE,
     model: str | None = _O_MODEL,
     name: str | None = _O_NAME,
+    edge_devices: str | None = _O_EDGE,
     weights: Path | None = _O_WEIGHTS,
     catalog: Path | None = _O_CATALOG,
     replace_catalog: bool = _O_REPLACE,
@@ -147,6 +154,7 @@ def recommend(
         help="Measured requests/s per vCPU [default: 100, assumed].",
     ),
     json_output: bool = _O_JSON,
+    details: bool = typer.Option(False, "--details", help="Print the full tables."),
 ) -> None:
     """Recommend a mode (realtime, batch, edge), a target and a plan, with the reasons."""
     from deploy_advisor.advisor.catalog import load_catalog
@@ -177,7 +185,7 @@ def recommend(
         return
     from deploy_advisor.advisor.render import render_recommendation
 
-    render_recommendation(result)
+    render_recommendation(result, details=details)
 
 
 @app.command(epilog=_SPEC_FLAGS_HELP)
@@ -204,6 +212,7 @@ def init(
     model_size_mb: str | None = _O_SIZE,
     model: str | None = _O_MODEL,
     name: str | None = _O_NAME,
+    edge_devices: str | None = _O_EDGE,
 ) -> None:
     """Ask about the deployment and write deploy-advisor.yaml (never overwrites without --force)."""
     from deploy_advisor.advisor.initspec import ask, relative_to, spec_to_yaml, write_spec

@@ -260,6 +260,7 @@ def _cheapest_first_when_nothing_fits(results: list[TargetResult], budget: float
     results.insert(0, cheapest)
     assert cheapest.cost is not None
     over = cheapest.cost.monthly_usd - budget
+    cheapest.highlights[:] = [h for h in cheapest.highlights if not h.startswith("$")]
     cheapest.highlights.insert(
         0,
         f"cheapest option that meets the hard constraints: ${cheapest.cost.monthly_usd:,.2f}"

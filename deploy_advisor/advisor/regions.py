@@ -61,6 +61,6 @@ def check_region(wanted: str | None, catalog: Catalog) -> None:
         return
     raise SpecError(
         f"--region / privacy.region is {wanted!r}, which is not a region in the catalog; use an "
-        f"area ({', '.join(AREAS)}) or a provider region such as {', '.join(known[:12])} "
-        "(`deploy-advisor catalog --json` lists each provider's regions)"
+        f"area ({', '.join(AREAS)}) or a provider's region, e.g. us-east-1 or eu-west-1 (AWS), "
+        "eu-central (Linode), europe-west1 (Google), westeurope (Azure)"
     )

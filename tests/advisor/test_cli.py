@@ -39,8 +39,18 @@ def test_recommend_json_follows_the_contract() -> None:
     assert doc["what_would_change"]["best"]["text"]
 
 
-def test_recommend_table_shows_the_explanation() -> None:
+def test_recommend_prints_a_short_verdict_by_default() -> None:
     done = cli("recommend", str(EXAMPLE))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("Recommendation: realtime on docker, $")
+    assert "Why" in lines and "What would change this" in lines
+    assert "Modes: each factor's contribution" not in done.stdout
+    assert len(lines) <= 16
+
+
+def test_recommend_details_shows_the_explanation() -> None:
+    done = cli("recommend", str(EXAMPLE), "--details")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     lines = out.splitlines()
@@ -192,7 +202,7 @@ def test_schema_prints_the_json_schema() -> None:
 def test_catalog_lists_plans() -> None:
     done = cli("catalog")
     assert done.returncode == 0, done.stderr
-    assert "Price catalog: 69 plans, USD" in done.stdout
+    assert "Price catalog: 68 plans, USD" in done.stdout
     row = next(line for line in done.stdout.splitlines() if " linode-2gb " in line)
     assert row.split() == [
         "linode-2gb", "vps+docker", "1", "2", "GB", "0.018", "12.00", "official-copy", "2025-08-19",
