@@ -225,21 +225,17 @@ def init(
     overrides = flag_overrides(**_spec_flags(locals()))
     spec = merge_overrides(spec_from_mapping({}), overrides)
     if not no_input:
-        from rich.prompt import Confirm, Prompt
+        from rich.prompt import Prompt
 
         def prompt(text: str, default: str, choices: tuple[str, ...]) -> str:
             return Prompt.ask(
                 text, console=console.stderr(), default=default, choices=list(choices) or None
             )
 
-        def confirm(text: str, default: bool) -> bool:
-            return Confirm.ask(text, console=console.stderr(), default=default)
-
         try:
             spec = ask(
                 spec,
                 prompt=prompt,
-                confirm=confirm,
                 report=console.error,
                 given=frozenset(overrides),
             )

@@ -295,10 +295,8 @@ def test_init_asks_the_questions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         "",  # model file
         "120",  # size
         "n",  # gpu
-        "daily",  # freshness
-        "",  # p95: default follows freshness daily -> none
-        "0",  # requests per day
-        "",  # peak
+        "daily",  # freshness; daily: nobody waits, so no latency question
+        "0",  # requests per day; none, so no peak question
         "scheduled",  # pattern
         "abc",  # batch rows: invalid, asked again
         "2000000",  # batch rows
@@ -325,6 +323,43 @@ def test_init_asks_the_questions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert (spec.privacy.pii, spec.privacy.region) == (True, "eu")
     assert spec.team.ops_skill == "beginner"
     assert spec.availability == 99
+
+
+def test_init_takes_natural_answers_and_skips_what_they_make_irrelevant(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "model.joblib").write_bytes(b"\0" * 3_000_000)
+    answers = [
+        "churn",  # name
+        "missing.joblib",  # model file: not there, asked again
+        "model.joblib",  # model file: its size answers the size question
+        "no",  # gpu
+        "Realtime",  # freshness
+        "200ms",  # p95
+        "50,000",  # requests per day
+        "20",  # peak
+        "Steady",  # pattern; realtime: no batch question
+        "yes",  # pii
+        "no",  # on device only
+        "eu",  # region
+        "always",  # connectivity; always: no edge-devices question
+        "$50",  # budget
+        "expert",  # ops skill
+        "99.9%",  # availability
+    ]
+    result = CliRunner().invoke(app, ["init"], input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "model file 'missing.joblib' is not there" in result.output
+    assert "beginner = no servers" in result.output  # the ops-skill levels are explained
+    assert "Rows per scheduled batch run" not in result.output
+    assert "whose devices" not in result.output
+    spec = load_spec(tmp_path / "deploy-advisor.yaml")
+    assert (spec.latency.freshness, spec.latency.p95_ms) == ("realtime", 200)
+    assert (spec.traffic.requests_per_day, spec.traffic.peak_rps) == (50_000, 20)
+    assert (spec.budget.monthly_usd, spec.availability) == (50, 99.9)
+    assert spec.model.size_mb == 3.0 and spec.privacy.pii is True
+    assert spec.traffic.pattern == "steady"
 
 
 def test_init_writes_the_model_path_relative_to_the_spec_and_leaves_its_size_to_it(
