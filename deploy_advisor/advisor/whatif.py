@@ -7,12 +7,12 @@ when it matters: a new mode or target, not a device for a server API, not a nudg
 and a budget change only when the new pick fits that budget at a different price.
 
 Each input is moved along its own axis: numbers by factors of 1.5, 2, 3, 5, 10, 30 and 100 up
-and down, ordered choices (ops skill, freshness, connectivity, availability) one level at a
-time, switches flipped. Distances are comparable across inputs: a number's distance is
-|ln(new/old)| (doubling = 0.69), one level of an ordered choice counts 1.0, and changing a fact
-about the environment (connectivity, privacy, GPU, traffic pattern) counts 1.5. Candidates are tried
-nearest first; the first that changes the mode or the target wins, and a numeric winner is then
-narrowed by bisection to the threshold, rounded to two significant figures.
+and down, ordered choices (ops skill, freshness, availability, edge devices) one level at a
+time. Distances are comparable across inputs: a number's distance is |ln(new/old)| (doubling =
+0.69) and one level of an ordered choice counts 1.0. Candidates are tried nearest first; a
+numeric flip is narrowed by bisection to its threshold, rounded to two significant figures
+(or kept at the step that found it when the threshold is a nudge). Up to three changes that
+matter are kept, nearest first.
 """
 
 from __future__ import annotations
@@ -43,8 +43,6 @@ __all__ = ["Change", "WhatIf", "what_would_change"]
 
 #: Distance of one level of an ordered choice (ops skill, freshness, availability).
 STEP = 1.0
-#: Distance of changing a fact about the environment (network, privacy, GPU, traffic pattern).
-FACT = 1.5
 MULTIPLIERS = (1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 100.0)
 AVAILABILITY_LEVELS = (90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99)
 NUMERIC = (
@@ -62,7 +60,6 @@ ORDINAL: dict[str, tuple[Any, ...]] = {
     "availability": AVAILABILITY_LEVELS,
     "edge.devices": EDGE_DEVICES,
 }
-SWITCHES: tuple[str, ...] = ()
 #: Smallest relative change of a number worth suggesting.
 MIN_CHANGE = 0.2
 #: Most candidate specs to evaluate after the first flip is found (for the runner-up list).
@@ -187,8 +184,6 @@ def _candidates(spec: Spec) -> list[tuple[float, str, Any, float]]:
         for i, value in enumerate(levels):
             if value != old:
                 out.append((unit * abs(i - index), path, value, 0.0))
-    for path in SWITCHES:
-        out.append((FACT, path, not spec.get(path), 0.0))
     out.sort(key=lambda c: (c[0], c[1], str(c[2])))
     return out
 
