@@ -62,6 +62,8 @@ ORDINAL: dict[str, tuple[Any, ...]] = {
 }
 #: Smallest relative change of a number worth suggesting.
 MIN_CHANGE = 0.2
+#: Choices whose change counts even on the same target when the price moves by MIN_CHANGE.
+CHOICES = ("availability", "latency.p95_ms", "latency.freshness", "model.size_mb", "edge.devices")
 #: Most candidate specs to evaluate after the first flip is found (for the runner-up list).
 EXTRA_BUDGET = 12
 
@@ -211,10 +213,12 @@ def what_would_change(
         except DeployAdvisorError:
             return None  # a contradictory or impossible spec is not a useful suggestion
 
-    def flips(r: Recommendation | None) -> bool:
-        if r is None or (r.mode, r.target) == current:
-            return False
-        return r.mode != "edge" or rec.mode == "edge"  # never a device for a server API
+    def flips(r: Recommendation | None, path: str = "") -> bool:
+        if r is None or (r.mode == "edge" and rec.mode != "edge"):
+            return False  # never a device for a server API
+        if (r.mode, r.target) != current:
+            return True
+        return path in CHOICES and _repriced(rec.monthly_usd, r.monthly_usd)
 
     def matters(c: Change) -> bool:
         numbers = isinstance(c.old, int | float) and isinstance(c.new, int | float)
@@ -242,7 +246,7 @@ def what_would_change(
         r = outcome(path, value)
         if budget is not None:
             budget -= 1
-        if not flips(r):
+        if not flips(r, path):
             continue
         assert r is not None
         first = change(path, value, distance, r)
@@ -269,7 +273,7 @@ def _narrow(
     best: Change,
     factor: float,
     outcome: Callable[[str, Any], Recommendation | None],
-    flips: Callable[[Recommendation | None], bool],
+    flips: Callable[[Recommendation | None, str], bool],
     change: Callable[[str, Any, float, Recommendation], Change],
 ) -> Change:
     """Bisect between the previous multiplier (no flip) and `factor` (flip) in log space."""
@@ -283,7 +287,7 @@ def _narrow(
         mid = (lo + hi) / 2
         value = _value(best.path, old * math.exp(mid))
         r = outcome(best.path, value)
-        if flips(r):
+        if flips(r, best.path):
             hi, hi_result = mid, r
         else:
             lo = mid
@@ -291,7 +295,7 @@ def _narrow(
     nice = _round_towards(value, up)
     if nice != value:
         r = outcome(best.path, nice)
-        if flips(r):
+        if flips(r, best.path):
             assert r is not None
             return change(best.path, nice, abs(math.log(nice / old)) if nice else best.distance, r)
     if hi_result is not None:
@@ -313,3 +317,10 @@ def _round_towards(value: float, up: bool) -> float | int:
     if float(rounded).is_integer():
         return int(rounded)
     return float(f"{rounded:.6g}")
+
+
+def _repriced(now: float | None, then: float | None) -> bool:
+    """The price moves by at least MIN_CHANGE (and a dollar)."""
+    if now is None or then is None:
+        return False
+    return abs(then - now) >= max(1.0, MIN_CHANGE * now)
