@@ -77,6 +77,7 @@ _PROVIDER_KEYS = frozenset(
         "billing_increment_s",
         "load_balancer",
         "regions",
+        "region_prices",
     )
 )
 _TOP_KEYS = frozenset(
@@ -186,6 +187,8 @@ class PricePlan:
             "as_of": self.as_of,
             "confidence": self.confidence,
             "notes": self.notes,
+            "devices": self.devices,
+            "runtime": self.runtime,
         }
 
 

@@ -12,12 +12,14 @@ from deploy_advisor.advisor.capacity import (
     RUNS_PER_MONTH,
 )
 from deploy_advisor.advisor.costs import Ineligible, PlanCost
+from deploy_advisor.advisor.regions import region_price_risk
 from deploy_advisor.advisor.scoring import Factor
 from deploy_advisor.advisor.spec import PEAK_TO_AVERAGE, REALTIME_DEFAULT_P95_MS, Spec
 from deploy_advisor.advisor.weights import Weights
 
 if TYPE_CHECKING:
     from deploy_advisor.advisor.bom import BillOfMaterials
+    from deploy_advisor.advisor.catalog import Catalog
     from deploy_advisor.advisor.whatif import WhatIf
 
 __all__ = ["ModeResult", "Options", "Recommendation", "TargetResult"]
@@ -94,6 +96,7 @@ class Recommendation:
     options: Options
     catalog_hours: float = 730.0
     amortize_months: float = 36.0
+    catalog: Catalog | None = field(default=None, repr=False, compare=False)
     what_if: WhatIf | None = None
     over_budget: bool = False
 
@@ -134,6 +137,9 @@ class Recommendation:
                     f"${cost.monthly_usd:,.2f}/month is ${cost.monthly_usd - budget:,.2f} over "
                     f"the ${budget:,.0f} budget: nothing that meets the hard constraints fits it"
                 )
+            if self.catalog is not None:
+                region = region_price_risk(cost.plan, self.catalog, self.spec.privacy.region)
+                out.extend([region] if region else [])
             if cost.plan.confidence.startswith("uncertain"):
                 out.append(
                     f"the catalog marks the price of {cost.plan.name} as uncertain: verify it"

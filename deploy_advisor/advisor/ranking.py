@@ -244,6 +244,7 @@ def decide(
         weights=weights,
         options=options,
         catalog_hours=catalog.hours_per_month,
+        catalog=catalog,
         amortize_months=catalog.amortize_months,
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from deploy_advisor.advisor.catalog import Catalog, PricePlan
 from deploy_advisor.errors import SpecError
 
-__all__ = ["AREAS", "check_region", "region_block", "regions_of"]
+__all__ = ["AREAS", "check_region", "region_block", "region_price_risk", "regions_of"]
 
 #: Each area and the prefixes of the provider region ids inside it.
 AREAS: dict[str, tuple[str, ...]] = {
@@ -63,4 +63,18 @@ def check_region(wanted: str | None, catalog: Catalog) -> None:
         f"--region / privacy.region is {wanted!r}, which is not a region in the catalog; use an "
         f"area ({', '.join(AREAS)}) or a provider's region, e.g. us-east-1 or eu-west-1 (AWS), "
         "eu-central (Linode), europe-west1 (Google), westeurope (Azure)"
+    )
+
+
+def region_price_risk(plan: PricePlan, catalog: Catalog, wanted: str | None) -> str | None:
+    """A warning when the provider prices the wanted region apart from its list prices."""
+    if wanted is None:
+        return None
+    apart = catalog.providers.get(plan.provider, {}).get("region_prices") or {}
+    hits = [r for r in regions_of(plan, catalog, wanted) if r in apart]
+    if not hits or len(hits) < len(regions_of(plan, catalog, wanted)):
+        return None  # another region in the area has the list price
+    return (
+        f"{plan.provider} prices {', '.join(hits)} apart from its list prices "
+        f"({apart[hits[0]]}); the catalog has only the list prices: check that page"
     )

@@ -49,8 +49,11 @@ def render_verdict(rec: Recommendation) -> None:
 
     head = Text()
     head.append("Recommendation: ", style="bold")
-    head.append(f"{rec.mode} on {rec.target}", style="bold green")
     cost = rec.chosen.cost
+    where = rec.target
+    if cost is not None and cost.plan.devices == "own":
+        where = "the users' own devices"
+    head.append(f"{rec.mode} on {where}", style="bold green")
     if cost is not None:
         head.append(f", {_money(cost.monthly_usd)}/month{_items(rec)}")
     console.print(head)

@@ -231,9 +231,10 @@ def what_would_change(
         return True
 
     def change(path: str, value: Any, distance: float, r: Recommendation) -> Change:
-        return Change(
-            path, spec.get(path), value, distance, r.mode, r.target, r.plan, r.monthly_usd
-        )
+        old = spec.get(path)
+        if path == "edge.devices":
+            old = spec.edge.kind(spec.privacy.on_device_only)
+        return Change(path, old, value, distance, r.mode, r.target, r.plan, r.monthly_usd)
 
     found: list[Change] = []
     done: set[str] = set()

@@ -334,3 +334,19 @@ def test_bom_is_in_the_json() -> None:
     assert bom["target"] == doc["target"] and bom["plan"] == doc["plan"]
     assert round(sum(i["monthly_usd"] for i in bom["line_items"]), 2) == doc["monthly_usd"]
     assert all(t["bom"] is None or t["bom"]["target"] == t["name"] for t in doc["targets"])
+
+
+def test_a_region_priced_apart_is_a_risk_naming_its_price_page(advise: Advise) -> None:
+    rec = advise(flags("--region br-gru --ops-skill expert"))
+    assert rec.chosen.cost is not None and rec.chosen.cost.plan.provider == "linode"
+    assert any("pricing/sao-paulo" in r for r in rec.risks)
+    assert not any("sao-paulo" in r for r in advise(flags("--region eu --ops-skill expert")).risks)
+
+
+def test_verdict_names_the_users_own_devices_and_their_runtime() -> None:
+    done = cli("recommend", *ROW_PHONE.split())
+    assert done.returncode == 0, done.stderr
+    flat = " ".join(done.stdout.split())
+    assert flat.startswith("Recommendation: edge on the users' own devices, $0.00/month")
+    assert "ONNX Runtime Mobile" in flat
+    assert "edge.devices own -> board" in flat
