@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from deploy_advisor.advisor.recommend import Recommendation
 from deploy_advisor.errors import SpecError
@@ -350,3 +352,48 @@ def test_verdict_names_the_users_own_devices_and_their_runtime() -> None:
     assert flat.startswith("Recommendation: edge on the users' own devices, $0.00/month")
     assert "ONNX Runtime Mobile" in flat
     assert "edge.devices own -> board" in flat
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rpd=st.integers(0, 50_000_000),
+    size=st.floats(1, 12_000),
+    availability=st.sampled_from([95.0, 99.0, 99.5, 99.9, 99.95, 99.99]),
+    budget=st.floats(0, 5000),
+    skill=st.sampled_from(["beginner", "intermediate", "expert"]),
+    freshness=st.sampled_from(["realtime", "hours", "daily"]),
+    rows=st.integers(0, 10_000_000),
+    gpu=st.booleans(),
+)
+def test_any_spec_is_priced_exactly_as_its_bill_of_materials(
+    advise: Advise,
+    rpd: int,
+    size: float,
+    availability: float,
+    budget: float,
+    skill: str,
+    freshness: str,
+    rows: int,
+    gpu: bool,
+) -> None:
+    data = {
+        "traffic": {"requests_per_day": rpd, "batch_rows": rows},
+        "model": {"size_mb": size, "gpu": gpu},
+        "availability": availability,
+        "budget": {"monthly_usd": budget},
+        "team": {"ops_skill": skill},
+        "latency": {"freshness": freshness},
+    }
+    try:
+        rec = advise(data, what_if=False)
+    except SpecError:
+        return  # nothing can serve it: a one-line error, tested elsewhere
+    priced_exactly(rec)
+    cost = rec.chosen.cost
+    assert cost is not None
+    if cost.mode == "realtime" and availability >= 99.9 and cost.plan.kind != "serverless":
+        assert cost.instances >= 2 and cost.headroom is not None
+    if not gpu and cost.plan.gpu:  # a GPU plan only when no CPU plan of that target fits
+        assert not any(a.plan.gpu is None for a in rec.chosen.alternatives)
