@@ -65,7 +65,7 @@ MIN_CHANGE = 0.2
 #: Choices whose change counts even on the same target when the price moves by MIN_CHANGE.
 CHOICES = ("availability", "latency.p95_ms", "latency.freshness", "model.size_mb", "edge.devices")
 #: Most candidate specs to evaluate after the first flip is found (for the runner-up list).
-EXTRA_BUDGET = 12
+EXTRA_BUDGET = 80
 
 
 @dataclass(frozen=True)
@@ -228,6 +228,8 @@ def what_would_change(
             price = None if c.monthly_usd is None else round(c.monthly_usd, 2)
             now = None if rec.monthly_usd is None else round(rec.monthly_usd, 2)
             return price is not None and price != now and price <= float(c.new)
+        if c.path.startswith("traffic.") and c.mode == rec.mode:  # traffic is not a choice:
+            return _repriced(rec.monthly_usd, c.monthly_usd)  # only a real cost change counts
         return True
 
     def change(path: str, value: Any, distance: float, r: Recommendation) -> Change:
