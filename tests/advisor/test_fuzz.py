@@ -40,6 +40,7 @@ KEYS = {
 WORDS = [
     "realtime", "minutes", "hours", "daily", "weekly", "steady", "bursty", "scheduled",
     "always", "intermittent", "offline", "beginner", "intermediate", "expert", "eu", "",
+    "own", "board", "eu-west-1", "Mars",
 ]  # fmt: skip
 
 scalars = st.one_of(
@@ -116,7 +117,8 @@ def test_spec_files_raise_only_our_errors(tmp_path_factory: Any, text: str) -> N
 
 FLAGS = ["--p95-ms", "--freshness", "--requests-per-day", "--peak-rps", "--pattern",
          "--batch-rows", "--region", "--connectivity", "--budget", "--ops-skill",
-         "--availability", "--model-size-mb", "--model", "--rps-per-vcpu"]  # fmt: skip
+         "--availability", "--model-size-mb", "--model", "--rps-per-vcpu",
+         "--edge-devices"]  # fmt: skip
 SWITCHES = ["--pii", "--no-pii", "--on-device-only", "--no-on-device-only", "--gpu", "--no-gpu"]
 flag_values = st.one_of(
     st.sampled_from(WORDS + ["none", "0", "-1", "1e9", "nan", "inf", "99.99", "200", "5"]),
