@@ -29,13 +29,14 @@ FUZZ = settings(
 
 KEYS = {
     "": ["name", "model", "latency", "traffic", "privacy", "connectivity", "budget", "team",
-         "availability", "extra"],
+         "availability", "edge", "extra"],
     "model": ["path", "size_mb", "gpu", "sizemb"],
     "latency": ["p95_ms", "freshness", "p95"],
     "traffic": ["requests_per_day", "peak_rps", "pattern", "batch_rows", "rps"],
     "privacy": ["pii", "on_device_only", "region"],
     "budget": ["monthly_usd"],
     "team": ["ops_skill"],
+    "edge": ["devices"],
 }  # fmt: skip
 WORDS = [
     "realtime", "minutes", "hours", "daily", "weekly", "steady", "bursty", "scheduled",
