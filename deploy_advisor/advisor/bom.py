@@ -115,8 +115,9 @@ def bill_of_materials(
         notes.append(
             f"scale the web process to {instances} dynos (heroku ps:scale web={instances})"
         )
-    if cost.mode == "batch" and target in ("vps", "docker"):
-        notes.append("an always-on VM runs the job from a systemd timer (cron for docker)")
+    if cost.mode == "batch" and target in ("vps", "docker") and not serverless:
+        timer = "a systemd timer" if target == "vps" else "cron on the Docker host"
+        notes.append(f"an always-on VM runs the job from {timer}")
     return BillOfMaterials(
         target=target,
         mode=cost.mode,

@@ -122,7 +122,10 @@ def test_row_nightly_batch_on_a_vps_is_priced_as_an_always_on_vm(advise: Advise)
     assert vps.cost is not None and vps.bom is not None
     assert vps.cost.monthly_usd == pytest.approx(vps.cost.plan.usd_per_month)
     assert vps.bom.schedule == "0 2 * * *"
-    assert any("always-on VM" in n for n in vps.bom.notes)
+    assert any("always-on VM runs the job from a systemd timer" in n for n in vps.bom.notes)
+    docker = next(t for t in rec.targets if t.name == "docker")
+    if docker.cost is not None and docker.cost.plan.kind == "serverless":
+        assert not any("always-on" in n for n in docker.bom.notes)  # type: ignore[union-attr]
     priced_exactly(rec)
 
 
