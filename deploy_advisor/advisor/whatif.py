@@ -228,6 +228,8 @@ def what_would_change(
             price = None if c.monthly_usd is None else round(c.monthly_usd, 2)
             now = None if rec.monthly_usd is None else round(rec.monthly_usd, 2)
             return price is not None and price != now and price <= float(c.new)
+        if c.path == "model.size_mb" and numbers and c.new > c.old:
+            return False  # a user can shrink a model (quantise, prune); growing it is no choice
         if c.path.startswith("traffic.") and c.mode == rec.mode:  # traffic is not a choice:
             return _repriced(rec.monthly_usd, c.monthly_usd)  # only a real cost change counts
         return True
