@@ -17,7 +17,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ask_choice",
-    "ask_yes_no",
     "emit_json",
     "error",
     "info",
@@ -95,13 +94,6 @@ def ask_choice(text: str, default: str, choices: tuple[str, ...]) -> str:
     from rich.prompt import Prompt
 
     return Prompt.ask(text, console=stderr(), default=default, choices=list(choices) or None)
-
-
-def ask_yes_no(text: str, default: bool) -> bool:
-    """Ask a yes/no question on the terminal (stderr)."""
-    from rich.prompt import Confirm
-
-    return Confirm.ask(text, console=stderr(), default=default)
 
 
 def _captured_width(stream: Any) -> int | None:

@@ -60,6 +60,8 @@ _TEXT_FIELDS = (
     "control_plane",
     "ha_control_plane",
     "load_balancer",
+    "devices",
+    "runtime",
 )
 _PLAN_KEYS = frozenset(
     _NUMBER_FIELDS + _TEXT_FIELDS + ("also_for", "usage", "limits", "risks", "flat_monthly")
@@ -74,6 +76,8 @@ _PROVIDER_KEYS = frozenset(
         "risks",
         "billing_increment_s",
         "load_balancer",
+        "regions",
+        "region_prices",
     )
 )
 _TOP_KEYS = frozenset(
@@ -136,6 +140,8 @@ class PricePlan:
     control_plane: str | None = None
     ha_control_plane: str | None = None
     load_balancer: str | None = None
+    devices: str | None = None
+    runtime: str | None = None
 
     def serves(self, target: str) -> bool:
         return self.target == target or target in self.also_for
@@ -181,6 +187,8 @@ class PricePlan:
             "as_of": self.as_of,
             "confidence": self.confidence,
             "notes": self.notes,
+            "devices": self.devices,
+            "runtime": self.runtime,
         }
 
 
@@ -210,6 +218,10 @@ class Catalog:
                 f"no plan named {name!r} in the price catalog{hint} "
                 "(`deploy-advisor catalog` lists them)"
             ) from None
+
+    def regions(self, provider: str) -> tuple[str, ...]:
+        """The regions a provider's plans run in; empty when the catalog lists none."""
+        return tuple(str(r) for r in self.providers.get(provider, {}).get("regions") or ())
 
     def plans_for(self, target: str) -> list[PricePlan]:
         """Plans that can host `target`, cheapest first."""
@@ -312,6 +324,7 @@ def _build(documents: list[tuple[str, Mapping[str, Any]]]) -> Catalog:
                 )
             _mapping(pdata.get("limits"), f"{where}: provider {pname!r}: limits")
             _list(pdata.get("risks"), f"{where}: provider {pname!r}: risks")
+            _list(pdata.get("regions"), f"{where}: provider {pname!r}: regions")
             earlier = providers.get(str(pname), {})  # a file extends a packaged provider
             limits = {**(earlier.get("limits") or {}), **(pdata.get("limits") or {})}
             providers[str(pname)] = {**earlier, **pdata, "limits": limits}
@@ -426,6 +439,8 @@ def _plan(
     kind = merged.get("kind", "instance")
     if kind not in PLAN_KINDS:
         raise CatalogError(f"{what} has kind {kind!r}; use one of {', '.join(PLAN_KINDS)}")
+    if merged.get("devices") not in (None, "own", "board"):
+        raise CatalogError(f"{what} has devices {merged['devices']!r}; use own or board")
     also_for = merged.get("also_for") or []
     if not isinstance(also_for, list) or any(t not in TARGETS for t in also_for):
         raise CatalogError(f"{what}: also_for must be a list of {', '.join(TARGETS)}")
@@ -497,4 +512,6 @@ def _plan(
         control_plane=_text(merged.get("control_plane")),
         ha_control_plane=_text(merged.get("ha_control_plane")),
         load_balancer=_text(merged.get("load_balancer")),
+        devices=_text(merged.get("devices")),
+        runtime=_text(merged.get("runtime")),
     )

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from deploy_advisor.advisor.bom import LineItem
 from deploy_advisor.advisor.capacity import (
     BATCH_RUN_OVERHEAD_S,
     DEFAULT_RPS_PER_VCPU,
@@ -37,6 +38,8 @@ __all__ = ["Ineligible", "PlanCost", "lower_bound", "plan_cost"]
 
 #: Bytes in and out per request, for per-GB data charges (one JSON row each way).
 REQUEST_BYTES = 2048
+#: Targets whose batch scaffold runs on an always-on VM (a systemd timer or cron).
+ALWAYS_ON_BATCH = ("vps", "docker")
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class PlanCost:
     run_hours: float | None = None
     extras: tuple[PricePlan, ...] = ()
     capacity_measured: bool = False
+    items: tuple[LineItem, ...] = ()
+    headroom: str | None = None
 
     @property
     def breakdown(self) -> tuple[str, ...]:
@@ -70,6 +75,7 @@ class PlanCost:
             "always_on_usd": _r(self.always_on_usd),
             "run_hours_per_month": _r(self.run_hours),
             "extras": [p.name for p in self.extras],
+            "headroom": self.headroom,
             "breakdown": list(self.breakdown),
             "confidence": self.plan.confidence,
             "as_of": self.plan.as_of,
@@ -106,11 +112,13 @@ def plan_cost(
     capacity_rps: float | None = None,
     rps_per_vcpu: float | None = None,
     batch_rows_per_vcpu_s: float | None = None,
+    target: str | None = None,
 ) -> PlanCost | Ineligible:
-    """What `plan` costs a month for `spec` in `mode`, or why it cannot serve it.
+    """What `plan` costs a month for `spec` in `mode` on `target`, or why it cannot serve it.
 
     `capacity_rps` is the measured requests/s one instance sustains; when None, capacity is
-    the plan's vCPUs (workers) x `rps_per_vcpu` (default `DEFAULT_RPS_PER_VCPU`).
+    the plan's vCPUs (workers) x `rps_per_vcpu` (default `DEFAULT_RPS_PER_VCPU`), and unknown
+    for a GPU plan (a GPU's throughput is not a vCPU figure).
     """
     block = plan_block(plan, spec, mode)
     if block is not None:
@@ -118,17 +126,21 @@ def plan_cost(
     if plan.kind == "device":
         return _device(plan)
     if mode == "batch":
-        return _batch(plan, spec, catalog, batch_rows_per_vcpu_s)
+        return _batch(plan, spec, catalog, batch_rows_per_vcpu_s, target)
     if plan.kind == "serverless":
         return _serverless(plan, spec, catalog, rps_per_vcpu)
     return _realtime(plan, spec, catalog, capacity_rps, rps_per_vcpu)
 
 
-def lower_bound(plan: PricePlan, spec: Spec, mode: str, catalog: Catalog) -> float:
+def lower_bound(
+    plan: PricePlan, spec: Spec, mode: str, catalog: Catalog, target: str | None = None
+) -> float:
     """A cheap floor under `plan_cost(...).monthly_usd`, to skip plans that cannot be cheapest."""
     if plan.kind in ("serverless", "device"):
         return 0.0
     price = _price_month(plan, catalog)
+    if mode == "batch" and target in ALWAYS_ON_BATCH:
+        return price
     if mode == "batch":
         if plan.kind == "node":
             return plan.min_nodes * price
@@ -171,9 +183,17 @@ def _realtime(
     rate = rps_per_vcpu or DEFAULT_RPS_PER_VCPU
     workers, vcpu = _workers(plan, spec)
     measured = capacity_rps is not None
+    per_instance: float | None
     if capacity_rps is not None:
         per_instance = capacity_rps
         how = f"{per_instance:g} req/s per instance (measured)"
+    elif plan.gpu:
+        per_instance = None
+        how = (
+            f"unknown until measured: a GPU's throughput ({plan.gpu}) is not a vCPU figure; "
+            "priced as one GPU instance for the peak; run `deploy-advisor loadtest "
+            "--find-capacity` on it"
+        )
     else:
         per_instance = min(float(workers), vcpu) * rate
         unit = "vCPU-equivalent, both assumed" if plan.vcpu is None else "vCPU, assumed"
@@ -182,40 +202,48 @@ def _realtime(
             f"{per_instance:g} req/s per instance "
             f"({workers} worker{plural} x {rate:g} req/s per {unit})"
         )
-    needed = instances_needed(spec.traffic.peak_rps, per_instance)
+    needed = 1 if per_instance is None else instances_needed(spec.traffic.peak_rps, per_instance)
     instances = needed
     why = [f"{needed} for {spec.traffic.peak_rps:g} req/s peak"]
-    if spec.availability >= HA_AVAILABILITY and instances < 2:
-        instances = 2
-        why.append(f"2 for {spec.availability:g}% availability")
+    headroom = None
+    if spec.availability >= HA_AVAILABILITY:
+        instances = needed + 1
+        headroom = (
+            f"N+1: {needed} instance{'s carry' if needed > 1 else ' carries'} the "
+            f"{spec.traffic.peak_rps:g} req/s peak and one more is spare, so losing one keeps "
+            f"{spec.availability:g}% availability"
+        )
+        why.append(f"+1 spare for {spec.availability:g}% availability (N+1)")
     if plan.kind == "node" and instances < plan.min_nodes:
         instances = plan.min_nodes
         why.append(f"{plan.min_nodes} nodes minimum")
     max_instances = plan.limits.get("max_instances")
     if max_instances is not None and instances > max_instances:
+        each = "" if per_instance is None else f" at {per_instance:g} req/s each"
         return Ineligible(
             plan,
-            f"needs {instances} instances ({'; '.join(why)}) at {per_instance:g} req/s each; "
+            f"needs {instances} instances ({'; '.join(why)}){each}; "
             f"{plan.name} runs at most {max_instances:g}",
         )
     price = _price_month(plan, catalog)
     base = price if plan.flat_monthly else instances * price
-    monthly = base
+    quantity = 1 if plan.flat_monthly else instances
+    items = [LineItem(plan.kind, plan.name, quantity, base / quantity, base, _what(plan))]
     extras: list[PricePlan] = []
     if plan.kind == "node":
         cp_name = plan.control_plane
         if spec.availability >= HA_CONTROL_PLANE_AVAILABILITY and plan.ha_control_plane:
             cp_name = plan.ha_control_plane
         if cp_name is not None:
-            cp = catalog.plan(cp_name)
-            monthly += _price_month(cp, catalog)
-            extras.append(cp)
+            extras.append(catalog.plan(cp_name))
     routed = plan.target == "heroku"  # Heroku's router spreads requests over the dynos
     lb_missing = instances > 1 and not plan.load_balancer and not routed
     if plan.load_balancer and (instances > 1 or plan.kind == "node"):
-        lb = catalog.plan(plan.load_balancer)
-        monthly += _price_month(lb, catalog)
-        extras.append(lb)
+        extras.append(catalog.plan(plan.load_balancer))
+    for extra in extras:
+        extra_usd = _price_month(extra, catalog)
+        items.append(LineItem(extra.kind, extra.name, 1, extra_usd, extra_usd, _what(extra)))
+    monthly = sum(i.monthly_usd for i in items)
 
     def explain() -> list[str]:
         lines = [f"{instances} x {plan.name} at {_usd(price)} = {_usd(base)} ({', '.join(why)})"]
@@ -241,7 +269,22 @@ def _realtime(
         explain=explain,
         extras=tuple(extras),
         capacity_measured=measured,
+        items=tuple(items),
+        headroom=headroom,
     )
+
+
+def _what(plan: PricePlan) -> str:
+    return {
+        "control_plane": "Kubernetes control plane",
+        "load_balancer": "load balancer",
+        "node": "cluster node",
+        "device": "device (amortised)",
+    }.get(plan.kind, "instance")
+
+
+def _usage(plan: PricePlan, monthly: float, what: str) -> tuple[LineItem, ...]:
+    return (LineItem("usage", plan.name, 1, monthly, monthly, what),)
 
 
 def _requests_per_month(spec: Spec) -> float:
@@ -297,11 +340,16 @@ def _serverless(
         instances=0,
         capacity_rps=None,
         explain=explain,
+        items=_usage(plan, monthly, f"{requests:,.0f} requests a month, billed per use"),
     )
 
 
 def _batch(
-    plan: PricePlan, spec: Spec, catalog: Catalog, rows_per_vcpu_s: float | None
+    plan: PricePlan,
+    spec: Spec,
+    catalog: Catalog,
+    rows_per_vcpu_s: float | None,
+    target: str | None,
 ) -> PlanCost | Ineligible:
     runs = RUNS_PER_MONTH[spec.latency.freshness]
     days = HOURS_PER_MONTH / 24
@@ -329,6 +377,7 @@ def _batch(
             instances=parallel,
             run_hours=runs * run_s * parallel / 3600,
             explain=lambda: [f"{what()}: {vcpu_s:,.0f} vCPU-s as jobs = {_usd(monthly)}"],
+            items=_usage(plan, monthly, f"{vcpu_s:,.0f} vCPU-s of jobs a month"),
         )
     increment = plan.billing_increment_s or 1.0
     billed_s = math.ceil(run_s / increment - 1e-9) * increment
@@ -337,12 +386,16 @@ def _batch(
     if plan.kind == "node":
         # A CronJob needs the cluster up all month: control plane plus its minimum nodes.
         nodes = plan.min_nodes * price_month
-        monthly = nodes
         extras: list[PricePlan] = []
+        node_items = [
+            LineItem("node", plan.name, plan.min_nodes, price_month, nodes, "cluster node")
+        ]
         if plan.control_plane:
             cp = catalog.plan(plan.control_plane)
-            monthly += _price_month(cp, catalog)
+            cp_usd = _price_month(cp, catalog)
+            node_items.append(LineItem(cp.kind, cp.name, 1, cp_usd, cp_usd, _what(cp)))
             extras.append(cp)
+        monthly = sum(i.monthly_usd for i in node_items)
 
         def explain_node() -> list[str]:
             lines = [f"{plan.min_nodes} x {plan.name} nodes kept up all month: {_usd(nodes)}"]
@@ -359,6 +412,7 @@ def _batch(
             always_on_usd=monthly,
             explain=explain_node,
             extras=tuple(extras),
+            items=tuple(node_items),
         )
     if plan.flat_monthly:
         pool = plan.limits.get("pool_dyno_hours")
@@ -377,11 +431,19 @@ def _batch(
             explain=lambda: [
                 f"{what()}: {run_hours:,.1f} run-hours within a flat {_usd(price_month)}"
             ],
+            items=(LineItem(plan.kind, plan.name, 1, price_month, price_month, "flat plan"),),
         )
     per_hour = _price_hour(plan, catalog)
     ephemeral = runs * per_hour * billed_s * parallel / 3600
     always_on = price_month * parallel
-    monthly = min(ephemeral, always_on)
+    kept_on = target in ALWAYS_ON_BATCH or always_on < ephemeral
+    monthly = always_on if kept_on else ephemeral
+    if kept_on:
+        items = (LineItem(plan.kind, plan.name, parallel, price_month, always_on, "always-on VM"),)
+    else:
+        items = (
+            LineItem("run_hours", plan.name, run_hours, per_hour, ephemeral, "run-hours a month"),
+        )
 
     def explain() -> list[str]:
         billing = f"billed per {increment / 3600:g} h" if increment >= 3600 else "billed per second"
@@ -390,7 +452,12 @@ def _batch(
             f"{_usd_rate(per_hour)}/h = {_usd(ephemeral)} a month",
             f"the same plan running 24/7 would cost {_usd(always_on)} a month",
         ]
-        if always_on < ephemeral:
+        if target in ALWAYS_ON_BATCH:
+            lines.append(
+                f"priced always on: the {target} batch scaffold runs the job on a VM kept up "
+                "all month (a systemd timer or cron), not one created per run"
+            )
+        elif always_on < ephemeral:
             lines.append("runs are frequent enough that keeping it on is cheaper")
         return lines
 
@@ -402,6 +469,7 @@ def _batch(
         run_hours=run_hours,
         always_on_usd=always_on,
         explain=explain,
+        items=items,
     )
 
 
@@ -411,10 +479,20 @@ def _device(plan: PricePlan) -> PlanCost:
     months = plan.amortize_months or 36
 
     def explain() -> list[str]:
+        if plan.devices == "own":
+            return [f"no hardware to buy: the users' own devices run it ({plan.runtime})"]
         if upfront is None:
             return [f"{_usd(monthly)} per device a month"]
         return [
             f"{_usd(upfront)} list price / {months:g} months = {_usd(monthly)} per device a month"
         ]
 
-    return PlanCost(plan=plan, mode="edge", monthly_usd=monthly, instances=1, explain=explain)
+    what = "the users' own devices" if plan.devices == "own" else "device (amortised)"
+    return PlanCost(
+        plan=plan,
+        mode="edge",
+        monthly_usd=monthly,
+        instances=1,
+        explain=explain,
+        items=(LineItem("device", plan.name, 1, monthly, monthly, what),),
+    )

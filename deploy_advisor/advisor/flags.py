@@ -38,6 +38,10 @@ SPEC_FLAGS: tuple[SpecFlag, ...] = (
     SpecFlag("budget.monthly_usd", "--budget", "Monthly budget in USD.", "USD"),
     SpecFlag("team.ops_skill", "--ops-skill", "beginner|intermediate|expert.", "LEVEL"),
     SpecFlag("availability", "--availability", "Availability target in percent.", "PCT"),
+    SpecFlag(
+        "edge.devices", "--edge-devices",
+        "own (users' phones, browsers, desktops) | board (Raspberry Pi, Jetson).", "KIND",
+    ),
     SpecFlag("model.gpu", "--gpu", "The model needs a GPU.", ""),
     SpecFlag("model.size_mb", "--model-size-mb", "Model file size in MB.", "MB"),
     SpecFlag(

@@ -14,6 +14,7 @@ from deploy_advisor import console
 from deploy_advisor.advisor.inputs import NULL_WORDS, model_size_mb
 from deploy_advisor.advisor.spec import (
     CONNECTIVITY_LEVELS,
+    EDGE_DEVICES,
     FRESHNESS_LEVELS,
     OPS_SKILLS,
     PATTERNS,
@@ -25,7 +26,8 @@ from deploy_advisor.errors import InputError, SpecError
 from deploy_advisor.files import write_atomic
 
 __all__ = [
-    "QUESTIONS", "Question", "ask", "init_spec", "relative_to", "spec_to_yaml", "write_spec",
+    "QUESTIONS", "Question", "ask", "init_spec", "natural", "relative_to", "spec_to_yaml",
+    "write_spec",
 ]  # fmt: skip
 
 
@@ -33,33 +35,107 @@ __all__ = [
 class Question:
     path: str
     text: str
-    kind: str  # "text", "number", "bool", "choice", "p95", "optional"
+    kind: str  # "text", "number", "bool", "choice", "p95", "optional", "model"
     choices: tuple[str, ...] = ()
+    #: Asked only when this holds for the answers so far.
+    relevant: Callable[[Spec], bool] = lambda spec: True
+
+
+def _someone_may_wait(spec: Spec) -> bool:
+    return spec.latency.freshness in ("realtime", "minutes")
+
+
+def _on_device(spec: Spec) -> bool:
+    return spec.privacy.on_device_only or spec.connectivity != "always"
+
+
+OPS_SKILL_HELP = (
+    "Team's operations skill: beginner = no servers, git push deploys; intermediate = "
+    "containers and some Linux; expert = Linux, nginx, systemd, Kubernetes"
+)
 
 
 QUESTIONS: tuple[Question, ...] = (
     Question("name", "Name of the service", "text"),
-    Question("model.path", "Model file (blank if not saved yet)", "optional"),
-    Question("model.size_mb", "Model size in MB", "number"),
-    Question("model.gpu", "Does the model need a GPU to serve?", "bool"),
+    Question("model.path", "Model file (blank if not saved yet)", "model"),
+    Question(
+        "model.size_mb", "Model size in MB", "number", relevant=lambda s: s.model.path is None
+    ),
+    Question("model.gpu", "Does the model need a GPU to serve? (yes/no)", "bool"),
     Question("latency.freshness", "How fresh must predictions be?", "choice", FRESHNESS_LEVELS),
     Question(
         "latency.p95_ms",
         "p95 latency budget in ms for someone waiting (none = nobody waits online)",
         "p95",
+        relevant=_someone_may_wait,
     ),
     Question("traffic.requests_per_day", "Prediction requests per day", "number"),
-    Question("traffic.peak_rps", "Peak requests per second", "number"),
+    Question(
+        "traffic.peak_rps",
+        "Peak requests per second",
+        "number",
+        relevant=lambda s: s.traffic.requests_per_day > 0,
+    ),
     Question("traffic.pattern", "Traffic pattern", "choice", PATTERNS),
-    Question("traffic.batch_rows", "Rows per scheduled batch run (0 = no batch job)", "number"),
-    Question("privacy.pii", "Do requests carry personal data?", "bool"),
-    Question("privacy.on_device_only", "Must the data stay on the device it is on?", "bool"),
-    Question("privacy.region", "Region the data must stay in (blank = any)", "optional"),
+    Question(
+        "traffic.batch_rows",
+        "Rows per scheduled batch run (0 = no batch job)",
+        "number",
+        relevant=lambda s: s.latency.freshness != "realtime",
+    ),
+    Question("privacy.pii", "Do requests carry personal data? (yes/no)", "bool"),
+    Question(
+        "privacy.on_device_only", "Must the data stay on the device it is on? (yes/no)", "bool"
+    ),
+    Question(
+        "privacy.region",
+        "Region the data must stay in, e.g. eu, us, eu-west-1 (blank = any)",
+        "optional",
+        relevant=lambda s: not s.privacy.on_device_only,
+    ),
     Question("connectivity", "Network at the place of use", "choice", CONNECTIVITY_LEVELS),
+    Question(
+        "edge.devices",
+        "On the device, whose devices? own = the users' phones, browsers, desktops; "
+        "board = boards you buy (Raspberry Pi, Jetson)",
+        "choice",
+        EDGE_DEVICES,
+        relevant=_on_device,
+    ),
     Question("budget.monthly_usd", "Monthly budget in USD", "number"),
-    Question("team.ops_skill", "Team's operations skill", "choice", OPS_SKILLS),
-    Question("availability", "Availability target in percent", "number"),
+    Question("team.ops_skill", OPS_SKILL_HELP, "choice", OPS_SKILLS),
+    Question(
+        "availability",
+        "Availability target in percent (99.9 and up adds a spare instance)",
+        "number",
+        relevant=lambda s: not s.privacy.on_device_only,
+    ),
 )
+
+_YES = frozenset({"y", "yes", "true", "1", "on"})
+_NO = frozenset({"n", "no", "false", "0", "off"})
+_UNITS = re.compile(r"^\$?\s*([-+0-9.,eE]+)\s*(%|ms|mb|usd|\$|/month|a month)?$")
+
+
+def natural(text: str, kind: str, choices: tuple[str, ...] = ()) -> Any:
+    """An answer as a person types it (`Realtime`, `yes`, `50,000`, `$50`, `99.9%`, `200ms`)."""
+    answer = text.strip()
+    low = answer.lower()
+    if kind == "bool":
+        if low in _YES:
+            return True
+        if low in _NO:
+            return False
+        return answer
+    if kind == "choice":
+        hits = [c for c in choices if c.startswith(low)] if low else []
+        return hits[0] if len(hits) == 1 or low in choices else answer
+    if kind in ("number", "p95"):
+        match = _UNITS.match(low)
+        if match:
+            return match.group(1).replace(",", "").replace("_", "")
+    return answer
+
 
 #: Derived fields: after the question they depend on, their default is worked out again.
 _DERIVED = {"latency.freshness": "latency.p95_ms", "traffic.requests_per_day": "traffic.peak_rps"}
@@ -104,30 +180,40 @@ def ask(
     base: Spec,
     *,
     prompt: Callable[[str, str, tuple[str, ...]], str],
-    confirm: Callable[[str, bool], bool],
     report: Callable[[str], None],
     given: frozenset[str] = frozenset(),
 ) -> Spec:
-    """Ask every question not answered by a flag (`given`), re-asking after an invalid answer."""
+    """Ask every question not answered by a flag (`given`) nor made irrelevant by an earlier
+    answer, re-asking after an invalid one."""
     spec = base
     if "model.path" in given and "model.size_mb" not in given:
         spec = _with_file_size(spec)  # the size question then offers the file's size
     for q in QUESTIONS:
-        if q.path in given:
+        if q.path in given or not q.relevant(spec):
             continue
         for _attempt in range(5):
             current = spec.get(q.path)
+            if q.path == "edge.devices":
+                current = spec.edge.kind(spec.privacy.on_device_only)
             if q.kind == "bool":
-                answer: Any = confirm(q.text, bool(current))
+                text = prompt(q.text, "yes" if current else "no", ()).strip()
             else:
-                text = prompt(q.text, _default_text(current, q.kind), q.choices).strip()
-                empty = not text or text.lower() in NULL_WORDS
-                if (q.kind == "p95" and text.lower() in NULL_WORDS) or (
-                    q.kind == "optional" and empty
-                ):
-                    answer = None
-                else:
-                    answer = text
+                shown = f"{q.text} ({', '.join(q.choices)})" if q.choices else q.text
+                text = prompt(shown, _default_text(current, q.kind), ()).strip()
+            empty = not text or text.lower() in NULL_WORDS
+            answer: Any
+            if (q.kind == "p95" and text.lower() in NULL_WORDS) or (
+                q.kind in ("optional", "model") and empty
+            ):
+                answer = None
+            else:
+                answer = natural(text, q.kind, q.choices)
+            if q.kind == "model" and answer is not None and model_size_mb(Path(answer)) is None:
+                report(
+                    f"model file {answer!r} is not there (not a file or MLflow model "
+                    "directory); give its path, or leave it blank if it is not saved yet"
+                )
+                continue
             try:
                 spec = merge_overrides(spec, {q.path: answer}, from_flags=False)
             except SpecError as exc:
@@ -251,6 +337,8 @@ def spec_to_yaml(spec: Spec) -> str:
         f"budget: {{monthly_usd: {_scalar(s.budget.monthly_usd)}}}   # USD a month",
         f"team: {{ops_skill: {_scalar(s.team.ops_skill)}}}   # beginner|intermediate|expert",
         f"availability: {_scalar(s.availability)}   # percent",
+        f"edge: {{devices: {_scalar(s.edge.devices)}}}   # own|board; null = own when the data "
+        "stays on the device, else board",
     ]
     return "\n".join(lines) + "\n"
 
@@ -273,7 +361,7 @@ def init_spec(
     if interactive:
         try:
             spec = ask(
-                spec, prompt=console.ask_choice, confirm=console.ask_yes_no, report=console.error,
+                spec, prompt=console.ask_choice, report=console.error,
                 given=frozenset(overrides),
             )  # fmt: skip
         except EOFError:

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from deploy_advisor.advisor.catalog import PricePlan
     from deploy_advisor.advisor.recommend import Recommendation
 
-__all__ = ["render_catalog", "render_recommendation"]
+__all__ = ["render_catalog", "render_recommendation", "render_verdict"]
 
 
 def _money(value: float | None) -> str:
@@ -32,7 +32,51 @@ def _bullets(title: str, lines: list[str], marker: str = "-") -> None:
     console.print(grid)
 
 
-def render_recommendation(rec: Recommendation) -> None:
+def _items(rec: Recommendation) -> str:
+    bom = rec.bom
+    if bom is None:
+        return ""
+    parts = []
+    for item in bom.line_items:
+        count = f"{item.quantity:g} x " if item.kind in ("instance", "node") else ""
+        parts.append(f"{count}{item.plan}")
+    return f" ({' + '.join(parts)})"
+
+
+def render_verdict(rec: Recommendation) -> None:
+    """About ten lines: the pick, its price, three reasons, the risks, what would change it."""
+    from rich.text import Text
+
+    head = Text()
+    head.append("Recommendation: ", style="bold")
+    cost = rec.chosen.cost
+    where = rec.target
+    if cost is not None and cost.plan.devices == "own":
+        where = "the users' own devices"
+    head.append(f"{rec.mode} on {where}", style="bold green")
+    if cost is not None:
+        head.append(f", {_money(cost.monthly_usd)}/month{_items(rec)}")
+    console.print(head)
+    reasons = list(rec.chosen.reasons)
+    if cost is not None and cost.headroom:
+        reasons.insert(1, cost.headroom)
+    bom = rec.bom
+    if bom is not None and bom.runtime:
+        reasons.insert(1, f"runs with {bom.runtime}")
+    _bullets("Why", reasons[:3])
+    if rec.risks:
+        _bullets("Risks", rec.risks[:3])
+    if rec.what_if is not None:
+        changes = [rec.what_if.line()] + [o.describe() for o in rec.what_if.others]
+        _bullets("What would change this", changes[:3])
+    console.print("`--details` prints the tables, the cost breakdown and the assumptions.")
+
+
+def render_recommendation(rec: Recommendation, *, details: bool = False) -> None:
+    """The short verdict, or with `details` every table behind it."""
+    if not details:
+        render_verdict(rec)
+        return
     from rich import box
     from rich.table import Table
     from rich.text import Text

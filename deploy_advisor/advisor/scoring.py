@@ -437,7 +437,8 @@ def _t_ops(spec: Spec, target: str, mode: str, cost: PlanCost) -> Factor:
 def _t_availability(spec: Spec, target: str, mode: str, cost: PlanCost) -> Factor:
     a = spec.availability
     if a < HA_AVAILABILITY or mode == "batch":
-        return Factor("availability", 1.0, f"availability {a:g}%: one instance will do")
+        one = "each device answers on its own" if target == "edge" else "one instance will do"
+        return Factor("availability", 1.0, f"availability {a:g}%: {one}")
     at, above, why_at, why_above = _AVAILABILITY[target]
     if cost.plan.kind == "serverless":
         why_at = why_above = "the platform replaces failed instances; one region"

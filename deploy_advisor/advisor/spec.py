@@ -35,6 +35,11 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from deploy_advisor.advisor.flags import FLAGS
+from deploy_advisor.advisor.spec_messages import HINTS as _HINTS
+from deploy_advisor.advisor.spec_messages import is_number as _is_number
+from deploy_advisor.advisor.spec_messages import kind as _kind
+from deploy_advisor.advisor.spec_messages import num as _num
+from deploy_advisor.advisor.spec_messages import show as _show
 from deploy_advisor.errors import SpecError
 
 __all__ = [
@@ -71,6 +76,8 @@ FRESHNESS_LEVELS: tuple[str, ...] = ("realtime", "minutes", "hours", "daily", "w
 PATTERNS: tuple[str, ...] = ("steady", "bursty", "scheduled")
 CONNECTIVITY_LEVELS: tuple[str, ...] = ("always", "intermittent", "offline")
 OPS_SKILLS: tuple[str, ...] = ("beginner", "intermediate", "expert")
+EdgeDevices = Literal["own", "board"]
+EDGE_DEVICES: tuple[str, ...] = ("own", "board")
 
 
 def _not_bool(kind: str) -> Any:
@@ -197,6 +204,21 @@ class PrivacySpec(_Section):
     )
 
 
+class EdgeSpec(_Section):
+    """Which devices run the model when it runs on the device."""
+
+    devices: EdgeDevices | None = Field(
+        None,
+        description="own = the users' own phones, browsers or desktops (no hardware to buy; "
+        "ONNX Runtime Mobile/Web, Core ML, TFLite); board = boards you buy (Raspberry Pi, "
+        "Jetson). Default: null = own when the data may not leave the device, else board.",
+    )
+
+    def kind(self, on_device_only: bool) -> str:
+        """own or board: the given value, else own for data that stays on the user's device."""
+        return self.devices or ("own" if on_device_only else "board")
+
+
 class BudgetSpec(_Section):
     monthly_usd: Number = Field(
         100.0, ge=0, le=1e9, description="Monthly budget in USD for serving. Default: 100."
@@ -223,6 +245,7 @@ class Spec(_Section):
         "always",
         description="Network at the place of use: always|intermittent|offline. Default: always.",
     )
+    edge: EdgeSpec = Field(default_factory=EdgeSpec)
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
     team: TeamSpec = Field(default_factory=TeamSpec)
     availability: Number = Field(
@@ -361,32 +384,6 @@ def _where(origin: str, flag_paths: frozenset[str], paths: tuple[str, ...]) -> s
 
 # --- error messages ------------------------------------------------------------------------
 
-_HINTS: dict[str, str] = {
-    "name": "name: churn-model",
-    "model": "model: {path: model.joblib, size_mb: 40, gpu: false}",
-    "model.path": "path: model.joblib",
-    "model.size_mb": "size_mb: 40",
-    "model.gpu": "gpu: false",
-    "latency": "latency: {p95_ms: 200, freshness: realtime}",
-    "latency.p95_ms": "p95_ms: 200 (or null when nobody waits)",
-    "latency.freshness": "freshness: realtime",
-    "traffic": "traffic: {requests_per_day: 50000, peak_rps: 20}",
-    "traffic.requests_per_day": "requests_per_day: 50000",
-    "traffic.peak_rps": "peak_rps: 20",
-    "traffic.pattern": "pattern: steady",
-    "traffic.batch_rows": "batch_rows: 100000",
-    "privacy": "privacy: {pii: false, on_device_only: false, region: null}",
-    "privacy.pii": "pii: false",
-    "privacy.on_device_only": "on_device_only: false",
-    "privacy.region": "region: eu",
-    "connectivity": "connectivity: always",
-    "budget": "budget: {monthly_usd: 100}",
-    "budget.monthly_usd": "monthly_usd: 100",
-    "team": "team: {ops_skill: intermediate}",
-    "team.ops_skill": "ops_skill: intermediate",
-    "availability": "availability: 99.9",
-}
-
 _SECTIONS: dict[str, type[BaseModel]] = {
     "": Spec,
     "model": ModelSpec,
@@ -395,6 +392,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "privacy": PrivacySpec,
     "budget": BudgetSpec,
     "team": TeamSpec,
+    "edge": EdgeSpec,
 }
 
 
@@ -453,41 +451,3 @@ def _describe(exc: ValidationError, origin: str, flag_paths: frozenset[str]) -> 
     if more:
         message += f" (and {more} more problem{'s' if more > 1 else ''})"
     return prefix + message
-
-
-def _is_number(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int | float):
-        return True
-    try:
-        float(value)
-    except (TypeError, ValueError, OverflowError):
-        return False
-    return True
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, dict | list):
-        text = f"a {_kind(value)}"
-    elif isinstance(value, str):
-        text = repr(value)
-    else:
-        text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return text
-
-
-def _kind(value: Any) -> str:
-    return {dict: "mapping", list: "list", str: "string", bool: "boolean"}.get(
-        type(value), type(value).__name__
-    )
-
-
-def _num(value: Any) -> str:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if float(value).is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return f"{value:g}"
-    return str(value)

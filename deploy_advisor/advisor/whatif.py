@@ -1,12 +1,18 @@
-""" "What would change this": the smallest change to one input that flips the choice.
+""" "What would change this": the smallest changes a user could make that flip the choice.
+
+Only inputs the user decides are moved (budget, latency, freshness, availability, ops skill,
+traffic, model size, batch size, which edge devices); facts about the data and the place of use
+(personal data, data that stays on the device, the network, the GPU) are not. A change counts
+when it matters: a new mode or target, not a device for a server API, not a nudge under 20%,
+and a budget change only when the new pick fits that budget at a different price.
 
 Each input is moved along its own axis: numbers by factors of 1.5, 2, 3, 5, 10, 30 and 100 up
-and down, ordered choices (ops skill, freshness, connectivity, availability) one level at a
-time, switches flipped. Distances are comparable across inputs: a number's distance is
-|ln(new/old)| (doubling = 0.69), one level of an ordered choice counts 1.0, and changing a fact
-about the environment (connectivity, privacy, GPU, traffic pattern) counts 1.5. Candidates are tried
-nearest first; the first that changes the mode or the target wins, and a numeric winner is then
-narrowed by bisection to the threshold, rounded to two significant figures.
+and down, ordered choices (ops skill, freshness, availability, edge devices) one level at a
+time. Distances are comparable across inputs: a number's distance is |ln(new/old)| (doubling =
+0.69) and one level of an ordered choice counts 1.0. Candidates are tried nearest first; a
+numeric flip is narrowed by bisection to its threshold, rounded to two significant figures
+(or kept at the step that found it when the threshold is a nudge). Up to three changes that
+matter are kept, nearest first.
 """
 
 from __future__ import annotations
@@ -15,12 +21,13 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from deploy_advisor.advisor.decision import Options, Recommendation
+from deploy_advisor.advisor.ranking import decide
 from deploy_advisor.advisor.spec import (
-    CONNECTIVITY_LEVELS,
+    EDGE_DEVICES,
     FLAGS,
     FRESHNESS_LEVELS,
     OPS_SKILLS,
-    PATTERNS,
     Spec,
     merge_overrides,
 )
@@ -30,15 +37,12 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from deploy_advisor.advisor.catalog import Catalog
-    from deploy_advisor.advisor.recommend import Options, Recommendation
     from deploy_advisor.advisor.weights import Weights
 
 __all__ = ["Change", "WhatIf", "what_would_change"]
 
 #: Distance of one level of an ordered choice (ops skill, freshness, availability).
 STEP = 1.0
-#: Distance of changing a fact about the environment (network, privacy, GPU, traffic pattern).
-FACT = 1.5
 MULTIPLIERS = (1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 100.0)
 AVAILABILITY_LEVELS = (90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99)
 NUMERIC = (
@@ -53,12 +57,15 @@ INTEGER = ("traffic.batch_rows", "traffic.requests_per_day")
 ORDINAL: dict[str, tuple[Any, ...]] = {
     "team.ops_skill": OPS_SKILLS,
     "latency.freshness": FRESHNESS_LEVELS,
-    "connectivity": CONNECTIVITY_LEVELS,
     "availability": AVAILABILITY_LEVELS,
+    "edge.devices": EDGE_DEVICES,
 }
-SWITCHES = ("privacy.pii", "privacy.on_device_only", "model.gpu")
+#: Smallest relative change of a number worth suggesting.
+MIN_CHANGE = 0.2
+#: Choices whose change counts even on the same target when the price moves by MIN_CHANGE.
+CHOICES = ("availability", "latency.p95_ms", "latency.freshness", "model.size_mb", "edge.devices")
 #: Most candidate specs to evaluate after the first flip is found (for the runner-up list).
-EXTRA_BUDGET = 8
+EXTRA_BUDGET = 80
 
 
 @dataclass(frozen=True)
@@ -166,8 +173,10 @@ def _candidates(spec: Spec) -> list[tuple[float, str, Any, float]]:
         if path in ("budget.monthly_usd", "traffic.batch_rows"):
             out.append((STEP * 2, path, 0, 0.0))
     for path, levels in ORDINAL.items():
-        unit = FACT if path == "connectivity" else STEP
+        unit = STEP
         old = spec.get(path)
+        if path == "edge.devices":
+            old = spec.edge.kind(spec.privacy.on_device_only)
         index: float
         if old in levels:
             index = levels.index(old)
@@ -177,10 +186,6 @@ def _candidates(spec: Spec) -> list[tuple[float, str, Any, float]]:
         for i, value in enumerate(levels):
             if value != old:
                 out.append((unit * abs(i - index), path, value, 0.0))
-    old_pattern = spec.traffic.pattern
-    out.extend((FACT, "traffic.pattern", p, 0.0) for p in PATTERNS if p != old_pattern)
-    for path in SWITCHES:
-        out.append((FACT, path, not spec.get(path), 0.0))
     out.sort(key=lambda c: (c[0], c[1], str(c[2])))
     return out
 
@@ -192,8 +197,6 @@ def what_would_change(
     weights: Weights,
     options: Options,
 ) -> WhatIf:
-    from deploy_advisor.advisor.recommend import decide
-
     current = (rec.mode, rec.target)
     tried = 0
     cache: dict[tuple[Any, ...], Any] = {}
@@ -210,48 +213,72 @@ def what_would_change(
         except DeployAdvisorError:
             return None  # a contradictory or impossible spec is not a useful suggestion
 
-    def flips(r: Recommendation | None) -> bool:
-        return r is not None and (r.mode, r.target) != current
+    def flips(r: Recommendation | None, path: str = "") -> bool:
+        if r is None or (r.mode == "edge" and rec.mode != "edge"):
+            return False  # never a device for a server API
+        if (r.mode, r.target) != current:
+            return True
+        return path in CHOICES and _repriced(rec.monthly_usd, r.monthly_usd)
+
+    def matters(c: Change) -> bool:
+        numbers = isinstance(c.old, int | float) and isinstance(c.new, int | float)
+        if c.path in NUMERIC and numbers and c.old and abs(c.new / c.old - 1) < MIN_CHANGE:
+            return False
+        if c.path == "budget.monthly_usd":
+            price = None if c.monthly_usd is None else round(c.monthly_usd, 2)
+            now = None if rec.monthly_usd is None else round(rec.monthly_usd, 2)
+            return price is not None and price != now and price <= float(c.new)
+        if c.path == "model.size_mb" and numbers and c.new > c.old:
+            return False  # a user can shrink a model (quantise, prune); growing it is no choice
+        if c.path.startswith("traffic.") and c.mode == rec.mode:  # traffic is not a choice:
+            return _repriced(rec.monthly_usd, c.monthly_usd)  # only a real cost change counts
+        return True
 
     def change(path: str, value: Any, distance: float, r: Recommendation) -> Change:
-        return Change(
-            path, spec.get(path), value, distance, r.mode, r.target, r.plan, r.monthly_usd
-        )
+        old = spec.get(path)
+        if path == "edge.devices":
+            old = spec.edge.kind(spec.privacy.on_device_only)
+        return Change(path, old, value, distance, r.mode, r.target, r.plan, r.monthly_usd)
 
     found: list[Change] = []
-    factors: list[float] = []
+    done: set[str] = set()
     budget = None
     for distance, path, value, factor in _candidates(spec):
-        if any(c.path == path for c in found):
+        if path in done:
             continue
         if budget is not None and budget <= 0:
             break
         r = outcome(path, value)
         if budget is not None:
             budget -= 1
-        if flips(r):
-            assert r is not None
-            found.append(change(path, value, distance, r))
-            factors.append(factor)
-            if len(found) == 1:
-                budget = EXTRA_BUDGET
-            if len(found) >= 3:
-                break
+        if not flips(r, path):
+            continue
+        assert r is not None
+        first = change(path, value, distance, r)
+        best = first
+        if factor and isinstance(first.old, int | float):
+            best = _narrow(first, factor, outcome, flips, change)
+            if not matters(best):  # the threshold is a nudge: keep the step that found it
+                best = first
+        if not matters(best):
+            continue
+        done.add(path)
+        found.append(best)
+        if len(found) == 1:
+            budget = EXTRA_BUDGET
+        if len(found) >= 3:
+            break
+    found.sort(key=lambda c: c.distance)
     if not found:
         return WhatIf(None, [], tried)
-    narrowed = []
-    for found_change, factor in zip(found, factors, strict=True):
-        if factor and isinstance(found_change.old, int | float):
-            found_change = _narrow(found_change, factor, outcome, flips, change)
-        narrowed.append(found_change)
-    return WhatIf(narrowed[0], narrowed[1:], tried)
+    return WhatIf(found[0], found[1:3], tried)
 
 
 def _narrow(
     best: Change,
     factor: float,
     outcome: Callable[[str, Any], Recommendation | None],
-    flips: Callable[[Recommendation | None], bool],
+    flips: Callable[[Recommendation | None, str], bool],
     change: Callable[[str, Any, float, Recommendation], Change],
 ) -> Change:
     """Bisect between the previous multiplier (no flip) and `factor` (flip) in log space."""
@@ -265,7 +292,7 @@ def _narrow(
         mid = (lo + hi) / 2
         value = _value(best.path, old * math.exp(mid))
         r = outcome(best.path, value)
-        if flips(r):
+        if flips(r, best.path):
             hi, hi_result = mid, r
         else:
             lo = mid
@@ -273,7 +300,7 @@ def _narrow(
     nice = _round_towards(value, up)
     if nice != value:
         r = outcome(best.path, nice)
-        if flips(r):
+        if flips(r, best.path):
             assert r is not None
             return change(best.path, nice, abs(math.log(nice / old)) if nice else best.distance, r)
     if hi_result is not None:
@@ -295,3 +322,10 @@ def _round_towards(value: float, up: bool) -> float | int:
     if float(rounded).is_integer():
         return int(rounded)
     return float(f"{rounded:.6g}")
+
+
+def _repriced(now: float | None, then: float | None) -> bool:
+    """The price moves by at least MIN_CHANGE (and a dollar)."""
+    if now is None or then is None:
+        return False
+    return abs(then - now) >= max(1.0, MIN_CHANGE * now)

@@ -36,6 +36,7 @@ _with_prices = with_options(_price_options, into="prices")
 def recommend(
     *, spec: params.SpecArgument = None, overrides: dict[str, Any], weights: params.Weights = None,
     prices: _Prices, rps_per_vcpu: params.RpsPerVcpu = None, json_output: params.AdviceJson = False,
+    details: params.Details = False,
 ) -> None:  # fmt: skip
     """Recommend a mode (realtime, batch, edge), a target and a plan, with the reasons."""
     from deploy_advisor.advisor.inputs import recommend_from_flags
@@ -49,7 +50,7 @@ def recommend(
         return
     from deploy_advisor.advisor.render import render_recommendation
 
-    render_recommendation(result)
+    render_recommendation(result, details=details)
 
 
 @app.command(epilog=SPEC_FLAGS_HELP)

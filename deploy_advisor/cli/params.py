@@ -46,6 +46,7 @@ RpsPerVcpu = Annotated[
     ),
 ]  # fmt: skip
 AdviceJson = Annotated[bool, json_option("Print exactly one JSON object.")]
+Details = Annotated[bool, Option("--details", help="Print the full tables.")]
 SpecOutput = Annotated[Path, Option("--output", "-o", metavar="FILE", help="File to write.")]
 SpecForce = Annotated[bool, Option("--force", help="Overwrite an existing file.")]
 NoInput = Annotated[

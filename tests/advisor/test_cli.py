@@ -39,8 +39,18 @@ def test_recommend_json_follows_the_contract() -> None:
     assert doc["what_would_change"]["best"]["text"]
 
 
-def test_recommend_table_shows_the_explanation() -> None:
+def test_recommend_prints_a_short_verdict_by_default() -> None:
     done = cli("recommend", str(EXAMPLE))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("Recommendation: realtime on docker, $")
+    assert "Why" in lines and "What would change this" in lines
+    assert "Modes: each factor's contribution" not in done.stdout
+    assert len(lines) <= 16
+
+
+def test_recommend_details_shows_the_explanation() -> None:
+    done = cli("recommend", str(EXAMPLE), "--details")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     lines = out.splitlines()
@@ -124,7 +134,7 @@ def test_the_spec_files_model_path_gives_the_size_relative_to_the_file(tmp_path:
          "content; check the indentation and quoting there"),
         (["recommend", "spec.yaml"], {"spec.yaml": "latncy: {p95_ms: 20}\n"},
          "Error: spec.yaml: unknown key 'latncy'; did you mean 'latency'? allowed keys: name, "
-         "model, latency, traffic, privacy, connectivity, budget, team, availability"),
+         "model, latency, traffic, privacy, connectivity, edge, budget, team, availability"),
         (["recommend", "spec.yaml"], {"spec.yaml": "traffic: {peak_rps: lots}\n"},
          "Error: spec.yaml: traffic.peak_rps is 'lots', which is not a number; write a number, "
          "e.g. peak_rps: 20"),
@@ -192,7 +202,7 @@ def test_schema_prints_the_json_schema() -> None:
 def test_catalog_lists_plans() -> None:
     done = cli("catalog")
     assert done.returncode == 0, done.stderr
-    assert "Price catalog: 61 plans, USD" in done.stdout
+    assert "Price catalog: 68 plans, USD" in done.stdout
     row = next(line for line in done.stdout.splitlines() if " linode-2gb " in line)
     assert row.split() == [
         "linode-2gb", "vps+docker", "1", "2", "GB", "0.018", "12.00", "official-copy", "2025-08-19",
@@ -285,10 +295,8 @@ def test_init_asks_the_questions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         "",  # model file
         "120",  # size
         "n",  # gpu
-        "daily",  # freshness
-        "",  # p95: default follows freshness daily -> none
-        "0",  # requests per day
-        "",  # peak
+        "daily",  # freshness; daily: nobody waits, so no latency question
+        "0",  # requests per day; none, so no peak question
         "scheduled",  # pattern
         "abc",  # batch rows: invalid, asked again
         "2000000",  # batch rows
@@ -315,6 +323,43 @@ def test_init_asks_the_questions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert (spec.privacy.pii, spec.privacy.region) == (True, "eu")
     assert spec.team.ops_skill == "beginner"
     assert spec.availability == 99
+
+
+def test_init_takes_natural_answers_and_skips_what_they_make_irrelevant(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "model.joblib").write_bytes(b"\0" * 3_000_000)
+    answers = [
+        "churn",  # name
+        "missing.joblib",  # model file: not there, asked again
+        "model.joblib",  # model file: its size answers the size question
+        "no",  # gpu
+        "Realtime",  # freshness
+        "200ms",  # p95
+        "50,000",  # requests per day
+        "20",  # peak
+        "Steady",  # pattern; realtime: no batch question
+        "yes",  # pii
+        "no",  # on device only
+        "eu",  # region
+        "always",  # connectivity; always: no edge-devices question
+        "$50",  # budget
+        "expert",  # ops skill
+        "99.9%",  # availability
+    ]
+    result = CliRunner().invoke(app, ["init"], input="\n".join(answers) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "model file 'missing.joblib' is not there" in result.output
+    assert "beginner = no servers" in result.output  # the ops-skill levels are explained
+    assert "Rows per scheduled batch run" not in result.output
+    assert "whose devices" not in result.output
+    spec = load_spec(tmp_path / "deploy-advisor.yaml")
+    assert (spec.latency.freshness, spec.latency.p95_ms) == ("realtime", 200)
+    assert (spec.traffic.requests_per_day, spec.traffic.peak_rps) == (50_000, 20)
+    assert (spec.budget.monthly_usd, spec.availability) == (50, 99.9)
+    assert spec.model.size_mb == 3.0 and spec.privacy.pii is True
+    assert spec.traffic.pattern == "steady"
 
 
 def test_init_writes_the_model_path_relative_to_the_spec_and_leaves_its_size_to_it(

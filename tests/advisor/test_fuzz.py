@@ -29,17 +29,19 @@ FUZZ = settings(
 
 KEYS = {
     "": ["name", "model", "latency", "traffic", "privacy", "connectivity", "budget", "team",
-         "availability", "extra"],
+         "availability", "edge", "extra"],
     "model": ["path", "size_mb", "gpu", "sizemb"],
     "latency": ["p95_ms", "freshness", "p95"],
     "traffic": ["requests_per_day", "peak_rps", "pattern", "batch_rows", "rps"],
     "privacy": ["pii", "on_device_only", "region"],
     "budget": ["monthly_usd"],
     "team": ["ops_skill"],
+    "edge": ["devices"],
 }  # fmt: skip
 WORDS = [
     "realtime", "minutes", "hours", "daily", "weekly", "steady", "bursty", "scheduled",
     "always", "intermittent", "offline", "beginner", "intermediate", "expert", "eu", "",
+    "own", "board", "eu-west-1", "Mars",
 ]  # fmt: skip
 
 scalars = st.one_of(
@@ -116,7 +118,8 @@ def test_spec_files_raise_only_our_errors(tmp_path_factory: Any, text: str) -> N
 
 FLAGS = ["--p95-ms", "--freshness", "--requests-per-day", "--peak-rps", "--pattern",
          "--batch-rows", "--region", "--connectivity", "--budget", "--ops-skill",
-         "--availability", "--model-size-mb", "--model", "--rps-per-vcpu"]  # fmt: skip
+         "--availability", "--model-size-mb", "--model", "--rps-per-vcpu",
+         "--edge-devices"]  # fmt: skip
 SWITCHES = ["--pii", "--no-pii", "--on-device-only", "--no-on-device-only", "--gpu", "--no-gpu"]
 flag_values = st.one_of(
     st.sampled_from(WORDS + ["none", "0", "-1", "1e9", "nan", "inf", "99.99", "200", "5"]),

@@ -42,3 +42,15 @@ def test_json_mode_does_not_load_the_tables() -> None:
     modules = imported_modules("recommend", str(EXAMPLE), "--json")
     assert "rich.table" not in modules
     assert "deploy_advisor.advisor.render" not in modules
+
+
+def test_whatif_and_decision_do_not_import_recommend() -> None:
+    code = (
+        "import sys, deploy_advisor.advisor.whatif, deploy_advisor.advisor.decision; "
+        "print('deploy_advisor.advisor.recommend' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

@@ -25,6 +25,7 @@ def test_every_field_has_a_default() -> None:
             "batch_rows": 0,
         },
         "privacy": {"pii": False, "on_device_only": False, "region": None},
+        "edge": {"devices": None},
         "connectivity": "always",
         "budget": {"monthly_usd": 100.0},
         "team": {"ops_skill": "intermediate"},
@@ -77,7 +78,7 @@ def test_flags_override_the_file_and_derived_defaults_follow() -> None:
         (
             {"latncy": {}},
             "spec.yaml: unknown key 'latncy'; did you mean 'latency'? allowed keys: name, model, "
-            "latency, traffic, privacy, connectivity, budget, team, availability",
+            "latency, traffic, privacy, connectivity, edge, budget, team, availability",
         ),
         (
             {"traffic": {"peak": 3}},
@@ -187,7 +188,10 @@ def test_json_schema_documents_every_field_and_forbids_extras() -> None:
         "budget",
         "team",
         "availability",
+        "edge",
     }
+    edge = schema["$defs"]["EdgeSpec"]["properties"]["devices"]
+    assert "own = the users' own phones" in edge["description"]
     latency = schema["$defs"]["LatencySpec"]["properties"]
     assert "Default: 500 when freshness is realtime, else null." in latency["p95_ms"]["description"]
 
