@@ -31,11 +31,16 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     """The range seen in training, when known (for realistic sample payloads, never enforced)."""
+    known_values: tuple[Any, ...] | None = None
+    """Values seen in training where the model also takes others (an encoder that ignores
+    unknown categories): used for realistic sample payloads, never enforced."""
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"name": self.name, "type": self.type, "nullable": self.nullable}
         if self.categories is not None:
             doc["categories"] = list(self.categories)
+        if self.known_values is not None:
+            doc["known_values"] = list(self.known_values)
         if self.minimum is not None:
             doc["minimum"] = self.minimum
         if self.maximum is not None:
@@ -45,6 +50,7 @@ class Column:
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> Column:
         cats = doc.get("categories")
+        seen = doc.get("known_values")
         return cls(
             name=str(doc["name"]),
             type=doc.get("type", "float"),
@@ -52,6 +58,7 @@ class Column:
             nullable=bool(doc.get("nullable", False)),
             minimum=doc.get("minimum"),
             maximum=doc.get("maximum"),
+            known_values=tuple(seen) if seen is not None else None,
         )
 
 
