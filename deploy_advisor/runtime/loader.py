@@ -119,16 +119,6 @@ def read_schema_file(path: str | Path) -> InputSchema:
     return schema
 
 
-def _check_schema(model: LoadedModel, schema: InputSchema | None) -> None:
-    if schema is None or model.n_features is None:
-        return
-    if len(schema.columns) != model.n_features:
-        raise ModelLoadError(
-            f"the schema has {len(schema.columns)} columns but {model.path.name} takes "
-            f"{model.n_features}; fix the schema file"
-        )
-
-
 def load_model(
     path: str | Path | None,
     *,
@@ -180,6 +170,5 @@ def load_model(
             f"use one of {', '.join(MODEL_SUFFIXES)} (.json: an XGBoost booster, .txt: a "
             "LightGBM model) or an MLflow model directory"
         )
-    _check_schema(model, schema)
     model.load_seconds = time.perf_counter() - started
     return model

@@ -121,6 +121,23 @@ def plain_labels(values: Any) -> list[Any] | None:
     return [v.item() if isinstance(v, np.generic) else v for v in values]
 
 
+def merged_schema(
+    derived: InputSchema | None, given: InputSchema | None, name: str
+) -> InputSchema | None:
+    """The schema a user gave (from a file or a sample) in place of the derived one, when it
+    has as many columns; a DataFrame model keeps needing a DataFrame."""
+    if given is None or derived is None:
+        return given or derived
+    if len(given.columns) != len(derived.columns):
+        raise ModelLoadError(
+            f"the schema has {len(given.columns)} columns but {name} takes "
+            f"{len(derived.columns)}; fix the schema file"
+        )
+    if derived.needs_dataframe and not given.needs_dataframe:
+        return InputSchema(columns=given.columns, needs_dataframe=True)
+    return given
+
+
 def choose_output(available: tuple[str, ...], wanted: str | None, name: str) -> str:
     """The output to answer with: ``wanted`` when the model has it, else probabilities when it
     has them, else ``predict``."""

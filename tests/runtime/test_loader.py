@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import sklearn
 
-from deploy_advisor.runtime import loader
 from deploy_advisor.runtime.formats import mlflow as mlflow_format
 from deploy_advisor.runtime.formats import sklearn as sklearn_format
 from deploy_advisor.runtime.loader import ModelLoadError, load_model, resolve_model_path

@@ -10,7 +10,14 @@ from typing import Any
 import numpy as np
 
 from ..frames import to_frame
-from ..model import OUTPUT_KINDS, LoadedModel, ModelLoadError, choose_output, file_sha256
+from ..model import (
+    OUTPUT_KINDS,
+    LoadedModel,
+    ModelLoadError,
+    choose_output,
+    file_sha256,
+    merged_schema,
+)
 from ..schema import Column, InputSchema
 
 __all__ = ["load_cbm", "wrap_catboost"]
@@ -70,8 +77,8 @@ def wrap_catboost(
 
     names = [str(n) for n in (model.feature_names_ or [])]
     cat_idx = set(model.get_cat_feature_indices())
-    if schema is None:
-        schema = InputSchema(
+    schema = merged_schema(
+        InputSchema(
             columns=tuple(
                 Column(name=n, type="string", nullable=False)
                 if j in cat_idx
@@ -79,7 +86,11 @@ def wrap_catboost(
                 for j, n in enumerate(names)
             ),
             needs_dataframe=bool(cat_idx),
-        )
+        ),
+        schema,
+        path.name,
+    )
+    assert schema is not None
     try:
         loss = str(model.get_all_params().get("loss_function", ""))
     except Exception:

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..model import OUTPUT_KINDS, LoadedModel, ModelLoadError, choose_output, file_sha256
+from ..model import (
+    OUTPUT_KINDS,
+    LoadedModel,
+    ModelLoadError,
+    choose_output,
+    file_sha256,
+    merged_schema,
+)
 from ..schema import Column, InputSchema
 
 __all__ = ["is_lightgbm_text", "load_lightgbm"]
@@ -42,14 +49,17 @@ def load_lightgbm(
             "describe well enough to serve; save the fitted LGBMClassifier or LGBMRegressor "
             "with joblib instead"
         )
-    if schema is None:
-        schema = InputSchema(columns=tuple(Column(name=n, nullable=True) for n in names))
+    schema = merged_schema(
+        InputSchema(columns=tuple(Column(name=n, nullable=True) for n in names)), schema, path.name
+    )
+    assert schema is not None
     objective = str(booster.dump_model(num_iteration=0).get("objective", "")).split(" ")[0]
     binary = objective in ("binary", "cross_entropy")
     multi = objective in ("multiclass", "multiclassova")
     classifier = binary or multi
     available = ("predict", "predict_proba", "raw") if classifier else ("predict", "raw")
     chosen = choose_output(available, output, path.name)
+
     def run(batch: np.ndarray, raw: bool) -> np.ndarray:
         return np.asarray(booster.predict(batch, raw_score=raw, num_threads=1))
 

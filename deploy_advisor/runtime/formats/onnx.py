@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from ..model import LoadedModel, ModelLoadError, choose_output, file_sha256
+from ..model import LoadedModel, ModelLoadError, choose_output, file_sha256, merged_schema
 from ..schema import InputSchema
 
 __all__ = ["load_onnx"]
@@ -90,7 +90,8 @@ def load_onnx(
         classes=None,
         estimator=f"ONNX ({sess.get_modelmeta().producer_name or 'unknown producer'})",
         allows_nan=False,
-        schema=schema or InputSchema.numeric(n_features or 0),
+        schema=merged_schema(InputSchema.numeric(n_features or 0), schema, path.name)
+        or InputSchema(columns=()),
         framework="onnx",
         framework_version=str(ort.__version__),
         outputs=(out_choice,),

@@ -18,6 +18,7 @@ from ..model import (
     ModelLoadError,
     choose_output,
     file_sha256,
+    merged_schema,
     plain_labels,
 )
 from ..schema import InputSchema
@@ -180,8 +181,7 @@ def wrap_estimator(
         )
     framework, version = _framework(obj)
     allows_nan = _allows_nan(obj) or framework in ("xgboost", "lightgbm")
-    derived = sklearn_schema(obj, allow_nan=allows_nan)
-    schema = schema or derived
+    schema = merged_schema(sklearn_schema(obj, allow_nan=allows_nan), schema, path.name)
     names = getattr(obj, "feature_names_in_", None)
     feature_names = [str(n) for n in names] if names is not None else None
     n_features = len(schema.columns) if schema is not None else None

@@ -8,7 +8,14 @@ from typing import Any
 
 import numpy as np
 
-from ..model import OUTPUT_KINDS, LoadedModel, ModelLoadError, choose_output, file_sha256
+from ..model import (
+    OUTPUT_KINDS,
+    LoadedModel,
+    ModelLoadError,
+    choose_output,
+    file_sha256,
+    merged_schema,
+)
 from ..schema import Column, InputSchema
 
 __all__ = ["load_xgboost"]
@@ -55,13 +62,17 @@ def load_xgboost(
             "file does not describe well enough to serve; save the fitted XGBClassifier or "
             "XGBRegressor with joblib instead"
         )
-    if schema is None:
-        schema = InputSchema(
+    schema = merged_schema(
+        InputSchema(
             columns=tuple(
                 Column(name=nm, type=_TYPES.get(t, "float"), nullable=True)  # type: ignore[arg-type]
                 for nm, t in zip(names, types, strict=True)
             )
-        )
+        ),
+        schema,
+        path.name,
+    )
+    assert schema is not None
     num_class = int(learner["learner_model_param"].get("num_class", "0") or 0)
     binary = objective in ("binary:logistic", "binary:logitraw", "binary:hinge")
     classifier = binary or objective.startswith("multi:")
