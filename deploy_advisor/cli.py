@@ -319,15 +319,31 @@ def inspect_command(
     count: Annotated[int, typer.Option(help="How many sample bodies to generate.")] = 20,
     seed: Annotated[int, typer.Option(help="Seed for choosing or generating sample rows.")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the --payloads file.")] = False,
+    sample: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV or Parquet rows of training data: correct types, ranges, categories.",
+            readable=False,
+        ),
+    ] = None,
+    schema: Annotated[
+        Path | None,
+        typer.Option(help="JSON input schema replacing the derived one.", readable=False),
+    ] = None,
+    trust_types: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated types a .skops file may hold beyond skops' own."),
+    ] = None,
 ) -> None:
-    """Load a model in a fresh process and report its features, output, size, load time, RSS."""
+    """Load a model in a fresh process and report its columns, output, size, load time, RSS."""
     import json
 
     from deploy_advisor.intake import inspect_model, sample_payloads
     from deploy_advisor.intake.payloads import write_payloads
     from deploy_advisor.intake.render import print_report
 
-    report = inspect_model(model)
+    trusted = tuple(t.strip() for t in (trust_types or "").split(",") if t.strip())
+    report = inspect_model(model, schema=schema, sample=sample, trust_types=trusted)
     bodies = sample_payloads(report, count=count, seed=seed)
     if payloads is not None:
         write_payloads(payloads, bodies, force=force)
@@ -389,6 +405,17 @@ def serve(
     access_log: bool = typer.Option(
         True, "--access-log/--no-access-log", help="One JSON line per request on stderr."
     ),
+    output: str | None = typer.Option(
+        None,
+        "--output",
+        help="predict, predict_proba, decision_function or raw (default: probabilities).",
+    ),
+    schema: Annotated[
+        Path | None, typer.Option("--schema", help="JSON input schema replacing the derived one.")
+    ] = None,
+    trust_types: str | None = typer.Option(
+        None, "--trust-types", help="Comma-separated types a .skops file may hold."
+    ),
 ) -> None:
     """Run the model server locally in the foreground (Ctrl-C stops it)."""
     from deploy_advisor.errors import InputError, ModelError
@@ -399,7 +426,7 @@ def serve(
         resolve_port,
     )
     from deploy_advisor.runtime.launch import run_in_foreground, server_command
-    from deploy_advisor.runtime.loader import ModelLoadError
+    from deploy_advisor.runtime.loader import OUTPUTS, ModelLoadError
 
     try:
         shown_port = resolve_port(port, os.environ)
@@ -420,6 +447,16 @@ def serve(
         )
     except ModelLoadError as exc:
         raise ModelError(str(exc)) from exc
+    if output is not None:
+        if output not in OUTPUTS:
+            raise InputError(f"--output {output}: use one of {', '.join(OUTPUTS)}")
+        env["MODEL_OUTPUT"] = output
+    if schema is not None:
+        if not schema.is_file():
+            raise InputError(f"--schema {schema} not found; pass a JSON schema file")
+        env["MODEL_SCHEMA"] = str(schema.resolve())
+    if trust_types:
+        env["MODEL_TRUST_TYPES"] = trust_types
     shown = f"[{host}]" if ":" in host else host
     console.info(
         f"serving {argv[argv.index('--model') + 1]} on http://{shown}:{shown_port} (docs: /docs)"

@@ -125,11 +125,12 @@ def _list(names: Sequence[str]) -> str:
     return shown + (f", ... ({len(names)} in all)" if len(names) > 8 else "")
 
 
-def to_frame(table: np.ndarray, schema: InputSchema) -> Any:
-    """The pandas DataFrame of a checked object matrix, one dtype per column type."""
+def to_frame(table: np.ndarray, schema: InputSchema, *, named: bool = True) -> Any:
+    """The pandas DataFrame of a checked object matrix, one dtype per column type; columns are
+    labelled 0, 1, ... instead of by name when the model was fitted without names."""
     import pandas as pd
 
-    data: dict[str, Any] = {}
+    data: dict[Any, Any] = {}
     for j, col in enumerate(schema.columns):
         values = table[:, j]
         if col.type == "string":
@@ -141,7 +142,7 @@ def to_frame(table: np.ndarray, schema: InputSchema) -> Any:
             arr = values.astype(np.int64)
         else:
             arr = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-        data[col.name] = arr
+        data[col.name if named else j] = arr
     return pd.DataFrame(data, copy=False)
 
 

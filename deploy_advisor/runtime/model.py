@@ -81,7 +81,10 @@ class LoadedModel:
         """Predict rows of typed values in the schema's column order (checked by the caller)."""
         table = np.empty((len(rows), len(self.schema.columns)), dtype=object)
         table[:] = rows
-        return self._predict(table if not self.schema.numeric_only else table.astype(float))
+        if self.schema.needs_dataframe:
+            return self._predict(table)
+        table[table == None] = np.nan  # noqa: E711 - elementwise on an object array
+        return self._predict(table.astype(np.float64))
 
     def describe(self) -> dict[str, Any]:
         """A JSON-ready summary (used by ``inspect`` and the model metadata endpoint)."""
@@ -132,6 +135,12 @@ def merged_schema(
         raise ModelLoadError(
             f"the schema has {len(given.columns)} columns but {name} takes "
             f"{len(derived.columns)}; fix the schema file"
+        )
+    text = [c.name for c in given.columns if c.type == "string"]
+    if text and not derived.needs_dataframe:
+        raise ModelLoadError(
+            f"the schema makes column {text[0]!r} a string, but {name} takes numbers only; "
+            "fix the schema file"
         )
     if derived.needs_dataframe and not given.needs_dataframe:
         return InputSchema(columns=given.columns, needs_dataframe=True)

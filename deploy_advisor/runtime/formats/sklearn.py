@@ -195,9 +195,10 @@ def wrap_estimator(
 
     if schema is not None and schema.needs_dataframe:
         frame_schema = schema
+        named = feature_names is not None
 
         def predict(batch: np.ndarray) -> np.ndarray:
-            return np.asarray(method(to_frame(batch, frame_schema)))
+            return np.asarray(method(to_frame(batch, frame_schema, named=named)))
 
     elif feature_names is not None:
         # Rows arrive as arrays; scikit-learn would warn on every call that they carry no names.
