@@ -471,7 +471,11 @@ class ModelServer:
         )
         self._openapi = orjson.dumps(doc)
         width = m.n_features if m and m.n_features else 4
-        example = orjson.dumps({"instances": [[0.0] * width]}).decode()
+        if m is not None and not m.schema.numeric_only:
+            row = dict(zip(m.schema.names, example_row(m.schema), strict=True))
+            example = orjson.dumps({"records": [row]}).decode()
+        else:
+            example = orjson.dumps({"instances": [[0.0] * width]}).decode()
         detail = (
             f"{m.estimator} ({m.format}), {m.n_features} features, answers {m.output_kind}"
             if m

@@ -10,6 +10,7 @@ This module is part of the self-contained runtime: standard library only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 __all__ = ["Column", "ColumnType", "InputSchema"]
@@ -74,7 +75,7 @@ class InputSchema:
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
-    @property
+    @cached_property
     def numeric_only(self) -> bool:
         """Every column is a number or boolean with no categories: the fast float-matrix path."""
         return not self.needs_dataframe and all(

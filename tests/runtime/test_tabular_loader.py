@@ -12,6 +12,7 @@ from deploy_advisor.runtime.frames import check_rows, to_frame
 from deploy_advisor.runtime.loader import ModelLoadError, load_model, read_schema_file
 from deploy_advisor.runtime.validation import HTTPError
 
+from .conftest import Models
 from .tabular import Tabular, records
 
 
@@ -156,3 +157,27 @@ def test_native_json_that_is_not_a_booster_is_an_unknown_format(tmp_path: Path) 
     (tmp_path / "config.json").write_text('{"a": 1}')
     with pytest.raises(ModelLoadError, match=r"unknown model format \.json"):
         load_model(tmp_path / "config.json")
+
+
+def test_numeric_models_never_import_pandas(models: Models) -> None:
+    """The runtime and an ONNX model never import pandas (scikit-learn, XGBoost and LightGBM
+    import it themselves when it is installed)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from deploy_advisor.runtime import app, frames, score, score_typed\n"
+        "from deploy_advisor.runtime.loader import load_model\n"
+        "for path in sys.argv[1:]:\n"
+        "    m = load_model(path)\n"
+        "    assert m.schema.numeric_only, path\n"
+        "    m.predict(np.zeros((2, m.n_features)))\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    paths = [models.rf_onnx]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *map(str, paths)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
