@@ -55,6 +55,8 @@ def _cell(col: Column, v: Any, i: int) -> Any:
             422,
             f"wrong type at {where}: {_describe(v)} is a {type(v).__name__}, not {_TYPE_WORDS[t]}",
         )
+    elif isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 2**63:
+        raise HTTPError(422, f"out of range at {where}: {_describe(v)} is too large")
     elif isinstance(v, float) and math.isinf(v):
         raise HTTPError(422, f"infinity at {where}: the model takes finite numbers only")
     elif t == "int" and isinstance(v, float) and not v.is_integer():
