@@ -209,3 +209,38 @@ def test_a_model_that_fails_its_warm_up_row_never_reports_ready(
         assert srv.proc.wait(60) == 3
         assert "drawn from its schema" in srv.log_text()
         assert "warmup_failed" in srv.log_text()
+
+
+def test_cli_serve_output_and_trust_types_flags(
+    tabular: Tabular, models: Models, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    from .conftest import free_port, server_env, start_server
+
+    cli = [sys.executable, "-m", "deploy_advisor", "serve"]
+    port = free_port()
+    argv = [*cli, str(tabular.files["lgbm_txt"]), "--port", str(port), "--output", "raw"]
+    with start_server(tmp_path, argv, server_env(models), port=port) as srv, srv.client() as c:
+        frame = tabular.numeric.head(4)
+        r = c.post("/predict", json={"records": records(frame)})
+        want = tabular.estimators["lgbm"].predict(frame, raw_score=True)
+        np.testing.assert_allclose(r.json()["predictions"], want, atol=1e-9)
+    done = subprocess.run(
+        [*cli, str(tabular.files["churn_skops"]), "--port", str(free_port())],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=server_env(models),
+    )
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].startswith("Error: cannot load the model: churn.skops")
+    assert "--trust-types numpy.dtype" in done.stderr
+    port = free_port()
+    argv = [*cli, str(tabular.files["churn_skops"]), "--port", str(port)]
+    argv += ["--trust-types", "numpy.dtype", "--output", "predict"]
+    with start_server(tmp_path, argv, server_env(models), port=port) as srv, srv.client() as c:
+        frame = tabular.frame.head(4)
+        r = c.post("/predict", json={"records": records(frame)})
+        assert r.json()["predictions"] == tabular.churn.predict(frame).tolist()
