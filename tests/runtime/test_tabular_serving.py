@@ -244,3 +244,23 @@ def test_cli_serve_output_and_trust_types_flags(
         frame = tabular.frame.head(4)
         r = c.post("/predict", json={"records": records(frame)})
         assert r.json()["predictions"] == tabular.churn.predict(frame).tolist()
+
+
+def test_concurrent_typed_requests_share_batches_and_get_their_own_answers(
+    churn_server: Any, tabular: Tabular
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    frame = tabular.frame.head(48)
+    body = records(frame)
+    want = tabular.churn.predict_proba(frame)
+
+    def one(i: int) -> list[float]:
+        with churn_server.client() as c:
+            r = c.post("/predict", json={"records": [body[i]]})
+            assert r.status_code == 200, r.text
+            return list(r.json()["predictions"][0])
+
+    with ThreadPoolExecutor(16) as pool:
+        got = list(pool.map(one, range(len(body))))
+    np.testing.assert_allclose(np.asarray(got), want, atol=1e-6)
