@@ -181,3 +181,24 @@ def test_numeric_models_never_import_pandas(models: Models) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_boosters_fitted_on_pandas_categories_are_refused_clearly(tmp_path: Path) -> None:
+    import joblib
+    import lightgbm
+    import pandas as pd
+    import xgboost
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"a": rng.normal(size=80), "city": pd.Categorical(rng.choice(["x", "y"], 80))}
+    )
+    y = rng.integers(0, 2, 80)
+    xgb = xgboost.XGBClassifier(n_estimators=2, enable_categorical=True).fit(frame, y)
+    joblib.dump(xgb, tmp_path / "xgb.joblib")
+    with pytest.raises(ModelLoadError, match=r"pandas category columns \(city\)"):
+        load_model(tmp_path / "xgb.joblib")
+    lgbm = lightgbm.LGBMClassifier(n_estimators=2, verbose=-1).fit(frame, y)
+    joblib.dump(lgbm, tmp_path / "lgbm.joblib")
+    with pytest.raises(ModelLoadError, match="OrdinalEncoder before the model"):
+        load_model(tmp_path / "lgbm.joblib")

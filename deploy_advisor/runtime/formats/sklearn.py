@@ -160,6 +160,27 @@ def _is_classifier(obj: Any) -> bool:
         return False
 
 
+def _refuse_native_categoricals(obj: Any, framework: str, path: Path) -> None:
+    """XGBoost/LightGBM wrappers fitted on pandas ``category`` columns need those exact
+    categories at predict time, which this server does not rebuild."""
+    found = ""
+    try:
+        if framework == "xgboost":
+            booster = obj.get_booster()
+            pairs = zip(booster.feature_names or [], booster.feature_types or [], strict=False)
+            found = ", ".join(str(n) for n, t in pairs if t == "c")
+        elif framework == "lightgbm" and obj.booster_.pandas_categorical:
+            found = "pandas category"
+    except Exception:
+        return
+    if found:
+        raise ModelLoadError(
+            f"{path.name} was fitted on pandas category columns ({found}), which this server "
+            "cannot rebuild; encode them in a scikit-learn Pipeline (OneHotEncoder or "
+            "OrdinalEncoder before the model) and save the pipeline"
+        )
+
+
 def wrap_estimator(
     obj: Any,
     path: Path,
@@ -180,6 +201,7 @@ def wrap_estimator(
             "save the fitted estimator or pipeline itself"
         )
     framework, version = _framework(obj)
+    _refuse_native_categoricals(obj, framework, path)
     allows_nan = _allows_nan(obj) or framework in ("xgboost", "lightgbm")
     schema = merged_schema(sklearn_schema(obj, allow_nan=allows_nan), schema, path.name)
     names = getattr(obj, "feature_names_in_", None)
