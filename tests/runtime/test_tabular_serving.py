@@ -264,3 +264,22 @@ def test_concurrent_typed_requests_share_batches_and_get_their_own_answers(
     with ThreadPoolExecutor(16) as pool:
         got = list(pool.map(one, range(len(body))))
     np.testing.assert_allclose(np.asarray(got), want, atol=1e-6)
+
+
+def test_other_routes_answer_typed_models_without_a_500(churn_server: Any) -> None:
+    with churn_server.client() as c:
+        docs = c.get("/docs")
+        assert docs.status_code == 200
+        assert "records" in docs.text and "basic" in docs.text
+        assert c.get("/openapi.json").status_code == 200
+        r = c.post("/invocations", json={"records": [GOOD]})
+        assert r.status_code == 200, r.text
+        r = c.post(
+            "/invocations", content=b"pro,eu,1,2.0,true\n", headers={"content-type": "text/csv"}
+        )
+        assert 400 <= r.status_code < 500
+        r = c.post(
+            "/v2/models/churn/infer",
+            json={"inputs": [{"name": "x", "shape": [1, 5], "datatype": "FP64", "data": [0] * 5}]},
+        )
+        assert 400 <= r.status_code < 500
