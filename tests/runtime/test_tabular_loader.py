@@ -202,3 +202,38 @@ def test_boosters_fitted_on_pandas_categories_are_refused_clearly(tmp_path: Path
     joblib.dump(lgbm, tmp_path / "lgbm.joblib")
     with pytest.raises(ModelLoadError, match="OrdinalEncoder before the model"):
         load_model(tmp_path / "lgbm.joblib")
+
+
+def test_column_selectors_slices_and_remainders_are_resolved() -> None:
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from deploy_advisor.runtime.formats.sklearn_schema import sklearn_schema
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"a": rng.normal(size=50), "s": rng.choice(["x", "y"], 50), "b": rng.normal(size=50)}
+    )
+    y = rng.integers(0, 2, 50)
+    selecting = ColumnTransformer(
+        [
+            ("c", OneHotEncoder(), make_column_selector(dtype_exclude="number")),
+            ("n", StandardScaler(), slice(0, 1)),
+        ],
+        remainder="passthrough",
+    )
+    remainder = ColumnTransformer([("c", OneHotEncoder(), [1])], remainder=StandardScaler())
+    for ct in (selecting, remainder):
+        schema = sklearn_schema(
+            make_pipeline(ct, LogisticRegression()).fit(frame, y), allow_nan=False
+        )
+        assert schema is not None
+        assert [(c.name, c.type, c.categories) for c in schema.columns] == [
+            ("a", "float", None),
+            ("s", "string", ("x", "y")),
+            ("b", "float", None),
+        ]
+        assert schema.needs_dataframe

@@ -81,8 +81,12 @@ def _column_facts(trans: Any, n_cols: int) -> list[dict[str, Any]]:
 
 def _transformer_columns(ct: Any, names: list[str]) -> list[tuple[Any, list[int]]]:
     out: list[tuple[Any, list[int]]] = []
-    for _, trans, cols in getattr(ct, "transformers_", []):
+    resolved = getattr(ct, "_transformer_to_input_indices", None)
+    for name, trans, cols in getattr(ct, "transformers_", []):
         if trans == "drop":
+            continue
+        if isinstance(resolved, dict) and name in resolved:
+            out.append((trans, [int(i) for i in resolved[name] if 0 <= int(i) < len(names)]))
             continue
         idx: list[int] = []
         for c in np.atleast_1d(np.asarray(cols, dtype=object)) if cols is not None else []:
