@@ -183,7 +183,7 @@ def test_numeric_models_never_import_pandas(models: Models) -> None:
     assert done.stdout.strip() == "False"
 
 
-def test_boosters_fitted_on_pandas_categories_are_refused_clearly(tmp_path: Path) -> None:
+def test_boosters_fitted_on_pandas_categories_take_strings(tmp_path: Path) -> None:
     import joblib
     import lightgbm
     import pandas as pd
@@ -191,17 +191,25 @@ def test_boosters_fitted_on_pandas_categories_are_refused_clearly(tmp_path: Path
 
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(
-        {"a": rng.normal(size=80), "city": pd.Categorical(rng.choice(["x", "y"], 80))}
+        {"a": rng.normal(size=120), "city": pd.Categorical(rng.choice(["x", "y", "z"], 120))}
     )
-    y = rng.integers(0, 2, 80)
-    xgb = xgboost.XGBClassifier(n_estimators=2, enable_categorical=True).fit(frame, y)
-    joblib.dump(xgb, tmp_path / "xgb.joblib")
-    with pytest.raises(ModelLoadError, match=r"pandas category columns \(city\)"):
-        load_model(tmp_path / "xgb.joblib")
-    lgbm = lightgbm.LGBMClassifier(n_estimators=2, verbose=-1).fit(frame, y)
-    joblib.dump(lgbm, tmp_path / "lgbm.joblib")
-    with pytest.raises(ModelLoadError, match="OrdinalEncoder before the model"):
-        load_model(tmp_path / "lgbm.joblib")
+    y = (frame["city"] == "y").astype(int) ^ (frame["a"] > 0.5).astype(int)
+    fitted = {
+        "xgb": xgboost.XGBClassifier(n_estimators=4, enable_categorical=True).fit(frame, y),
+        "lgbm": lightgbm.LGBMClassifier(n_estimators=4, verbose=-1, min_child_samples=5).fit(
+            frame, y
+        ),
+    }
+    rows = [[float(a), str(c)] for a, c in zip(frame["a"][:20], frame["city"][:20], strict=True)]
+    for name, est in fitted.items():
+        joblib.dump(est, tmp_path / f"{name}.joblib")
+        m = load_model(tmp_path / f"{name}.joblib")
+        city = m.schema.columns[1]
+        assert (city.name, city.type, city.known_values) == ("city", "string", ("x", "y", "z"))
+        assert m.schema.needs_dataframe
+        np.testing.assert_allclose(
+            m.predict_frame(rows), est.predict_proba(frame.head(20)), atol=1e-6
+        )
 
 
 def test_column_selectors_slices_and_remainders_are_resolved() -> None:

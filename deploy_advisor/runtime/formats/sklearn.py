@@ -160,25 +160,48 @@ def _is_classifier(obj: Any) -> bool:
         return False
 
 
-def _refuse_native_categoricals(obj: Any, framework: str, path: Path) -> None:
-    """XGBoost/LightGBM wrappers fitted on pandas ``category`` columns need those exact
-    categories at predict time, which this server does not rebuild."""
-    found = ""
+def _native_categoricals(obj: Any, framework: str) -> dict[str, tuple[Any, ...] | None]:
+    """Columns an XGBoost/LightGBM wrapper took as pandas ``category`` columns, with the
+    categories seen in training when the model records them."""
+    found: dict[str, tuple[Any, ...] | None] = {}
     try:
         if framework == "xgboost":
             booster = obj.get_booster()
             pairs = zip(booster.feature_names or [], booster.feature_types or [], strict=False)
-            found = ", ".join(str(n) for n, t in pairs if t == "c")
+            found = {str(n): None for n, t in pairs if t == "c"}
+            if found:
+                for name, values in booster.get_categories(export_to_arrow=True).to_arrow():
+                    if name in found and values is not None:
+                        found[name] = tuple(values.to_pylist())
         elif framework == "lightgbm" and obj.booster_.pandas_categorical:
-            found = "pandas category"
+            infos = obj.booster_.dump_model(num_iteration=0)["feature_infos"]
+            names = [n for n, info in infos.items() if info.get("values")]
+            cats = obj.booster_.pandas_categorical
+            found = {str(n): tuple(c) for n, c in zip(names, cats, strict=False)}
     except Exception:
-        return
-    if found:
-        raise ModelLoadError(
-            f"{path.name} was fitted on pandas category columns ({found}), which this server "
-            "cannot rebuild; encode them in a scikit-learn Pipeline (OneHotEncoder or "
-            "OrdinalEncoder before the model) and save the pipeline"
+        return found
+    return found
+
+
+def _with_categoricals(
+    schema: InputSchema | None, cats: dict[str, tuple[Any, ...] | None]
+) -> InputSchema | None:
+    if schema is None or not cats:
+        return schema
+    from ..schema import Column
+
+    columns = tuple(
+        Column(
+            name=c.name,
+            type="string" if all(isinstance(v, str) for v in cats[c.name] or ("",)) else c.type,
+            known_values=cats[c.name],
+            nullable=True,
         )
+        if c.name in cats
+        else c
+        for c in schema.columns
+    )
+    return InputSchema(columns=columns, needs_dataframe=True)
 
 
 def wrap_estimator(
@@ -201,9 +224,10 @@ def wrap_estimator(
             "save the fitted estimator or pipeline itself"
         )
     framework, version = _framework(obj)
-    _refuse_native_categoricals(obj, framework, path)
+    categoricals = _native_categoricals(obj, framework)
     allows_nan = _allows_nan(obj) or framework in ("xgboost", "lightgbm")
-    schema = merged_schema(sklearn_schema(obj, allow_nan=allows_nan), schema, path.name)
+    derived = _with_categoricals(sklearn_schema(obj, allow_nan=allows_nan), categoricals)
+    schema = merged_schema(derived, schema, path.name)
     names = getattr(obj, "feature_names_in_", None)
     feature_names = [str(n) for n in names] if names is not None else None
     n_features = len(schema.columns) if schema is not None else None
@@ -219,8 +243,13 @@ def wrap_estimator(
         frame_schema = schema
         named = feature_names is not None
 
+        as_category = dict.fromkeys(categoricals, "category")
+
         def predict(batch: np.ndarray) -> np.ndarray:
-            return np.asarray(method(to_frame(batch, frame_schema, named=named)))
+            frame = to_frame(batch, frame_schema, named=named)
+            if as_category:
+                frame = frame.astype(as_category)
+            return np.asarray(method(frame))
 
     elif feature_names is not None:
         # Rows arrive as arrays; scikit-learn would warn on every call that they carry no names.
