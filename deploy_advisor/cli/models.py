@@ -18,16 +18,18 @@ __all__ = ["example_model_command", "inspect_command", "serve"]
 def inspect_command(
     model: params.InspectModel, json_output: params.InspectJson = False,
     payloads: params.Payloads = None, count: params.Count = 20, seed: params.Seed = 0,
-    force: params.PayloadsForce = False,
+    force: params.PayloadsForce = False, sample: params.ModelSample = None,
+    schema: params.ModelSchema = None, trust_types: params.TrustTypes = None,
 ) -> None:  # fmt: skip
-    """Load a model in a fresh process and report its features, output, size, load time, RSS."""
+    """Load a model in a fresh process and report its columns, output, size, load time, RSS."""
     import json
 
     from deploy_advisor.intake import inspect_model, sample_payloads
     from deploy_advisor.intake.payloads import write_payloads
     from deploy_advisor.intake.render import print_report
 
-    report = inspect_model(model)
+    trusted = tuple(t.strip() for t in (trust_types or "").split(",") if t.strip())
+    report = inspect_model(model, schema=schema, sample=sample, trust_types=trusted)
     bodies = sample_payloads(report, count=count, seed=seed)
     if payloads is not None:
         write_payloads(payloads, bodies, force=force)
@@ -62,12 +64,15 @@ def _server_options(
     batch_max: params.BatchMax = None, batch_wait_ms: params.BatchWaitMs = None,
     no_batching: params.NoBatching = False, max_body_bytes: params.MaxBodyBytes = None,
     drain_timeout: params.DrainTimeout = None, access_log: params.AccessLog = True,
+    output: params.ModelOutput = None, schema: params.ModelSchema = None,
+    trust_types: params.TrustTypes = None,
 ) -> dict[str, Any]:  # fmt: skip
     """The server's settings from its flags, in `server_command`'s words."""
     return {
         "batch_max": batch_max, "batch_wait_ms": batch_wait_ms,
         "batching": False if no_batching else None, "max_body_bytes": max_body_bytes,
         "drain_timeout_s": drain_timeout, "access_log": access_log,
+        "output": output, "schema": schema, "trust_types": trust_types,
     }  # fmt: skip
 
 

@@ -237,3 +237,32 @@ QuickTargets = Annotated[
     str | None, Option("--targets", help="Targets to bench, e.g. local,docker.")
 ]
 Reuse = Annotated[bool, Option("--force", help="Reuse a non-empty -o directory.")]
+
+ModelSample = Annotated[
+    Path | None,
+    Option(
+        "--sample", metavar="FILE", readable=False,
+        help="CSV or Parquet rows of training data: correct types, ranges, categories.",
+    ),
+]  # fmt: skip
+ModelSchema = Annotated[
+    Path | None,
+    Option(
+        "--schema", metavar="FILE", readable=False,
+        help="JSON input schema replacing the derived one.",
+    ),
+]  # fmt: skip
+TrustTypes = Annotated[
+    str | None,
+    Option(
+        "--trust-types", metavar="TYPES",
+        help="Comma-separated types a .skops file may hold beyond skops' own.",
+    ),
+]  # fmt: skip
+ModelOutput = Annotated[
+    str | None,
+    Option(
+        "--output", metavar="KIND",
+        help="predict, predict_proba, decision_function or raw (default: probabilities).",
+    ),
+]  # fmt: skip

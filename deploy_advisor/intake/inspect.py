@@ -7,20 +7,36 @@ import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deploy_advisor.errors import ModelError
+
+if TYPE_CHECKING:
+    from deploy_advisor.runtime.schema import InputSchema
 
 __all__ = ["ModelReport", "inspect_model", "model_format"]
 
 SUPPORTED = (
-    "a .joblib, .pkl, .pickle or .sav file (scikit-learn), an .onnx file, an MLflow model "
-    "directory or a scaffold directory"
+    "a .joblib, .pkl, .pickle or .sav file (scikit-learn, XGBoost, LightGBM, CatBoost), a "
+    ".skops file, an .onnx file, an XGBoost .json/.ubj booster, a LightGBM model.txt, a "
+    "CatBoost .cbm file, an MLflow model directory or a scaffold directory"
 )
 _FIXES = {
     "pickle": "re-save it with joblib.dump(model, path) where it was trained",
     "onnx": "re-export it (for example with skl2onnx.to_onnx) and check it with onnx.checker",
     "mlflow": "re-save it with mlflow.sklearn.save_model or mlflow.pyfunc.save_model",
+    "skops": "check the types it holds with skops.io.get_untrusted_types and pass --trust-types",
+    "xgboost": "re-save it with Booster.save_model('model.json') where it was trained",
+    "lightgbm": "re-save it with Booster.save_model('model.txt') where it was trained",
+    "catboost": "re-save it with model.save_model('model.cbm') where it was trained",
+}
+_NATIVE = {
+    ".onnx": "onnx",
+    ".skops": "skops",
+    ".json": "xgboost",
+    ".ubj": "xgboost",
+    ".txt": "lightgbm",
+    ".cbm": "catboost",
 }
 
 
@@ -44,6 +60,20 @@ class ModelReport:
     installed_sklearn_version: str | None
     sample_dataset: str | None = None
     warnings: list[str] = field(default_factory=list)
+    framework: str = "sklearn"
+    """The framework the model needs: sklearn, xgboost, lightgbm, catboost, onnx or mlflow."""
+    framework_version: str | None = None
+    """The version of that framework the file was saved with where it says, else installed."""
+    outputs: list[str] = field(default_factory=lambda: ["predict"])
+    output: str = "predict"
+    schema: dict[str, Any] = field(default_factory=dict)
+    """The typed input schema (``InputSchema.to_json()``): columns, types, categories."""
+
+    @property
+    def input_schema(self) -> InputSchema:
+        from deploy_advisor.runtime.schema import InputSchema
+
+        return InputSchema.from_json(self.schema)
 
     @property
     def sklearn_mismatch(self) -> bool:
@@ -71,19 +101,40 @@ def model_format(path: Path) -> str:
     if target.is_dir():
         return "mlflow"
     suffix = target.suffix.lower()
-    if suffix == ".onnx":
-        return "onnx"
+    if suffix in _NATIVE:
+        return _NATIVE[suffix]
     if suffix in (".joblib", ".pkl", ".pickle", ".sav"):
         return "pickle"
     shown = suffix or "no suffix"
     raise ModelError(f"`{target}` has an unknown model format ({shown}); pass {SUPPORTED}")
 
 
-def inspect_model(path: Path, *, timeout_s: float = 300.0) -> ModelReport:
-    """Load the model in a fresh Python process and report its schema, size, load time and RSS."""
+def inspect_model(
+    path: Path,
+    *,
+    timeout_s: float = 300.0,
+    schema: Path | None = None,
+    sample: Path | None = None,
+    trust_types: tuple[str, ...] = (),
+) -> ModelReport:
+    """Load the model in a fresh Python process and report its schema, size, load time and RSS.
+
+    ``schema`` (a JSON file) replaces the schema derived from the model; ``sample`` (CSV or
+    Parquet rows of training data) corrects types, categories, ranges and missing values;
+    ``trust_types`` lists the types a .skops file may hold beyond those skops trusts."""
     kind = model_format(path)
+    for given, what in ((schema, "--schema"), (sample, "--sample")):
+        if given is not None and not given.is_file():
+            raise ModelError(f"{what} {given} not found; pass an existing file")
+    argv = [sys.executable, "-m", "deploy_advisor.intake.probe", str(path)]
+    if schema is not None:
+        argv += ["--schema", str(schema)]
+    if sample is not None:
+        argv += ["--sample", str(sample)]
+    if trust_types:
+        argv += ["--trust-types", ",".join(trust_types)]
     done = subprocess.run(
-        [sys.executable, "-m", "deploy_advisor.intake.probe", str(path)],
+        argv,
         capture_output=True,
         text=True,
         timeout=timeout_s,
@@ -92,16 +143,15 @@ def inspect_model(path: Path, *, timeout_s: float = 300.0) -> ModelReport:
     document = _last_json_line(done.stdout)
     if document is not None and "predict_failed" in document:
         raise ModelError(
-            f"Model `{path}` loads, but predicting one row of {document['predict_failed']} zeros "
-            f"failed ({document['error']}); deploy-advisor serves models that take rows of "
-            "numbers: encode text or categorical columns before the model, or export a pipeline "
-            "that takes numbers"
+            f"Model `{path}` loads, but predicting one valid row drawn from its schema "
+            f"({document['predict_failed']}) failed ({document['error']}); correct the schema "
+            "with --sample data.csv or --schema schema.json"
         )
     if document is None or "error" in document:
         reason = document["error"] if document else _last_line(done.stderr) or "no output"
         raise ModelError(f"Cannot load model `{path}`: {reason}; {_FIXES[kind]}")
     notes: list[str] = []
-    if kind != "onnx":
+    if kind not in ("onnx", "skops", "xgboost", "lightgbm", "catboost"):
         notes.append(
             f"loading {path.name} unpickles it, which runs code stored in the file: load only "
             f"models you trust (sha256 {document['sha256'][:16]}…)"

@@ -12,8 +12,9 @@ if TYPE_CHECKING:
     import numpy as np
 
     from deploy_advisor.intake.inspect import ModelReport
+    from deploy_advisor.runtime.schema import Column, InputSchema
 
-__all__ = ["BATCH_ROWS", "sample_payloads", "write_payloads"]
+__all__ = ["BATCH_ROWS", "sample_payloads", "schema_rows", "write_payloads"]
 
 BATCH_ROWS = 4
 # Every fourth body is a small batch; with feature names, every fourth-but-one is a record.
@@ -29,8 +30,14 @@ def sample_payloads(report: ModelReport, *, count: int = 20, seed: int = 0) -> l
         )
     if count < 1:
         raise ModelError(f"--count {count} is too small; ask for at least 1 payload")
-    rows = _rows(report, count * BATCH_ROWS, seed)
-    names = report.feature_names
+    schema = report.input_schema if report.schema else None
+    typed = schema is not None and bool(schema.columns) and not schema.numeric_only
+    if typed or (schema is not None and _has_ranges(schema)):
+        assert schema is not None
+        rows: list[list[Any]] = schema_rows(schema, count * BATCH_ROWS, seed=seed)
+    else:
+        rows = _rows(report, count * BATCH_ROWS, seed)
+    names = report.feature_names or (schema.names if typed and schema is not None else None)
     bodies: list[dict[str, Any]] = []
     cursor = 0
     for index in range(count):
@@ -38,11 +45,49 @@ def sample_payloads(report: ModelReport, *, count: int = 20, seed: int = 0) -> l
         size = BATCH_ROWS if kind == "batch" else 1
         chunk = rows[cursor : cursor + size]
         cursor += size
-        if kind == "records" and names:
+        if (kind == "records" or typed) and names:
             bodies.append({"records": [dict(zip(names, row, strict=True)) for row in chunk]})
         else:
             bodies.append({"instances": chunk})
     return bodies
+
+
+def _has_ranges(schema: InputSchema) -> bool:
+    return any(c.minimum is not None and c.maximum is not None for c in schema.columns)
+
+
+def _number(rng: Any, col: Column) -> float | int:
+    lo, hi = col.minimum, col.maximum
+    if col.type == "int":
+        low = int(lo) if lo is not None else 0
+        high = int(hi) if hi is not None else max(low, 0) + 100
+        return int(rng.integers(low, max(high, low) + 1))
+    if lo is not None and hi is not None:
+        return round(float(rng.uniform(lo, hi)), 4)
+    return round(float(rng.normal()), 4)
+
+
+def schema_rows(schema: InputSchema, n_rows: int, *, seed: int = 0) -> list[list[Any]]:
+    """Rows drawn from the schema: known categories, numbers within the ranges seen in
+    training, booleans; every row is one the model takes."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    rows: list[list[Any]] = []
+    for _ in range(n_rows):
+        row: list[Any] = []
+        for col in schema.columns:
+            pool = col.categories or col.known_values
+            if pool:
+                row.append(pool[int(rng.integers(0, len(pool)))])
+            elif col.type == "string":
+                row.append(f"{col.name}-{int(rng.integers(0, 5))}")
+            elif col.type == "bool":
+                row.append(bool(rng.integers(0, 2)))
+            else:
+                row.append(_number(rng, col))
+        rows.append(row)
+    return rows
 
 
 def _rows(report: ModelReport, n_rows: int, seed: int) -> list[list[float]]:

@@ -1,7 +1,8 @@
 """Load one model in a fresh process and print what it is as one JSON line.
 
-`python -m deploy_advisor.intake.probe PATH`: run by `inspect_model` in a subprocess, so that
-the load time and resident memory are the model's alone, not those of the calling process.
+`python -m deploy_advisor.intake.probe PATH [--schema F] [--sample F] [--trust-types T,...]`:
+run by `inspect_model` in a subprocess, so that the load time and resident memory are the
+model's alone, not those of the calling process.
 """
 
 from __future__ import annotations
@@ -21,25 +22,36 @@ DATASET_MATCH_ACCURACY = 0.9
 
 
 class NotNumeric(Exception):
-    """The model loads but cannot predict a row of numbers (it may expect text columns)."""
+    """The model loads but cannot predict a valid row drawn from its schema."""
 
-    def __init__(self, n_features: int, cause: Exception) -> None:
+    def __init__(self, row: list[Any], cause: Exception) -> None:
         super().__init__(f"{type(cause).__name__}: {_first_line(cause)}".rstrip(": "))
-        self.n_features = n_features
+        self.row = row
 
 
-def probe(path: Path) -> dict[str, Any]:
+def probe(
+    path: Path,
+    *,
+    schema_file: Path | None = None,
+    sample: Path | None = None,
+    trust_types: tuple[str, ...] = (),
+) -> dict[str, Any]:
     """Load the model, time it, measure RSS and predict once; return plain JSON-able facts."""
-    import numpy as np
     import psutil
 
-    from deploy_advisor.runtime.loader import load_model
+    from deploy_advisor.intake.sample import schema_from_sample
+    from deploy_advisor.runtime.frames import example_row
+    from deploy_advisor.runtime.loader import load_model, read_schema_file
 
+    given = read_schema_file(schema_file) if schema_file is not None else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         started = time.perf_counter()
-        loaded = load_model(path)
+        loaded = load_model(path, trust_types=trust_types, schema=given)
         load_seconds = time.perf_counter() - started
+    schema = loaded.schema
+    if sample is not None:
+        schema = schema_from_sample(schema, sample)
     rss_mb = psutil.Process().memory_info().rss / 2**20
     installed = _installed_sklearn()
     trained = loaded.trained_sklearn_version
@@ -52,11 +64,12 @@ def probe(path: Path) -> dict[str, Any]:
             notes.add(str(warning.message).strip().splitlines()[0])
     n_features = loaded.n_features
     n_outputs = None
-    if n_features:
+    if n_features and schema.columns:
+        row = example_row(schema)
         try:
-            output = np.asarray(loaded.predict(np.zeros((1, n_features))))
+            output = loaded.predict_frame([row])
         except Exception as exc:
-            raise NotNumeric(n_features, exc) from exc
+            raise NotNumeric(row, exc) from exc
         n_outputs = int(output.shape[1]) if output.ndim == 2 else 1
     return {
         "format": loaded.format,
@@ -73,6 +86,11 @@ def probe(path: Path) -> dict[str, Any]:
         "installed_sklearn_version": installed,
         "load_warnings": sorted(notes),
         "sample_dataset": _bundled_dataset(loaded, n_features),
+        "framework": loaded.framework,
+        "framework_version": loaded.framework_version,
+        "outputs": list(loaded.outputs),
+        "output": loaded.output,
+        "schema": schema.to_json(),
     }
 
 
@@ -85,7 +103,11 @@ def _installed_sklearn() -> str | None:
 
 def _bundled_dataset(loaded: Any, n_features: int | None) -> str | None:
     """'breast_cancer' when the model classifies that bundled dataset's rows (the example model)."""
-    if n_features != 30 or loaded.output_kind not in ("probabilities", "labels"):
+    if (
+        n_features != 30
+        or not loaded.schema.numeric_only
+        or loaded.output_kind not in ("probabilities", "labels")
+    ):
         return None
     import numpy as np
     from sklearn.datasets import load_breast_cancer
@@ -107,10 +129,21 @@ def _first_line(exc: Exception) -> str:
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m deploy_advisor.intake.probe")
+    parser.add_argument("model", type=Path)
+    parser.add_argument("--schema", type=Path)
+    parser.add_argument("--sample", type=Path)
+    parser.add_argument("--trust-types", default="")
+    args = parser.parse_args()
+    trusted = tuple(t.strip() for t in args.trust_types.split(",") if t.strip())
     try:
-        document = probe(Path(sys.argv[1]))
+        document = probe(
+            args.model, schema_file=args.schema, sample=args.sample, trust_types=trusted
+        )
     except NotNumeric as exc:
-        document = {"error": str(exc), "predict_failed": exc.n_features}
+        document = {"error": str(exc), "predict_failed": json.dumps(exc.row, default=str)}
     except Exception as exc:  # reported to the parent as one line, never a traceback
         document = {"error": f"{type(exc).__name__}: {_first_line(exc)}".rstrip(": ")}
     sys.stdout.write(json.dumps(document) + "\n")

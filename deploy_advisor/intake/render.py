@@ -24,6 +24,8 @@ def print_report(report: ModelReport) -> None:
     for label, value in _rows(report):
         table.add_row(label, value)
     console.print(table)
+    if report.schema.get("columns") and not report.input_schema.numeric_only:
+        console.print(_schema_table(report))
     for note in report.warnings:
         console.warn(note)
 
@@ -42,7 +44,26 @@ def _rows(report: ModelReport) -> list[tuple[str, str]]:
         ("load time", f"{report.load_seconds * 1000:.0f} ms"),
         ("memory after load", f"{report.rss_mb:.0f} MB resident"),
         ("scikit-learn", trained),
+        ("framework", f"{report.framework} {report.framework_version or ''}".strip()),
+        ("outputs", ", ".join(report.outputs) + f" (answers {report.output})"),
     ]
+
+
+def _schema_table(report: ModelReport) -> Any:
+    from rich.table import Table
+
+    table = Table(title="Input columns", title_justify="left")
+    for heading in ("column", "type", "categories", "missing values"):
+        table.add_column(heading, overflow="fold")
+    for col in report.input_schema.columns:
+        if col.categories is not None:
+            cats = ", ".join(map(str, col.categories))
+        elif col.known_values:
+            cats = "any (seen: " + ", ".join(map(str, col.known_values[:8])) + ")"
+        else:
+            cats = "-"
+        table.add_row(col.name, col.type, cats, "allowed" if col.nullable else "refused")
+    return table
 
 
 def _names(names: list[str] | None) -> str:

@@ -26,7 +26,8 @@ import orjson
 
 from .batching import MicroBatcher, ModelFailure
 from .config import Settings, settings_from_env
-from .loader import LoadedModel, load_model, resolve_model_path
+from .frames import check_rows, example_row, records_in_order
+from .loader import LoadedModel, load_model, read_schema_file, resolve_model_path
 from .logs import AccessLog, setup_logging, write_termination_message
 from .metrics import PUBLISH_INTERVAL_S, Metrics, SharedMetrics
 from .openapi import docs_page, openapi_document
@@ -342,7 +343,13 @@ class ModelServer:
         loop = self._loop
         assert loop is not None
         try:
-            model = load_model(self.model_file)
+            s = self.settings
+            model = load_model(
+                self.model_file,
+                output=s.model_output,
+                trust_types=s.trusted_types,
+                schema=read_schema_file(s.model_schema) if s.model_schema else None,
+            )
         except Exception as exc:
             log.error(
                 "cannot load the model: %s",
@@ -353,30 +360,41 @@ class ModelServer:
             loop.call_soon_threadsafe(self._fatal, 3)
             return
         warm = time.perf_counter()
-        single = self._warm_up(model)
+        try:
+            single = self._warm_up(model)
+        except Exception as exc:
+            log.error(
+                "%s",
+                exc,
+                extra={"fields": {"event": "warmup_failed", "model": str(self.model_file)}},
+            )
+            write_termination_message(str(exc))
+            loop.call_soon_threadsafe(self._fatal, 3)
+            return
         loop.call_soon_threadsafe(self._on_loaded, model, time.perf_counter() - warm, single)
 
     def _warm_up(self, model: LoadedModel) -> float | None:
-        """Run the model a few times on zeros; returns the median single-row predict time."""
-        if model.n_features is None:
+        """Run the model a few times on a valid row drawn from its schema; returns the median
+        single-row predict time. A model that cannot predict that row raises: it is not ready."""
+        if model.n_features is None or not model.schema.columns:
             return None
+        row = example_row(model.schema)
+        one = self._table([row], model)
         try:
-            one = np.zeros((1, model.n_features))
             model.predict(one)
-            model.predict(np.zeros((min(self.settings.batch_max, 256), model.n_features)))
+            model.predict(np.repeat(one, min(self.settings.batch_max, 256), axis=0))
             times = []
             for _ in range(5):
                 t = time.perf_counter()
                 model.predict(one)
                 times.append(time.perf_counter() - t)
-            return sorted(times)[2]
         except Exception as exc:
-            log.warning(
-                "warm-up predict on zeros failed (%s: %s); serving anyway",
-                type(exc).__name__,
-                exc,
-            )
-            return None
+            raise RuntimeError(
+                f"the model fails to predict a valid row {row!r} drawn from its schema "
+                f"({type(exc).__name__}: {exc}); correct the schema with --schema or "
+                "$MODEL_SCHEMA, or fix the model"
+            ) from exc
+        return sorted(times)[2]
 
     def _fatal(self, code: int) -> None:
         self.fatal_exit_code = code
@@ -453,7 +471,11 @@ class ModelServer:
         )
         self._openapi = orjson.dumps(doc)
         width = m.n_features if m and m.n_features else 4
-        example = orjson.dumps({"instances": [[0.0] * width]}).decode()
+        if m is not None and not m.schema.numeric_only:
+            row = dict(zip(m.schema.names, example_row(m.schema), strict=True))
+            example = orjson.dumps({"records": [row]}).decode()
+        else:
+            example = orjson.dumps({"instances": [[0.0] * width]}).decode()
         detail = (
             f"{m.estimator} ({m.format}), {m.n_features} features, answers {m.output_kind}"
             if m
@@ -520,7 +542,19 @@ class ModelServer:
             )
         return body, media
 
+    @staticmethod
+    def _table(rows: list[list[Any]], model: LoadedModel, what: str = "instances") -> np.ndarray:
+        """Typed rows checked against the schema: an object matrix for DataFrame models, else
+        a float matrix (missing values as NaN)."""
+        table = check_rows(rows, model.schema, what)
+        if model.schema.needs_dataframe:
+            return table
+        table[table == None] = np.nan  # noqa: E711 - elementwise on an object array
+        return table.astype(np.float64)
+
     def _matrix(self, payload: Any, model: LoadedModel, allow_list: bool = False) -> np.ndarray:
+        if not model.schema.numeric_only:
+            return self._typed(payload, model, allow_list)
         if isinstance(payload, dict):
             instances = payload.get("instances")
             records = payload.get("records")
@@ -550,6 +584,30 @@ class ModelServer:
             f"{type(payload).__name__}",
         )
 
+    def _typed(self, payload: Any, model: LoadedModel, allow_list: bool) -> np.ndarray:
+        if isinstance(payload, dict):
+            instances = payload.get("instances")
+            records = payload.get("records")
+            if instances is not None and records is not None:
+                raise HTTPError(400, "send either `instances` or `records`, not both")
+            if instances is not None:
+                return self._table(instances, model)
+            if records is not None:
+                rows = records_in_order(records, model.schema.names)
+                return self._table(rows, model, "records")
+            raise HTTPError(
+                400,
+                "the body needs `records` (a list of objects, one value per column) or "
+                '`instances` (a list of rows in column order), e.g. {"records": [{...}]}',
+            )
+        if allow_list and isinstance(payload, list):
+            return self._table(payload, model)
+        raise HTTPError(
+            400,
+            f"the body must be a JSON object with `records` or `instances`, not "
+            f"{type(payload).__name__}",
+        )
+
     # --- routes ---------------------------------------------------------------------------
 
     async def predict(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
@@ -557,9 +615,11 @@ class ModelServer:
         body, _ = await self._body(scope, receive, (JSON,))
         x = self._matrix(parse_json(body), model)
         out, batch = await batcher.submit(x)
-        return Response(
-            200, orjson.dumps({"predictions": _plain_output(out)}, option=_NUMPY), JSON, batch
-        )
+        answer: dict[str, Any] = {"predictions": _plain_output(out)}
+        classes = model.classes
+        if classes is not None and out.ndim == 2 and out.shape[1] == len(classes):
+            answer["classes"] = classes
+        return Response(200, orjson.dumps(answer, option=_NUMPY), JSON, batch)
 
     async def noop(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
         """Everything /predict does to a request except calling the model: the floor."""
@@ -577,6 +637,10 @@ class ModelServer:
                 text = body.decode("utf-8")
             except UnicodeDecodeError:
                 raise HTTPError(400, "the CSV body is not UTF-8 text") from None
+            if not model.schema.numeric_only:
+                raise HTTPError(
+                    415, "this model takes typed columns: send JSON with `records` or `instances`"
+                )
             x = csv_to_matrix(text, model.n_features, model.allows_nan, model.feature_names)
         else:
             x = self._matrix(parse_json(body), model, allow_list=True)
@@ -727,6 +791,12 @@ class ModelServer:
                 400,
                 f"`inputs` has {len(inputs)} tensors; this model takes one tensor of shape "
                 f"[rows, {model.n_features}]",
+            )
+        if not model.schema.numeric_only:
+            raise HTTPError(
+                422,
+                "this model takes typed columns (strings or categories): use POST /predict with "
+                "`records`",
             )
         x = self._v2_tensor(inputs[0], model)
         name = self._output_name(model)

@@ -75,6 +75,18 @@ class Settings:
     metrics_dir: str | None = None
     """Directory where worker processes share their metrics, so that ``/metrics`` counts all
     of them (``serve --workers N`` makes one; set ``$METRICS_DIR`` under gunicorn)."""
+    model_output: str | None = None
+    """``predict``, ``predict_proba``, ``decision_function`` or ``raw``; None: probabilities
+    where the model has them, else ``predict`` (``$MODEL_OUTPUT``)."""
+    model_schema: str | None = None
+    """A JSON schema file that replaces the schema derived from the model (``$MODEL_SCHEMA``)."""
+    trust_types: str | None = None
+    """Comma-separated types a skops file may hold beyond those skops trusts
+    (``$MODEL_TRUST_TYPES``)."""
+
+    @property
+    def trusted_types(self) -> tuple[str, ...]:
+        return tuple(t.strip() for t in (self.trust_types or "").split(",") if t.strip())
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self))
@@ -193,6 +205,12 @@ def settings_from_env(
         s.log_level = _choice("LOG_LEVEL", v, ("debug", "info", "warning", "error"))
     if (v := get("METRICS_DIR")) is not None:
         s.metrics_dir = v
+    if (v := get("MODEL_OUTPUT")) is not None:
+        s.model_output = _choice("MODEL_OUTPUT", v, _OUTPUTS)
+    if (v := get("MODEL_SCHEMA")) is not None:
+        s.model_schema = v
+    if (v := get("MODEL_TRUST_TYPES")) is not None:
+        s.trust_types = v
     return s
 
 
@@ -264,6 +282,22 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         help="predict on a dedicated thread instead of the event loop ($PREDICT_THREAD)",
     )
     serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"))
+    serve.add_argument(
+        "--output",
+        choices=_OUTPUTS,
+        help="what /predict answers ($MODEL_OUTPUT; default "
+        "probabilities where the model has them)",
+    )
+    serve.add_argument(
+        "--schema",
+        metavar="FILE",
+        help="JSON input schema replacing the derived one ($MODEL_SCHEMA)",
+    )
+    serve.add_argument(
+        "--trust-types",
+        metavar="T1,T2",
+        help="types a .skops file may hold beyond those skops trusts ($MODEL_TRUST_TYPES)",
+    )
     return parser
 
 
@@ -303,6 +337,15 @@ _FLAG_SETTINGS: tuple[tuple[str, str, float | None], ...] = (
     ("http", "http", None),
     ("predict-thread", "predict_thread", None),
     ("log-level", "log_level", None),
+    ("output", "output", None),
+    ("schema", "schema", None),
+    ("trust-types", "trust_types", None),
 )
 # argparse attributes whose Settings field has another name.
-_SETTING_NAMES = {"model": "model_path", "drain_timeout": "drain_timeout_s"}
+_SETTING_NAMES = {
+    "model": "model_path",
+    "drain_timeout": "drain_timeout_s",
+    "output": "model_output",
+    "schema": "model_schema",
+}
+_OUTPUTS = ("predict", "predict_proba", "decision_function", "raw")

@@ -10,6 +10,7 @@ This module is part of the self-contained runtime: standard library only.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 __all__ = ["Column", "ColumnType", "InputSchema"]
@@ -31,11 +32,16 @@ class Column:
     minimum: float | None = None
     maximum: float | None = None
     """The range seen in training, when known (for realistic sample payloads, never enforced)."""
+    known_values: tuple[Any, ...] | None = None
+    """Values seen in training where the model also takes others (an encoder that ignores
+    unknown categories): used for realistic sample payloads, never enforced."""
 
     def to_json(self) -> dict[str, Any]:
         doc: dict[str, Any] = {"name": self.name, "type": self.type, "nullable": self.nullable}
         if self.categories is not None:
             doc["categories"] = list(self.categories)
+        if self.known_values is not None:
+            doc["known_values"] = list(self.known_values)
         if self.minimum is not None:
             doc["minimum"] = self.minimum
         if self.maximum is not None:
@@ -45,6 +51,7 @@ class Column:
     @classmethod
     def from_json(cls, doc: dict[str, Any]) -> Column:
         cats = doc.get("categories")
+        seen = doc.get("known_values")
         return cls(
             name=str(doc["name"]),
             type=doc.get("type", "float"),
@@ -52,6 +59,7 @@ class Column:
             nullable=bool(doc.get("nullable", False)),
             minimum=doc.get("minimum"),
             maximum=doc.get("maximum"),
+            known_values=tuple(seen) if seen is not None else None,
         )
 
 
@@ -67,7 +75,7 @@ class InputSchema:
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
-    @property
+    @cached_property
     def numeric_only(self) -> bool:
         """Every column is a number or boolean with no categories: the fast float-matrix path."""
         return not self.needs_dataframe and all(

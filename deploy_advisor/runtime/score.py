@@ -86,13 +86,15 @@ def score(
     fmt: str | None = None,
     restart: bool = False,
     progress: bool = True,
+    schema_path: Path | None = None,
+    trust_types: tuple[str, ...] = (),
 ) -> ScoreSummary:
     """Score every row of `input_path` with the model into the directory `output`."""
     started = time.monotonic()
     if chunk_rows < 1:
         raise ScoreInputError(f"--chunk-rows {chunk_rows} must be at least 1")
     inputs = find_inputs(input_path)
-    model = _load_model(model_path)
+    model = _load_model(model_path, schema_path=schema_path, trust_types=trust_types)
     load_seconds = time.monotonic() - started
     header = read_header(inputs[0])
     columns = select_columns(
@@ -145,6 +147,7 @@ def score(
             id_column=id_column,
             chunk_rows=chunk_rows,
             allow_missing=model.allows_nan,
+            schema=getattr(model, "schema", None),
         )
     )
     # Three stages, each on its own thread: parse the next chunk, predict this one, write the
@@ -211,6 +214,7 @@ def _all_chunks(
     id_column: str | None,
     chunk_rows: int,
     allow_missing: bool,
+    schema: Any = None,
 ) -> Iterator[tuple[InputFile, int, Chunk]]:
     """Every chunk of every file with its global index; chunks already done are not parsed."""
     base = 0
@@ -223,6 +227,7 @@ def _all_chunks(
             chunk_rows=chunk_rows,
             allow_missing=allow_missing,
             skip=lambda i, start=start: out.done(start + i) is not None,  # type: ignore[misc]
+            schema=schema,
         ):
             yield source, base, chunk
             base += 1
@@ -362,12 +367,15 @@ def _peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def _load_model(path: Path) -> Model:
+def _load_model(
+    path: Path, *, schema_path: Path | None = None, trust_types: tuple[str, ...] = ()
+) -> Model:
     """The runtime's loader, so the scorer accepts exactly what the server accepts."""
-    from .loader import ModelLoadError, load_model
+    from .loader import ModelLoadError, load_model, read_schema_file
 
     try:
-        model: Model = load_model(path)
+        schema = read_schema_file(schema_path) if schema_path is not None else None
+        model: Model = load_model(path, schema=schema, trust_types=trust_types)
     except ModelLoadError as exc:
         raise ScoreInputError(str(exc)) from None
     return model
@@ -389,6 +397,14 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--id-column", metavar="NAME", default=env("ID_COLUMN") or None)
     parser.add_argument("--format", choices=["csv", "parquet"], help="output format")
     parser.add_argument("--restart", action="store_true", help="discard a previous run's output")
+    parser.add_argument(
+        "--schema", type=Path, default=env("MODEL_SCHEMA") or None, help="JSON input schema"
+    )
+    parser.add_argument(
+        "--trust-types",
+        default=env("MODEL_TRUST_TYPES") or "",
+        help="types a .skops file may hold beyond those skops trusts (comma-separated)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     for flag, variable in (
@@ -414,6 +430,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             fmt=args.format,
             restart=args.restart,
             progress=not args.no_progress,
+            schema_path=args.schema,
+            trust_types=tuple(t.strip() for t in args.trust_types.split(",") if t.strip()),
         )
     except ScoreInputError as exc:
         print(f"Error: {exc}", file=sys.stderr)

@@ -19,6 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from .schema import InputSchema
+from .score_typed import TypedConverter
+
 __all__ = [
     "Chunk",
     "InputFile",
@@ -69,7 +72,7 @@ class Chunk:
     n_rows: int
     rows: np.ndarray  # 1-based row numbers of the valid rows
     keys: Any  # id-column values of the valid rows (list or pyarrow array), or None
-    features: np.ndarray  # float64, shape (len(rows), n_features)
+    features: np.ndarray  # float64, or checked objects for DataFrame models; (rows, n_features)
     rejects: list[Reject] = field(default_factory=list)
     bytes_done: int = 0  # position reached in the source (bytes for CSV, rows for Parquet)
     skipped: bool = False  # already done by an earlier run: not parsed
@@ -154,13 +157,20 @@ def read_chunks(
     chunk_rows: int,
     allow_missing: bool = False,
     skip: Callable[[int], bool] = lambda _: False,
+    schema: InputSchema | None = None,
 ) -> Iterator[Chunk]:
     """Chunks of `chunk_rows` rows of one file, in order; chunk i is only counted if skip(i).
 
     With `allow_missing` (models that accept NaN), empty and NaN values are kept as NaN.
+    With a `schema` that is not all numbers (strings, categories), each column is checked
+    against it (:mod:`.score_typed`) and ``Chunk.features`` is what the model predicts on.
     """
     reader = _parquet_chunks if source.kind == "parquet" else _csv_chunks
-    convert = _Converter(allow_missing)
+    convert: Any = (
+        _Converter(allow_missing)
+        if schema is None or schema.numeric_only
+        else TypedConverter(schema)
+    )
     yield from reader(
         source,
         columns=columns,
@@ -199,7 +209,7 @@ def _csv_chunks(
     id_column: str | None,
     chunk_rows: int,
     skip: Callable[[int], bool],
-    convert: _Converter,
+    convert: Any,
 ) -> Iterator[Chunk]:
     with source.path.open("rb") as f:
         header_line = f.readline()
@@ -301,14 +311,18 @@ def _parse_csv_lines(
     columns: list[str],
     id_column: str | None,
     first_row: int,
-    convert: _Converter,
+    convert: Any,
 ) -> Chunk:
     """Parse one chunk with pyarrow; a chunk pyarrow cannot parse falls back to the csv module."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     wanted = [*columns, *([id_column] if id_column else [])]
-    clean = _parse_clean_csv(data, names, columns=columns, id_column=id_column)
+    clean = (
+        _parse_clean_csv(data, names, columns=columns, id_column=id_column)
+        if convert.fast
+        else None
+    )
     if clean is not None and len(clean[0]) == n_lines:
         features, keys = clean
         return Chunk(
@@ -459,7 +473,7 @@ def _parse_csv_lines_slowly(
     columns: list[str],
     id_column: str | None,
     first_row: int,
-    convert: _Converter,
+    convert: Any,
 ) -> Chunk:
     """Line by line with the csv module: for chunks with broken quoting or bad UTF-8."""
     import csv
@@ -511,7 +525,7 @@ def _parquet_chunks(
     id_column: str | None,
     chunk_rows: int,
     skip: Callable[[int], bool],
-    convert: _Converter,
+    convert: Any,
 ) -> Iterator[Chunk]:
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -570,6 +584,8 @@ def _key(value: object) -> str:
 
 class _Converter:
     """Turns text or numeric columns into floats, naming the problem of each bad value."""
+
+    fast = True
 
     def __init__(self, allow_missing: bool) -> None:
         self.allow_missing = allow_missing

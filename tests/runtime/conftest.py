@@ -348,3 +348,11 @@ def named_server(models: Models, tmp_path_factory: pytest.TempPathFactory) -> It
         tmp_path_factory.mktemp("named"), models, models.rf_named, "--model-name", "cancer"
     ) as srv:
         yield srv
+
+
+@pytest.fixture(scope="session")
+def tabular(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Tabular models (see tests/runtime/tabular.py), trained once per session."""
+    from .tabular import build
+
+    return build(tmp_path_factory.mktemp("tabular"))

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import sklearn
 
-from deploy_advisor.runtime import loader
+from deploy_advisor.runtime.formats import mlflow as mlflow_format
+from deploy_advisor.runtime.formats import sklearn as sklearn_format
 from deploy_advisor.runtime.loader import ModelLoadError, load_model, resolve_model_path
 
 from .conftest import Models
@@ -112,7 +113,7 @@ def test_mlflow_directory(models: Models, tmp_path: Path) -> None:
 
 
 def test_mlmodel_reader_without_pyyaml() -> None:
-    data = loader._read_simple_yaml(MLMODEL.format(version="1.9.1"))
+    data = mlflow_format._read_simple_yaml(MLMODEL.format(version="1.9.1"))
     assert data["flavors"]["sklearn"] == {
         "code": None,
         "pickled_model": "model.pkl",
@@ -176,14 +177,16 @@ def test_load_errors(tmp_path: Path) -> None:
     (tmp_path / "needs.pkl").write_bytes(
         b"\x80\x04\x95\x1d\x00\x00\x00\x00\x00\x00\x00\x8c\x0cnot_a_module\x94\x8c\x03Cls\x94\x93\x94."
     )
-    with pytest.raises(ModelLoadError, match="needs the Python package 'not_a_module'"):
+    with pytest.raises(
+        ModelLoadError, match="needs the Python module 'not_a_module'.*scaffold --code PATH"
+    ):
         load_model(tmp_path / "needs.pkl")
 
 
 def test_unpickling_warning_is_logged_once(
     models: Models, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(loader, "_warned_unpickle", False)
+    monkeypatch.setattr(sklearn_format, "_warned", False)
     logger = logging.getLogger("model_server")
     monkeypatch.setattr(logger, "propagate", True)
     with caplog.at_level(logging.WARNING, logger="model_server"):
