@@ -492,6 +492,10 @@ def scaffold(
     quantize: Annotated[
         bool, typer.Option("--quantize", help="Edge: dynamic int8 quantisation, with its drift.")
     ] = False,
+    code: Annotated[
+        Path | None,
+        typer.Option(help="Your .py file or package the model imports; copied to code/."),
+    ] = None,
 ) -> None:
     """Write the serving app, model, pinned requirements and target files into a directory."""
     from deploy_advisor.targets.choice import DEFAULT_BASE_IMAGE, ScaffoldFlags, choose
@@ -510,7 +514,7 @@ def scaffold(
         model=model, target=chosen.target, out_dir=out, plan=chosen.plan,
         base_image=base_image or DEFAULT_BASE_IMAGE, wheelhouse=wheelhouse, host_name=host,
         force=force, dry_run=dry_run, strict=strict,
-        mode="realtime" if chosen.mode == "edge" else chosen.mode, edge=edge,
+        mode="realtime" if chosen.mode == "edge" else chosen.mode, edge=edge, code=code,
     )  # fmt: skip
     for finding in result.findings:
         if finding.severity == "info":

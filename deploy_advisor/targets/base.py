@@ -32,6 +32,10 @@ class ModelFacts:
     predict_ms: float
     trained_sklearn_version: str | None = None
     payloads_json: str = "[]\n"
+    pins: tuple[Requirement, ...] = ()
+    """The framework and modules the model file references beyond scikit-learn (pinning.py)."""
+    code_dir: str | None = None
+    """Where the user's code the model imports sits in the scaffold (`code`), if given."""
 
     @property
     def file(self) -> str:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from deploy_advisor.errors import ModelError
 from deploy_advisor.targets.base import ModelFacts
+from deploy_advisor.targets.code import CODE_DIR, check_code, code_on_path
+from deploy_advisor.targets.pinning import code_modules, framework_pins, model_needs
 
 __all__ = ["model_facts", "safe_model_name"]
 
@@ -23,8 +25,11 @@ def safe_model_name(path: Path) -> str:
     return name
 
 
-def model_facts(path: Path) -> ModelFacts:
-    """Inspect the model in a fresh process, then time one single-row prediction here."""
+def model_facts(path: Path, *, code: Path | None = None) -> ModelFacts:
+    """Read what the model file needs, inspect it in a fresh process, time one prediction here.
+
+    `code` (scaffold --code) holds the user's modules the model imports: on the import path
+    while the model loads, and no pin needed for them."""
     from deploy_advisor.intake.inspect import inspect_model
     from deploy_advisor.intake.payloads import sample_payloads
 
@@ -32,10 +37,15 @@ def model_facts(path: Path) -> ModelFacts:
         raise ModelError(
             f"{str(path)!r} is a directory; scaffold takes a model file (--model PATH)"
         )
-    report = inspect_model(path)
-    if not report.n_features:
-        raise ModelError(f"model {str(path)!r} does not say how many features it takes")
-    payloads = sample_payloads(report, count=_PAYLOAD_COUNT)
+    code = check_code(code)
+    needs = model_needs(path) if path.is_file() else None
+    pins = framework_pins(needs, given=code_modules(code), model_name=path.name) if needs else ()
+    with code_on_path(code):
+        report = inspect_model(path)
+        if not report.n_features:
+            raise ModelError(f"model {str(path)!r} does not say how many features it takes")
+        payloads = sample_payloads(report, count=_PAYLOAD_COUNT)
+        predict_ms = _predict_ms(path, report.n_features)
     return ModelFacts(
         file_name=safe_model_name(path),
         format=report.format,
@@ -44,9 +54,11 @@ def model_facts(path: Path) -> ModelFacts:
         size_bytes=report.size_bytes,
         load_seconds=round(report.load_seconds, 3),
         rss_mb=round(report.rss_mb, 1),
-        predict_ms=round(_predict_ms(path, report.n_features), 3),
+        predict_ms=round(predict_ms, 3),
         trained_sklearn_version=report.trained_sklearn_version,
         payloads_json=json.dumps(payloads, indent=1) + "\n",
+        pins=pins,
+        code_dir=CODE_DIR if code is not None else None,
     )
 
 
