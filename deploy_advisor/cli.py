@@ -348,10 +348,24 @@ def example_model_command(
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite an existing model.joblib and model.onnx.")
     ] = False,
+    kind: Annotated[
+        str, typer.Option(help="forest, churn (a DataFrame pipeline), xgboost or lightgbm.")
+    ] = "forest",
 ) -> None:
     """Train the example RandomForest on the bundled breast_cancer data; save joblib and ONNX."""
     from deploy_advisor.intake.example import check_example_output, make_example_model
 
+    if kind != "forest":
+        from deploy_advisor.intake.tabular_examples import check_tabular_output
+        from deploy_advisor.intake.tabular_examples import make_tabular_example as make
+
+        check_tabular_output(kind, out_dir, force=force)
+        tabular = make(kind, out_dir, force=force)
+        console.print(str(tabular.model_path))
+        console.print(str(tabular.sample_path))
+        console.success(f"{tabular.description}: {tabular.n_columns} columns, "
+                        f"training accuracy {tabular.train_accuracy:.3f}")  # fmt: skip
+        return
     check_example_output(out_dir, force=force)  # before the slow imports and training
     console.info("Training RandomForestClassifier(n_estimators=100, random_state=0), breast_cancer")
     example = make_example_model(out_dir, force=force)

@@ -89,7 +89,7 @@ def _decompressed(data: bytes, name: str) -> bytes:
         return lzma.decompress(data)
     if data[:4] == b"\x04\x22\x4d\x18":
         try:
-            import lz4.frame  # type: ignore[import-not-found]
+            import lz4.frame
         except ImportError:
             raise ModelError(
                 f"{name} is lz4-compressed and lz4 is not installed here; pip install lz4, or "
