@@ -26,9 +26,7 @@ def test_image_of_each_format_builds_offline_and_predicts_like_the_framework(
     client: docker.DockerClient = docker_client  # type: ignore[assignment]
     case = make_case(name, tmp_path / "model")
     out = tmp_path / "scaffold"
-    scaffold(
-        model=case.model, target="docker", out_dir=out, wheelhouse=True, base_image=BASE_IMAGE
-    )
+    scaffold(model=case.model, target="docker", out_dir=out, wheelhouse=True, base_image=BASE_IMAGE)
     requirements = (out / "requirements.txt").read_text()
     framework = {"xgboost": "xgboost-cpu==", "lightgbm": "lightgbm==", "churn": "pandas=="}
     assert framework[name.split("-")[0]] in requirements, requirements
