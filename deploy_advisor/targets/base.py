@@ -42,6 +42,11 @@ class ModelFacts:
         """Path of the model inside a scaffold, as the lock file records it."""
         return f"model/{self.file_name}"
 
+    @property
+    def needs_openmp(self) -> bool:
+        """The framework loads libgomp.so.1 (OpenMP), which slim base images lack."""
+        return any(r.name == "lightgbm" for r in self.pins)
+
 
 @dataclass(frozen=True)
 class PlanSize:
