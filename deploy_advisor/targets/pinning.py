@@ -65,7 +65,7 @@ class ModelNeeds:
     """The framework a model file is in, the version it records, and the modules it names."""
 
     framework: str | None
-    """"xgboost", "lightgbm", "catboost", "skops" for native files; None for pickles."""
+    """"xgboost", "lightgbm", "catboost", "skops" for native files, "xgboost" for its pickles."""
     recorded_version: str | None
     """The framework version written in the file, when the format records it."""
     modules: frozenset[str]
@@ -144,6 +144,16 @@ def _scanned_globals(stream: bytes) -> set[str]:
         if len(module) >= length:
             found.add(module[:length].decode())
     return found
+
+
+def _pickled_xgboost_version(path: Path) -> str | None:
+    """The version a pickled XGBoost model's booster (kept as UBJSON bytes) records."""
+    try:
+        stream = _decompressed(path.read_bytes(), path.name)
+    except (zlib.error, OSError, EOFError, lzma.LZMAError, ModelError):
+        return None
+    at = stream.find(b"version[")
+    return _ubjson_ints(stream[at + 8 : at + 64]) if at >= 0 else None
 
 
 def pickle_modules(path: Path) -> frozenset[str]:
@@ -254,7 +264,10 @@ def model_needs(path: Path) -> ModelNeeds:
         return ModelNeeds("skops", None, frozenset(modules))
     named = pickle_modules(path)
     by_name = any(m.startswith(("sklearn.compose", "pandas")) for m in named)
-    return ModelNeeds(None, None, frozenset(_top_level(named)), takes_dataframe=by_name)
+    tops = frozenset(_top_level(named))
+    if "xgboost" in tops:
+        return ModelNeeds("xgboost", _pickled_xgboost_version(path), tops, takes_dataframe=by_name)
+    return ModelNeeds(None, None, tops, takes_dataframe=by_name)
 
 
 def code_modules(code: Path | None) -> frozenset[str]:

@@ -85,6 +85,7 @@ def test_a_pickled_xgbclassifier_pins_xgboost_cpu_at_the_installed_version(tmp_p
     text = render_requirements(serving_requirements(_with(pins), gunicorn=False))
     assert f"xgboost-cpu=={metadata.version('xgboost')}  #" in text
     assert "nvidia" not in text
+    assert model_needs(path).recorded_version == metadata.version("xgboost"), "from the booster"
 
 
 def test_a_pickled_lgbmregressor_pins_lightgbm_and_its_dependencies(tmp_path: Path) -> None:
