@@ -342,8 +342,9 @@ def framework_pins(
         if needs.framework == module and needs.recorded_version:
             version, reason = needs.recorded_version, "the version the model was saved with"
         name = distribution
-        if _canonical(distribution) == "xgboost" and _as_tuple(version) >= _FIRST_XGBOOST_CPU:
-            name, reason = "xgboost-cpu", f"{reason} (xgboost's CPU build, no CUDA libraries)"
+        if _canonical(distribution) in {"xgboost", "xgboost-cpu"}:
+            name = "xgboost-cpu" if _as_tuple(version) >= _FIRST_XGBOOST_CPU else "xgboost"
+            reason += " (xgboost's CPU build, no CUDA libraries)" if name != "xgboost" else ""
         pins[_canonical(name)] = Requirement(name, version, reason)
         queue.extend((dep, distribution) for dep in _dependencies(distribution))
     while queue:
