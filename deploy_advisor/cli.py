@@ -513,6 +513,7 @@ def scaffold(
 ) -> None:
     """Write the serving app, model, pinned requirements and target files into a directory."""
     from deploy_advisor.targets.choice import DEFAULT_BASE_IMAGE, ScaffoldFlags, choose
+    from deploy_advisor.targets.code import check_code, code_on_path
     from deploy_advisor.targets.edge import EdgeOptions
     from deploy_advisor.targets.scaffold import scaffold as write_scaffold
 
@@ -520,7 +521,8 @@ def scaffold(
         plan=plan, host_name=host, base_image=base_image, wheelhouse=wheelhouse,
         max_size_mb=max_size_mb, accept_drift=accept_drift, quantize=quantize,
     )  # fmt: skip
-    chosen = choose(target=target, mode=mode, spec=spec, flags=flags, model=model)
+    with code_on_path(check_code(code)):  # the advisor may load the model to size it
+        chosen = choose(target=target, mode=mode, spec=spec, flags=flags, model=model)
     for note in chosen.notes:
         console.info(note)
     edge = EdgeOptions(max_size_mb=max_size_mb, accept_drift=accept_drift, quantize=quantize)
