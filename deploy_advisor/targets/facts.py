@@ -6,6 +6,7 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 from deploy_advisor.errors import ModelError
 from deploy_advisor.targets.base import ModelFacts
@@ -45,7 +46,7 @@ def model_facts(path: Path, *, code: Path | None = None) -> ModelFacts:
         if not report.n_features:
             raise ModelError(f"model {str(path)!r} does not say how many features it takes")
         payloads = sample_payloads(report, count=_PAYLOAD_COUNT)
-        predict_ms = _predict_ms(path, report.n_features)
+        predict_ms = _predict_ms(path, report.n_features, payloads)
     return ModelFacts(
         file_name=safe_model_name(path),
         format=report.format,
@@ -62,8 +63,9 @@ def model_facts(path: Path, *, code: Path | None = None) -> ModelFacts:
     )
 
 
-def _predict_ms(path: Path, n_features: int) -> float:
-    """Median time of one single-row prediction through the runtime's loader, in milliseconds."""
+def _predict_ms(path: Path, n_features: int, payloads: list[dict[str, Any]]) -> float:
+    """Median time of one single-row prediction through the runtime's loader, in milliseconds:
+    a row of zeros, or for a model over named, typed columns the first sample record."""
     import warnings
 
     import numpy as np
@@ -73,7 +75,16 @@ def _predict_ms(path: Path, n_features: int) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = load_model(path)
-        row = np.zeros((1, n_features))
+        row: Any = np.zeros((1, n_features))
+        try:
+            model.predict(row)
+        except Exception:
+            records = next((b["records"][:1] for b in payloads if b.get("records")), None)
+            if records is None:
+                raise
+            import pandas as pd
+
+            row = pd.DataFrame(records)
         timings = []
         for _ in range(5):
             started = time.perf_counter()
