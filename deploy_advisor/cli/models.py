@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -44,11 +45,15 @@ def inspect_command(
 
 @app.command("example-model")
 def example_model_command(
-    out_dir: params.ExampleOutDir, force: params.ExampleForce = False
-) -> None:
+    out_dir: params.ExampleOutDir, force: params.ExampleForce = False,
+    kind: params.ExampleKind = "forest",
+) -> None:  # fmt: skip
     """Train the example RandomForest on the bundled breast_cancer data; save joblib and ONNX."""
     from deploy_advisor.intake.example import check_example_output, make_example_model
 
+    if kind != "forest":
+        _tabular_example(kind, out_dir, force=force)
+        return
     check_example_output(out_dir, force=force)  # before the slow imports and training
     console.info("Training RandomForestClassifier(n_estimators=100, random_state=0), breast_cancer")
     example = make_example_model(out_dir, force=force)
@@ -57,6 +62,20 @@ def example_model_command(
     console.success(
         f"{example.n_features} features, {example.n_rows} rows, "
         f"training accuracy {example.train_accuracy:.3f}"
+    )
+
+
+def _tabular_example(kind: str, out_dir: Path, *, force: bool) -> None:
+    """`example-model --kind churn|xgboost|lightgbm`: a model and a sample.csv of its rows."""
+    from deploy_advisor.intake.tabular_examples import check_tabular_output, make_tabular_example
+
+    check_tabular_output(kind, out_dir, force=force)
+    tabular = make_tabular_example(kind, out_dir, force=force)
+    console.print(str(tabular.model_path))
+    console.print(str(tabular.sample_path))
+    console.success(
+        f"{tabular.description}: {tabular.n_columns} columns, "
+        f"training accuracy {tabular.train_accuracy:.3f}"
     )
 
 

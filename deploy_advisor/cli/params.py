@@ -76,6 +76,9 @@ PayloadsForce = Annotated[bool, Option("--force", help="Overwrite the --payloads
 ExampleOutDir = Annotated[
     Path, Option("-o", "--out-dir", help="Directory to write the model files to.")
 ]
+ExampleKind = Annotated[
+    str, Option("--kind", help="forest, churn (a DataFrame pipeline), xgboost or lightgbm.")
+]
 ExampleForce = Annotated[
     bool, Option("--force", help="Overwrite an existing model.joblib and model.onnx.")
 ]
@@ -264,5 +267,12 @@ ModelOutput = Annotated[
     Option(
         "--output", metavar="KIND",
         help="predict, predict_proba, decision_function or raw (default: probabilities).",
+    ),
+]  # fmt: skip
+ScaffoldCode = Annotated[
+    Path | None,
+    Option(
+        "--code", metavar="PATH",
+        help="Your .py file or package the model imports; copied to code/.",
     ),
 ]  # fmt: skip

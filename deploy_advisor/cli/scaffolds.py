@@ -22,16 +22,18 @@ def scaffold(
     wheelhouse: params.Wheelhouse = False, base_image: params.DockerfileBase = None,
     host: params.PublicHost = None, strict: params.Strict = False, mode: params.Mode = None,
     max_size_mb: params.MaxSizeMb = None, accept_drift: params.AcceptDrift = False,
-    quantize: params.Quantize = False,
+    quantize: params.Quantize = False, code: params.ScaffoldCode = None,
 ) -> None:  # fmt: skip
     """Write the serving app, model, pinned requirements and target files into a directory."""
     from deploy_advisor.targets.choice import ScaffoldFlags, choose, write_choice
+    from deploy_advisor.targets.code import check_code, code_on_path
 
     flags = ScaffoldFlags(
         plan=plan, host_name=host, base_image=base_image, wheelhouse=wheelhouse,
-        max_size_mb=max_size_mb, accept_drift=accept_drift, quantize=quantize,
+        max_size_mb=max_size_mb, accept_drift=accept_drift, quantize=quantize, code=code,
     )  # fmt: skip
-    chosen = choose(target=target, mode=mode, spec=spec, flags=flags, model=model)
+    with code_on_path(check_code(code)):  # the advisor may load the model to size it
+        chosen = choose(target=target, mode=mode, spec=spec, flags=flags, model=model)
     for note in chosen.notes:
         console.info(note)
     result = write_choice(

@@ -8,6 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deploy_advisor.edge.convert import (
+    NATIVE_SUFFIXES,
+    check_convertible,
+    convert,
+    framework_of,
+    load_native,
+    n_features_of,
+)
 from deploy_advisor.errors import ModelError
 
 __all__ = ["ExportedModel", "export_onnx", "load_original"]
@@ -26,11 +34,13 @@ class ExportedModel:
 
 
 def load_original(model_path: Path) -> Any:
-    """The scikit-learn estimator saved with joblib/pickle."""
+    """The model saved with joblib/pickle, or in XGBoost's, LightGBM's or CatBoost's format."""
     import joblib
 
     if not model_path.exists():
         raise ModelError(f"model {model_path} not found; pass --model PATH")
+    if model_path.suffix.lower() in NATIVE_SUFFIXES:
+        return load_native(model_path)
     try:
         return joblib.load(model_path)
     except Exception as exc:
@@ -53,10 +63,13 @@ def export_onnx(*, model_path: Path, out_path: Path) -> ExportedModel:
             size_bytes=out_path.stat().st_size,
         )
     estimator = load_original(model_path)
-    n_features = getattr(estimator, "n_features_in_", None)
-    if not isinstance(n_features, int):
-        raise ModelError(f"{model_path} is not a fitted scikit-learn model (no n_features_in_)")
-    onnx_model = _convert(estimator, n_features, model_path)
+    n_features = n_features_of(estimator)
+    if n_features is None:
+        raise ModelError(f"{model_path} is not a fitted model (no n_features_in_)")
+    if framework_of(estimator) in ("sklearn", "imblearn"):
+        onnx_model = _convert(estimator, n_features, model_path)
+    else:
+        onnx_model = convert(estimator, n_features=n_features, model_path=model_path)
     data = onnx_model.SerializeToString()
     _write_bytes_atomic(out_path, data)
     return ExportedModel(path=out_path, converted=True, n_features=n_features, size_bytes=len(data))
@@ -65,6 +78,8 @@ def export_onnx(*, model_path: Path, out_path: Path) -> ExportedModel:
 def _convert(estimator: Any, n_features: int, model_path: Path) -> Any:
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
+
+    check_convertible(estimator, model_path=model_path)
 
     options = {"zipmap": False} if hasattr(estimator, "predict_proba") else None
     try:

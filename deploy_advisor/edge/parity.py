@@ -43,9 +43,14 @@ def onnx_outputs(path: Path, rows: np.ndarray) -> np.ndarray:
     """The ONNX model's probabilities when it has them, else its first output."""
     import onnxruntime as ort
 
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # converters declare label shapes onnxruntime warns about
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     outputs = session.run(None, {session.get_inputs()[0].name: rows.astype(np.float32)})
-    return np.asarray(outputs[1] if len(outputs) > 1 else outputs[0], dtype=np.float64)
+    chosen = outputs[1] if len(outputs) > 1 else outputs[0]
+    if isinstance(chosen, list) and chosen and isinstance(chosen[0], dict):  # ZipMap: per row
+        chosen = [[row[key] for key in sorted(row)] for row in chosen]
+    return np.asarray(chosen, dtype=np.float64)
 
 
 def check_parity(

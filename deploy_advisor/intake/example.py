@@ -1,4 +1,6 @@
-"""The example model: a RandomForest on scikit-learn's bundled breast_cancer data, offline."""
+"""The example model: a RandomForest on scikit-learn's bundled breast_cancer data, offline.
+
+`--kind churn|xgboost|lightgbm` trains the tabular examples instead (tabular_examples.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +10,16 @@ from pathlib import Path
 from deploy_advisor.errors import InputError
 from deploy_advisor.files import write_atomic, write_atomic_with
 
-__all__ = ["EXAMPLE_DATASET", "ExampleModel", "check_example_output", "make_example_model"]
+__all__ = [
+    "EXAMPLE_DATASET",
+    "EXAMPLE_KINDS",
+    "ExampleModel",
+    "check_example_output",
+    "make_example_model",
+]
 
 EXAMPLE_DATASET = "breast_cancer"
+EXAMPLE_KINDS = ("forest", "churn", "xgboost", "lightgbm")
 JOBLIB_NAME = "model.joblib"
 ONNX_NAME = "model.onnx"
 

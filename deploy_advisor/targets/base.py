@@ -32,11 +32,20 @@ class ModelFacts:
     predict_ms: float
     trained_sklearn_version: str | None = None
     payloads_json: str = "[]\n"
+    pins: tuple[Requirement, ...] = ()
+    """The framework and modules the model file references beyond scikit-learn (pinning.py)."""
+    code_dir: str | None = None
+    """Where the user's code the model imports sits in the scaffold (`code`), if given."""
 
     @property
     def file(self) -> str:
         """Path of the model inside a scaffold, as the lock file records it."""
         return f"model/{self.file_name}"
+
+    @property
+    def needs_openmp(self) -> bool:
+        """The framework loads libgomp.so.1 (OpenMP), which slim base images lack."""
+        return any(r.name == "lightgbm" for r in self.pins)
 
 
 @dataclass(frozen=True)

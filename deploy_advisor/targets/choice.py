@@ -39,6 +39,8 @@ class ScaffoldFlags:
     max_size_mb: float | None = None
     accept_drift: bool = False
     quantize: bool = False
+    code: Path | None = None
+    """The user's module or package the model imports (`--code`), copied into the scaffold."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +128,7 @@ def write_choice(
         model=model, target=choice.target, out_dir=out_dir, plan=choice.plan,
         base_image=flags.base_image or DEFAULT_BASE_IMAGE, wheelhouse=flags.wheelhouse,
         host_name=flags.host_name, force=force, dry_run=dry_run, strict=strict,
-        mode="realtime" if choice.mode == "edge" else choice.mode, edge=edge,
+        mode="realtime" if choice.mode == "edge" else choice.mode, edge=edge, code=flags.code,
     )  # fmt: skip
 
 

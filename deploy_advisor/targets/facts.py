@@ -6,9 +6,12 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 from deploy_advisor.errors import ModelError
 from deploy_advisor.targets.base import ModelFacts
+from deploy_advisor.targets.code import CODE_DIR, check_code, code_on_path
+from deploy_advisor.targets.pinning import code_modules, framework_pins, model_needs
 
 __all__ = ["model_facts", "safe_model_name"]
 
@@ -23,8 +26,11 @@ def safe_model_name(path: Path) -> str:
     return name
 
 
-def model_facts(path: Path) -> ModelFacts:
-    """Inspect the model in a fresh process, then time one single-row prediction here."""
+def model_facts(path: Path, *, code: Path | None = None) -> ModelFacts:
+    """Read what the model file needs, inspect it in a fresh process, time one prediction here.
+
+    `code` (scaffold --code) holds the user's modules the model imports: on the import path
+    while the model loads, and no pin needed for them."""
     from deploy_advisor.intake.inspect import inspect_model
     from deploy_advisor.intake.payloads import sample_payloads
 
@@ -32,10 +38,15 @@ def model_facts(path: Path) -> ModelFacts:
         raise ModelError(
             f"{str(path)!r} is a directory; scaffold takes a model file (--model PATH)"
         )
-    report = inspect_model(path)
-    if not report.n_features:
-        raise ModelError(f"model {str(path)!r} does not say how many features it takes")
-    payloads = sample_payloads(report, count=_PAYLOAD_COUNT)
+    code = check_code(code)
+    needs = model_needs(path) if path.is_file() else None
+    pins = framework_pins(needs, given=code_modules(code), model_name=path.name) if needs else ()
+    with code_on_path(code):
+        report = inspect_model(path)
+        if not report.n_features:
+            raise ModelError(f"model {str(path)!r} does not say how many features it takes")
+        payloads = sample_payloads(report, count=_PAYLOAD_COUNT)
+        predict_ms = _predict_ms(path, report.n_features, payloads)
     return ModelFacts(
         file_name=safe_model_name(path),
         format=report.format,
@@ -44,14 +55,17 @@ def model_facts(path: Path) -> ModelFacts:
         size_bytes=report.size_bytes,
         load_seconds=round(report.load_seconds, 3),
         rss_mb=round(report.rss_mb, 1),
-        predict_ms=round(_predict_ms(path, report.n_features), 3),
+        predict_ms=round(predict_ms, 3),
         trained_sklearn_version=report.trained_sklearn_version,
         payloads_json=json.dumps(payloads, indent=1) + "\n",
+        pins=pins,
+        code_dir=CODE_DIR if code is not None else None,
     )
 
 
-def _predict_ms(path: Path, n_features: int) -> float:
-    """Median time of one single-row prediction through the runtime's loader, in milliseconds."""
+def _predict_ms(path: Path, n_features: int, payloads: list[dict[str, Any]]) -> float:
+    """Median time of one single-row prediction through the runtime's loader, in milliseconds:
+    a row of zeros, or for a model over named, typed columns the first sample record."""
     import warnings
 
     import numpy as np
@@ -61,7 +75,16 @@ def _predict_ms(path: Path, n_features: int) -> float:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = load_model(path)
-        row = np.zeros((1, n_features))
+        row: Any = np.zeros((1, n_features))
+        try:
+            model.predict(row)
+        except Exception:
+            records = next((b["records"][:1] for b in payloads if b.get("records")), None)
+            if records is None:
+                raise
+            import pandas as pd
+
+            row = pd.DataFrame(records)
         timings = []
         for _ in range(5):
             started = time.perf_counter()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from deploy_advisor.targets import register
 from deploy_advisor.targets.base import Finding, RenderContext, Target
+from deploy_advisor.targets.pinning import size_standin
 from deploy_advisor.targets.sizing import SERVER_OVERHEAD_MB
 from deploy_advisor.targets.templating import render_template
 
@@ -68,7 +69,7 @@ def _installed_mb(distribution: str) -> float:
 
 def estimate_slug_mb(ctx: RenderContext) -> float:
     """Model + installed size of each pinned dependency (as installed here) + Python itself."""
-    deps = sum(_installed_mb(req.name) for req in ctx.requirements)
+    deps = sum(_installed_mb(size_standin(req.name)) for req in ctx.requirements)
     return round(ctx.model.size_bytes / 2**20 + deps + _PYTHON_RUNTIME_MB, 1)
 
 

@@ -1,4 +1,4 @@
-"""Pinned serving dependencies: scikit-learn at the version the model was trained with."""
+"""Pinned serving dependencies: scikit-learn at its training version, plus what the model names."""
 
 from __future__ import annotations
 
@@ -65,6 +65,9 @@ def serving_requirements(facts: ModelFacts, *, gunicorn: bool) -> tuple[Requirem
         reqs.append(Requirement("scikit-learn", sklearn, "the version the model was trained with"))
         reqs.append(Requirement("joblib", _installed("joblib")))
         reqs.append(Requirement("threadpoolctl", _installed("threadpoolctl")))
+    if facts.format != "onnx":
+        pinned = {r.name for r in reqs}
+        reqs.extend(r for r in facts.pins if r.name not in pinned)
     reqs.append(Requirement("orjson", _installed("orjson")))
     reqs.append(Requirement("uvicorn", _installed("uvicorn")))
     reqs.append(Requirement("uvloop", _installed("uvloop")))

@@ -27,6 +27,7 @@ from deploy_advisor.targets.batch import (
     batch_readme_commands,
     describe_batch_files,
 )
+from deploy_advisor.targets.code import CODE_DIR, check_code, code_files, code_on_path
 from deploy_advisor.targets.edge import EdgeOptions, scaffold_edge
 from deploy_advisor.targets.facts import model_facts
 from deploy_advisor.targets.plans import resolve_plan
@@ -183,7 +184,7 @@ def render_text_files(target: Target, ctx: RenderContext) -> dict[str, str]:
 
 
 def render_files(
-    target: Target, ctx: RenderContext, *, model_path: Path
+    target: Target, ctx: RenderContext, *, model_path: Path, code: Path | None = None
 ) -> dict[str, GeneratedFile]:
     """Every file of the scaffold except the lock, as {relative path: file}."""
     text = render_text_files(target, ctx)
@@ -194,6 +195,8 @@ def render_files(
     if ctx.mode != "batch":
         files["locustfile.py"] = _locustfile()
     files[ctx.model.file] = GeneratedFile(model_path.read_bytes())
+    if code is not None:
+        files.update(code_files(code))
     if ctx.wheelhouse:
         for wheel in download_wheels(text["requirements.txt"], python_version=ctx.python_version):
             files[f"wheels/{wheel.name}"] = GeneratedFile(wheel.read_bytes())
@@ -233,9 +236,20 @@ def lock_file(target: Target, ctx: RenderContext, files: dict[str, GeneratedFile
             "predict_ms": ctx.model.predict_ms,
             "trained_sklearn_version": ctx.model.trained_sklearn_version,
         },
+        **_model_needs_entries(ctx.model),
         "files": {path: sha256(files[path].content) for path in sorted(files)},
     }
     return GeneratedFile((json.dumps(lock, indent=2) + "\n").encode())
+
+
+def _model_needs_entries(facts: ModelFacts) -> dict[str, Any]:
+    """Lock entries for what the model file names (pins) and the user's code, when there are any."""
+    entries: dict[str, Any] = {}
+    if facts.pins:
+        entries["model_requires"] = {r.name: r.version for r in facts.pins}
+    if facts.code_dir:
+        entries["code"] = {"dir": facts.code_dir, "on_import_path": True}
+    return entries
 
 
 def scaffold(
@@ -254,18 +268,24 @@ def scaffold(
     app_port: int = 8000,
     listen_port: int = 80,
     edge: EdgeOptions | None = None,
+    code: Path | None = None,
 ) -> ScaffoldResult:
-    """Write (or with dry_run, only plan) a scaffold of `model` for `target` into `out_dir`."""
+    """Write (or with dry_run, only plan) a scaffold of `model` for `target` into `out_dir`.
+
+    `code` is the user's module or package the model imports: copied to code/ and put on the
+    server's import path."""
     chosen = get_target(target)
+    code = check_code(code)
     if chosen.name == "edge":
-        done = scaffold_edge(
-            model=model, out_dir=out_dir, options=edge or EdgeOptions(), force=force,
-            dry_run=dry_run,
-        )  # fmt: skip
+        with code_on_path(code):
+            done = scaffold_edge(
+                model=model, out_dir=out_dir, options=edge or EdgeOptions(), force=force,
+                dry_run=dry_run,
+            )  # fmt: skip
         findings = done.findings + kept_findings(done.actions)
         return ScaffoldResult(chosen.name, out_dir, done.actions, findings, dry_run)
     size = resolve_plan(chosen, plan)
-    facts = _reuse_measurements(model_facts(model), read_lock(out_dir))
+    facts = _reuse_measurements(model_facts(model, code=code), read_lock(out_dir))
     ctx = build_context(
         chosen, facts, app_name=app_name_for(model), plan=size, mode=mode,
         base_image=base_image, wheelhouse=wheelhouse, host_name=host_name,
@@ -279,10 +299,10 @@ def scaffold(
     if strict and refusing:
         reasons = "; ".join(f.message for f in refusing)
         raise CheckFailed(f"preflight refused with --strict: {reasons}")
-    files = render_files(chosen, ctx, model_path=model)
+    files = render_files(chosen, ctx, model_path=model, code=code)
     files[LOCK_NAME] = lock_file(chosen, ctx, files)
     # model/ is copied whole into the image or release: it must hold the current model only.
-    actions = plan_actions(files, out_dir=out_dir, force=force, owned_dirs=("model",))
+    actions = plan_actions(files, out_dir=out_dir, force=force, owned_dirs=("model", CODE_DIR))
     if not dry_run:
         apply_actions(actions, out_dir=out_dir)
     return ScaffoldResult(chosen.name, out_dir, actions, findings + kept_findings(actions), dry_run)
