@@ -15,7 +15,7 @@ from deploy_advisor import __version__, console
 from deploy_advisor.errors import DeployAdvisorError
 
 if TYPE_CHECKING:
-    from deploy_advisor.benchmarks.runner import LoadShape
+    from deploy_advisor.loadtest.runner import LoadShape
 
 __all__ = ["app", "main"]
 
@@ -634,7 +634,7 @@ def _shape(
     processes: int,
     expect_workers: int = 0,
 ) -> LoadShape:
-    from deploy_advisor.benchmarks.runner import load_shape
+    from deploy_advisor.loadtest.runner import load_shape
 
     seconds = _seconds(duration, "--duration")
     ramp_s = _seconds(ramp, "--ramp") if ramp is not None else min(5.0, seconds / 5)
@@ -649,8 +649,8 @@ def _finish(
 ) -> None:
     """Print results (tables, or JSON: one object, or a list with `as_list`), then exit 130 if
     interrupted, 4 if nothing answered, 3 if no request succeeded or an SLO failed."""
-    from deploy_advisor.benchmarks.render import print_result
-    from deploy_advisor.benchmarks.result import outcome_error
+    from deploy_advisor.loadtest.result import outcome_error
+    from deploy_advisor.loadtest.result_tables import print_result
 
     if as_json:
         documents = [result for result, _ in results]
@@ -704,8 +704,8 @@ def loadtest(
     base_image: _BaseImage = None,
 ) -> None:
     """Load-test a scaffold (launched locally) or a URL with Locust; exit 3 if an SLO fails."""
-    from deploy_advisor.benchmarks.session import LoadTestRequest, run_session, run_worker_session
-    from deploy_advisor.benchmarks.slo import parse_slos
+    from deploy_advisor.loadtest.session import LoadTestRequest, run_session, run_worker_session
+    from deploy_advisor.loadtest.slo import parse_slos
 
     if json_output:
         console.set_mode(json_output=True, quiet=True)
@@ -746,13 +746,13 @@ def bench(
     """Run the same load against each target in turn; one run directory per target."""
     from datetime import datetime
 
-    from deploy_advisor.benchmarks.session import (
+    from deploy_advisor.loadtest.session import (
         LoadTestRequest,
         parse_plans,
         parse_targets,
         run_bench,
     )
-    from deploy_advisor.benchmarks.slo import parse_slos
+    from deploy_advisor.loadtest.slo import parse_slos
 
     if json_output:
         console.set_mode(json_output=True, quiet=True)
@@ -847,7 +847,7 @@ def quickstart_command(
     force: Annotated[bool, typer.Option("--force", help="Reuse a non-empty -o directory.")] = False,
 ) -> None:
     """On the example model and spec: recommend, scaffold, bench briefly, write the report."""
-    from deploy_advisor.benchmarks.session import parse_targets
+    from deploy_advisor.loadtest.session import parse_targets
     from deploy_advisor.quickstart import run_quickstart
     from deploy_advisor.reports.build import build_report
     from deploy_advisor.reports.terminal import render_terminal

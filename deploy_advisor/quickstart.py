@@ -45,7 +45,7 @@ def example_spec_text() -> str:
 def _engine_problem() -> str | None:
     """None when a Docker engine answers, else why not, in a few words."""
     try:
-        from deploy_advisor.benchmarks.containers import docker_client
+        from deploy_advisor.loadtest.containers import docker_client
 
         docker_client()
     except DeployAdvisorError as exc:
@@ -105,7 +105,7 @@ def _check_targets(targets: list[str] | None) -> None:
     """Every --targets name must be benchable (checked before anything is written)."""
     if targets is None:
         return
-    from deploy_advisor.benchmarks.session import benchable_targets, check_target
+    from deploy_advisor.loadtest.session import benchable_targets, check_target
 
     if not targets:
         raise InputError(
@@ -137,8 +137,8 @@ def run_quickstart(
     """Recommend, scaffold, bench each target for `duration_s` and write the HTML report."""
     from deploy_advisor.advisor.recommend import recommend
     from deploy_advisor.advisor.spec import load_spec
-    from deploy_advisor.benchmarks.runner import check_duration
     from deploy_advisor.intake.example import make_example_model
+    from deploy_advisor.loadtest.runner import check_duration
     from deploy_advisor.targets.scaffold import scaffold
 
     _check_targets(targets)
@@ -196,9 +196,9 @@ def _bench(
     spec_p95: float | None, rate: float, duration_s: float, base_image: str | None,
 ) -> tuple[dict[str, Path], dict[str, DeployAdvisorError]]:  # fmt: skip
     """One short run per target at the spec's peak rate; targets that cannot launch are skipped."""
-    from deploy_advisor.benchmarks.runner import load_shape
-    from deploy_advisor.benchmarks.session import LoadTestRequest, run_session
-    from deploy_advisor.benchmarks.slo import parse_slos
+    from deploy_advisor.loadtest.runner import load_shape
+    from deploy_advisor.loadtest.session import LoadTestRequest, run_session
+    from deploy_advisor.loadtest.slo import parse_slos
 
     slo = f"p95<{spec_p95:g}ms" if spec_p95 else None
     shape = load_shape(

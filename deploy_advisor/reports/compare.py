@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from deploy_advisor.reports import fmt
-from deploy_advisor.reports.capacity import run_capacity
 from deploy_advisor.reports.cost import FORMULAS, Cost, cost_of
 from deploy_advisor.reports.pricing import PlanPrice, platform_fee, resolve_plan
+from deploy_advisor.reports.run_capacity import run_capacity
 from deploy_advisor.reports.runs import RunResult
 from deploy_advisor.reports.verdict import judge
 

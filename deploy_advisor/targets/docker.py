@@ -12,7 +12,7 @@ from deploy_advisor.targets.sizing import cpus, image_name, start_period_s
 from deploy_advisor.targets.templating import render_template
 
 if TYPE_CHECKING:
-    from deploy_advisor.benchmarks.launch import Launched
+    from deploy_advisor.loadtest.launch import Launched
 
 __all__ = ["DockerTarget"]
 
@@ -93,7 +93,7 @@ class DockerTarget(Target):
         log: Path | None = None,
     ) -> AbstractContextManager[Launched]:  # fmt: skip
         """The image in one container with the plan's --cpus and --memory."""
-        from deploy_advisor.benchmarks.launch_docker import launch_docker
+        from deploy_advisor.loadtest.launch_docker import launch_docker
         from deploy_advisor.targets.plans import resolve_plan
 
         size = resolve_plan(self, plan, any_target=True)

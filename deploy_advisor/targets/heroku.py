@@ -13,7 +13,7 @@ from deploy_advisor.targets.sizing import SERVER_OVERHEAD_MB
 from deploy_advisor.targets.templating import render_template
 
 if TYPE_CHECKING:
-    from deploy_advisor.benchmarks.launch import Launched
+    from deploy_advisor.loadtest.launch import Launched
 
 __all__ = ["HerokuTarget", "estimate_slug_mb"]
 
@@ -156,7 +156,7 @@ class HerokuTarget(Target):
         log: Path | None = None,
     ) -> AbstractContextManager[Launched]:  # fmt: skip
         """The Procfile's web command with PORT, in the dyno's memory (emulated)."""
-        from deploy_advisor.benchmarks.launch_heroku import launch_heroku
+        from deploy_advisor.loadtest.launch_heroku import launch_heroku
         from deploy_advisor.targets.plans import resolve_plan
 
         return launch_heroku(directory, plan=resolve_plan(self, plan), log=log)

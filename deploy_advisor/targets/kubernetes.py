@@ -14,7 +14,7 @@ from deploy_advisor.targets.sizing import STARTUP_MARGIN, cpus, image_name
 from deploy_advisor.targets.templating import render_template
 
 if TYPE_CHECKING:
-    from deploy_advisor.benchmarks.launch import Launched
+    from deploy_advisor.loadtest.launch import Launched
 
 __all__ = ["KubernetesTarget"]
 
@@ -124,6 +124,6 @@ class KubernetesTarget(Target):
         log: Path | None = None,
     ) -> AbstractContextManager[Launched]:  # fmt: skip
         """The Deployment's replicas and limits behind a ready-aware nginx (emulated)."""
-        from deploy_advisor.benchmarks.launch_kubernetes import launch_kubernetes
+        from deploy_advisor.loadtest.launch_kubernetes import launch_kubernetes
 
         return launch_kubernetes(directory, plan_name=plan, base_image=base_image, log=log)

@@ -151,11 +151,11 @@ def _runtime_files() -> dict[str, GeneratedFile]:
 
 def _locustfile() -> GeneratedFile:
     try:
-        source = resources.files("deploy_advisor.benchmarks").joinpath("locustfile.py")
+        source = resources.files("deploy_advisor.loadtest").joinpath("locustfile.py")
         return GeneratedFile(source.read_bytes())
     except (ModuleNotFoundError, FileNotFoundError):
         raise EnvironmentMissing(
-            "deploy_advisor/benchmarks/locustfile.py is missing; reinstall"
+            "deploy_advisor/loadtest/locustfile.py is missing; reinstall"
         ) from None
 
 

@@ -12,7 +12,7 @@ from deploy_advisor.targets.base import RenderContext, Target
 from deploy_advisor.targets.templating import render_template
 
 if TYPE_CHECKING:
-    from deploy_advisor.benchmarks.launch import Launched
+    from deploy_advisor.loadtest.launch import Launched
 
 __all__ = ["VpsTarget"]
 
@@ -94,7 +94,7 @@ class VpsTarget(Target):
         log: Path | None = None,
     ) -> AbstractContextManager[Launched]:  # fmt: skip
         """The unit's gunicorn behind the generated nginx, limited to the plan (emulated)."""
-        from deploy_advisor.benchmarks.launch_vps import launch_vps
+        from deploy_advisor.loadtest.launch_vps import launch_vps
         from deploy_advisor.targets.plans import resolve_plan
 
         return launch_vps(directory, plan=resolve_plan(self, plan), log=log)

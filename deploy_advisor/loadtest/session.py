@@ -10,20 +10,20 @@ from pathlib import Path
 from typing import Any
 
 from deploy_advisor import console
-from deploy_advisor.benchmarks.capacity import find_capacity
-from deploy_advisor.benchmarks.launch import Launched, launch_local
-from deploy_advisor.benchmarks.loadtest import (
+from deploy_advisor.errors import InputError
+from deploy_advisor.loadtest.capacity_search import find_capacity
+from deploy_advisor.loadtest.launch import Launched, launch_local
+from deploy_advisor.loadtest.one_run import (
     check_run_dir,
     check_url,
     prepare_run_dir,
     run_loadtest,
 )
-from deploy_advisor.benchmarks.payloads import check_payloads
-from deploy_advisor.benchmarks.result import RunInfo, write_result
-from deploy_advisor.benchmarks.runner import LOCUSTFILE, LoadShape
-from deploy_advisor.benchmarks.scaffold import Scaffold, read_scaffold
-from deploy_advisor.benchmarks.slo import Slo
-from deploy_advisor.errors import InputError
+from deploy_advisor.loadtest.payload_check import check_payloads
+from deploy_advisor.loadtest.result import RunInfo, write_result
+from deploy_advisor.loadtest.runner import LOCUSTFILE, LoadShape
+from deploy_advisor.loadtest.scaffold_dir import Scaffold, read_scaffold
+from deploy_advisor.loadtest.slo import Slo
 
 __all__ = [
     "LoadTestRequest", "benchable_targets", "check_plan", "check_request", "check_target",
@@ -225,7 +225,7 @@ def _deployment(target: str, scaffold: Path) -> dict[str, Any] | None:
     """What `report` needs to price a Kubernetes run per node: replicas and their limits."""
     if target != "kubernetes":
         return None
-    from deploy_advisor.benchmarks.launch_kubernetes import read_deployment
+    from deploy_advisor.loadtest.launch_kubernetes import read_deployment
 
     shape = read_deployment(scaffold)
     return {
@@ -317,7 +317,7 @@ def run_bench(
         ))  # fmt: skip
     checked = [check_request(request) for request in requests]
     if {"docker", "kubernetes"} & set(targets):
-        from deploy_advisor.benchmarks.containers import docker_client
+        from deploy_advisor.loadtest.containers import docker_client
 
         docker_client()
     results = []
@@ -333,7 +333,7 @@ def run_worker_session(
     out: Path | None,
 ) -> int:  # fmt: skip
     """Join a Locust master on another machine as a worker; exact samples stay in `out`."""
-    from deploy_advisor.benchmarks.runner import run_worker
+    from deploy_advisor.loadtest.runner import run_worker
 
     if payloads is not None:
         payloads = check_payloads(payloads)
@@ -365,6 +365,6 @@ def parse_plans(text: str | None) -> dict[str, str]:
 
 
 def _users_for(rate: float) -> int:
-    from deploy_advisor.benchmarks.runner import load_shape
+    from deploy_advisor.loadtest.runner import load_shape
 
     return load_shape(rate=rate, users=None, duration_s=2, ramp_s=0).users

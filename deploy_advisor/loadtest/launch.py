@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deploy_advisor.benchmarks.procstats import ProcessTreeSampler, StatsSampler
-from deploy_advisor.benchmarks.scaffold import Scaffold
 from deploy_advisor.errors import LaunchError, ModelError
+from deploy_advisor.loadtest.procstats import ProcessTreeSampler, StatsSampler
+from deploy_advisor.loadtest.scaffold_dir import Scaffold
 
 __all__ = [
     "Launched", "ServerExit", "exit_error", "free_port", "last_error_line", "launch_local",

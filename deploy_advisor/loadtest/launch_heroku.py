@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from deploy_advisor.benchmarks.launch import Launched, free_port, running_process, wait_ready
-from deploy_advisor.benchmarks.limits import process_limits
-from deploy_advisor.benchmarks.procstats import ProcessTreeSampler
 from deploy_advisor.errors import InputError
+from deploy_advisor.loadtest.launch import Launched, free_port, running_process, wait_ready
+from deploy_advisor.loadtest.limits import process_limits
+from deploy_advisor.loadtest.procstats import ProcessTreeSampler
 from deploy_advisor.targets.base import PlanSize
 
 __all__ = ["launch_heroku", "web_command"]

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deploy_advisor.benchmarks.containers import (
+from deploy_advisor.errors import InputError, LaunchError
+from deploy_advisor.loadtest.containers import (
     build_image,
     container_gone,
     docker_client,
@@ -20,11 +21,10 @@ from deploy_advisor.benchmarks.containers import (
     unique_suffix,
     user_network,
 )
-from deploy_advisor.benchmarks.launch import Launched, free_port, wait_ready
-from deploy_advisor.benchmarks.nginx import RunningNginx, running_nginx
-from deploy_advisor.benchmarks.procstats import DockerStatsSampler
-from deploy_advisor.benchmarks.scaffold import read_scaffold
-from deploy_advisor.errors import InputError, LaunchError
+from deploy_advisor.loadtest.launch import Launched, free_port, wait_ready
+from deploy_advisor.loadtest.nginx import RunningNginx, running_nginx
+from deploy_advisor.loadtest.procstats import DockerStatsSampler
+from deploy_advisor.loadtest.scaffold_dir import read_scaffold
 
 __all__ = ["DeploymentShape", "launch_kubernetes", "read_deployment"]
 
