@@ -45,7 +45,7 @@ def example_spec_text() -> str:
 def _engine_problem() -> str | None:
     """None when a Docker engine answers, else why not, in a few words."""
     try:
-        from deploy_advisor.loadtest.containers import docker_client
+        from deploy_advisor.emulate.containers import docker_client
 
         docker_client()
     except DeployAdvisorError as exc:

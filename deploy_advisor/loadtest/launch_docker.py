@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from deploy_advisor.loadtest.containers import (
+from deploy_advisor.emulate.containers import (
     build_image,
     container_gone,
     docker_client,
@@ -15,8 +15,10 @@ from deploy_advisor.loadtest.containers import (
     running_container,
     unique_suffix,
 )
-from deploy_advisor.loadtest.launch import Launched, free_port, wait_ready
-from deploy_advisor.loadtest.procstats import DockerStatsSampler
+from deploy_advisor.emulate.launched import Launched
+from deploy_advisor.emulate.ports import free_port
+from deploy_advisor.emulate.procstats import DockerStatsSampler
+from deploy_advisor.emulate.readiness import wait_ready
 from deploy_advisor.targets.base import PlanSize
 
 __all__ = ["CONTAINER_PORT", "launch_docker"]

@@ -10,11 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from deploy_advisor.emulate.cgroup_limits import process_limits
+from deploy_advisor.emulate.launched import Launched
+from deploy_advisor.emulate.nginx import running_nginx
+from deploy_advisor.emulate.ports import free_port
+from deploy_advisor.emulate.processes import running_process
+from deploy_advisor.emulate.procstats import ProcessTreeSampler
+from deploy_advisor.emulate.readiness import wait_ready
 from deploy_advisor.errors import InputError
-from deploy_advisor.loadtest.launch import Launched, free_port, running_process, wait_ready
-from deploy_advisor.loadtest.limits import process_limits
-from deploy_advisor.loadtest.nginx import running_nginx
-from deploy_advisor.loadtest.procstats import ProcessTreeSampler
 from deploy_advisor.targets.base import PlanSize
 
 __all__ = ["launch_vps", "unit_command"]

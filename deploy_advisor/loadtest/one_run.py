@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from deploy_advisor import console
+from deploy_advisor.emulate.procstats import StatsSampler
 from deploy_advisor.errors import InputError
-from deploy_advisor.loadtest.procstats import StatsSampler
 from deploy_advisor.loadtest.progress import LiveProgress
 from deploy_advisor.loadtest.result import RunInfo, build_result, write_result
 from deploy_advisor.loadtest.runner import LOCUSTFILE, LoadShape, run_locust

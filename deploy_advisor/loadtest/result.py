@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from deploy_advisor.emulate.procstats import ResourceSummary
 from deploy_advisor.errors import DeployAdvisorError, EnvironmentMissing, SloBreached
 from deploy_advisor.files import write_atomic
-from deploy_advisor.loadtest.procstats import ResourceSummary
 from deploy_advisor.loadtest.runner import LoadShape, LocustRun
 from deploy_advisor.loadtest.samples import summarise_latency, timeline
 from deploy_advisor.loadtest.slo import Slo, evaluate

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from deploy_advisor.emulate.procstats import ProcessTreeSampler, ResourceSummary
 from deploy_advisor.errors import EnvironmentMissing, InputError
-from deploy_advisor.loadtest.procstats import ProcessTreeSampler, ResourceSummary
 from deploy_advisor.loadtest.samples import SampleReader, Samples
 
 __all__ = [

@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from deploy_advisor.errors import InputError
+from deploy_advisor.lockfile import LOCK_NAME
 
 __all__ = ["Scaffold", "read_scaffold"]
-
-LOCK_NAME = "deploy-advisor.lock.json"
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from deploy_advisor import console
+from deploy_advisor.emulate.launched import Launched
 from deploy_advisor.errors import InputError
 from deploy_advisor.loadtest.capacity_search import find_capacity
-from deploy_advisor.loadtest.launch import Launched, launch_local
+from deploy_advisor.loadtest.local_server import launch_local
 from deploy_advisor.loadtest.one_run import (
     check_run_dir,
     check_url,
@@ -225,7 +226,7 @@ def _deployment(target: str, scaffold: Path) -> dict[str, Any] | None:
     """What `report` needs to price a Kubernetes run per node: replicas and their limits."""
     if target != "kubernetes":
         return None
-    from deploy_advisor.loadtest.launch_kubernetes import read_deployment
+    from deploy_advisor.emulate.kubernetes_manifest import read_deployment
 
     shape = read_deployment(scaffold)
     return {
@@ -317,7 +318,7 @@ def run_bench(
         ))  # fmt: skip
     checked = [check_request(request) for request in requests]
     if {"docker", "kubernetes"} & set(targets):
-        from deploy_advisor.loadtest.containers import docker_client
+        from deploy_advisor.emulate.containers import docker_client
 
         docker_client()
     results = []

@@ -234,7 +234,7 @@ def _scaffold_deployment(scaffold: Path) -> Deployment | None:
         return None
     import yaml
 
-    from deploy_advisor.loadtest.launch_kubernetes import read_deployment
+    from deploy_advisor.emulate.kubernetes_manifest import read_deployment
 
     try:
         shape = read_deployment(scaffold)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
-    from deploy_advisor.loadtest.launch import Launched
+    from deploy_advisor.emulate.launched import Launched
 
 __all__ = ["Finding", "ModelFacts", "PlanSize", "RenderContext", "Requirement", "Target"]
 

@@ -13,7 +13,7 @@ from deploy_advisor.targets.sizing import SERVER_OVERHEAD_MB
 from deploy_advisor.targets.templating import render_template
 
 if TYPE_CHECKING:
-    from deploy_advisor.loadtest.launch import Launched
+    from deploy_advisor.emulate.launched import Launched
 
 __all__ = ["HerokuTarget", "estimate_slug_mb"]
 

@@ -14,7 +14,7 @@ from deploy_advisor.targets.sizing import STARTUP_MARGIN, cpus, image_name
 from deploy_advisor.targets.templating import render_template
 
 if TYPE_CHECKING:
-    from deploy_advisor.loadtest.launch import Launched
+    from deploy_advisor.emulate.launched import Launched
 
 __all__ = ["KubernetesTarget"]
 

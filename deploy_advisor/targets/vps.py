@@ -12,7 +12,7 @@ from deploy_advisor.targets.base import RenderContext, Target
 from deploy_advisor.targets.templating import render_template
 
 if TYPE_CHECKING:
-    from deploy_advisor.loadtest.launch import Launched
+    from deploy_advisor.emulate.launched import Launched
 
 __all__ = ["VpsTarget"]
 

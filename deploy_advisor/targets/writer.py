@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from deploy_advisor.errors import InputError, ScaffoldConflict
 from deploy_advisor.files import write_atomic
+from deploy_advisor.lockfile import LOCK_NAME
 
 __all__ = [
     "CHANGED",
@@ -26,7 +27,7 @@ __all__ = [
     "sha256",
 ]
 
-LOCK_NAME = "deploy-advisor.lock.json"
+
 # remove: an earlier scaffold wrote it and this one does not; keep: left in place, with a reason.
 Action = Literal["create", "identical", "overwrite", "conflict", "remove", "keep"]
 CHANGED = "changed since scaffold wrote it"

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from deploy_advisor.emulate.containers import build_image
 from deploy_advisor.errors import LaunchError
-from deploy_advisor.loadtest.containers import build_image
 from tests.conftest import BASE_IMAGE
 
 PREFIX = "da-loadtest-build"

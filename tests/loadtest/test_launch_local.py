@@ -17,7 +17,7 @@ import psutil
 import pytest
 
 from deploy_advisor.errors import InputError, LaunchError
-from deploy_advisor.loadtest.launch import launch_local
+from deploy_advisor.loadtest.local_server import launch_local
 from deploy_advisor.loadtest.scaffold_dir import read_scaffold
 
 

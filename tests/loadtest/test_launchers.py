@@ -22,9 +22,9 @@ import httpx
 import psutil
 import pytest
 
+from deploy_advisor.emulate.launched import Launched
+from deploy_advisor.emulate.procstats import DockerStatsSampler, ProcessTreeSampler
 from deploy_advisor.errors import LaunchError
-from deploy_advisor.loadtest.launch import Launched
-from deploy_advisor.loadtest.procstats import DockerStatsSampler, ProcessTreeSampler
 from deploy_advisor.targets import get_target
 from tests.conftest import BASE_IMAGE, require
 

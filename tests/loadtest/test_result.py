@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy_advisor.loadtest.procstats import ResourceSummary
+from deploy_advisor.emulate.procstats import ResourceSummary
 from deploy_advisor.loadtest.result import RunInfo, build_result
 from deploy_advisor.loadtest.runner import LocustRun, load_shape
 from deploy_advisor.loadtest.samples import Samples

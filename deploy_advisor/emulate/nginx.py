@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from deploy_advisor.emulate.processes import running_process
 from deploy_advisor.errors import EnvironmentMissing, LaunchError
-from deploy_advisor.loadtest.launch import running_process
 
 __all__ = ["RunningNginx", "running_nginx"]
 

@@ -10,9 +10,9 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from deploy_advisor.emulate.readiness import ServerExit
 from deploy_advisor.errors import EnvironmentMissing, InputError, LaunchError
-from deploy_advisor.loadtest.launch import ServerExit
-from deploy_advisor.loadtest.scaffold_dir import LOCK_NAME
+from deploy_advisor.lockfile import LOCK_NAME
 
 __all__ = [
     "DEFAULT_BASE_IMAGE",
