@@ -12,7 +12,7 @@ from deploy_advisor.emulate.ports import free_port
 from deploy_advisor.emulate.processes import running_process
 from deploy_advisor.emulate.procstats import ProcessTreeSampler
 from deploy_advisor.emulate.readiness import wait_ready
-from deploy_advisor.loadtest.scaffold_dir import Scaffold
+from deploy_advisor.lockfile import Scaffold
 
 __all__ = ["launch_local", "runtime_command"]
 

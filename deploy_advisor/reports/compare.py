@@ -14,13 +14,12 @@ from deploy_advisor.reports.pricing import PlanPrice, platform_fee, resolve_plan
 from deploy_advisor.reports.run_capacity import run_capacity
 from deploy_advisor.reports.runs import RunResult
 from deploy_advisor.reports.verdict import judge
+from deploy_advisor.targets.registry import target_class
 
 if TYPE_CHECKING:
     from deploy_advisor.advisor.catalog import Catalog
 
 __all__ = ["Advised", "Agreement", "Comparison", "Row", "SpecView", "compare"]
-
-_NOUN = {"heroku": "dyno", "vps": "VPS", "docker": "container", "kubernetes": "pod"}
 
 
 @dataclass(frozen=True)
@@ -137,7 +136,8 @@ def _money(row: Row, *, by_month: bool) -> str:
 
 def _where(row: Row) -> str:
     """`a 512 MB dyno` / `a 2 vCPU VPS`, from the plan."""
-    noun = _NOUN.get(row.run.target, row.run.target)
+    traits = target_class(row.run.target)
+    noun = (traits.instance_noun if traits else None) or row.run.target
     size = ""
     if row.plan and row.plan.memory_mb:
         mem = row.plan.memory_mb

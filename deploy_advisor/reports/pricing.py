@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from deploy_advisor.errors import CatalogError
+from deploy_advisor.targets.registry import target_class
 
 if TYPE_CHECKING:
     from deploy_advisor.advisor.catalog import Catalog, PricePlan
@@ -94,7 +95,8 @@ def resolve_plan(
 
 def platform_fee(*, plan: PlanPrice, catalog: Catalog) -> tuple[float, str | None]:
     """Monthly platform fees on top of the instances: the node plan's Kubernetes control plane."""
-    if plan.target != "kubernetes":
+    traits = target_class(plan.target)
+    if traits is None or not traits.runs_on_nodes:
         return 0.0, None
     if plan.control_plane is None:
         return 0.0, f"{plan.name} names no control plane in the catalog; fee counted as $0"

@@ -9,8 +9,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deploy_advisor.files import write_atomic
-from deploy_advisor.targets import register
-from deploy_advisor.targets.base import Finding, RenderContext, Target
+from deploy_advisor.targets.base import (
+    EdgeOptions,
+    Finding,
+    ScaffoldRequest,
+    ScaffoldResult,
+    Target,
+)
+from deploy_advisor.targets.registry import register
+from deploy_advisor.targets.rendered import kept_findings
 from deploy_advisor.targets.writer import (
     LOCK_NAME,
     FileAction,
@@ -30,15 +37,6 @@ __all__ = ["EdgeOptions", "EdgeTarget", "scaffold_edge"]
 
 
 @dataclass(frozen=True)
-class EdgeOptions:
-    """The edge-only flags of `scaffold`."""
-
-    max_size_mb: float | None = None
-    accept_drift: bool = False
-    quantize: bool = False
-
-
-@dataclass(frozen=True)
 class EdgeScaffold:
     """What `scaffold --target edge` did: the file actions (the tarball's last, its path as
     shown to the user), the tarball and the check results."""
@@ -54,17 +52,16 @@ class EdgeTarget(Target):
 
     name = "edge"
     description = "Edge bundle (ONNX + minimal runtime)"
+    modes = ("edge",)
 
-    def render(self, ctx: RenderContext) -> dict[str, str]:
-        raise TypeError("the edge bundle is built by scaffold_edge(), not rendered")
-
-    def describe_files(self) -> list[tuple[str, str]]:
-        return [
-            ("model.onnx", "the model, exported with skl2onnx (or the ONNX file given)"),
-            ("edge_runtime/", "onnxruntime + numpy runtime: predict (stdin), serve, bench"),
-            ("Dockerfile", "amd64/arm64 image (docker buildx), non-root"),
-            ("bundle.json", "model hash, size, parity result"),
-        ]
+    def scaffold(self, request: ScaffoldRequest) -> ScaffoldResult:
+        """Export and check the model, then write the bundle and its tarball."""
+        done = scaffold_edge(
+            model=request.model, out_dir=request.out_dir, options=request.edge,
+            force=request.force, dry_run=request.dry_run,
+        )  # fmt: skip
+        findings = done.findings + kept_findings(done.actions)
+        return ScaffoldResult(self.name, request.out_dir, done.actions, findings, request.dry_run)
 
     def validate(self, directory: Path) -> list[Finding]:
         """The model loads, the runtime is there, and bundle.json matches the model."""

@@ -7,9 +7,11 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deploy_advisor.targets import register
-from deploy_advisor.targets.base import RenderContext, Target
+from deploy_advisor.targets.base import RenderContext
+from deploy_advisor.targets.batch import batch_values
 from deploy_advisor.targets.docker import dockerfile, dockerignore
+from deploy_advisor.targets.registry import register
+from deploy_advisor.targets.rendered import RenderedTarget
 from deploy_advisor.targets.sizing import STARTUP_MARGIN, cpus, image_name
 from deploy_advisor.targets.templating import render_template
 
@@ -61,12 +63,19 @@ def kubernetes_values(ctx: RenderContext) -> dict[str, Any]:
 
 
 @register
-class KubernetesTarget(Target):
+class KubernetesTarget(RenderedTarget):
     """Manifests for any conformant cluster, applied with kustomize."""
 
     name = "kubernetes"
     description = "Kubernetes manifests (kustomize)"
     default_plan = "lke-linode-2gb"
+    modes = ("realtime", "batch")
+    builds_image = True
+    names_host = True
+    emulates_any_plan = True
+    launches_locally = True
+    instance_noun = "pod"
+    runs_on_nodes = True
 
     def render(self, ctx: RenderContext) -> dict[str, str]:
         values = kubernetes_values(ctx)
@@ -119,11 +128,66 @@ class KubernetesTarget(Target):
             )
         return commands
 
+    def render_batch(self, ctx: RenderContext) -> dict[str, str]:
+        values = batch_values(ctx)
+        pod = render_template("batch/pod.yaml.j2", **values).rstrip("\n")
+        k8s = {
+            "k8s/namespace.yaml": render_template("kubernetes/namespace.yaml.j2", **values),
+            "k8s/pvc.yaml": render_template("batch/pvc.yaml.j2", **values),
+            "k8s/networkpolicy.yaml": render_template("batch/networkpolicy.yaml.j2", **values),
+            "k8s/cronjob.yaml": render_template("batch/cronjob.yaml.j2", pod=pod, **values),
+            "k8s/job.yaml": render_template("batch/job.yaml.j2", pod=pod, **values),
+            "k8s/kustomization.yaml": render_template(
+                "kubernetes/kustomization.yaml.j2",
+                resources=["namespace.yaml", "pvc.yaml", "networkpolicy.yaml", "cronjob.yaml"],
+                **values,
+            ),
+        }
+        return {
+            **k8s,
+            "Dockerfile": render_template("batch/Dockerfile.j2", **values),
+            ".dockerignore": dockerignore(ctx),
+        }
+
+    def describe_batch_files(self) -> list[tuple[str, str]]:
+        return [
+            ("k8s/cronjob.yaml", "CronJob: a run writes /data/output/<job name>; Forbid, retries"),
+            ("k8s/job.yaml", "one-off Job with the same pod (kubectl create -f)"),
+            ("k8s/pvc.yaml", "the volume holding input/ and output/"),
+            ("Dockerfile", "the image both run"),
+        ]
+
+    def batch_readme_commands(self, ctx: RenderContext) -> dict[str, str]:
+        image, name = image_name(ctx), ctx.app_name
+        return {
+            "title": "Kubernetes (CronJob, kustomize)",
+            "build": f"docker build -t {image} .\n"
+            f"docker tag {image} REGISTRY/{image} && docker push REGISTRY/{image}",
+            "run": "kubectl apply -k k8s/   # the CronJob: daily at 02:00\n"
+            f"job=$(kubectl -n {name} create job --from=cronjob/{name}-score "
+            f'"{name}-now-$(date +%s)" -o name)   # a one-off run now, with the CronJob image\n'
+            f'kubectl -n {name} logs -f "$job"\n'
+            f"kubectl -n {name} get jobs   # each run's output is /data/output/<its name>",
+            "deploy": "(cd k8s && kustomize edit set image "
+            f"{image}=REGISTRY/{image}@sha256:DIGEST)\nkubectl apply -k k8s/",
+        }
+
     def launch(
         self, directory: Path, *, plan: str | None, base_image: str | None = None,
         log: Path | None = None,
     ) -> AbstractContextManager[Launched]:  # fmt: skip
         """The Deployment's replicas and limits behind a ready-aware nginx (emulated)."""
-        from deploy_advisor.loadtest.launch_kubernetes import launch_kubernetes
+        from deploy_advisor.targets.kubernetes_launch import launch_kubernetes
 
         return launch_kubernetes(directory, plan_name=plan, base_image=base_image, log=log)
+
+    def deployment(self, directory: Path) -> dict[str, object] | None:
+        """Replicas and their limits, so `report` can price a run per node."""
+        from deploy_advisor.emulate.kubernetes_manifest import read_deployment
+
+        shape = read_deployment(directory)
+        return {
+            "replicas": shape.replicas,
+            "cpu_limit": shape.cpu_limit,
+            "memory_limit_mb": shape.memory_limit_mb,
+        }

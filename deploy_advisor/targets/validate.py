@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deploy_advisor.errors import InputError
-from deploy_advisor.targets import get_target, target_names
 from deploy_advisor.targets.base import Finding
+from deploy_advisor.targets.registry import get_target, target_names
 from deploy_advisor.targets.shapes import (
     check_app_json,
     check_cloud_init,

@@ -25,7 +25,7 @@ from deploy_advisor.emulate.ports import free_port
 from deploy_advisor.emulate.procstats import DockerStatsSampler
 from deploy_advisor.emulate.readiness import wait_ready
 from deploy_advisor.errors import LaunchError
-from deploy_advisor.loadtest.scaffold_dir import read_scaffold
+from deploy_advisor.lockfile import read_scaffold
 
 __all__ = ["launch_kubernetes"]
 
