@@ -4,12 +4,12 @@ the SLO, and whether the measurements agree with the advisor."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from deploy_advisor.reports import fmt
 from deploy_advisor.reports.cost import FORMULAS, Cost, cost_of
+from deploy_advisor.reports.model import Advised, SpecView
 from deploy_advisor.reports.pricing import PlanPrice, platform_fee, resolve_plan
 from deploy_advisor.reports.run_capacity import run_capacity
 from deploy_advisor.reports.runs import RunResult
@@ -20,26 +20,6 @@ if TYPE_CHECKING:
     from deploy_advisor.advisor.catalog import Catalog
 
 __all__ = ["Advised", "Agreement", "Comparison", "Row", "SpecView", "compare"]
-
-
-@dataclass(frozen=True)
-class SpecView:
-    """The parts of the requirements spec a report uses."""
-
-    path: Path
-    peak_rps: float | None
-    requests_per_day: float | None
-    p95_ms: float | None
-    error_budget_pct: float | None = None  # 100 - availability: the failed requests allowed
-
-
-@dataclass(frozen=True)
-class Advised:
-    """The advisor's recommendation for the same spec."""
-
-    target: str
-    mode: str
-    plans: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
