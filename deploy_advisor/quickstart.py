@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from deploy_advisor import console
 from deploy_advisor.errors import DeployAdvisorError, InputError
+from deploy_advisor.lockfile import DEFAULT_BASE_IMAGE
 
 if TYPE_CHECKING:
     from deploy_advisor.advisor.recommend import Recommendation
@@ -163,7 +164,7 @@ def run_quickstart(
     for name in sorted(t for t in wanted if t in _SCAFFOLDABLE):
         written = scaffold(
             model=model, target=name, out_dir=out_dir / "scaffolds" / name, plan=plans.get(name),
-            base_image=base_image or "python:3.11-slim", wheelhouse=problem is None, force=True,
+            base_image=base_image or DEFAULT_BASE_IMAGE, wheelhouse=problem is None, force=True,
         )  # fmt: skip
         scaffolds[name] = written.out_dir
         console.success(f"{name} scaffold in {written.out_dir}")

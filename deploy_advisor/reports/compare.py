@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 from deploy_advisor.reports import fmt
 from deploy_advisor.reports.cost import FORMULAS, Cost, cost_of
 from deploy_advisor.reports.model import Advised, SpecView
-from deploy_advisor.reports.pricing import PlanPrice, platform_fee, resolve_plan
+from deploy_advisor.reports.pricing import PlanPrice, platform_fee, run_plan
 from deploy_advisor.reports.run_capacity import run_capacity
 from deploy_advisor.reports.runs import RunResult
 from deploy_advisor.reports.verdict import judge
@@ -73,7 +73,7 @@ def _row(
 ) -> Row:
     notes: list[str] = []
     verdict = judge(run, spec)
-    plan, note = resolve_plan(
+    plan, note = run_plan(
         target=run.target,
         plan_name=run.plan,
         catalog=catalog,

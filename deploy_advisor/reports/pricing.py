@@ -11,7 +11,7 @@ from deploy_advisor.targets.registry import target_class
 if TYPE_CHECKING:
     from deploy_advisor.advisor.catalog import Catalog, PricePlan
 
-__all__ = ["PlanPrice", "platform_fee", "resolve_plan"]
+__all__ = ["PlanPrice", "platform_fee", "run_plan"]
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def _priced(plan: PricePlan) -> bool:
     return plan.kind in ("instance", "node") and has_price
 
 
-def resolve_plan(
+def run_plan(
     *, target: str, plan_name: str | None, catalog: Catalog, advised: str | None = None
 ) -> tuple[PlanPrice | None, str | None]:
     """The plan that prices a run, and a note when it was assumed or is missing."""

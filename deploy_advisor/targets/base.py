@@ -12,6 +12,7 @@ from deploy_advisor.lockfile import DEFAULT_BASE_IMAGE
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
+    from deploy_advisor.advisor.catalog import PricePlan
     from deploy_advisor.emulate.launched import Launched
     from deploy_advisor.targets.writer import FileAction
 
@@ -45,6 +46,10 @@ class ModelFacts:
         return f"model/{self.file_name}"
 
 
+#: Heroku publishes no vCPU count: a dyno is sized as one vCPU for worker counts.
+_DEFAULT_VCPU = 1.0
+
+
 @dataclass(frozen=True)
 class PlanSize:
     """The compute a plan gives one instance: the numbers requests, limits and dynos come from."""
@@ -53,6 +58,19 @@ class PlanSize:
     vcpu: float
     memory_mb: int
     provider: str = ""
+
+    @classmethod
+    def of(cls, plan: PricePlan) -> PlanSize:
+        """The size of a catalog plan with compute of its own (not a fee or a control plane)."""
+        from deploy_advisor.errors import CatalogError
+
+        if not plan.memory_mb:
+            raise CatalogError(
+                f"plan {plan.name!r} has no compute of its own (a control plane or load "
+                "balancer); pass --plan with an instance, node or dyno plan"
+            )
+        vcpu = float(plan.vcpu) if plan.vcpu else _DEFAULT_VCPU
+        return cls(plan.name, vcpu, int(plan.memory_mb), str(plan.provider))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deploy_advisor.files import write_atomic
+from deploy_advisor.lockfile import (
+    LOCK_NAME,
+    LOCK_VERSION,
+    LockedModel,
+    LockedTarball,
+    ScaffoldLock,
+    lock_text,
+    read_lock,
+)
 from deploy_advisor.targets.base import (
     EdgeOptions,
     Finding,
@@ -19,14 +28,12 @@ from deploy_advisor.targets.base import (
 from deploy_advisor.targets.registry import register
 from deploy_advisor.targets.rendered import kept_findings
 from deploy_advisor.targets.writer import (
-    LOCK_NAME,
     FileAction,
     GeneratedFile,
     apply_actions,
     check_conflicts,
     file_action,
     plan_actions,
-    read_lock,
     sha256,
 )
 
@@ -105,25 +112,26 @@ def scaffold_edge(
     packed = GeneratedFile(_tarball_bytes(bundle.files, name))
     tarball = out_dir.resolve().with_name(name + ".tar.gz")
     shown = out_dir.with_name(tarball.name) if out_dir.name not in {"", ".."} else tarball
-    lock = {
-        "version": 1,
-        "target": "edge",
-        "mode": "edge",
-        "plan": None,
-        "model": {
-            "file": "model.onnx",
-            "format": "onnx",
-            "n_features": bundle.export.n_features,
-            "sha256": bundle.model_sha256,
-            "load_seconds": bundle.load_seconds,
-            "rss_mb": None,
-        },
-        "files": {rel: sha256(files[rel].content) for rel in sorted(files)},
-        "tarball": {"file": tarball.name, "sha256": sha256(packed.content)},
-    }
-    files[LOCK_NAME] = GeneratedFile((json.dumps(lock, indent=2) + "\n").encode())
-    earlier = read_lock(out_dir).get("tarball") or {}
-    locked = earlier.get("sha256") if earlier.get("file") == tarball.name else None
+    lock = ScaffoldLock(
+        version=LOCK_VERSION,
+        target="edge",
+        mode="edge",
+        plan=None,
+        model=LockedModel(
+            file="model.onnx",
+            format="onnx",
+            n_features=bundle.export.n_features,
+            sha256=bundle.model_sha256,
+            load_seconds=bundle.load_seconds,
+            rss_mb=None,
+        ),
+        files={rel: sha256(files[rel].content) for rel in sorted(files)},
+        tarball=LockedTarball(file=tarball.name, sha256=sha256(packed.content)),
+    )
+    files[LOCK_NAME] = GeneratedFile(lock_text(lock).encode())
+    previous = read_lock(out_dir)
+    earlier = previous.tarball if previous else None
+    locked = earlier.sha256 if earlier and earlier.file == tarball.name else None
     actions = plan_actions(files, out_dir=out_dir, force=force)
     packing = file_action(str(shown), packed, tarball, locked=locked, force=force)
     actions.append(packing)

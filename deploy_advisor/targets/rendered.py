@@ -9,10 +9,17 @@ from dataclasses import replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
 
 from deploy_advisor.errors import CheckFailed, EnvironmentMissing, InputError
-from deploy_advisor.lockfile import DEFAULT_BASE_IMAGE, LOCK_NAME
+from deploy_advisor.lockfile import (
+    DEFAULT_BASE_IMAGE,
+    LOCK_NAME,
+    LOCK_VERSION,
+    LockedModel,
+    ScaffoldLock,
+    lock_text,
+    read_lock,
+)
 from deploy_advisor.targets.base import (
     Finding,
     ModelFacts,
@@ -40,7 +47,6 @@ from deploy_advisor.targets.writer import (
     GeneratedFile,
     apply_actions,
     plan_actions,
-    read_lock,
     sha256,
 )
 
@@ -215,44 +221,40 @@ def render_files(
     return files
 
 
-def _reuse_measurements(facts: ModelFacts, lock: dict[str, Any]) -> ModelFacts:
+def _reuse_measurements(facts: ModelFacts, lock: ScaffoldLock | None) -> ModelFacts:
     """The same model keeps its earlier timings, so re-running scaffold changes no file."""
-    earlier = lock.get("model") or {}
-    if earlier.get("sha256") != facts.sha256:
+    earlier = lock.model if lock else None
+    if earlier is None or earlier.sha256 != facts.sha256:
         return facts
-    try:
-        return replace(
-            facts,
-            load_seconds=float(earlier["load_seconds"]),
-            rss_mb=float(earlier["rss_mb"]),
-            predict_ms=float(earlier["predict_ms"]),
-        )
-    except (KeyError, TypeError, ValueError):
+    timings = (earlier.load_seconds, earlier.rss_mb, earlier.predict_ms)
+    if None in timings:
         return facts
+    load_seconds, rss_mb, predict_ms = (float(t or 0) for t in timings)
+    return replace(facts, load_seconds=load_seconds, rss_mb=rss_mb, predict_ms=predict_ms)
 
 
 def lock_file(
     target: RenderedTarget, ctx: RenderContext, files: dict[str, GeneratedFile]
 ) -> GeneratedFile:
     """deploy-advisor.lock.json: target, mode, plan, model facts and the sha256 of every file."""
-    lock = {
-        "version": 1,
-        "target": target.name,
-        "mode": ctx.mode,
-        "plan": ctx.plan.name,
-        "model": {
-            "file": ctx.model.file,
-            "format": ctx.model.format,
-            "n_features": ctx.model.n_features,
-            "sha256": ctx.model.sha256,
-            "load_seconds": ctx.model.load_seconds,
-            "rss_mb": ctx.model.rss_mb,
-            "predict_ms": ctx.model.predict_ms,
-            "trained_sklearn_version": ctx.model.trained_sklearn_version,
-        },
-        "files": {path: sha256(files[path].content) for path in sorted(files)},
-    }
-    return GeneratedFile((json.dumps(lock, indent=2) + "\n").encode())
+    lock = ScaffoldLock(
+        version=LOCK_VERSION,
+        target=target.name,
+        mode=ctx.mode,
+        plan=ctx.plan.name,
+        model=LockedModel(
+            file=ctx.model.file,
+            format=ctx.model.format,
+            n_features=ctx.model.n_features,
+            sha256=ctx.model.sha256,
+            load_seconds=ctx.model.load_seconds,
+            rss_mb=ctx.model.rss_mb,
+            predict_ms=ctx.model.predict_ms,
+            trained_sklearn_version=ctx.model.trained_sklearn_version,
+        ),
+        files={path: sha256(files[path].content) for path in sorted(files)},
+    )
+    return GeneratedFile(lock_text(lock).encode())
 
 
 def scaffold_rendered(target: RenderedTarget, request: ScaffoldRequest) -> ScaffoldResult:
