@@ -35,6 +35,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check deploy_advisor tests benchmarks
 	$(BIN)/ruff format --check deploy_advisor tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/cold_start.py --out benchmarks/results/cold_start.json
