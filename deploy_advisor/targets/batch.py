@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from deploy_advisor.targets.base import RenderContext
-from deploy_advisor.targets.sizing import cpus, image_name
+from deploy_advisor.targets.sizing import sized_values
 
 __all__ = ["CHUNK_ROWS", "batch_values"]
 
@@ -20,17 +20,12 @@ DEADLINE_S = 6 * 3600
 def batch_values(ctx: RenderContext) -> dict[str, Any]:
     """Numbers for the batch files: limits from the plan, schedule, retries, deadline."""
     return {
-        "app_name": ctx.app_name,
+        **sized_values(ctx),
         "namespace": ctx.app_name,
-        "model": ctx.model,
-        "plan": ctx.plan,
-        "image": image_name(ctx),
         "base_image": ctx.base_image,
         "wheelhouse": ctx.wheelhouse,
-        "cpus": cpus(ctx.plan),
         "cpu_request": f"{ctx.plan.vcpu / 2:g}",
         "cpu_quota_pct": math.ceil(ctx.plan.vcpu * 100),
-        "memory_request_mb": ctx.plan.memory_mb // 2,
         "memory_mb": ctx.plan.memory_mb,
         "chunk_rows": CHUNK_ROWS,
         "schedule": SCHEDULE_CRON,

@@ -10,7 +10,7 @@ from deploy_advisor.targets.base import RenderContext
 from deploy_advisor.targets.batch import batch_values
 from deploy_advisor.targets.registry import register
 from deploy_advisor.targets.rendered import RenderedTarget
-from deploy_advisor.targets.sizing import cpus, image_name, start_period_s
+from deploy_advisor.targets.sizing import image_name, sized_values, start_period_s
 from deploy_advisor.targets.templating import render_template
 
 if TYPE_CHECKING:
@@ -22,18 +22,13 @@ __all__ = ["DockerTarget"]
 def docker_values(ctx: RenderContext) -> dict[str, Any]:
     """Template values shared by the Dockerfile and everything that runs the image."""
     return {
-        "app_name": ctx.app_name,
-        "model": ctx.model,
-        "plan": ctx.plan,
+        **sized_values(ctx),
         "base_image": ctx.base_image,
         "wheelhouse": ctx.wheelhouse,
         "app_port": ctx.app_port,
         "workers": ctx.workers,
         "drain_timeout_s": ctx.drain_timeout_s,
         "start_period_s": start_period_s(ctx),
-        "image": image_name(ctx),
-        "cpus": cpus(ctx.plan),
-        "memory_request_mb": ctx.plan.memory_mb // 2,
     }
 
 

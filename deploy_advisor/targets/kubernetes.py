@@ -12,7 +12,7 @@ from deploy_advisor.targets.batch import batch_values
 from deploy_advisor.targets.docker import dockerfile, dockerignore
 from deploy_advisor.targets.registry import register
 from deploy_advisor.targets.rendered import RenderedTarget
-from deploy_advisor.targets.sizing import STARTUP_MARGIN, cpus, image_name
+from deploy_advisor.targets.sizing import STARTUP_MARGIN, image_name, sized_values
 from deploy_advisor.targets.templating import render_template
 
 if TYPE_CHECKING:
@@ -38,19 +38,14 @@ def kubernetes_values(ctx: RenderContext) -> dict[str, Any]:
     """Numbers for the manifests: resources from the plan, probes from the measured load time."""
     startup_budget = STARTUP_MARGIN * ctx.model.load_seconds + 10
     return {
-        "app_name": ctx.app_name,
+        **sized_values(ctx),
         "namespace": ctx.app_name,
-        "model": ctx.model,
-        "plan": ctx.plan,
-        "image": image_name(ctx),
         "app_port": ctx.app_port,
         "workers": ctx.workers,
         "drain_timeout_s": ctx.drain_timeout_s,
         "replicas": 2,
         "max_replicas": 10,
-        "cpus": cpus(ctx.plan),
         "cpu_request": f"{ctx.plan.vcpu / 2:g}",
-        "memory_request_mb": ctx.plan.memory_mb // 2,
         "startup_margin": STARTUP_MARGIN,
         "startup_period_s": _STARTUP_PERIOD_S,
         "startup_failures": max(5, math.ceil(startup_budget / _STARTUP_PERIOD_S)),
