@@ -53,6 +53,16 @@ class DockerTarget(RenderedTarget):
     launches_locally = True
     instance_noun = "container"
 
+    file_notes = (
+        ("Dockerfile", "multi-stage image, non-root, HEALTHCHECK on /livez"),
+        (".dockerignore", "keeps the build context small and free of secrets"),
+        ("compose.yaml", "runs the image with a healthcheck, limits and a restart policy"),
+    )
+    batch_file_notes = (
+        ("Dockerfile", "image whose command runs the scorer on /data/input -> $SCORE_OUTPUT"),
+        ("compose.yaml", "`docker compose run --rm score` with ./data mounted and limits"),
+    )
+
     def render(self, ctx: RenderContext) -> dict[str, str]:
         values = docker_values(ctx)
         return {
@@ -60,13 +70,6 @@ class DockerTarget(RenderedTarget):
             ".dockerignore": dockerignore(ctx),
             "compose.yaml": render_template("docker/compose.yaml.j2", **values),
         }
-
-    def describe_files(self) -> list[tuple[str, str]]:
-        return [
-            ("Dockerfile", "multi-stage image, non-root, HEALTHCHECK on /livez"),
-            (".dockerignore", "keeps the build context small and free of secrets"),
-            ("compose.yaml", "runs the image with a healthcheck, limits and a restart policy"),
-        ]
 
     def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         image = image_name(ctx)
@@ -97,12 +100,6 @@ class DockerTarget(RenderedTarget):
             ".dockerignore": dockerignore(ctx),
             "compose.yaml": render_template("batch/compose.yaml.j2", **values),
         }
-
-    def describe_batch_files(self) -> list[tuple[str, str]]:
-        return [
-            ("Dockerfile", "image whose command runs the scorer on /data/input -> $SCORE_OUTPUT"),
-            ("compose.yaml", "`docker compose run --rm score` with ./data mounted and limits"),
-        ]
 
     def batch_readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         image = image_name(ctx)

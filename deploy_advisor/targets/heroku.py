@@ -86,6 +86,18 @@ class HerokuTarget(RenderedTarget):
     launches_locally = True
     instance_noun = "dyno"
 
+    file_notes = (
+        ("Procfile", "the web process: gunicorn with uvicorn workers on 0.0.0.0:$PORT"),
+        (".python-version", "the Python the buildpack installs"),
+        ("app.json", "buildpack, environment and dyno size"),
+        (".gitignore", "keeps the local .venv out of the push"),
+    )
+    batch_file_notes = (
+        ("scheduler.txt", "the Heroku Scheduler command, with one-off dyno limits"),
+        ("app.json", "buildpack, Scheduler add-on, no web dyno"),
+        (".gitignore", "keeps the local .venv out of the push"),
+    )
+
     def _values(self, ctx: RenderContext) -> dict[str, Any]:
         return {
             "app_name": ctx.app_name,
@@ -105,14 +117,6 @@ class HerokuTarget(RenderedTarget):
             "app.json": render_template("heroku/app.json.j2", **values),
             ".gitignore": render_template("heroku/gitignore.j2"),
         }
-
-    def describe_files(self) -> list[tuple[str, str]]:
-        return [
-            ("Procfile", "the web process: gunicorn with uvicorn workers on 0.0.0.0:$PORT"),
-            (".python-version", "the Python the buildpack installs"),
-            ("app.json", "buildpack, environment and dyno size"),
-            (".gitignore", "keeps the local .venv out of the push"),
-        ]
 
     def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         size = dyno_size(ctx.plan.name)
@@ -167,13 +171,6 @@ class HerokuTarget(RenderedTarget):
             ".gitignore": render_template("heroku/gitignore.j2"),
             "scheduler.txt": render_template("batch/scheduler.txt.j2", **values),
         }
-
-    def describe_batch_files(self) -> list[tuple[str, str]]:
-        return [
-            ("scheduler.txt", "the Heroku Scheduler command, with one-off dyno limits"),
-            ("app.json", "buildpack, Scheduler add-on, no web dyno"),
-            (".gitignore", "keeps the local .venv out of the push"),
-        ]
 
     def batch_readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         return {

@@ -72,6 +72,22 @@ class KubernetesTarget(RenderedTarget):
     instance_noun = "pod"
     runs_on_nodes = True
 
+    file_notes = (
+        ("Dockerfile", "the image the Deployment runs"),
+        ("k8s/deployment.yaml", "probes sized from the model load time, restricted security"),
+        (
+            "k8s/",
+            "Namespace, ConfigMap, Service, HPA (owns the replica count), PDB, "
+            "NetworkPolicy, Ingress (with --host: nginx, TLS), kustomization",
+        ),
+    )
+    batch_file_notes = (
+        ("k8s/cronjob.yaml", "CronJob: a run writes /data/output/<job name>; Forbid, retries"),
+        ("k8s/job.yaml", "one-off Job with the same pod (kubectl create -f)"),
+        ("k8s/pvc.yaml", "the volume holding input/ and output/"),
+        ("Dockerfile", "the image both run"),
+    )
+
     def render(self, ctx: RenderContext) -> dict[str, str]:
         values = kubernetes_values(ctx)
         names = list(_OBJECTS) + (["ingress"] if ctx.host_name else [])
@@ -85,17 +101,6 @@ class KubernetesTarget(RenderedTarget):
         files["Dockerfile"] = dockerfile(ctx)
         files[".dockerignore"] = dockerignore(ctx)
         return files
-
-    def describe_files(self) -> list[tuple[str, str]]:
-        return [
-            ("Dockerfile", "the image the Deployment runs"),
-            ("k8s/deployment.yaml", "probes sized from the model load time, restricted security"),
-            (
-                "k8s/",
-                "Namespace, ConfigMap, Service, HPA (owns the replica count), PDB, "
-                "NetworkPolicy, Ingress (with --host: nginx, TLS), kustomization",
-            ),
-        ]
 
     def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         image = image_name(ctx)
@@ -143,14 +148,6 @@ class KubernetesTarget(RenderedTarget):
             "Dockerfile": render_template("batch/Dockerfile.j2", **values),
             ".dockerignore": dockerignore(ctx),
         }
-
-    def describe_batch_files(self) -> list[tuple[str, str]]:
-        return [
-            ("k8s/cronjob.yaml", "CronJob: a run writes /data/output/<job name>; Forbid, retries"),
-            ("k8s/job.yaml", "one-off Job with the same pod (kubectl create -f)"),
-            ("k8s/pvc.yaml", "the volume holding input/ and output/"),
-            ("Dockerfile", "the image both run"),
-        ]
 
     def batch_readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         image, name = image_name(ctx), ctx.app_name

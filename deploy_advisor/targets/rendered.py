@@ -9,6 +9,7 @@ from dataclasses import replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import ClassVar
 
 from deploy_advisor.errors import CheckFailed, EnvironmentMissing, InputError
 from deploy_advisor.lockfile import (
@@ -59,6 +60,10 @@ __all__ = [
 class RenderedTarget(Target):
     """A target whose files are templates rendered from the model and plan, per mode."""
 
+    #: (path, what it is) for the README's file table, realtime and batch.
+    file_notes: ClassVar[tuple[tuple[str, str], ...]] = ()
+    batch_file_notes: ClassVar[tuple[tuple[str, str], ...]] = ()
+
     @abstractmethod
     def render(self, ctx: RenderContext) -> dict[str, str]:
         """Target-specific files of a realtime scaffold as {relative path: text}."""
@@ -66,14 +71,6 @@ class RenderedTarget(Target):
     def render_batch(self, ctx: RenderContext) -> dict[str, str]:
         """Target-specific files of a batch scaffold; only for targets with "batch" in `modes`."""
         raise NotImplementedError(f"{self.name} has no batch mode")
-
-    def describe_files(self) -> list[tuple[str, str]]:
-        """(path, what it is) for the README's file table."""
-        return []
-
-    def describe_batch_files(self) -> list[tuple[str, str]]:
-        """(path, what it is) for the batch README's file table."""
-        return []
 
     def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         """Shell commands for the README: build, run, deploy, rollback (each a code block body)."""
@@ -195,7 +192,7 @@ def render_text_files(target: RenderedTarget, ctx: RenderContext) -> dict[str, s
         target_title=target.description,
         model=ctx.model,
         plan=ctx.plan,
-        files=target.describe_batch_files() if batch else target.describe_files(),
+        files=list(target.batch_file_notes if batch else target.file_notes),
         commands=target.batch_readme_commands(ctx) if batch else target.readme_commands(ctx),
         local_port=ctx.app_port,
         chunk_rows=CHUNK_ROWS,

@@ -56,6 +56,22 @@ class VpsTarget(RenderedTarget):
     launches_locally = True
     instance_noun = "VPS"
 
+    file_notes = (
+        ("deploy/systemd/", "systemd unit: gunicorn + uvicorn workers, hardened"),
+        ("deploy/nginx/", "nginx site: reverse proxy, timeouts, body limit, per-IP rate limit"),
+        ("deploy/cloud-init.yaml", "user-data that prepares a fresh VM"),
+        ("deploy/deploy.sh", "rsync, restart, health check, roll back on failure"),
+    )
+    batch_file_notes = (
+        (
+            "deploy/systemd/*-score.service",
+            "oneshot unit: a run into output/YYYY-MM-DD, limits",
+        ),
+        ("deploy/systemd/*-score.timer", "systemd timer that starts it daily"),
+        ("deploy/sysusers.d/", "the system user the job runs as (systemd-sysusers)"),
+        ("deploy/tmpfiles.d/", "its input and output directories (systemd-tmpfiles)"),
+    )
+
     def render(self, ctx: RenderContext) -> dict[str, str]:
         values = vps_values(ctx)
         unit = render_template("vps/service.j2", **values)
@@ -69,14 +85,6 @@ class VpsTarget(RenderedTarget):
             ),
             "deploy/deploy.sh": render_template("vps/deploy.sh.j2", **values),
         }
-
-    def describe_files(self) -> list[tuple[str, str]]:
-        return [
-            ("deploy/systemd/", "systemd unit: gunicorn + uvicorn workers, hardened"),
-            ("deploy/nginx/", "nginx site: reverse proxy, timeouts, body limit, per-IP rate limit"),
-            ("deploy/cloud-init.yaml", "user-data that prepares a fresh VM"),
-            ("deploy/deploy.sh", "rsync, restart, health check, roll back on failure"),
-        ]
 
     def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         name = ctx.app_name
@@ -106,17 +114,6 @@ class VpsTarget(RenderedTarget):
             f"deploy/sysusers.d/{name}.conf": render_template("batch/sysusers.conf.j2", **values),
             f"deploy/tmpfiles.d/{name}.conf": render_template("batch/tmpfiles.conf.j2", **values),
         }
-
-    def describe_batch_files(self) -> list[tuple[str, str]]:
-        return [
-            (
-                "deploy/systemd/*-score.service",
-                "oneshot unit: a run into output/YYYY-MM-DD, limits",
-            ),
-            ("deploy/systemd/*-score.timer", "systemd timer that starts it daily"),
-            ("deploy/sysusers.d/", "the system user the job runs as (systemd-sysusers)"),
-            ("deploy/tmpfiles.d/", "its input and output directories (systemd-tmpfiles)"),
-        ]
 
     def batch_readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         name = ctx.app_name
