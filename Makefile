@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-serving bench-batch venv clean checkov
+.PHONY: demo test test-fast lint bench bench-serving bench-batch venv clean checkov
 
 venv: $(STAMP)
 
@@ -31,10 +31,16 @@ $(CHECKOV):
 test: $(STAMP) $(CHECKOV)
 	DEPLOY_ADVISOR_CHECKOV=$(CURDIR)/$(CHECKOV) $(BIN)/python -m pytest
 
+# The fast tier: every test that needs no Docker engine, nginx or Chromium, in parallel.
+test-fast: $(STAMP) $(CHECKOV)
+	DEPLOY_ADVISOR_CHECKOV=$(CURDIR)/$(CHECKOV) $(BIN)/python -m pytest -n auto \
+		-m "not docker and not nginx and not chromium"
+
 lint: $(STAMP)
 	$(BIN)/ruff check deploy_advisor tests benchmarks
 	$(BIN)/ruff format --check deploy_advisor tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/cold_start.py --out benchmarks/results/cold_start.json

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from deploy_advisor import console
 from deploy_advisor.errors import DeployAdvisorError, InputError
+from deploy_advisor.lockfile import DEFAULT_BASE_IMAGE
 
 if TYPE_CHECKING:
     from deploy_advisor.advisor.recommend import Recommendation
@@ -47,7 +48,7 @@ def example_spec_text() -> str:
 def _engine_problem() -> str | None:
     """None when a Docker engine answers, else why not, in a few words."""
     try:
-        from deploy_advisor.benchmarks.containers import docker_client
+        from deploy_advisor.emulate.containers import docker_client
 
         docker_client()
     except DeployAdvisorError as exc:
@@ -107,7 +108,7 @@ def _check_targets(targets: list[str] | None) -> None:
     """Every --targets name must be benchable (checked before anything is written)."""
     if targets is None:
         return
-    from deploy_advisor.benchmarks.session import benchable_targets, check_target
+    from deploy_advisor.loadtest.session import benchable_targets, check_target
 
     if not targets:
         raise InputError(
@@ -139,8 +140,8 @@ def run_quickstart(
     """Recommend, scaffold, bench each target for `duration_s` and write the HTML report."""
     from deploy_advisor.advisor.recommend import recommend
     from deploy_advisor.advisor.spec import load_spec
-    from deploy_advisor.benchmarks.runner import check_duration
     from deploy_advisor.intake.example import make_example_model
+    from deploy_advisor.loadtest.runner import check_duration
     from deploy_advisor.targets.scaffold import scaffold
 
     _check_targets(targets)
@@ -165,7 +166,7 @@ def run_quickstart(
     for name in sorted(t for t in wanted if t in _SCAFFOLDABLE):
         written = scaffold(
             model=model, target=name, out_dir=out_dir / "scaffolds" / name, plan=plans.get(name),
-            base_image=base_image or "python:3.11-slim", wheelhouse=problem is None, force=True,
+            base_image=base_image or DEFAULT_BASE_IMAGE, wheelhouse=problem is None, force=True,
         )  # fmt: skip
         scaffolds[name] = written.out_dir
         console.success(f"{name} scaffold in {written.out_dir}")
@@ -199,9 +200,9 @@ def _bench(
     spec_p95: float | None, rate: float, duration_s: float, base_image: str | None,
 ) -> tuple[dict[str, Path], dict[str, DeployAdvisorError]]:  # fmt: skip
     """One short run per target at the spec's peak rate; targets that cannot launch are skipped."""
-    from deploy_advisor.benchmarks.runner import load_shape
-    from deploy_advisor.benchmarks.session import LoadTestRequest, run_session
-    from deploy_advisor.benchmarks.slo import parse_slos
+    from deploy_advisor.loadtest.runner import load_shape
+    from deploy_advisor.loadtest.session import LoadTestRequest, run_session
+    from deploy_advisor.loadtest.slo import parse_slos
 
     slo = f"p95<{spec_p95:g}ms" if spec_p95 else None
     shape = load_shape(

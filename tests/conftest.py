@@ -21,6 +21,26 @@ def _pinned_terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+#: Fixtures that bring up a real component, and the marker a test using them (directly or through
+#: another fixture) gets: `make test-fast` deselects those markers.
+_COMPONENT_FIXTURES = {"docker_client": "docker", "chromium": "chromium", "nginx": "nginx"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test by the real components its fixtures need."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in _COMPONENT_FIXTURES.items():
+            if fixture in used:
+                item.add_marker(getattr(pytest.mark, marker))
+
+
+@pytest.fixture(scope="session")
+def nginx() -> str:
+    """The real nginx binary."""
+    return require("nginx")
+
+
 def require(tool: str) -> str:
     """Path of a real tool the test needs; a missing tool is a failure, never a skip."""
     path = shutil.which(tool)

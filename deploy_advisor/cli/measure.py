@@ -11,8 +11,8 @@ from deploy_advisor.cli.app import app
 from deploy_advisor.cli.options import with_options
 
 if TYPE_CHECKING:
-    from deploy_advisor.benchmarks.runner import LoadShape
-    from deploy_advisor.benchmarks.slo import Slo
+    from deploy_advisor.loadtest.runner import LoadShape
+    from deploy_advisor.loadtest.slo import Slo
 
 __all__ = ["bench", "loadtest"]
 
@@ -27,7 +27,7 @@ class _Load(NamedTuple):
     slo: str | None
 
     def shape(self, *, processes: int = 1, expect_workers: int = 0) -> LoadShape:
-        from deploy_advisor.benchmarks.runner import shape_from_flags
+        from deploy_advisor.loadtest.runner import shape_from_flags
 
         return shape_from_flags(
             rate=self.rate, users=self.users, duration=self.duration, ramp=self.ramp,
@@ -35,7 +35,7 @@ class _Load(NamedTuple):
         )  # fmt: skip
 
     def slos(self) -> list[Slo]:
-        from deploy_advisor.benchmarks.slo import parse_slos
+        from deploy_advisor.loadtest.slo import parse_slos
 
         return parse_slos(self.slo) if self.slo else []
 
@@ -55,8 +55,8 @@ def _finish(
 ) -> None:
     """Print results (tables, or JSON: one object, or a list with `as_list`), then fail as the
     runs ended: 130 interrupted, 4 nothing answered, 3 no request succeeded or an SLO failed."""
-    from deploy_advisor.benchmarks.render import print_result
-    from deploy_advisor.benchmarks.result import outcome_error
+    from deploy_advisor.loadtest.result import outcome_error
+    from deploy_advisor.loadtest.result_tables import print_result
 
     if as_json:
         documents = [result for result, _ in results]
@@ -81,7 +81,7 @@ def loadtest(
     worker: params.Worker = None, base_image: params.BaseImage = None,
 ) -> None:  # fmt: skip
     """Load-test a scaffold (launched locally) or a URL with Locust; exit 3 if an SLO fails."""
-    from deploy_advisor.benchmarks.session import LoadTestRequest, run_session, run_worker_session
+    from deploy_advisor.loadtest.session import LoadTestRequest, run_session, run_worker_session
 
     shape = load.shape(processes=processes, expect_workers=expect_workers if master else 0)
     if worker is not None:
@@ -106,7 +106,7 @@ def bench(
     base_image: params.BaseImage = None,
 ) -> None:  # fmt: skip
     """Run the same load against each target in turn; one run directory per target."""
-    from deploy_advisor.benchmarks.session import (
+    from deploy_advisor.loadtest.session import (
         LoadTestRequest,
         parse_plans,
         parse_targets,

@@ -47,8 +47,8 @@ def quickstart_command(
     targets: params.QuickTargets = None, force: params.Reuse = False,
 ) -> None:  # fmt: skip
     """On the example model and spec: recommend, scaffold, bench briefly, write the report."""
-    from deploy_advisor.benchmarks.runner import parse_duration
-    from deploy_advisor.benchmarks.session import parse_targets
+    from deploy_advisor.loadtest.runner import parse_duration
+    from deploy_advisor.loadtest.session import parse_targets
     from deploy_advisor.quickstart import run_quickstart
     from deploy_advisor.reports.terminal import render_terminal
 

@@ -4,43 +4,22 @@ the SLO, and whether the measurements agree with the advisor."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from deploy_advisor.reports import fmt
-from deploy_advisor.reports.capacity import run_capacity
 from deploy_advisor.reports.cost import FORMULAS, Cost, cost_of
-from deploy_advisor.reports.pricing import PlanPrice, platform_fee, resolve_plan
+from deploy_advisor.reports.model import Advised, SpecView
+from deploy_advisor.reports.pricing import PlanPrice, platform_fee, run_plan
+from deploy_advisor.reports.run_capacity import run_capacity
 from deploy_advisor.reports.runs import RunResult
 from deploy_advisor.reports.verdict import judge
+from deploy_advisor.targets.registry import target_class
 
 if TYPE_CHECKING:
     from deploy_advisor.advisor.catalog import Catalog
 
 __all__ = ["Advised", "Agreement", "Comparison", "Row", "SpecView", "compare"]
-
-_NOUN = {"heroku": "dyno", "vps": "VPS", "docker": "container", "kubernetes": "pod"}
-
-
-@dataclass(frozen=True)
-class SpecView:
-    """The parts of the requirements spec a report uses."""
-
-    path: Path
-    peak_rps: float | None
-    requests_per_day: float | None
-    p95_ms: float | None
-    error_budget_pct: float | None = None  # 100 - availability: the failed requests allowed
-
-
-@dataclass(frozen=True)
-class Advised:
-    """The advisor's recommendation for the same spec."""
-
-    target: str
-    mode: str
-    plans: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,7 +73,7 @@ def _row(
 ) -> Row:
     notes: list[str] = []
     verdict = judge(run, spec)
-    plan, note = resolve_plan(
+    plan, note = run_plan(
         target=run.target,
         plan_name=run.plan,
         catalog=catalog,
@@ -137,7 +116,8 @@ def _money(row: Row, *, by_month: bool) -> str:
 
 def _where(row: Row) -> str:
     """`a 512 MB dyno` / `a 2 vCPU VPS`, from the plan."""
-    noun = _NOUN.get(row.run.target, row.run.target)
+    traits = target_class(row.run.target)
+    noun = (traits.instance_noun if traits else None) or row.run.target
     size = ""
     if row.plan and row.plan.memory_mb:
         mem = row.plan.memory_mb

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deploy_advisor.advisor.capacity import HOURS_PER_MONTH, instances_needed
-from deploy_advisor.reports.capacity import HELD_TOLERANCE, CapacitySource
+from deploy_advisor.reports.run_capacity import HELD_TOLERANCE, CapacitySource
 
 __all__ = [
     "DAYS_PER_MONTH",

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from deploy_advisor.errors import CatalogError
+from deploy_advisor.targets.registry import target_class
 
 if TYPE_CHECKING:
     from deploy_advisor.advisor.catalog import Catalog, PricePlan
 
-__all__ = ["PlanPrice", "platform_fee", "resolve_plan"]
+__all__ = ["PlanPrice", "platform_fee", "run_plan"]
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def _priced(plan: PricePlan) -> bool:
     return plan.kind in ("instance", "node") and has_price
 
 
-def resolve_plan(
+def run_plan(
     *, target: str, plan_name: str | None, catalog: Catalog, advised: str | None = None
 ) -> tuple[PlanPrice | None, str | None]:
     """The plan that prices a run, and a note when it was assumed or is missing."""
@@ -94,7 +95,8 @@ def resolve_plan(
 
 def platform_fee(*, plan: PlanPrice, catalog: Catalog) -> tuple[float, str | None]:
     """Monthly platform fees on top of the instances: the node plan's Kubernetes control plane."""
-    if plan.target != "kubernetes":
+    traits = target_class(plan.target)
+    if traits is None or not traits.runs_on_nodes:
         return 0.0, None
     if plan.control_plane is None:
         return 0.0, f"{plan.name} names no control plane in the catalog; fee counted as $0"

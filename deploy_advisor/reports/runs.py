@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from deploy_advisor.errors import InputError
+from deploy_advisor.targets.registry import target_class
 
 __all__ = [
     "SUPPORTED_VERSION",
@@ -223,7 +224,8 @@ def load_run(run_dir: Path) -> RunResult:
     except ValidationError as exc:
         raise InputError(f"{path} is invalid ({_first_error(exc)}); re-run the load test") from exc
     update: dict[str, Any] = {"latencies_ms": _read_latencies(path.parent / "latencies.csv.gz")}
-    if run.target == "kubernetes" and run.deployment is None:
+    traits = target_class(run.target)
+    if traits is not None and traits.runs_on_nodes and run.deployment is None:
         update["deployment"] = _scaffold_deployment(path.parent / "scaffold")
     return run.model_copy(update=update)
 
@@ -234,7 +236,7 @@ def _scaffold_deployment(scaffold: Path) -> Deployment | None:
         return None
     import yaml
 
-    from deploy_advisor.benchmarks.launch_kubernetes import read_deployment
+    from deploy_advisor.emulate.kubernetes_manifest import read_deployment
 
     try:
         shape = read_deployment(scaffold)

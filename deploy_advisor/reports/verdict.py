@@ -13,7 +13,7 @@ from deploy_advisor.reports import fmt
 from deploy_advisor.reports.runs import RunResult
 
 if TYPE_CHECKING:
-    from deploy_advisor.reports.compare import SpecView
+    from deploy_advisor.reports.model import SpecView
 
 __all__ = ["DEFAULT_ERROR_BUDGET_PCT", "ErrorBudget", "Verdict", "judge"]
 

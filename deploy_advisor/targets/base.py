@@ -7,12 +7,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Literal
 
+from deploy_advisor.lockfile import DEFAULT_BASE_IMAGE
+
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
-    from deploy_advisor.benchmarks.launch import Launched
+    from deploy_advisor.advisor.catalog import PricePlan
+    from deploy_advisor.emulate.launched import Launched
+    from deploy_advisor.targets.writer import FileAction
 
-__all__ = ["Finding", "ModelFacts", "PlanSize", "RenderContext", "Requirement", "Target"]
+__all__ = [
+    "EdgeOptions", "Finding", "ModelFacts", "PlanSize", "RenderContext", "Requirement",
+    "ScaffoldRequest", "ScaffoldResult", "Target",
+]  # fmt: skip
 
 Mode = Literal["realtime", "batch"]
 Severity = Literal["error", "warning", "info"]
@@ -48,6 +55,10 @@ class ModelFacts:
         return any(r.name == "lightgbm" for r in self.pins)
 
 
+#: Heroku publishes no vCPU count: a dyno is sized as one vCPU for worker counts.
+_DEFAULT_VCPU = 1.0
+
+
 @dataclass(frozen=True)
 class PlanSize:
     """The compute a plan gives one instance: the numbers requests, limits and dynos come from."""
@@ -56,6 +67,19 @@ class PlanSize:
     vcpu: float
     memory_mb: int
     provider: str = ""
+
+    @classmethod
+    def of(cls, plan: PricePlan) -> PlanSize:
+        """The size of a catalog plan with compute of its own (not a fee or a control plane)."""
+        from deploy_advisor.errors import CatalogError
+
+        if not plan.memory_mb:
+            raise CatalogError(
+                f"plan {plan.name!r} has no compute of its own (a control plane or load "
+                "balancer); pass --plan with an instance, node or dyno plan"
+            )
+        vcpu = float(plan.vcpu) if plan.vcpu else _DEFAULT_VCPU
+        return cls(plan.name, vcpu, int(plan.memory_mb), str(plan.provider))
 
 
 @dataclass(frozen=True)
@@ -80,7 +104,7 @@ class RenderContext:
     plan: PlanSize
     requirements: tuple[Requirement, ...]
     python_version: str = "3.11"
-    base_image: str = "python:3.11-slim"
+    base_image: str = DEFAULT_BASE_IMAGE
     wheelhouse: bool = False
     host_name: str | None = None
     app_port: int = 8000
@@ -104,29 +128,76 @@ class Finding:
         return f"{self.severity:<7} {self.check:<18} {where}{self.message}"
 
 
+@dataclass(frozen=True)
+class EdgeOptions:
+    """The edge-only flags of `scaffold`."""
+
+    max_size_mb: float | None = None
+    accept_drift: bool = False
+    quantize: bool = False
+
+
+@dataclass(frozen=True)
+class ScaffoldRequest:
+    """What `scaffold` was asked for: the model, where to write, and the flags that shape it."""
+
+    model: Path
+    out_dir: Path
+    plan: str | None = None
+    mode: str = "realtime"
+    base_image: str = DEFAULT_BASE_IMAGE
+    wheelhouse: bool = False
+    host_name: str | None = None
+    force: bool = False
+    dry_run: bool = False
+    strict: bool = False
+    app_port: int = 8000
+    listen_port: int = 80
+    edge: EdgeOptions = field(default_factory=EdgeOptions)
+    code: Path | None = None
+    """The user's module or package the model imports (`--code`): copied to code/ and put on
+    the server's import path."""
+
+
+@dataclass(frozen=True)
+class ScaffoldResult:
+    """What scaffolding did (or would do, with dry_run): one action per file, and the warnings."""
+
+    target: str
+    out_dir: Path
+    actions: list[FileAction]
+    findings: list[Finding]
+    dry_run: bool
+
+
 class Target(ABC):
-    """A place a model can be deployed: renders its files, checks a scaffold, preflights limits."""
+    """A place a model can be deployed: writes its scaffold, checks one, launches it locally.
+
+    Its traits are class attributes, read by `scaffold`, `loadtest` and `report` alike."""
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
     default_plan: ClassVar[str | None] = None
     serves_with_gunicorn: ClassVar[bool] = False
+    #: The scaffold modes it writes ("realtime" is a server, "batch" a scoring job).
+    modes: ClassVar[tuple[str, ...]] = ("realtime",)
+    #: Its scaffold has a Dockerfile: --base-image and --wheelhouse apply.
+    builds_image: ClassVar[bool] = False
+    #: Its realtime scaffold names a public host (an Ingress, an nginx server_name): --host applies.
+    names_host: ClassVar[bool] = False
+    #: Launched locally as a container sized from any catalog plan, not only its own plans.
+    emulates_any_plan: ClassVar[bool] = False
+    #: `launch` runs a scaffold locally for a load test.
+    launches_locally: ClassVar[bool] = False
+    #: What one instance is called in a report (a dyno, a pod); None: the target's name.
+    instance_noun: ClassVar[str | None] = None
+    #: Its plans are cluster nodes: a run measures every replica together and is priced per
+    #: node, plus the cluster's control plane.
+    runs_on_nodes: ClassVar[bool] = False
 
     @abstractmethod
-    def render(self, ctx: RenderContext) -> dict[str, str]:
-        """Target-specific files as {relative path: text}; shared files are added by the writer."""
-
-    def describe_files(self) -> list[tuple[str, str]]:
-        """(path, what it is) for the README's file table."""
-        return []
-
-    def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
-        """Shell commands for the README: build, run, deploy, rollback (each a code block body)."""
-        return {}
-
-    def preflight(self, ctx: RenderContext) -> list[Finding]:
-        """Platform limits the model might break, checked before any file is written."""
-        return []
+    def scaffold(self, request: ScaffoldRequest) -> ScaffoldResult:
+        """Write (or with dry_run, only plan) this target's scaffold of the model."""
 
     def validate(self, directory: Path) -> list[Finding]:
         """Checks of this target's files in a written scaffold."""
@@ -140,3 +211,7 @@ class Target(ABC):
         from deploy_advisor.errors import LaunchError
 
         raise LaunchError(f"target {self.name!r} cannot be launched locally; use --target local")
+
+    def deployment(self, directory: Path) -> dict[str, object] | None:
+        """What `report` needs to price a run of this scaffold beyond its plan (None: nothing)."""
+        return None

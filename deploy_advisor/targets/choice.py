@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deploy_advisor.errors import InputError
-from deploy_advisor.targets import get_target, target_names
-from deploy_advisor.targets.batch import BATCH_TARGETS
+from deploy_advisor.lockfile import DEFAULT_BASE_IMAGE
 from deploy_advisor.targets.plans import resolve_plan
+from deploy_advisor.targets.registry import get_target, target_names, targets_with
 
 if TYPE_CHECKING:
     from deploy_advisor.advisor.costs import PlanCost
@@ -20,12 +20,7 @@ __all__ = [
     "DEFAULT_BASE_IMAGE", "ScaffoldChoice", "ScaffoldFlags", "choose", "write_choice",
 ]  # fmt: skip
 
-DEFAULT_BASE_IMAGE = "python:3.11-slim"
 SERVER_MODES = ("realtime", "batch")
-# Targets whose scaffold has a Dockerfile (the only place --base-image and --wheelhouse go).
-_IMAGE_TARGETS = ("docker", "kubernetes")
-# Targets whose realtime scaffold names a public host (Ingress, nginx server_name).
-_HOST_TARGETS = ("kubernetes", "vps")
 
 
 @dataclass(frozen=True)
@@ -81,19 +76,21 @@ def choose(
         raise InputError(
             "no --target given; pass --target docker|kubernetes|heroku|vps|edge or --spec"
         )
-    if target == "edge":
+    if "edge" in get_target(target).modes:
         _check_edge_flags(named, mode, flags)
         picked = "" if named.startswith("--") else f" (the advisor's pick for {spec})"
         return ScaffoldChoice("edge", "edge", None, [f"edge bundle{picked}"])
     _check_server_flags(target, named, flags)
     chosen_mode, why_mode = _mode(target, mode, advice, spec)
-    if chosen_mode == "batch" and target not in BATCH_TARGETS:
+    if chosen_mode not in get_target(target).modes:
         raise InputError(
             f"--mode batch does not apply to {named}: batch jobs are written for "
-            + ", ".join(BATCH_TARGETS)
+            + ", ".join(targets_with("batch"))
             + "; drop --mode, or pass one of them with --target"
         )
-    if flags.host_name is not None and (chosen_mode == "batch" or target not in _HOST_TARGETS):
+    if flags.host_name is not None and (
+        chosen_mode == "batch" or not get_target(target).names_host
+    ):
         where = "a batch job" if chosen_mode == "batch" else named
         raise InputError(
             f"--host does not apply to {where}: only a kubernetes Ingress or a vps nginx site "
@@ -191,7 +188,7 @@ def _check_server_flags(target: str, named: str, flags: ScaffoldFlags) -> None:
         what = "it is" if len(edge_only) == 1 else "they are"
         raise _refuse(edge_only, named, f"{what} for an edge bundle only", "pass --target edge")
     image = _given(("--base-image", flags.base_image), ("--wheelhouse", flags.wheelhouse))
-    if image and target not in _IMAGE_TARGETS:
+    if image and not get_target(target).builds_image:
         raise _refuse(
             image, named, f"a {target} scaffold has no Dockerfile",
             "pass --target docker or kubernetes",

@@ -6,13 +6,15 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deploy_advisor.targets import register
-from deploy_advisor.targets.base import RenderContext, Target
-from deploy_advisor.targets.sizing import cpus, image_name, start_period_s
+from deploy_advisor.targets.base import RenderContext
+from deploy_advisor.targets.batch import batch_values
+from deploy_advisor.targets.registry import register
+from deploy_advisor.targets.rendered import RenderedTarget
+from deploy_advisor.targets.sizing import image_name, sized_values, start_period_s
 from deploy_advisor.targets.templating import render_template
 
 if TYPE_CHECKING:
-    from deploy_advisor.benchmarks.launch import Launched
+    from deploy_advisor.emulate.launched import Launched
 
 __all__ = ["DockerTarget"]
 
@@ -20,18 +22,13 @@ __all__ = ["DockerTarget"]
 def docker_values(ctx: RenderContext) -> dict[str, Any]:
     """Template values shared by the Dockerfile and everything that runs the image."""
     return {
-        "app_name": ctx.app_name,
-        "model": ctx.model,
-        "plan": ctx.plan,
+        **sized_values(ctx),
         "base_image": ctx.base_image,
         "wheelhouse": ctx.wheelhouse,
         "app_port": ctx.app_port,
         "workers": ctx.workers,
         "drain_timeout_s": ctx.drain_timeout_s,
         "start_period_s": start_period_s(ctx),
-        "image": image_name(ctx),
-        "cpus": cpus(ctx.plan),
-        "memory_request_mb": ctx.plan.memory_mb // 2,
     }
 
 
@@ -44,12 +41,27 @@ def dockerignore(ctx: RenderContext) -> str:
 
 
 @register
-class DockerTarget(Target):
+class DockerTarget(RenderedTarget):
     """A container image run with Docker Compose on any host with a Docker engine."""
 
     name = "docker"
     description = "Docker image + compose.yaml"
     default_plan = "linode-2gb"
+    modes = ("realtime", "batch")
+    builds_image = True
+    emulates_any_plan = True
+    launches_locally = True
+    instance_noun = "container"
+
+    file_notes = (
+        ("Dockerfile", "multi-stage image, non-root, HEALTHCHECK on /livez"),
+        (".dockerignore", "keeps the build context small and free of secrets"),
+        ("compose.yaml", "runs the image with a healthcheck, limits and a restart policy"),
+    )
+    batch_file_notes = (
+        ("Dockerfile", "image whose command runs the scorer on /data/input -> $SCORE_OUTPUT"),
+        ("compose.yaml", "`docker compose run --rm score` with ./data mounted and limits"),
+    )
 
     def render(self, ctx: RenderContext) -> dict[str, str]:
         values = docker_values(ctx)
@@ -58,13 +70,6 @@ class DockerTarget(Target):
             ".dockerignore": dockerignore(ctx),
             "compose.yaml": render_template("docker/compose.yaml.j2", **values),
         }
-
-    def describe_files(self) -> list[tuple[str, str]]:
-        return [
-            ("Dockerfile", "multi-stage image, non-root, HEALTHCHECK on /livez"),
-            (".dockerignore", "keeps the build context small and free of secrets"),
-            ("compose.yaml", "runs the image with a healthcheck, limits and a restart policy"),
-        ]
 
     def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         image = image_name(ctx)
@@ -88,12 +93,43 @@ class DockerTarget(Target):
             ),
         }
 
+    def render_batch(self, ctx: RenderContext) -> dict[str, str]:
+        values = batch_values(ctx)
+        return {
+            "Dockerfile": render_template("batch/Dockerfile.j2", **values),
+            ".dockerignore": dockerignore(ctx),
+            "compose.yaml": render_template("batch/compose.yaml.j2", **values),
+        }
+
+    def batch_readme_commands(self, ctx: RenderContext) -> dict[str, str]:
+        image = image_name(ctx)
+        # Each run writes its own output directory: a second run with new input into the same
+        # one would be refused, and a rerun of the same command resumes an interrupted run.
+        run = (
+            'docker compose run --rm --user "$(id -u):$(id -g)" '
+            "-e SCORE_OUTPUT=/data/output/$(date +%F) score"
+        )
+        return {
+            "title": "Docker (image + compose.yaml)",
+            "build": f"docker build -t {image} .",
+            "run": "mkdir -p data/input data/output && cp YOUR_FILES.csv data/input/\n"
+            f"{run}\n"
+            "# -> data/output/YYYY-MM-DD/, owned by you; after a crash or kill, the same "
+            "`docker compose run` line resumes it",
+            "deploy": f"docker tag {image} REGISTRY/{image} && docker push REGISTRY/{image}\n"
+            "# on the server, beside compose.yaml: IMAGE in .env is the image compose runs\n"
+            f"echo IMAGE=REGISTRY/{image} > .env && docker compose pull\n"
+            "mkdir -p data/input data/output\n"
+            "# then a crontab line (crontab -e), DIR being this directory; cron needs % as \\%\n"
+            "0 2 * * * cd DIR && " + run.replace("%", "\\%"),
+        }
+
     def launch(
         self, directory: Path, *, plan: str | None, base_image: str | None = None,
         log: Path | None = None,
     ) -> AbstractContextManager[Launched]:  # fmt: skip
         """The image in one container with the plan's --cpus and --memory."""
-        from deploy_advisor.benchmarks.launch_docker import launch_docker
+        from deploy_advisor.targets.docker_launch import launch_docker
         from deploy_advisor.targets.plans import resolve_plan
 
         size = resolve_plan(self, plan, any_target=True)

@@ -9,17 +9,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from deploy_advisor.files import write_atomic
-from deploy_advisor.targets import register
-from deploy_advisor.targets.base import Finding, RenderContext, Target
-from deploy_advisor.targets.writer import (
+from deploy_advisor.lockfile import (
     LOCK_NAME,
+    LOCK_VERSION,
+    LockedModel,
+    LockedTarball,
+    ScaffoldLock,
+    lock_text,
+    read_lock,
+)
+from deploy_advisor.targets.base import (
+    EdgeOptions,
+    Finding,
+    ScaffoldRequest,
+    ScaffoldResult,
+    Target,
+)
+from deploy_advisor.targets.code import code_on_path
+from deploy_advisor.targets.registry import register
+from deploy_advisor.targets.rendered import kept_findings
+from deploy_advisor.targets.writer import (
     FileAction,
     GeneratedFile,
     apply_actions,
     check_conflicts,
     file_action,
     plan_actions,
-    read_lock,
     sha256,
 )
 
@@ -27,15 +42,6 @@ if TYPE_CHECKING:
     from deploy_advisor.edge.bundle import EdgeBundle
 
 __all__ = ["EdgeOptions", "EdgeTarget", "scaffold_edge"]
-
-
-@dataclass(frozen=True)
-class EdgeOptions:
-    """The edge-only flags of `scaffold`."""
-
-    max_size_mb: float | None = None
-    accept_drift: bool = False
-    quantize: bool = False
 
 
 @dataclass(frozen=True)
@@ -54,17 +60,17 @@ class EdgeTarget(Target):
 
     name = "edge"
     description = "Edge bundle (ONNX + minimal runtime)"
+    modes = ("edge",)
 
-    def render(self, ctx: RenderContext) -> dict[str, str]:
-        raise TypeError("the edge bundle is built by scaffold_edge(), not rendered")
-
-    def describe_files(self) -> list[tuple[str, str]]:
-        return [
-            ("model.onnx", "the model, exported with skl2onnx (or the ONNX file given)"),
-            ("edge_runtime/", "onnxruntime + numpy runtime: predict (stdin), serve, bench"),
-            ("Dockerfile", "amd64/arm64 image (docker buildx), non-root"),
-            ("bundle.json", "model hash, size, parity result"),
-        ]
+    def scaffold(self, request: ScaffoldRequest) -> ScaffoldResult:
+        """Export and check the model, then write the bundle and its tarball."""
+        with code_on_path(request.code):
+            done = scaffold_edge(
+                model=request.model, out_dir=request.out_dir, options=request.edge,
+                force=request.force, dry_run=request.dry_run,
+            )  # fmt: skip
+        findings = done.findings + kept_findings(done.actions)
+        return ScaffoldResult(self.name, request.out_dir, done.actions, findings, request.dry_run)
 
     def validate(self, directory: Path) -> list[Finding]:
         """The model loads, the runtime is there, and bundle.json matches the model."""
@@ -108,25 +114,26 @@ def scaffold_edge(
     packed = GeneratedFile(_tarball_bytes(bundle.files, name))
     tarball = out_dir.resolve().with_name(name + ".tar.gz")
     shown = out_dir.with_name(tarball.name) if out_dir.name not in {"", ".."} else tarball
-    lock = {
-        "version": 1,
-        "target": "edge",
-        "mode": "edge",
-        "plan": None,
-        "model": {
-            "file": "model.onnx",
-            "format": "onnx",
-            "n_features": bundle.export.n_features,
-            "sha256": bundle.model_sha256,
-            "load_seconds": bundle.load_seconds,
-            "rss_mb": None,
-        },
-        "files": {rel: sha256(files[rel].content) for rel in sorted(files)},
-        "tarball": {"file": tarball.name, "sha256": sha256(packed.content)},
-    }
-    files[LOCK_NAME] = GeneratedFile((json.dumps(lock, indent=2) + "\n").encode())
-    earlier = read_lock(out_dir).get("tarball") or {}
-    locked = earlier.get("sha256") if earlier.get("file") == tarball.name else None
+    lock = ScaffoldLock(
+        version=LOCK_VERSION,
+        target="edge",
+        mode="edge",
+        plan=None,
+        model=LockedModel(
+            file="model.onnx",
+            format="onnx",
+            n_features=bundle.export.n_features,
+            sha256=bundle.model_sha256,
+            load_seconds=bundle.load_seconds,
+            rss_mb=None,
+        ),
+        files={rel: sha256(files[rel].content) for rel in sorted(files)},
+        tarball=LockedTarball(file=tarball.name, sha256=sha256(packed.content)),
+    )
+    files[LOCK_NAME] = GeneratedFile(lock_text(lock).encode())
+    previous = read_lock(out_dir)
+    earlier = previous.tarball if previous else None
+    locked = earlier.sha256 if earlier and earlier.file == tarball.name else None
     actions = plan_actions(files, out_dir=out_dir, force=force)
     packing = file_action(str(shown), packed, tarball, locked=locked, force=force)
     actions.append(packing)

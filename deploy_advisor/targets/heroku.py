@@ -7,14 +7,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deploy_advisor.targets import register
-from deploy_advisor.targets.base import Finding, RenderContext, Target
+from deploy_advisor.targets.base import Finding, RenderContext
+from deploy_advisor.targets.batch import batch_values
 from deploy_advisor.targets.pinning import size_standin
+from deploy_advisor.targets.registry import register
+from deploy_advisor.targets.rendered import RenderedTarget
 from deploy_advisor.targets.sizing import SERVER_OVERHEAD_MB
 from deploy_advisor.targets.templating import render_template
 
 if TYPE_CHECKING:
-    from deploy_advisor.benchmarks.launch import Launched
+    from deploy_advisor.emulate.launched import Launched
 
 __all__ = ["HerokuTarget", "estimate_slug_mb"]
 
@@ -74,13 +76,28 @@ def estimate_slug_mb(ctx: RenderContext) -> float:
 
 
 @register
-class HerokuTarget(Target):
+class HerokuTarget(RenderedTarget):
     """A Heroku app built by the Python buildpack and run by gunicorn on web dynos."""
 
     name = "heroku"
     description = "Heroku app (Procfile, app.json)"
     default_plan = "heroku-basic"
     serves_with_gunicorn = True
+    modes = ("realtime", "batch")
+    launches_locally = True
+    instance_noun = "dyno"
+
+    file_notes = (
+        ("Procfile", "the web process: gunicorn with uvicorn workers on 0.0.0.0:$PORT"),
+        (".python-version", "the Python the buildpack installs"),
+        ("app.json", "buildpack, environment and dyno size"),
+        (".gitignore", "keeps the local .venv out of the push"),
+    )
+    batch_file_notes = (
+        ("scheduler.txt", "the Heroku Scheduler command, with one-off dyno limits"),
+        ("app.json", "buildpack, Scheduler add-on, no web dyno"),
+        (".gitignore", "keeps the local .venv out of the push"),
+    )
 
     def _values(self, ctx: RenderContext) -> dict[str, Any]:
         return {
@@ -101,14 +118,6 @@ class HerokuTarget(Target):
             "app.json": render_template("heroku/app.json.j2", **values),
             ".gitignore": render_template("heroku/gitignore.j2"),
         }
-
-    def describe_files(self) -> list[tuple[str, str]]:
-        return [
-            ("Procfile", "the web process: gunicorn with uvicorn workers on 0.0.0.0:$PORT"),
-            (".python-version", "the Python the buildpack installs"),
-            ("app.json", "buildpack, environment and dyno size"),
-            (".gitignore", "keeps the local .venv out of the push"),
-        ]
 
     def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         size = dyno_size(ctx.plan.name)
@@ -152,12 +161,38 @@ class HerokuTarget(Target):
             ))  # fmt: skip
         return findings
 
+    def render_batch(self, ctx: RenderContext) -> dict[str, str]:
+        values = batch_values(ctx)
+        values["dyno_size"] = dyno_size(ctx.plan.name)
+        return {
+            "app.json": render_template("batch/app.json.j2", **values),
+            ".python-version": render_template(
+                "heroku/python-version.j2", python_version=ctx.python_version
+            ),
+            ".gitignore": render_template("heroku/gitignore.j2"),
+            "scheduler.txt": render_template("batch/scheduler.txt.j2", **values),
+        }
+
+    def batch_readme_commands(self, ctx: RenderContext) -> dict[str, str]:
+        return {
+            "title": "Heroku (Scheduler)",
+            "build": "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt",
+            "run": "heroku run -- python -m model_server.score --input IN --output OUT",
+            "deploy": HEROKU_CREATE
+            + "\nheroku addons:create scheduler:standard\n"
+            + HEROKU_PUSH
+            + "\nheroku addons:open scheduler   # add the job from scheduler.txt",
+            "notes": "See `scheduler.txt`: one-off dynos have an ephemeral filesystem, a memory "
+            "cap and a 24 h lifetime; fetch the input and upload the output inside the job. The "
+            "commands above run in this directory, where the `heroku` git remote names the app.",
+        }
+
     def launch(
         self, directory: Path, *, plan: str | None, base_image: str | None = None,
         log: Path | None = None,
     ) -> AbstractContextManager[Launched]:  # fmt: skip
         """The Procfile's web command with PORT, in the dyno's memory (emulated)."""
-        from deploy_advisor.benchmarks.launch_heroku import launch_heroku
+        from deploy_advisor.targets.heroku_launch import launch_heroku
         from deploy_advisor.targets.plans import resolve_plan
 
         return launch_heroku(directory, plan=resolve_plan(self, plan), log=log)

@@ -7,14 +7,16 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deploy_advisor.targets import register
-from deploy_advisor.targets.base import RenderContext, Target
+from deploy_advisor.targets.base import RenderContext
+from deploy_advisor.targets.batch import batch_values
 from deploy_advisor.targets.docker import dockerfile, dockerignore
-from deploy_advisor.targets.sizing import STARTUP_MARGIN, cpus, image_name
+from deploy_advisor.targets.registry import register
+from deploy_advisor.targets.rendered import RenderedTarget
+from deploy_advisor.targets.sizing import STARTUP_MARGIN, image_name, sized_values
 from deploy_advisor.targets.templating import render_template
 
 if TYPE_CHECKING:
-    from deploy_advisor.benchmarks.launch import Launched
+    from deploy_advisor.emulate.launched import Launched
 
 __all__ = ["KubernetesTarget"]
 
@@ -36,19 +38,14 @@ def kubernetes_values(ctx: RenderContext) -> dict[str, Any]:
     """Numbers for the manifests: resources from the plan, probes from the measured load time."""
     startup_budget = STARTUP_MARGIN * ctx.model.load_seconds + 10
     return {
-        "app_name": ctx.app_name,
+        **sized_values(ctx),
         "namespace": ctx.app_name,
-        "model": ctx.model,
-        "plan": ctx.plan,
-        "image": image_name(ctx),
         "app_port": ctx.app_port,
         "workers": ctx.workers,
         "drain_timeout_s": ctx.drain_timeout_s,
         "replicas": 2,
         "max_replicas": 10,
-        "cpus": cpus(ctx.plan),
         "cpu_request": f"{ctx.plan.vcpu / 2:g}",
-        "memory_request_mb": ctx.plan.memory_mb // 2,
         "startup_margin": STARTUP_MARGIN,
         "startup_period_s": _STARTUP_PERIOD_S,
         "startup_failures": max(5, math.ceil(startup_budget / _STARTUP_PERIOD_S)),
@@ -61,12 +58,35 @@ def kubernetes_values(ctx: RenderContext) -> dict[str, Any]:
 
 
 @register
-class KubernetesTarget(Target):
+class KubernetesTarget(RenderedTarget):
     """Manifests for any conformant cluster, applied with kustomize."""
 
     name = "kubernetes"
     description = "Kubernetes manifests (kustomize)"
     default_plan = "lke-linode-2gb"
+    modes = ("realtime", "batch")
+    builds_image = True
+    names_host = True
+    emulates_any_plan = True
+    launches_locally = True
+    instance_noun = "pod"
+    runs_on_nodes = True
+
+    file_notes = (
+        ("Dockerfile", "the image the Deployment runs"),
+        ("k8s/deployment.yaml", "probes sized from the model load time, restricted security"),
+        (
+            "k8s/",
+            "Namespace, ConfigMap, Service, HPA (owns the replica count), PDB, "
+            "NetworkPolicy, Ingress (with --host: nginx, TLS), kustomization",
+        ),
+    )
+    batch_file_notes = (
+        ("k8s/cronjob.yaml", "CronJob: a run writes /data/output/<job name>; Forbid, retries"),
+        ("k8s/job.yaml", "one-off Job with the same pod (kubectl create -f)"),
+        ("k8s/pvc.yaml", "the volume holding input/ and output/"),
+        ("Dockerfile", "the image both run"),
+    )
 
     def render(self, ctx: RenderContext) -> dict[str, str]:
         values = kubernetes_values(ctx)
@@ -81,17 +101,6 @@ class KubernetesTarget(Target):
         files["Dockerfile"] = dockerfile(ctx)
         files[".dockerignore"] = dockerignore(ctx)
         return files
-
-    def describe_files(self) -> list[tuple[str, str]]:
-        return [
-            ("Dockerfile", "the image the Deployment runs"),
-            ("k8s/deployment.yaml", "probes sized from the model load time, restricted security"),
-            (
-                "k8s/",
-                "Namespace, ConfigMap, Service, HPA (owns the replica count), PDB, "
-                "NetworkPolicy, Ingress (with --host: nginx, TLS), kustomization",
-            ),
-        ]
 
     def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         image = image_name(ctx)
@@ -119,11 +128,58 @@ class KubernetesTarget(Target):
             )
         return commands
 
+    def render_batch(self, ctx: RenderContext) -> dict[str, str]:
+        values = batch_values(ctx)
+        pod = render_template("batch/pod.yaml.j2", **values).rstrip("\n")
+        k8s = {
+            "k8s/namespace.yaml": render_template("kubernetes/namespace.yaml.j2", **values),
+            "k8s/pvc.yaml": render_template("batch/pvc.yaml.j2", **values),
+            "k8s/networkpolicy.yaml": render_template("batch/networkpolicy.yaml.j2", **values),
+            "k8s/cronjob.yaml": render_template("batch/cronjob.yaml.j2", pod=pod, **values),
+            "k8s/job.yaml": render_template("batch/job.yaml.j2", pod=pod, **values),
+            "k8s/kustomization.yaml": render_template(
+                "kubernetes/kustomization.yaml.j2",
+                resources=["namespace.yaml", "pvc.yaml", "networkpolicy.yaml", "cronjob.yaml"],
+                **values,
+            ),
+        }
+        return {
+            **k8s,
+            "Dockerfile": render_template("batch/Dockerfile.j2", **values),
+            ".dockerignore": dockerignore(ctx),
+        }
+
+    def batch_readme_commands(self, ctx: RenderContext) -> dict[str, str]:
+        image, name = image_name(ctx), ctx.app_name
+        return {
+            "title": "Kubernetes (CronJob, kustomize)",
+            "build": f"docker build -t {image} .\n"
+            f"docker tag {image} REGISTRY/{image} && docker push REGISTRY/{image}",
+            "run": "kubectl apply -k k8s/   # the CronJob: daily at 02:00\n"
+            f"job=$(kubectl -n {name} create job --from=cronjob/{name}-score "
+            f'"{name}-now-$(date +%s)" -o name)   # a one-off run now, with the CronJob image\n'
+            f'kubectl -n {name} logs -f "$job"\n'
+            f"kubectl -n {name} get jobs   # each run's output is /data/output/<its name>",
+            "deploy": "(cd k8s && kustomize edit set image "
+            f"{image}=REGISTRY/{image}@sha256:DIGEST)\nkubectl apply -k k8s/",
+        }
+
     def launch(
         self, directory: Path, *, plan: str | None, base_image: str | None = None,
         log: Path | None = None,
     ) -> AbstractContextManager[Launched]:  # fmt: skip
         """The Deployment's replicas and limits behind a ready-aware nginx (emulated)."""
-        from deploy_advisor.benchmarks.launch_kubernetes import launch_kubernetes
+        from deploy_advisor.targets.kubernetes_launch import launch_kubernetes
 
         return launch_kubernetes(directory, plan_name=plan, base_image=base_image, log=log)
+
+    def deployment(self, directory: Path) -> dict[str, object] | None:
+        """Replicas and their limits, so `report` can price a run per node."""
+        from deploy_advisor.emulate.kubernetes_manifest import read_deployment
+
+        shape = read_deployment(directory)
+        return {
+            "replicas": shape.replicas,
+            "cpu_limit": shape.cpu_limit,
+            "memory_limit_mb": shape.memory_limit_mb,
+        }

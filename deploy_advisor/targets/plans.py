@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-from deploy_advisor.advisor.catalog import PricePlan, load_catalog
+from deploy_advisor.advisor.catalog import load_catalog
 from deploy_advisor.errors import CatalogError
 from deploy_advisor.targets.base import PlanSize, Target
 
 __all__ = ["resolve_plan"]
-
-# Heroku does not publish vCPU counts; a dyno is sized as one vCPU for worker counts.
-_DEFAULT_VCPU = 1.0
-
-
-def _size(plan: PricePlan) -> PlanSize:
-    if not plan.memory_mb:
-        raise CatalogError(
-            f"plan {plan.name!r} has no compute of its own (a control plane or load balancer); "
-            "pass --plan with an instance, node or dyno plan"
-        )
-    vcpu = float(plan.vcpu) if plan.vcpu else _DEFAULT_VCPU
-    return PlanSize(plan.name, vcpu, int(plan.memory_mb), str(plan.provider))
 
 
 def resolve_plan(target: Target, name: str | None, *, any_target: bool = False) -> PlanSize:
@@ -36,9 +23,9 @@ def resolve_plan(target: Target, name: str | None, *, any_target: bool = False) 
                 f"plan {chosen.name!r} is a {chosen.target} plan, not one for {target.name}; "
                 f"`deploy-advisor catalog` lists the {target.name} plans"
             )
-        return _size(chosen)
+        return PlanSize.of(chosen)
     if target.default_plan in plans:
-        return _size(plans[target.default_plan])
+        return PlanSize.of(plans[target.default_plan])
     if not plans:
         raise CatalogError(f"the catalog has no plan for {target.name}; pass --plan NAME")
-    return _size(min(plans.values(), key=lambda p: (p.memory_mb or 0, p.usd_per_month or 0)))
+    return PlanSize.of(min(plans.values(), key=lambda p: (p.memory_mb or 0, p.usd_per_month or 0)))

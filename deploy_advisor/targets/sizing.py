@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from deploy_advisor.targets.base import ModelFacts, PlanSize, RenderContext
 
 __all__ = [
     "SERVER_OVERHEAD_MB",
+    "sized_values",
     "STARTUP_MARGIN",
     "cpus",
     "image_name",
@@ -41,3 +43,15 @@ def cpus(plan: PlanSize) -> str:
 def image_name(ctx: RenderContext) -> str:
     """Image name with a tag that changes with the model, never `latest`."""
     return f"{ctx.app_name}:{ctx.model.sha256[:12]}"
+
+
+def sized_values(ctx: RenderContext) -> dict[str, Any]:
+    """Template values every target file sized from the plan shares: names, model, plan, limits."""
+    return {
+        "app_name": ctx.app_name,
+        "model": ctx.model,
+        "plan": ctx.plan,
+        "image": image_name(ctx),
+        "cpus": cpus(ctx.plan),
+        "memory_request_mb": ctx.plan.memory_mb // 2,
+    }

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deploy_advisor.errors import InputError
-from deploy_advisor.targets import get_target, target_names
+from deploy_advisor.lockfile import LOCK_NAME, read_lock
 from deploy_advisor.targets.base import Finding
+from deploy_advisor.targets.registry import get_target, target_names
 from deploy_advisor.targets.shapes import (
     check_app_json,
     check_cloud_init,
@@ -18,7 +19,7 @@ from deploy_advisor.targets.shapes import (
 )
 from deploy_advisor.targets.systemd import check_systemd_units
 from deploy_advisor.targets.tools import check_kubernetes, check_nginx, run_checkov, run_hadolint
-from deploy_advisor.targets.writer import LOCK_NAME, read_lock, sha256
+from deploy_advisor.targets.writer import sha256
 
 __all__ = ["ValidationReport", "validate_dir"]
 
@@ -41,10 +42,10 @@ class ValidationReport:
 
 def _lock_findings(directory: Path) -> list[Finding]:
     lock = read_lock(directory)
-    if not lock:
+    if lock is None or not lock.model_fields_set:
         return [Finding("warning", "lock", "no deploy-advisor.lock.json; not written by scaffold?")]
     findings = []
-    for rel, digest in (lock.get("files") or {}).items():
+    for rel, digest in lock.files.items():
         path = directory / rel
         if not path.is_file():
             findings.append(Finding("error", "lock", "listed in the lock but missing", rel))
@@ -105,7 +106,8 @@ def validate_dir(*, directory: Path) -> ValidationReport:
     findings += check_systemd_units(directory, units)
     if checkov_files:
         findings += run_checkov(directory, checkov_files)
-    target = read_lock(directory).get("target")
+    lock = read_lock(directory)
+    target = lock.target if lock else None
     if target in target_names():
         findings += get_target(target).validate(directory)
     return ValidationReport(directory, findings)

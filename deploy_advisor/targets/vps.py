@@ -7,12 +7,14 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deploy_advisor.targets import register
-from deploy_advisor.targets.base import RenderContext, Target
+from deploy_advisor.targets.base import RenderContext
+from deploy_advisor.targets.batch import batch_values
+from deploy_advisor.targets.registry import register
+from deploy_advisor.targets.rendered import RenderedTarget
 from deploy_advisor.targets.templating import render_template
 
 if TYPE_CHECKING:
-    from deploy_advisor.benchmarks.launch import Launched
+    from deploy_advisor.emulate.launched import Launched
 
 __all__ = ["VpsTarget"]
 
@@ -42,13 +44,33 @@ def vps_values(ctx: RenderContext) -> dict[str, Any]:
 
 
 @register
-class VpsTarget(Target):
+class VpsTarget(RenderedTarget):
     """gunicorn under systemd behind nginx on one virtual machine."""
 
     name = "vps"
     description = "VPS: systemd + nginx + cloud-init"
     default_plan = "linode-2gb"
     serves_with_gunicorn = True
+    modes = ("realtime", "batch")
+    names_host = True
+    launches_locally = True
+    instance_noun = "VPS"
+
+    file_notes = (
+        ("deploy/systemd/", "systemd unit: gunicorn + uvicorn workers, hardened"),
+        ("deploy/nginx/", "nginx site: reverse proxy, timeouts, body limit, per-IP rate limit"),
+        ("deploy/cloud-init.yaml", "user-data that prepares a fresh VM"),
+        ("deploy/deploy.sh", "rsync, restart, health check, roll back on failure"),
+    )
+    batch_file_notes = (
+        (
+            "deploy/systemd/*-score.service",
+            "oneshot unit: a run into output/YYYY-MM-DD, limits",
+        ),
+        ("deploy/systemd/*-score.timer", "systemd timer that starts it daily"),
+        ("deploy/sysusers.d/", "the system user the job runs as (systemd-sysusers)"),
+        ("deploy/tmpfiles.d/", "its input and output directories (systemd-tmpfiles)"),
+    )
 
     def render(self, ctx: RenderContext) -> dict[str, str]:
         values = vps_values(ctx)
@@ -63,14 +85,6 @@ class VpsTarget(Target):
             ),
             "deploy/deploy.sh": render_template("vps/deploy.sh.j2", **values),
         }
-
-    def describe_files(self) -> list[tuple[str, str]]:
-        return [
-            ("deploy/systemd/", "systemd unit: gunicorn + uvicorn workers, hardened"),
-            ("deploy/nginx/", "nginx site: reverse proxy, timeouts, body limit, per-IP rate limit"),
-            ("deploy/cloud-init.yaml", "user-data that prepares a fresh VM"),
-            ("deploy/deploy.sh", "rsync, restart, health check, roll back on failure"),
-        ]
 
     def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         name = ctx.app_name
@@ -89,12 +103,46 @@ class VpsTarget(Target):
             f"# sites: /etc/nginx/sites-available/{name}.conf is edited in place by certbot",
         }
 
+    def render_batch(self, ctx: RenderContext) -> dict[str, str]:
+        values = batch_values(ctx)
+        name = ctx.app_name
+        return {
+            f"deploy/systemd/{name}-score.service": render_template(
+                "batch/score.service.j2", **values
+            ),
+            f"deploy/systemd/{name}-score.timer": render_template("batch/score.timer.j2", **values),
+            f"deploy/sysusers.d/{name}.conf": render_template("batch/sysusers.conf.j2", **values),
+            f"deploy/tmpfiles.d/{name}.conf": render_template("batch/tmpfiles.conf.j2", **values),
+        }
+
+    def batch_readme_commands(self, ctx: RenderContext) -> dict[str, str]:
+        name = ctx.app_name
+        root, data = f"/opt/{name}/current", f"/var/lib/{name}"
+        return {
+            "title": "a VPS (systemd timer)",
+            "build": f"# on the VM, in {root} (a copy of this directory):\n"
+            "sudo python3 -m venv venv && sudo venv/bin/pip install -r requirements.txt",
+            "run": f"# on the VM, after Deploy:\nsudo cp YOUR_FILES.csv {data}/input/\n"
+            f"sudo systemctl start --no-block {name}-score.service   # one run now\n"
+            f"journalctl -u {name}-score.service -f\n"
+            f"# each run writes {data}/output/YYYY-MM-DD/; a second start the same day resumes\n"
+            "# that run (with other input the same day, move that directory away first)",
+            "deploy": f"# on the VM, once, from {root} with its venv (Build):\n"
+            f"sudo cp deploy/sysusers.d/{name}.conf /etc/sysusers.d/ && "
+            f"sudo systemd-sysusers {name}.conf\n"
+            f"sudo cp deploy/tmpfiles.d/{name}.conf /etc/tmpfiles.d/ && "
+            f"sudo systemd-tmpfiles --create {name}.conf\n"
+            f"sudo cp deploy/systemd/{name}-score.* /etc/systemd/system/\n"
+            f"sudo systemctl daemon-reload && sudo systemctl enable --now {name}-score.timer\n"
+            f"systemctl list-timers {name}-score.timer",
+        }
+
     def launch(
         self, directory: Path, *, plan: str | None, base_image: str | None = None,
         log: Path | None = None,
     ) -> AbstractContextManager[Launched]:  # fmt: skip
         """The unit's gunicorn behind the generated nginx, limited to the plan (emulated)."""
-        from deploy_advisor.benchmarks.launch_vps import launch_vps
         from deploy_advisor.targets.plans import resolve_plan
+        from deploy_advisor.targets.vps_launch import launch_vps
 
         return launch_vps(directory, plan=resolve_plan(self, plan), log=log)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Literal
 
 from deploy_advisor.errors import InputError, ScaffoldConflict
 from deploy_advisor.files import write_atomic
+from deploy_advisor.lockfile import LOCK_NAME, read_lock
 
 __all__ = [
     "CHANGED",
@@ -21,12 +21,11 @@ __all__ = [
     "check_conflicts",
     "file_action",
     "plan_actions",
-    "read_lock",
     "safe_relative",
     "sha256",
 ]
 
-LOCK_NAME = "deploy-advisor.lock.json"
+
 # remove: an earlier scaffold wrote it and this one does not; keep: left in place, with a reason.
 Action = Literal["create", "identical", "overwrite", "conflict", "remove", "keep"]
 CHANGED = "changed since scaffold wrote it"
@@ -82,18 +81,6 @@ def _inside(out_dir: Path, rel: str) -> Path:
     return target
 
 
-def read_lock(out_dir: Path) -> dict[str, Any]:
-    """The lock of an earlier scaffold in `out_dir`, or an empty one."""
-    path = out_dir / LOCK_NAME
-    if not path.is_file():
-        return {}
-    try:
-        lock = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return {}
-    return lock if isinstance(lock, dict) else {}
-
-
 def file_action(
     rel: str, generated: GeneratedFile, target: Path, *, locked: str | None, force: bool = False
 ) -> FileAction:
@@ -124,7 +111,8 @@ def plan_actions(
     scaffold never wrote are kept with a reason, so the user hears of them."""
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"output {str(out_dir)!r} is a file; pass -o with a directory")
-    locked = read_lock(out_dir).get("files") or {}
+    earlier = read_lock(out_dir)
+    locked = earlier.files if earlier else {}
     actions = [
         file_action(rel, files[rel], _inside(out_dir, rel), locked=locked.get(rel), force=force)
         for rel in sorted(files)

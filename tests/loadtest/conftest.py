@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from deploy_advisor.benchmarks.loadtest import run_loadtest
-from deploy_advisor.benchmarks.result import RunInfo
-from deploy_advisor.benchmarks.runner import LOCUSTFILE, load_shape
-from deploy_advisor.benchmarks.slo import parse_slos
+from deploy_advisor.loadtest.one_run import run_loadtest
+from deploy_advisor.loadtest.result import RunInfo
+from deploy_advisor.loadtest.runner import LOCUSTFILE, load_shape
+from deploy_advisor.loadtest.slo import parse_slos
 
 SERVER = Path(__file__).with_name("latency_server.py")
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from deploy_advisor.benchmarks.containers import build_image
+from deploy_advisor.emulate.containers import build_image
 from deploy_advisor.errors import LaunchError
 from tests.conftest import BASE_IMAGE
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy_advisor.benchmarks.launch import free_port
+from deploy_advisor.emulate.ports import free_port
 
 pytestmark = pytest.mark.slow
 

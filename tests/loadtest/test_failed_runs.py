@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from deploy_advisor.benchmarks.launch import free_port
+from deploy_advisor.emulate.ports import free_port
 from tests.loadtest.conftest import load_url, run_cli
 
 pytestmark = pytest.mark.slow

@@ -16,9 +16,9 @@ import httpx
 import psutil
 import pytest
 
-from deploy_advisor.benchmarks.launch import launch_local
-from deploy_advisor.benchmarks.scaffold import read_scaffold
 from deploy_advisor.errors import InputError, LaunchError
+from deploy_advisor.loadtest.local_server import launch_local
+from deploy_advisor.lockfile import read_scaffold
 
 
 def test_local_launch_serves_and_is_torn_down(scaffold_dir: Path, tmp_path: Path) -> None:

@@ -22,8 +22,8 @@ import httpx
 import psutil
 import pytest
 
-from deploy_advisor.benchmarks.launch import Launched
-from deploy_advisor.benchmarks.procstats import DockerStatsSampler, ProcessTreeSampler
+from deploy_advisor.emulate.launched import Launched
+from deploy_advisor.emulate.procstats import DockerStatsSampler, ProcessTreeSampler
 from deploy_advisor.errors import LaunchError
 from deploy_advisor.targets import get_target
 from tests.conftest import BASE_IMAGE, require
@@ -223,7 +223,7 @@ def test_real_locust_against_the_real_runtime(scaffolds: dict[str, Path], tmp_pa
 def test_a_kubernetes_run_records_its_replicas_for_the_report(
     scaffolds: dict[str, Path],
 ) -> None:
-    from deploy_advisor.benchmarks.session import _deployment
+    from deploy_advisor.loadtest.session import _deployment
 
     recorded = _deployment("kubernetes", scaffolds["kubernetes"])
     assert recorded is not None

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy_advisor.benchmarks.samples import nearest_rank
+from deploy_advisor.loadtest.samples import nearest_rank
 from tests.loadtest.conftest import load_url
 
 pytestmark = pytest.mark.slow

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from deploy_advisor.benchmarks.procstats import ResourceSummary
-from deploy_advisor.benchmarks.result import RunInfo, build_result
-from deploy_advisor.benchmarks.runner import LocustRun, load_shape
-from deploy_advisor.benchmarks.samples import Samples
-from deploy_advisor.benchmarks.slo import parse_slos
+from deploy_advisor.emulate.procstats import ResourceSummary
+from deploy_advisor.loadtest.result import RunInfo, build_result
+from deploy_advisor.loadtest.runner import LocustRun, load_shape
+from deploy_advisor.loadtest.samples import Samples
+from deploy_advisor.loadtest.slo import parse_slos
 
 INFO = RunInfo("url", None, False, None, "http://127.0.0.1:8000")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from deploy_advisor.benchmarks.samples import SampleReader, nearest_rank, summarise_latency
+from deploy_advisor.loadtest.samples import SampleReader, nearest_rank, summarise_latency
 
 
 def test_nearest_rank_is_an_actual_sample() -> None:

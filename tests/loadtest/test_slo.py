@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from deploy_advisor.benchmarks.slo import Slo, evaluate, parse_slos
 from deploy_advisor.errors import InputError
+from deploy_advisor.loadtest.slo import Slo, evaluate, parse_slos
 
 
 def test_parses_latency_errors_and_rate() -> None:

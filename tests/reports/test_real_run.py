@@ -22,10 +22,10 @@ PLAN = "linode-2gb"
 @pytest.fixture(scope="module")
 def real_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Four seconds at 20 req/s against the example model served by the runtime on 127.0.0.1."""
-    from deploy_advisor.benchmarks.runner import load_shape
-    from deploy_advisor.benchmarks.session import LoadTestRequest, run_session
-    from deploy_advisor.benchmarks.slo import parse_slos
     from deploy_advisor.intake.example import make_example_model
+    from deploy_advisor.loadtest.runner import load_shape
+    from deploy_advisor.loadtest.session import LoadTestRequest, run_session
+    from deploy_advisor.loadtest.slo import parse_slos
     from deploy_advisor.targets.scaffold import scaffold
 
     root = tmp_path_factory.mktemp("real")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from deploy_advisor.benchmarks.launch_kubernetes import read_deployment
+from deploy_advisor.emulate.kubernetes_manifest import read_deployment
 from deploy_advisor.targets.tools import check_kubernetes
 from tests.conftest import require
 from tests.targets.scripts import readme_block

@@ -10,6 +10,7 @@ from deploy_advisor.reports import fmt
 from deploy_advisor.reports.pricing import PlanPrice
 from deploy_advisor.reports.runs import Deployment, RunResult
 from deploy_advisor.reports.verdict import Verdict
+from deploy_advisor.targets.registry import target_class
 
 __all__ = [
     "HELD_TOLERANCE",
@@ -124,7 +125,8 @@ def run_capacity(
                 f"(achieved {run.achieved_rps:.2f}) and was not pushed beyond"
             )
     if rps is not None:
-        if run.target == "kubernetes":
+        traits = target_class(run.target)
+        if traits is not None and traits.runs_on_nodes:
             rps, more = _per_node(run, plan, rps)
             notes += more
         return Capacity(rps, source, lower, tuple(notes))

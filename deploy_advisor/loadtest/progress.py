@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from deploy_advisor import console
-from deploy_advisor.benchmarks.samples import Samples, nearest_rank
+from deploy_advisor.loadtest.samples import Samples, nearest_rank
 
 if TYPE_CHECKING:
     from rich.live import Live

@@ -10,20 +10,21 @@ from pathlib import Path
 from typing import Any
 
 from deploy_advisor import console
-from deploy_advisor.benchmarks.capacity import find_capacity
-from deploy_advisor.benchmarks.launch import Launched, launch_local
-from deploy_advisor.benchmarks.loadtest import (
+from deploy_advisor.emulate.launched import Launched
+from deploy_advisor.errors import InputError
+from deploy_advisor.loadtest.capacity_search import find_capacity
+from deploy_advisor.loadtest.local_server import launch_local
+from deploy_advisor.loadtest.one_run import (
     check_run_dir,
     check_url,
     prepare_run_dir,
     run_loadtest,
 )
-from deploy_advisor.benchmarks.payloads import check_payloads
-from deploy_advisor.benchmarks.result import RunInfo, write_result
-from deploy_advisor.benchmarks.runner import LOCUSTFILE, LoadShape
-from deploy_advisor.benchmarks.scaffold import Scaffold, read_scaffold
-from deploy_advisor.benchmarks.slo import Slo
-from deploy_advisor.errors import InputError
+from deploy_advisor.loadtest.payload_check import check_payloads
+from deploy_advisor.loadtest.result import RunInfo, write_result
+from deploy_advisor.loadtest.runner import LOCUSTFILE, LoadShape
+from deploy_advisor.loadtest.slo import Slo
+from deploy_advisor.lockfile import Scaffold, read_scaffold
 
 __all__ = [
     "LoadTestRequest", "benchable_targets", "check_plan", "check_request", "check_target",
@@ -85,10 +86,8 @@ def scaffold_for(target: str, scaffold: Scaffold, *, plan: str | None, out_dir: 
 def benchable_targets() -> list[str]:
     """`local` and every registered target that can be launched here for a load test."""
     from deploy_advisor.targets import get_target, target_names
-    from deploy_advisor.targets.base import Target
 
-    launchable = [n for n in target_names() if type(get_target(n)).launch is not Target.launch]
-    return ["local", *launchable]
+    return ["local", *(n for n in target_names() if get_target(n).launches_locally)]
 
 
 def check_target(name: str, *, flag: str = "--target") -> str:
@@ -118,10 +117,6 @@ def parse_targets(text: str, *, flag: str = "--targets") -> list[str]:
     return names
 
 
-#: Launchers that emulate any machine's size from a plan; the others take only their own plans.
-_ANY_PLAN_TARGETS = ("docker", "kubernetes")
-
-
 def check_plan(plan: str | None, *, named: str | None = None, target: str | None = None) -> None:
     """A named plan must be in the price catalog (the error lists close names) and, for a
     launcher that sizes the server as that plan, be one of `target`'s; `named` is how the user
@@ -136,7 +131,8 @@ def check_plan(plan: str | None, *, named: str | None = None, target: str | None
     try:
         load_catalog().plan(plan)
         if target in target_names():
-            resolve_plan(get_target(target), plan, any_target=target in _ANY_PLAN_TARGETS)
+            chosen = get_target(target)
+            resolve_plan(chosen, plan, any_target=chosen.emulates_any_plan)
     except CatalogError as exc:
         raise InputError(f"{named or f'--plan {plan}'}: {exc}") from None
 
@@ -222,17 +218,12 @@ def _server(
 
 
 def _deployment(target: str, scaffold: Path) -> dict[str, Any] | None:
-    """What `report` needs to price a Kubernetes run per node: replicas and their limits."""
-    if target != "kubernetes":
+    """What `report` needs to price the run beyond its plan, as the target reads its scaffold."""
+    if target == "local":
         return None
-    from deploy_advisor.benchmarks.launch_kubernetes import read_deployment
+    from deploy_advisor.targets import get_target
 
-    shape = read_deployment(scaffold)
-    return {
-        "replicas": shape.replicas,
-        "cpu_limit": shape.cpu_limit,
-        "memory_limit_mb": shape.memory_limit_mb,
-    }
+    return get_target(target).deployment(scaffold)
 
 
 def run_session(
@@ -319,7 +310,7 @@ def run_bench(
         ))  # fmt: skip
     checked = [check_request(request) for request in requests]
     if {"docker", "kubernetes"} & set(targets):
-        from deploy_advisor.benchmarks.containers import docker_client
+        from deploy_advisor.emulate.containers import docker_client
 
         docker_client()
     results = []
@@ -335,7 +326,7 @@ def run_worker_session(
     out: Path | None,
 ) -> int:  # fmt: skip
     """Join a Locust master on another machine as a worker; exact samples stay in `out`."""
-    from deploy_advisor.benchmarks.runner import run_worker
+    from deploy_advisor.loadtest.runner import run_worker
 
     if payloads is not None:
         payloads = check_payloads(payloads)
@@ -367,6 +358,6 @@ def parse_plans(text: str | None) -> dict[str, str]:
 
 
 def _users_for(rate: float) -> int:
-    from deploy_advisor.benchmarks.runner import load_shape
+    from deploy_advisor.loadtest.runner import load_shape
 
     return load_shape(rate=rate, users=None, duration_s=2, ramp_s=0).users

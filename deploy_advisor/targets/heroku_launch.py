@@ -9,9 +9,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from deploy_advisor.benchmarks.launch import Launched, free_port, running_process, wait_ready
-from deploy_advisor.benchmarks.limits import process_limits
-from deploy_advisor.benchmarks.procstats import ProcessTreeSampler
+from deploy_advisor.emulate.cgroup_limits import process_limits
+from deploy_advisor.emulate.launched import Launched
+from deploy_advisor.emulate.ports import free_port
+from deploy_advisor.emulate.processes import running_process
+from deploy_advisor.emulate.procstats import ProcessTreeSampler
+from deploy_advisor.emulate.readiness import wait_ready
 from deploy_advisor.errors import InputError
 from deploy_advisor.targets.base import PlanSize
 

@@ -10,9 +10,9 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from deploy_advisor.benchmarks.launch import ServerExit
-from deploy_advisor.benchmarks.scaffold import LOCK_NAME
+from deploy_advisor.emulate.readiness import ServerExit
 from deploy_advisor.errors import EnvironmentMissing, InputError, LaunchError
+from deploy_advisor.lockfile import DEFAULT_BASE_IMAGE, LOCK_NAME
 
 __all__ = [
     "DEFAULT_BASE_IMAGE",
@@ -27,11 +27,9 @@ __all__ = [
     "user_network",
 ]
 
-DEFAULT_BASE_IMAGE = "python:3.11-slim"
-
 
 def resolve_base_image(base_image: str | None) -> str:
-    """The flag, else `DEPLOY_ADVISOR_BASE_IMAGE`, else python:3.11-slim."""
+    """The flag, else `DEPLOY_ADVISOR_BASE_IMAGE`, else the default base image."""
     return base_image or os.environ.get("DEPLOY_ADVISOR_BASE_IMAGE") or DEFAULT_BASE_IMAGE
 
 

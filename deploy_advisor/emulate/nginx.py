@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from deploy_advisor.benchmarks.launch import running_process
+from deploy_advisor.emulate.processes import running_process
 from deploy_advisor.errors import EnvironmentMissing, LaunchError
 
 __all__ = ["RunningNginx", "running_nginx"]

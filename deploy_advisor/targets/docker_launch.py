@@ -6,17 +6,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from deploy_advisor.benchmarks.containers import (
-    build_image,
-    container_gone,
-    docker_client,
-    name_prefix,
-    resolve_base_image,
-    running_container,
-    unique_suffix,
-)
-from deploy_advisor.benchmarks.launch import Launched, free_port, wait_ready
-from deploy_advisor.benchmarks.procstats import DockerStatsSampler
+from deploy_advisor.emulate import containers as engine
+from deploy_advisor.emulate.launched import Launched
+from deploy_advisor.emulate.ports import free_port
+from deploy_advisor.emulate.procstats import DockerStatsSampler
+from deploy_advisor.emulate.readiness import wait_ready
 from deploy_advisor.targets.base import PlanSize
 
 __all__ = ["CONTAINER_PORT", "launch_docker"]
@@ -31,18 +25,21 @@ def launch_docker(
     ready_timeout: float = 120.0,
 ) -> Iterator[Launched]:  # fmt: skip
     """The scaffold's image in one container limited to `plan`; removed on exit."""
-    client = docker_client()
-    base = resolve_base_image(base_image)
-    image = build_image(client, directory, base_image=base)
+    client = engine.docker_client()
+    base = engine.resolve_base_image(base_image)
+    image = engine.build_image(client, directory, base_image=base)
     host_port = free_port()
-    name = f"{name_prefix()}-docker-{unique_suffix()}"
-    with running_container(
+    name = f"{engine.name_prefix()}-docker-{engine.unique_suffix()}"
+    with engine.running_container(
         client, image, name=name, port=CONTAINER_PORT, host_port=host_port, vcpu=plan.vcpu,
         memory_mb=plan.memory_mb, environment={"PORT": str(CONTAINER_PORT)}, log=log,
     ) as container:  # fmt: skip
         base_url = f"http://127.0.0.1:{host_port}"
         wait_ready(
-            f"{base_url}/readyz", timeout=ready_timeout, gone=container_gone(container), log=log
+            f"{base_url}/readyz",
+            timeout=ready_timeout,
+            gone=engine.container_gone(container),
+            log=log,
         )
         yield Launched(
             base_url=base_url,

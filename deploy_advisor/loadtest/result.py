@@ -9,10 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from deploy_advisor.benchmarks.procstats import ResourceSummary
-from deploy_advisor.benchmarks.runner import LoadShape, LocustRun
-from deploy_advisor.benchmarks.samples import summarise_latency, timeline
-from deploy_advisor.benchmarks.slo import Slo, evaluate
+from deploy_advisor.emulate.procstats import ResourceSummary
 from deploy_advisor.errors import (
     DeployAdvisorError,
     EnvironmentMissing,
@@ -20,6 +17,9 @@ from deploy_advisor.errors import (
     SloBreached,
 )
 from deploy_advisor.files import write_atomic
+from deploy_advisor.loadtest.runner import LoadShape, LocustRun
+from deploy_advisor.loadtest.samples import summarise_latency, timeline
+from deploy_advisor.loadtest.slo import Slo, evaluate
 
 __all__ = [
     "RESULT_VERSION", "RunInfo", "build_result", "measured_values", "no_success_reason",

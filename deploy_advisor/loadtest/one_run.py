@@ -10,12 +10,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from deploy_advisor import console
-from deploy_advisor.benchmarks.procstats import StatsSampler
-from deploy_advisor.benchmarks.progress import LiveProgress
-from deploy_advisor.benchmarks.result import RunInfo, build_result, write_result
-from deploy_advisor.benchmarks.runner import LOCUSTFILE, LoadShape, run_locust
-from deploy_advisor.benchmarks.slo import Slo
+from deploy_advisor.emulate.procstats import StatsSampler
 from deploy_advisor.errors import InputError
+from deploy_advisor.loadtest.progress import LiveProgress
+from deploy_advisor.loadtest.result import RunInfo, build_result, write_result
+from deploy_advisor.loadtest.runner import LOCUSTFILE, LoadShape, run_locust
+from deploy_advisor.loadtest.slo import Slo
 
 __all__ = ["check_run_dir", "check_url", "is_loopback", "prepare_run_dir", "run_loadtest"]
 

@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from deploy_advisor.benchmarks.procstats import ProcessTreeSampler, ResourceSummary
-from deploy_advisor.benchmarks.samples import SampleReader, Samples
+from deploy_advisor.emulate.procstats import ProcessTreeSampler, ResourceSummary
 from deploy_advisor.errors import EnvironmentMissing, InputError
+from deploy_advisor.loadtest.samples import SampleReader, Samples
 
 __all__ = [
     "LOCUSTFILE", "LoadShape", "LocustRun", "check_duration", "load_shape", "parse_duration",

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from deploy_advisor.benchmarks.result import SHORTFALL
 from deploy_advisor.errors import InputError
+from deploy_advisor.loadtest.result import SHORTFALL
 
 __all__ = ["CapacitySearch", "find_capacity"]
 

@@ -1,1 +1,0 @@
-"""benchmarks of deploy-advisor."""

@@ -1,0 +1,1 @@
+"""Local emulation of a deployment: processes, containers, nginx, cgroups, readiness, stats."""

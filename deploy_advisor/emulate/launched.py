@@ -1,0 +1,20 @@
+"""The handle on a server launched locally: where to send load and how to sample it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from deploy_advisor.emulate.procstats import StatsSampler
+
+__all__ = ["Launched"]
+
+
+@dataclass
+class Launched:
+    """A running server: where to send load, whether it is emulated, and its resource sampler."""
+
+    base_url: str
+    emulated: bool
+    describe: str
+    stats: StatsSampler | None = None
+    plan: str | None = None
