@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from deploy_advisor.advisor.costs import LineItem
+
 if TYPE_CHECKING:
     from deploy_advisor.advisor.costs import PlanCost
     from deploy_advisor.advisor.spec import Spec
@@ -25,18 +27,6 @@ SCHEDULES = {
     "daily": "0 2 * * *",
     "weekly": "0 2 * * 0",
 }
-
-
-@dataclass(frozen=True)
-class LineItem:
-    """One priced thing: `quantity` x `unit_usd` a month (or a usage charge, quantity 1)."""
-
-    kind: str  # instance|node|control_plane|load_balancer|usage|device|run_hours
-    plan: str
-    quantity: float
-    unit_usd: float
-    monthly_usd: float
-    what: str
 
 
 @dataclass(frozen=True)

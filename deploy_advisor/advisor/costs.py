@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from deploy_advisor.advisor.bom import LineItem
 from deploy_advisor.advisor.capacity import (
     BATCH_RUN_OVERHEAD_S,
     DEFAULT_RPS_PER_VCPU,
@@ -34,12 +33,24 @@ from deploy_advisor.advisor.constraints import (
 )
 from deploy_advisor.advisor.spec import Spec
 
-__all__ = ["Ineligible", "PlanCost", "lower_bound", "plan_cost"]
+__all__ = ["Ineligible", "LineItem", "PlanCost", "lower_bound", "plan_cost"]
 
 #: Bytes in and out per request, for per-GB data charges (one JSON row each way).
 REQUEST_BYTES = 2048
 #: Targets whose batch scaffold runs on an always-on VM (a systemd timer or cron).
 ALWAYS_ON_BATCH = ("vps", "docker")
+
+
+@dataclass(frozen=True)
+class LineItem:
+    """One priced thing: `quantity` x `unit_usd` a month (or a usage charge, quantity 1)."""
+
+    kind: str  # instance|node|control_plane|load_balancer|usage|device|run_hours
+    plan: str
+    quantity: float
+    unit_usd: float
+    monthly_usd: float
+    what: str
 
 
 @dataclass(frozen=True)

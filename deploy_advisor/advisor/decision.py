@@ -20,7 +20,7 @@ from deploy_advisor.advisor.weights import Weights
 if TYPE_CHECKING:
     from deploy_advisor.advisor.bom import BillOfMaterials
     from deploy_advisor.advisor.catalog import Catalog
-    from deploy_advisor.advisor.whatif import WhatIf
+    from deploy_advisor.advisor.changes import WhatIf
 
 __all__ = ["ModeResult", "Options", "Recommendation", "TargetResult"]
 

@@ -18,14 +18,13 @@ matter are kept, nearest first.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from deploy_advisor.advisor.changes import NUMERIC, Change, WhatIf
 from deploy_advisor.advisor.decision import Options, Recommendation
 from deploy_advisor.advisor.ranking import decide
 from deploy_advisor.advisor.spec import (
     EDGE_DEVICES,
-    FLAGS,
     FRESHNESS_LEVELS,
     OPS_SKILLS,
     Spec,
@@ -45,14 +44,6 @@ __all__ = ["Change", "WhatIf", "what_would_change"]
 STEP = 1.0
 MULTIPLIERS = (1.5, 2.0, 3.0, 5.0, 10.0, 30.0, 100.0)
 AVAILABILITY_LEVELS = (90.0, 95.0, 99.0, 99.5, 99.9, 99.95, 99.99)
-NUMERIC = (
-    "budget.monthly_usd",
-    "traffic.peak_rps",
-    "traffic.requests_per_day",
-    "latency.p95_ms",
-    "model.size_mb",
-    "traffic.batch_rows",
-)
 INTEGER = ("traffic.batch_rows", "traffic.requests_per_day")
 ORDINAL: dict[str, tuple[Any, ...]] = {
     "team.ops_skill": OPS_SKILLS,
@@ -66,85 +57,6 @@ MIN_CHANGE = 0.2
 CHOICES = ("availability", "latency.p95_ms", "latency.freshness", "model.size_mb", "edge.devices")
 #: Most candidate specs to evaluate after the first flip is found (for the runner-up list).
 EXTRA_BUDGET = 80
-
-
-@dataclass(frozen=True)
-class Change:
-    path: str
-    old: Any
-    new: Any
-    distance: float
-    mode: str
-    target: str
-    plan: str | None
-    monthly_usd: float | None
-
-    def describe(self) -> str:
-        what = f"{self.mode} on {self.target}"
-        if self.plan is not None and self.monthly_usd is not None:
-            what += f" ({self.plan}, ${self.monthly_usd:,.2f}/month)"
-        old, new = _show(self.path, self.old), _show(self.path, self.new)
-        return f"{self.path} {old} -> {new}{_pct(self)} gives {what}"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "input": self.path,
-            "flag": FLAGS.get(self.path),
-            "from": self.old,
-            "to": self.new,
-            "distance": round(self.distance, 3),
-            "mode": self.mode,
-            "target": self.target,
-            "plan": self.plan,
-            "monthly_usd": None if self.monthly_usd is None else round(self.monthly_usd, 2),
-            "text": self.describe(),
-        }
-
-
-def _show(path: str, value: Any) -> str:
-    if value is None:
-        return "null (nobody waits)" if path == "latency.p95_ms" else "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float | int):
-        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
-        if path == "budget.monthly_usd":
-            return f"${text}"
-        if path == "availability":
-            return f"{value:g}%"
-        return text
-    return str(value)
-
-
-def _pct(change: Change) -> str:
-    if (
-        change.path in NUMERIC
-        and isinstance(change.old, int | float)
-        and isinstance(change.new, int | float)
-        and change.old
-    ):
-        pct = (change.new - change.old) / change.old * 100
-        return f" ({pct:+.0f}%)"
-    return ""
-
-
-@dataclass(frozen=True)
-class WhatIf:
-    best: Change | None
-    others: list[Change]
-    tried: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "best": self.best.to_json() if self.best else None,
-            "others": [c.to_json() for c in self.others],
-            "tried": self.tried,
-        }
-
-    def line(self) -> str:
-        if self.best is None:
-            return "no single change to one input (within 100x) flips this choice"
-        return self.best.describe()
 
 
 def _candidates(spec: Spec) -> list[tuple[float, str, Any, float]]:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from .schema import InputSchema
+from .score_columns import Reject, to_float
 from .score_typed import TypedConverter
 
 __all__ = [
@@ -52,15 +53,6 @@ class InputFile:
     kind: str  # "csv" | "parquet"
     size: int
     fingerprint: str
-
-
-@dataclass(frozen=True)
-class Reject:
-    """A row that was not scored, and why."""
-
-    row: int
-    key: str
-    reason: str
 
 
 @dataclass
@@ -609,7 +601,7 @@ def _to_matrix(
     matrix = np.empty((n, len(columns)), dtype=np.float64)
     first_problem: dict[int, str] = {}
     for j, (name, array) in enumerate(zip(columns, arrays, strict=True)):
-        values, problems = _to_float(array, allow_missing=allow_missing)
+        values, problems = to_float(array, allow_missing=allow_missing)
         matrix[:, j] = values
         for i, problem in problems.items():
             first_problem.setdefault(i, f"column {name!r}: {problem}")
@@ -621,56 +613,3 @@ def _to_matrix(
         for i in sorted(first_problem)
     ]
     return matrix, rejects
-
-
-def _to_float(array: Any, *, allow_missing: bool) -> tuple[np.ndarray, dict[int, str]]:
-    """One column as float64, plus the positions of empty, non-numeric or non-finite values."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
-        try:
-            converted = pc.cast(array, pa.float64())
-        except pa.ArrowInvalid:
-            trimmed = pc.utf8_trim_whitespace(array)
-            parsable = pc.match_substring_regex(trimmed, _NUMBER)
-            converted = pc.cast(pc.if_else(parsable, trimmed, None), pa.float64())
-    elif (
-        pa.types.is_integer(array.type)
-        or pa.types.is_floating(array.type)
-        or pa.types.is_boolean(array.type)
-    ):
-        converted = pc.cast(array, pa.float64())
-    else:
-        converted = pa.nulls(len(array), pa.float64())
-    values = converted.to_numpy(zero_copy_only=False)
-    bad = ~np.isfinite(values)
-    if not bad.any():
-        return values, {}
-    values = values.copy()
-    originals = array.to_pylist()
-    problems = {}
-    for i in np.flatnonzero(bad).tolist():
-        original = originals[i]
-        missing = original is None or (isinstance(original, str) and not original.strip())
-        if allow_missing and (missing or _looks_nan(original)):
-            values[i] = np.nan
-        elif missing:
-            problems[i] = "empty value"
-        elif np.isnan(values[i]) and not _looks_nan(original):
-            problems[i] = f"{_shorten(original)} is not a number"
-        else:
-            problems[i] = f"{_shorten(original)} is not a finite number"
-    return values, problems
-
-
-_NUMBER = r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$|^[-+]?(?i:inf|infinity|nan)$"
-
-
-def _looks_nan(value: object) -> bool:
-    return isinstance(value, float) or str(value).strip().lower() in {"nan", "+nan", "-nan"}
-
-
-def _shorten(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "…'"

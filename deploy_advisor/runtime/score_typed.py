@@ -34,7 +34,7 @@ class TypedConverter:
     def matrix(
         self, arrays: list[Any], columns: list[str], rows: np.ndarray, keys: list[str] | None
     ) -> tuple[np.ndarray, list[tuple[int, Any]]]:
-        from .score_input import Reject
+        from .score_columns import Reject
 
         by_name = {c.name: c for c in self.schema.columns}
         n = len(rows)
@@ -79,9 +79,9 @@ def _column(array: Any, col: Column) -> tuple[np.ndarray, dict[int, str]]:
     elif col.type == "bool":
         values, missing_np = _booleans(array, problems)
     else:
-        from .score_input import _to_float
+        from .score_columns import to_float
 
-        floats, float_problems = _to_float(array, allow_missing=True)
+        floats, float_problems = to_float(array, allow_missing=True)
         problems.update(float_problems)
         missing_np = np.isnan(floats)
         if col.type == "int":
