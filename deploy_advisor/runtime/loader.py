@@ -26,6 +26,9 @@ from typing import Any
 
 import numpy as np
 
+from .frames import derive_schema
+from .schema import InputSchema
+
 __all__ = [
     "MODEL_SUFFIXES",
     "LoadedModel",
@@ -73,6 +76,8 @@ class LoadedModel:
     allows_nan: bool = False
     """Whether the model accepts NaN (missing values) in its input."""
     load_seconds: float = 0.0
+    schema: InputSchema | None = None
+    """The typed columns the model takes, when it needs more than a row of numbers."""
     _predict: Callable[[np.ndarray], np.ndarray] = field(default=lambda b: b, repr=False)
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
@@ -298,6 +303,7 @@ def _wrap_estimator(obj: Any, path: Path, fmt: str, trained: str | None) -> Load
         classes=classes_list,
         estimator=type(obj).__name__,
         allows_nan=_allows_nan(obj),
+        schema=derive_schema(obj),
         _predict=predict,
     )
 
