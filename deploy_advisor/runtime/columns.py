@@ -59,11 +59,11 @@ def _wrong(col: Column, where: str, value: Any) -> HTTPError:
 
 def _from_text(col: Column, text: str, where: str) -> Any:
     """A CSV cell or BYTES element read as the column's type; '' is a missing value."""
-    if col.type == "string":
-        return text
     s = text.strip()
     if s == "":
         return None
+    if col.type == "string":
+        return text
     try:
         if col.type == "bool":
             low = s.lower()

@@ -117,7 +117,7 @@ def _read_tensor(t: Any, binary: memoryview, offset: int) -> tuple[_Tensor, int]
     name, datatype, shape = t["name"], t["datatype"], t["shape"]
     if not isinstance(name, str):
         raise HTTPError(400, f"input name {name!r} must be a string")
-    if datatype != "BYTES" and datatype not in _DTYPES:
+    if not isinstance(datatype, str) or (datatype != "BYTES" and datatype not in _DTYPES):
         raise HTTPError(
             422,
             f"input {name!r}: unknown datatype {datatype!r}; use FP64, FP32, INT64, BOOL or BYTES",

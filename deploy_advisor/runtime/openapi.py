@@ -149,17 +149,25 @@ def openapi_document(
         "200": {"description": "OK", "content": _json("Status")},
     }
     ready = {**health, "503": {"description": "Not ready yet", "content": _json("Status")}}
+    datatypes = ["BOOL", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32"]
+    datatypes += ["UINT64", "FP16", "FP32", "FP64", "BYTES"]
     v2_tensor = {
         "type": "object",
         "required": ["name", "shape", "datatype", "data"],
         "properties": {
             "name": {"type": "string"},
-            "shape": {"type": "array", "items": {"type": "integer"}},
-            "datatype": {"type": "string", "examples": ["FP32", "FP64", "INT64"]},
+            "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+            "datatype": {"type": "string", "enum": datatypes},
             "data": {"type": "array"},
             "parameters": {"type": "object"},
         },
     }
+    infer_input = v2_tensor
+    if schema is not None:
+        infer_input = {
+            **v2_tensor,
+            "properties": {**v2_tensor["properties"], "name": {"enum": schema.names}},
+        }
     paths: dict[str, Any] = {
         "/predict": {"post": predict_op},
         "/noop": {
@@ -168,7 +176,13 @@ def openapi_document(
                 "description": "Reads, parses and checks the body exactly as /predict does, "
                 "then answers a constant without calling the model: the throughput of this "
                 "route is the server's own ceiling for the payload.",
-                "requestBody": {"content": {"application/json": {"schema": {}}}},
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/PredictRequest"}
+                        }
+                    }
+                },
                 "responses": {
                     "200": {"description": "Constant", "content": _json("PredictResponse")},
                     **{k: v for k, v in _CLIENT_ERRORS.items() if k[0] == "4"},
@@ -365,7 +379,7 @@ def openapi_document(
                         "inputs": {
                             "type": "array",
                             "minItems": 1,
-                            "items": v2_tensor,
+                            "items": infer_input,
                         },
                         "outputs": {"type": "array"},
                     },
