@@ -10,17 +10,24 @@ outputs answered the same way when asked (``binary_data`` per output, or ``binar
 
 from __future__ import annotations
 
-import struct
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import orjson
 
 from .columns import check_cells, columns_to_batch
+from .oip_tensors import (
+    OCTETS,
+    SERVER_VERSION,
+    Tensor,
+    elements,
+    infer_response,
+    read_tensor,
+    split_body,
+)
 from .responses import Receive, Response, Scope, header, json_response
 from .schema import InputSchema
-from .validation import HTTPError, _checked, parse_json, rows_to_matrix
+from .validation import HTTPError, _checked, rows_to_matrix
 
 if TYPE_CHECKING:
     from .app import ModelServer
@@ -28,162 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SERVER_VERSION", "OpenInference"]
 
-SERVER_VERSION = "1"
-OCTETS = b"application/octet-stream"
-_DTYPES: dict[str, np.dtype[Any]] = {
-    "BOOL": np.dtype("u1"),
-    "UINT8": np.dtype("<u1"),
-    "UINT16": np.dtype("<u2"),
-    "UINT32": np.dtype("<u4"),
-    "UINT64": np.dtype("<u8"),
-    "INT8": np.dtype("<i1"),
-    "INT16": np.dtype("<i2"),
-    "INT32": np.dtype("<i4"),
-    "INT64": np.dtype("<i8"),
-    "FP16": np.dtype("<f2"),
-    "FP32": np.dtype("<f4"),
-    "FP64": np.dtype("<f8"),
-}
-_V2_NAMES = {
-    "f": {2: "FP16", 4: "FP32", 8: "FP64"},
-    "i": {1: "INT8", 2: "INT16", 4: "INT32", 8: "INT64"},
-    "u": {1: "UINT8", 2: "UINT16", 4: "UINT32", 8: "UINT64"},
-}
 _COLUMN_TYPES = {"float": "FP64", "int": "INT64", "bool": "BOOL", "string": "BYTES"}
-
-
-class _Tensor:
-    """One decoded input: its name, datatype, shape and values (an array, or a list)."""
-
-    __slots__ = ("datatype", "name", "raw", "shape", "values")
-
-    def __init__(self, name: str, datatype: str, shape: list[int], values: Any, raw: Any) -> None:
-        self.name = name
-        self.datatype = datatype
-        self.shape = shape
-        self.values = values
-        self.raw = raw
-
-
-def _flatten(data: list[Any]) -> list[Any]:
-    """Nested lists as one flat list (without recursion: JSON may nest deeply)."""
-    out: list[Any] = []
-    stack = [iter(data)]
-    while stack:
-        for v in stack[-1]:
-            if isinstance(v, list):
-                stack.append(iter(v))
-                break
-            out.append(v)
-        else:
-            stack.pop()
-    return out
-
-
-def _bytes_elements(chunk: bytes, count: int, name: str) -> list[bytes]:
-    """The elements of a binary BYTES tensor: each a 4-byte little-endian length, then bytes."""
-    out: list[bytes] = []
-    pos = 0
-    while pos < len(chunk):
-        if pos + 4 > len(chunk):
-            raise HTTPError(400, f"input {name!r}: BYTES data ends inside an element's length")
-        (size,) = struct.unpack_from("<I", chunk, pos)
-        pos += 4
-        if pos + size > len(chunk):
-            raise HTTPError(400, f"input {name!r}: BYTES element {len(out)} runs past the data")
-        out.append(chunk[pos : pos + size])
-        pos += size
-    if len(out) != count:
-        raise HTTPError(
-            400, f"input {name!r} holds {len(out)} BYTES elements; its shape needs {count}"
-        )
-    return out
-
-
-def _read_tensor(t: Any, binary: memoryview, offset: int) -> tuple[_Tensor, int]:
-    """One input tensor, its data from JSON or from the binary part at ``offset``."""
-    if not isinstance(t, dict):
-        raise HTTPError(
-            400, "each tensor in `inputs` must be an object with name, shape, datatype and data"
-        )
-    params = t.get("parameters")
-    size = params.get("binary_data_size") if isinstance(params, dict) else None
-    needed = (
-        ("name", "shape", "datatype") if size is not None else ("name", "shape", "datatype", "data")
-    )
-    missing = [k for k in needed if k not in t]
-    if missing:
-        raise HTTPError(400, f"input tensor lacks {', '.join(repr(m) for m in missing)}")
-    name, datatype, shape = t["name"], t["datatype"], t["shape"]
-    if not isinstance(name, str):
-        raise HTTPError(400, f"input name {name!r} must be a string")
-    if not isinstance(datatype, str) or (datatype != "BYTES" and datatype not in _DTYPES):
-        raise HTTPError(
-            422,
-            f"input {name!r}: unknown datatype {datatype!r}; use FP64, FP32, INT64, BOOL or BYTES",
-        )
-    if not isinstance(shape, list) or not all(
-        isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2**31 for d in shape
-    ):
-        raise HTTPError(400, f"input {name!r}: shape {shape!r} must be a list of whole numbers")
-    count = int(np.prod(shape)) if shape else 1
-    if size is None:
-        return _Tensor(name, datatype, shape, None, t["data"]), offset
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        raise HTTPError(400, f"input {name!r}: binary_data_size {size!r} must be a whole number")
-    if offset + size > len(binary):
-        raise HTTPError(
-            400,
-            f"input {name!r}: binary_data_size {size} runs past the {len(binary)} bytes of "
-            "binary data after the JSON header",
-        )
-    chunk = bytes(binary[offset : offset + size])
-    if datatype == "BYTES":
-        values: Any = _bytes_elements(chunk, count, name)
-    else:
-        dtype = _DTYPES[datatype]
-        if size != count * dtype.itemsize:
-            raise HTTPError(
-                400,
-                f"input {name!r}: {size} bytes of {datatype} but shape {shape} needs "
-                f"{count * dtype.itemsize}",
-            )
-        values = np.frombuffer(chunk, dtype=dtype)
-        if datatype == "BOOL":
-            values = values.astype(bool)
-    return _Tensor(name, datatype, shape, values, None), offset + size
-
-
-def _json_values(t: _Tensor) -> list[Any]:
-    """The flat element list of a JSON tensor, checked against its shape."""
-    data = t.raw
-    if not isinstance(data, list):
-        raise HTTPError(400, f"input {t.name!r}: `data` must be a list")
-    flat = _flatten(data)
-    count = int(np.prod(t.shape)) if t.shape else 1
-    if len(flat) != count:
-        raise HTTPError(
-            400, f"input {t.name!r}: data has {len(flat)} values but shape {t.shape} needs {count}"
-        )
-    return flat
-
-
-def _elements(t: _Tensor) -> tuple[list[Any], bool]:
-    """A tensor's flat elements as Python values, and whether they are text (BYTES)."""
-    values = t.values if t.values is not None else _json_values(t)
-    if t.datatype != "BYTES":
-        return (values.tolist() if isinstance(values, np.ndarray) else values), False
-    text: list[Any] = []
-    for k, v in enumerate(values):
-        if isinstance(v, (bytes, bytearray)):
-            try:
-                v = bytes(v).decode("utf-8")
-            except UnicodeDecodeError:
-                raise HTTPError(422, f"input {t.name!r}: element {k} is not UTF-8 text") from None
-        elif not isinstance(v, str):
-            raise HTTPError(422, f"input {t.name!r}: BYTES element {k} is {v!r:.40}, not a string")
-        text.append(v)
-    return text, True
 
 
 class OpenInference:
@@ -299,7 +151,7 @@ class OpenInference:
         server = self.server
         model, batcher = server._ready_model()
         body, _ = await server._body(scope, receive, (b"application/json", OCTETS))
-        payload, binary = _split(body, header(scope, b"inference-header-content-length"))
+        payload, binary = split_body(body, header(scope, b"inference-header-content-length"))
         if not isinstance(payload, dict):
             raise HTTPError(
                 400, f"the body must be a JSON object with `inputs`, not {type(payload).__name__}"
@@ -307,11 +159,11 @@ class OpenInference:
         inputs = payload.get("inputs")
         if not isinstance(inputs, list) or not inputs:
             raise HTTPError(400, "`inputs` must be a non-empty list of tensors")
-        tensors: list[_Tensor] = []
+        tensors: list[Tensor] = []
         offset = 0
         view = memoryview(binary)
         for t in inputs:
-            tensor, offset = _read_tensor(t, view, offset)
+            tensor, offset = read_tensor(t, view, offset)
             tensors.append(tensor)
         if offset != len(binary):
             raise HTTPError(
@@ -326,7 +178,7 @@ class OpenInference:
         else:
             x = _numeric_matrix(model, server.schema, tensors)
         out, batch = await batcher.submit(x)
-        return _answer(payload, server.model_name, name, out, binary_out, batch)
+        return infer_response(payload, server.model_name, name, out, binary_out, batch)
 
     @staticmethod
     def _binary_outputs(payload: dict[str, Any], name: str) -> bool:
@@ -345,24 +197,8 @@ class OpenInference:
         return binary
 
 
-def _split(body: bytes, header_length: bytes | None) -> tuple[Any, bytes]:
-    """The JSON header and the binary part of an inference request."""
-    if header_length is None:
-        return parse_json(body), b""
-    try:
-        n = int(header_length)
-    except ValueError:
-        raise HTTPError(400, "the Inference-Header-Content-Length header is not a number") from None
-    if not 0 < n <= len(body):
-        raise HTTPError(
-            400,
-            f"Inference-Header-Content-Length {n} is outside the body of {len(body)} bytes",
-        )
-    return parse_json(body[:n]), body[n:]
-
-
 def _numeric_matrix(
-    model: LoadedModel, schema: InputSchema | None, tensors: list[_Tensor]
+    model: LoadedModel, schema: InputSchema | None, tensors: list[Tensor]
 ) -> np.ndarray:
     """The float matrix of a numeric model: one [rows, n] tensor, or one tensor per column."""
     n = model.n_features
@@ -423,13 +259,13 @@ def _numeric_matrix(
     return _checked(x, n, model.allows_nan, model.feature_names)
 
 
-def _rows_of(t: _Tensor) -> int:
+def _rows_of(t: Tensor) -> int:
     if len(t.shape) not in (1, 2) or (len(t.shape) == 2 and t.shape[1] != 1):
         raise HTTPError(400, f"input {t.name!r}: shape {t.shape} must be [rows] or [rows, 1]")
     return t.shape[0]
 
 
-def _per_column(schema: InputSchema, tensors: list[_Tensor]) -> list[tuple[_Tensor, int]]:
+def _per_column(schema: InputSchema, tensors: list[Tensor]) -> list[tuple[Tensor, int]]:
     """Each column's tensor and the column's index, refusing unknown and missing columns."""
     by_name = {t.name: t for t in tensors}
     names = schema.names
@@ -453,10 +289,10 @@ def _per_column(schema: InputSchema, tensors: list[_Tensor]) -> list[tuple[_Tens
     return [(by_name[n], j) for j, n in enumerate(names)]
 
 
-def _numeric_columns(model: LoadedModel, schema: InputSchema, tensors: list[_Tensor]) -> np.ndarray:
+def _numeric_columns(model: LoadedModel, schema: InputSchema, tensors: list[Tensor]) -> np.ndarray:
     cols = []
     for t, j in _per_column(schema, tensors):
-        values, text = _elements(t)
+        values, text = elements(t)
         if text:
             raise HTTPError(422, f"input {t.name!r}: non-numeric datatype 'BYTES'; send numbers")
         cells = check_cells(replace(schema.columns[j], nullable=True), j, values)
@@ -464,7 +300,7 @@ def _numeric_columns(model: LoadedModel, schema: InputSchema, tensors: list[_Ten
     return _checked(np.column_stack(cols), model.n_features, model.allows_nan, model.feature_names)
 
 
-def _typed_batch(schema: InputSchema, tensors: list[_Tensor]) -> np.ndarray:
+def _typed_batch(schema: InputSchema, tensors: list[Tensor]) -> np.ndarray:
     """The typed batch of a model with named columns, from either layout."""
     width = len(schema.columns)
     if (
@@ -476,7 +312,7 @@ def _typed_batch(schema: InputSchema, tensors: list[_Tensor]) -> np.ndarray:
         t = tensors[0]
         if t.shape[0] == 0:
             raise HTTPError(400, "the input tensor is empty; send at least one row")
-        values, text = _elements(t)
+        values, text = elements(t)
         return columns_to_batch(
             [
                 check_cells(col, j, values[j::width], text=text)
@@ -492,53 +328,6 @@ def _typed_batch(schema: InputSchema, tensors: list[_Tensor]) -> np.ndarray:
         )
     columns = []
     for t, j in _per_column(schema, tensors):
-        values, text = _elements(t)
+        values, text = elements(t)
         columns.append(check_cells(schema.columns[j], j, values, text=text))
     return columns_to_batch(columns)
-
-
-def _answer(
-    payload: dict[str, Any], model_name: str, name: str, out: np.ndarray, binary: bool, batch: int
-) -> Response:
-    """The inference response, with the output as JSON data or as binary data after the JSON."""
-    blob = b""
-    if out.dtype.kind in _V2_NAMES:
-        dtype = _V2_NAMES[out.dtype.kind].get(out.dtype.itemsize, "FP64")
-        if dtype == "FP64" and out.dtype.itemsize != 8:
-            out = out.astype(np.float64)
-        flat = np.ascontiguousarray(out).ravel()
-        data: Any = flat
-        if binary:
-            blob = flat.astype(flat.dtype.newbyteorder("<"), copy=False).tobytes()
-    elif out.dtype.kind == "b":
-        dtype, data = "BOOL", out.ravel()
-        if binary:
-            blob = out.ravel().astype(np.uint8).tobytes()
-    else:
-        dtype = "BYTES"
-        texts = [v if isinstance(v, str) else str(v) for v in out.ravel().tolist()]
-        data = texts
-        if binary:
-            blob = b"".join(struct.pack("<I", len(e)) + e for e in (s.encode() for s in texts))
-    tensor: dict[str, Any] = {"name": name, "shape": list(out.shape), "datatype": dtype}
-    if binary:
-        tensor["parameters"] = {"binary_data_size": len(blob)}
-    else:
-        tensor["data"] = data
-    response: dict[str, Any] = {
-        "model_name": model_name,
-        "model_version": SERVER_VERSION,
-        "outputs": [tensor],
-    }
-    if "id" in payload:
-        response["id"] = payload["id"]
-    head = orjson.dumps(response, option=orjson.OPT_SERIALIZE_NUMPY)
-    if not binary:
-        return Response(200, head, batch=batch)
-    return Response(
-        200,
-        head + blob,
-        OCTETS,
-        batch,
-        [(b"inference-header-content-length", str(len(head)).encode())],
-    )

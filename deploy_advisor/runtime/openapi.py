@@ -151,7 +151,7 @@ def openapi_document(
     ready = {**health, "503": {"description": "Not ready yet", "content": _json("Status")}}
     datatypes = ["BOOL", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32"]
     datatypes += ["UINT64", "FP16", "FP32", "FP64", "BYTES"]
-    v2_tensor = {
+    v2_tensor: dict[str, Any] = {
         "type": "object",
         "required": ["name", "shape", "datatype", "data"],
         "properties": {
