@@ -383,3 +383,38 @@ def test_openapi_follows_the_schema(churn_server: Server) -> None:
         "&quot;plan&quot;: &quot;basic&quot;" in page
         or "&quot;plan&quot;:&quot;basic&quot;" in page
     )
+
+
+@pytest.fixture(scope="module")
+def label_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any, Any]:
+    import joblib
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import RidgeClassifier
+
+    data = load_iris()
+    labels = np.array(data.target_names)[data.target]
+    model = RidgeClassifier().fit(data.data, labels)  # no predict_proba: answers labels
+    path = tmp_path_factory.mktemp("labels") / "flowers.joblib"
+    joblib.dump(model, path)
+    return path, model, data.data
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_tritonclient_string_labels_come_back_as_bytes(
+    label_model: tuple[Any, Any, Any], models: Models, tmp_path: Any, binary: bool
+) -> None:
+    path, model, X = label_model
+    rows = X[::15]
+    with serve_model(tmp_path, models, path) as srv:
+        client = _triton(srv)
+        try:
+            meta = client.get_model_metadata("flowers")
+            inp = tritonclient_http.InferInput("input-0", list(rows.shape), "FP64")
+            inp.set_data_from_numpy(rows, binary_data=binary)
+            asked = [tritonclient_http.InferRequestedOutput("label", binary_data=binary)]
+            result = client.infer("flowers", [inp], outputs=asked)
+        finally:
+            client.close()
+    assert meta["outputs"] == [{"name": "label", "datatype": "BYTES", "shape": [-1]}]
+    got = [v.decode() if isinstance(v, bytes) else v for v in result.as_numpy("label").tolist()]
+    assert got == model.predict(rows).tolist()
