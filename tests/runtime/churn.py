@@ -1,7 +1,7 @@
 """A tiny churn-like scikit-learn pipeline fitted on a pandas DataFrame, saved as users do.
 
 Strings (one-hot encoded; `plan` refuses unknown values, `region` ignores them and may be
-missing), an integer column and a float column that may be missing (both imputed).
+missing), an integer column, a float column that may be missing (both imputed) and a boolean.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-COLUMNS = ["plan", "region", "tenure", "monthly"]
+COLUMNS = ["plan", "region", "tenure", "monthly", "autopay"]
 PLANS = ["basic", "pro", "team"]
 REGIONS = ["north", "south", "east", "west"]
 
@@ -39,6 +39,7 @@ class Churn:
                 "region": [np.nan if r[1] is None else r[1] for r in rows],
                 "tenure": np.array([r[2] for r in rows], dtype=np.int64),
                 "monthly": np.array([np.nan if r[3] is None else r[3] for r in rows], dtype=float),
+                "autopay": np.array([r[4] for r in rows], dtype=bool),
             }
         )
         return np.asarray(self.pipeline.predict_proba(frame))
@@ -73,9 +74,10 @@ def train_churn(directory: Path) -> Churn:
             "region": region,
             "tenure": rng.integers(0, 72, n),
             "monthly": monthly,
+            "autopay": rng.random(n) < 0.5,
         }
     )
-    y = (frame["tenure"] < 12).to_numpy() ^ (rng.random(n) < 0.2)
+    y = ((frame["tenure"] < 12).to_numpy() & ~frame["autopay"].to_numpy()) ^ (rng.random(n) < 0.2)
     pre = ColumnTransformer(
         [
             ("plan", OneHotEncoder(handle_unknown="error"), ["plan"]),
@@ -89,6 +91,7 @@ def train_churn(directory: Path) -> Churn:
             ),
             ("tenure", StandardScaler(), ["tenure"]),
             ("monthly", make_pipeline(SimpleImputer(), StandardScaler()), ["monthly"]),
+            ("autopay", OneHotEncoder(drop="if_binary"), ["autopay"]),
         ]
     )
     pipe = Pipeline([("pre", pre), ("clf", LogisticRegression())]).fit(frame, y)

@@ -103,8 +103,15 @@ def _column_inputs(rows: list[list[Any]], binary: bool) -> list[Any]:
         "region": np.array([[r[1]] for r in rows], dtype=object),
         "tenure": np.array([[r[2]] for r in rows], dtype=np.int64),
         "monthly": np.array([[np.nan if r[3] is None else r[3]] for r in rows], dtype=np.float64),
+        "autopay": np.array([[r[4]] for r in rows], dtype=bool),
     }
-    types = {"plan": "BYTES", "region": "BYTES", "tenure": "INT64", "monthly": "FP64"}
+    types = {
+        "plan": "BYTES",
+        "region": "BYTES",
+        "tenure": "INT64",
+        "monthly": "FP64",
+        "autopay": "BOOL",
+    }
     inputs = []
     for name in COLUMNS:
         inp = tritonclient_http.InferInput(name, [n, 1], types[name])
@@ -131,6 +138,7 @@ def test_tritonclient_typed_columns(churn_server: Server, churn: Churn, binary: 
         {"name": "region", "datatype": "BYTES", "shape": [-1, 1]},
         {"name": "tenure", "datatype": "FP64", "shape": [-1, 1]},
         {"name": "monthly", "datatype": "FP64", "shape": [-1, 1]},
+        {"name": "autopay", "datatype": "BOOL", "shape": [-1, 1]},
     ]
     assert meta["parameters"]["columns"][0]["categories"] == ["basic", "pro", "team"]
     np.testing.assert_allclose(result.as_numpy("probabilities"), churn.proba(rows), atol=1e-12)
@@ -160,7 +168,7 @@ def test_tritonclient_typed_errors_name_row_and_column(churn_server: Server, chu
             client.infer("churn", _column_inputs(rows, True))
         rows[2][0] = "pro"
         rows[1][2] = None  # tenure cannot be missing: NaN in an INT64 column is impossible,
-        inputs = _column_inputs(rows[:1], True)[:3]  # so leave a column out instead
+        inputs = [i for i in _column_inputs(rows[:1], True) if i.name() != "monthly"]
         with pytest.raises(InferenceServerException) as lacking:
             client.infer("churn", inputs)
     finally:
@@ -187,11 +195,17 @@ def test_binary_requests_by_hand(churn_server: Server, churn: Churn) -> None:
                 "parameters": {"binary_data_size": 4},
             },
             {"name": "monthly", "shape": [1, 1], "datatype": "FP32", "data": [[20.5]]},
+            {
+                "name": "autopay",
+                "shape": [1, 1],
+                "datatype": "BOOL",
+                "parameters": {"binary_data_size": 1},
+            },
         ],
         "outputs": [{"name": "probabilities", "parameters": {"binary_data": True}}],
     }
     head = json.dumps(header).encode()
-    blob = (3).to_bytes(4, "little") + b"pro" + (5).to_bytes(4, "little", signed=True)
+    blob = (3).to_bytes(4, "little") + b"pro" + (5).to_bytes(4, "little", signed=True) + b"\x01"
     with churn_server.client() as c:
         ok = c.post(
             "/v2/models/churn/infer",
@@ -214,8 +228,8 @@ def test_binary_requests_by_hand(churn_server: Server, churn: Churn) -> None:
     (out,) = meta["outputs"]
     assert out["parameters"]["binary_data_size"] == 16 and "data" not in out
     got = np.frombuffer(ok.content[n:], dtype="<f8")
-    np.testing.assert_allclose(got, churn.proba([["pro", "east", 5, 20.5]])[0], atol=1e-6)
-    _check(short, 400, "input 'tenure': binary_data_size 4 runs past")
+    np.testing.assert_allclose(got, churn.proba([["pro", "east", 5, 20.5, True]])[0], atol=1e-6)
+    _check(short, 400, "input 'autopay': binary_data_size 1 runs past")
     _check(past, 400, "outside the body")
 
 
@@ -236,7 +250,7 @@ def test_invocations_csv_typed(churn_server: Server, churn: Churn) -> None:
     rows = churn.rows(0, 25)  # some rows miss a region or a monthly charge
     assert any(None in r for r in rows)
     want = churn.proba(rows)
-    order = [3, 0, 2, 1]  # a header may list the columns in any order
+    order = [3, 4, 0, 2, 1]  # a header may list the columns in any order
     shuffled = [[r[k] for k in order] for r in rows]
     with churn_server.client() as c:
         named = c.post(
@@ -294,10 +308,16 @@ def test_invocations_numeric_jsonlines_and_accept(named_server: Server, models: 
 def test_invocations_bad_rows_name_row_and_column(churn_server: Server) -> None:
     header = ",".join(COLUMNS)
     cases = [
-        (f"{header}\npro,north,3,10\nteam,south,x,10\n", 422, "CSV row 1, column 'tenure'", "'x'"),
-        (f"{header}\ngold,north,3,10\n", 422, "CSV row 0, column 'plan'", "'gold'"),
-        (f"{header}\n,north,3,10\n", 422, "missing value at CSV row 0, column 'plan'"),
-        ("pro,north,3\n", 422, "CSV row 0 has 3 cells", "4 columns"),
+        (
+            f"{header}\npro,north,3,10,true\nteam,south,x,10,false\n",
+            422,
+            "CSV row 1, column 'tenure'",
+            "'x'",
+        ),
+        (f"{header}\ngold,north,3,10,true\n", 422, "CSV row 0, column 'plan'", "'gold'"),
+        (f"{header}\n,north,3,10,true\n", 422, "missing value at CSV row 0, column 'plan'"),
+        ("pro,north,3\n", 422, "CSV row 0 has 3 cells", "5 columns"),
+        (f"{header}\npro,north,3,10,maybe\n", 422, "CSV row 0, column 'autopay'", "'maybe'"),
         ("plan,region,tenure\npro,north,3\n", 422, "header lacks column 'monthly'"),
         (f"{header}\n", 400, "header but no rows"),
     ]
@@ -312,7 +332,7 @@ def test_invocations_bad_rows_name_row_and_column(churn_server: Server) -> None:
         )
         extra = c.post(
             "/invocations",
-            content=b'{"plan":"pro","region":"x","tenure":1,"monthly":2,"age":3}\n',
+            content=b'{"plan":"pro","region":"x","tenure":1,"monthly":2,"autopay":true,"age":3}\n',
             headers={"content-type": "application/jsonlines"},
         )
     _check(bad_line, 400, "invalid JSON on line 2")
@@ -334,7 +354,7 @@ def test_predict_typed_records_and_instances(churn_server: Server, churn: Churn)
 
 
 def test_predict_typed_bad_input(churn_server: Server) -> None:
-    good = {"plan": "pro", "region": "north", "tenure": 3, "monthly": 10.0}
+    good = {"plan": "pro", "region": "north", "tenure": 3, "monthly": 10.0, "autopay": True}
     cases: list[tuple[dict[str, Any], int, tuple[str, ...]]] = [
         ({**good, "plan": 7}, 422, ("wrong type at row 1, column 'plan'", "takes a string")),
         ({**good, "tenure": "3"}, 422, ("row 1, column 'tenure'", "takes a number")),
@@ -343,6 +363,7 @@ def test_predict_typed_bad_input(churn_server: Server) -> None:
         ({**good, "tenure": None}, 422, ("missing value at row 1, column 'tenure'",)),
         ({k: v for k, v in good.items() if k != "tenure"}, 422, ("row 1 lacks column 'tenure'",)),
         ({**good, "age": 30}, 422, ("row 1 has unknown column 'age'",)),
+        ({**good, "autopay": "yes"}, 422, ("row 1, column 'autopay'", "true or false")),
     ]
     with churn_server.client() as c:
         for record, status, fragments in cases:
@@ -353,7 +374,7 @@ def test_predict_typed_bad_input(churn_server: Server) -> None:
         text = c.get("/metrics").text
     assert nullable.status_code == 200, nullable.text  # the pipeline imputes these
     assert unknown_region.status_code == 200  # the encoder ignores unknown regions
-    _check(width, 422, "row 0 has 3 values", "4 columns")
+    _check(width, 422, "row 0 has 3 values", "5 columns")
     assert 'status="500"' not in text
 
 
@@ -368,12 +389,15 @@ def test_openapi_follows_the_schema(churn_server: Server) -> None:
     assert props["region"] == {"type": ["string", "null"]}
     assert props["tenure"] == {"type": "number"}
     assert props["monthly"] == {"type": ["number", "null"]}
+    assert props["autopay"] == {"type": "boolean", "enum": [False, True]}
     assert records["items"]["required"] == COLUMNS
     assert instances["items"]["prefixItems"][0] == props["plan"]
-    assert instances["items"]["maxItems"] == 4
+    assert instances["items"]["maxItems"] == 5
     example = doc["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]
     assert example["example"] == {
-        "records": [{"plan": "basic", "region": "", "tenure": 0.0, "monthly": 0.0}]
+        "records": [
+            {"plan": "basic", "region": "", "tenure": 0.0, "monthly": 0.0, "autopay": False}
+        ]
     }
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
