@@ -104,7 +104,10 @@ def _from_json(col: Column, value: Any, where: str) -> Any:
             if isinstance(value, float) and not value.is_integer():
                 raise _wrong(col, where, value)
             return int(value)
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # a whole number beyond any float
+            return math.inf if value > 0 else -math.inf
     if isinstance(value, (np.generic,)):
         return _from_json(col, value.item(), where)
     if isinstance(value, (bytes, bytearray)):
@@ -130,6 +133,8 @@ def check_cells(
                 raise _missing(col, where)
         elif col.type == "float" and math.isinf(value):
             raise HTTPError(422, f"infinity at {where}: the model takes finite numbers only")
+        elif col.type == "int" and not -(2**63) <= value < 2**63:
+            raise HTTPError(422, f"out of range at {where}: {_show(value)} is beyond 64 bits")
         elif col.categories is not None and value not in col.categories:
             known = ", ".join(repr(c) for c in col.categories[:10])
             more = ", ..." if len(col.categories) > 10 else ""

@@ -371,10 +371,16 @@ def test_predict_typed_bad_input(churn_server: Server) -> None:
         nullable = c.post("/predict", json={"records": [{**good, "region": None, "monthly": None}]})
         unknown_region = c.post("/predict", json={"records": [{**good, "region": "mars"}]})
         width = c.post("/predict", json={"instances": [["pro", "north", 3]]})
+        huge = c.post(
+            "/predict",
+            content=b'{"instances": [["pro", "north", 1' + b"0" * 400 + b", 2.0, true]]}",
+            headers={"content-type": "application/json"},
+        )
         text = c.get("/metrics").text
     assert nullable.status_code == 200, nullable.text  # the pipeline imputes these
     assert unknown_region.status_code == 200  # the encoder ignores unknown regions
     _check(width, 422, "row 0 has 3 values", "5 columns")
+    _check(huge, 422, "infinity at row 0, column 'tenure'")
     assert 'status="500"' not in text
 
 
