@@ -448,3 +448,18 @@ def test_tritonclient_string_labels_come_back_as_bytes(
     assert meta["outputs"] == [{"name": "label", "datatype": "BYTES", "shape": [-1]}]
     got = [v.decode() if isinstance(v, bytes) else v for v in result.as_numpy("label").tolist()]
     assert got == model.predict(rows).tolist()
+
+
+def test_invocations_json_and_noop_typed(churn_server: Server, churn: Churn) -> None:
+    rows = churn.rows(60, 64)
+    records = [dict(zip(COLUMNS, r, strict=True)) for r in rows]
+    with churn_server.client() as c:
+        as_records = c.post("/invocations", json={"records": records})
+        bare_rows = c.post("/invocations", json=rows)
+        noop = c.post("/noop", json={"records": records})
+        noop_bad = c.post("/noop", json={"records": [{**records[0], "plan": "gold"}]})
+    for r in (as_records, bare_rows):
+        assert r.status_code == 200, r.text
+        np.testing.assert_allclose(r.json()["predictions"], churn.proba(rows), atol=1e-12)
+    assert noop.json() == {"predictions": []}
+    _check(noop_bad, 422, "unknown category at row 0, column 'plan'")
