@@ -7,33 +7,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
 
-from .churn import COLUMNS, Churn, train_churn
+from .churn import COLUMNS, Churn
 from .conftest import Models, Server, serve_model
 
 tritonclient_http = pytest.importorskip("tritonclient.http")
 from tritonclient.utils import InferenceServerException  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def churn(tmp_path_factory: pytest.TempPathFactory) -> Churn:
-    return train_churn(tmp_path_factory.mktemp("churn"))
-
-
-@pytest.fixture(scope="module")
-def churn_server(
-    churn: Churn, models: Models, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    with serve_model(
-        tmp_path_factory.mktemp("churn-srv"), models, churn.path, "--model-name", "churn"
-    ) as srv:
-        yield srv
 
 
 def _triton(server: Server) -> Any:
@@ -121,12 +105,14 @@ def _column_inputs(rows: list[list[Any]], binary: bool) -> list[Any]:
 
 
 @pytest.mark.parametrize("binary", [False, True])
-def test_tritonclient_typed_columns(churn_server: Server, churn: Churn, binary: bool) -> None:
-    rows = [r for r in churn.rows(0, 40) if r[1] is not None][:12]
+def test_tritonclient_typed_columns(
+    frame_churn_server: Server, frame_churn: Churn, binary: bool
+) -> None:
+    rows = [r for r in frame_churn.rows(0, 40) if r[1] is not None][:12]
     if binary:  # NaN in a binary FP64 tensor is a missing value where the model imputes it
         rows[0][3] = None
         rows[1][3] = None
-    client = _triton(churn_server)
+    client = _triton(frame_churn_server)
     try:
         meta = client.get_model_metadata("churn")
         asked = [tritonclient_http.InferRequestedOutput("probabilities", binary_data=binary)]
@@ -141,28 +127,36 @@ def test_tritonclient_typed_columns(churn_server: Server, churn: Churn, binary: 
         {"name": "autopay", "datatype": "BOOL", "shape": [-1, 1]},
     ]
     assert meta["parameters"]["columns"][0]["categories"] == ["basic", "pro", "team"]
-    np.testing.assert_allclose(result.as_numpy("probabilities"), churn.proba(rows), atol=1e-12)
+    np.testing.assert_allclose(
+        result.as_numpy("probabilities"), frame_churn.proba(rows), atol=1e-12
+    )
 
 
-def test_tritonclient_typed_one_bytes_tensor(churn_server: Server, churn: Churn) -> None:
-    rows = churn.rows(40, 50)
+def test_tritonclient_typed_one_bytes_tensor(
+    frame_churn_server: Server, frame_churn: Churn
+) -> None:
+    rows = frame_churn.rows(40, 50)
     table = np.array(
         [["" if v is None else str(v) for v in r] for r in rows], dtype=object
     )  # an empty element is a missing value
-    client = _triton(churn_server)
+    client = _triton(frame_churn_server)
     try:
         inp = tritonclient_http.InferInput("rows", list(table.shape), "BYTES")
         inp.set_data_from_numpy(table, binary_data=True)
         result = client.infer("churn", [inp])
     finally:
         client.close()
-    np.testing.assert_allclose(result.as_numpy("probabilities"), churn.proba(rows), atol=1e-12)
+    np.testing.assert_allclose(
+        result.as_numpy("probabilities"), frame_churn.proba(rows), atol=1e-12
+    )
 
 
-def test_tritonclient_typed_errors_name_row_and_column(churn_server: Server, churn: Churn) -> None:
-    rows = [r for r in churn.rows(0, 20) if r[1] is not None][:3]
+def test_tritonclient_typed_errors_name_row_and_column(
+    frame_churn_server: Server, frame_churn: Churn
+) -> None:
+    rows = [r for r in frame_churn.rows(0, 20) if r[1] is not None][:3]
     rows[2][0] = "gold"
-    client = _triton(churn_server)
+    client = _triton(frame_churn_server)
     try:
         with pytest.raises(InferenceServerException) as unknown:
             client.infer("churn", _column_inputs(rows, True))
@@ -177,7 +171,7 @@ def test_tritonclient_typed_errors_name_row_and_column(churn_server: Server, chu
     assert "no input tensor for column 'monthly'" in str(lacking.value)
 
 
-def test_binary_requests_by_hand(churn_server: Server, churn: Churn) -> None:
+def test_binary_requests_by_hand(frame_churn_server: Server, frame_churn: Churn) -> None:
     """The extension's edge cases, built byte by byte."""
     header = {
         "inputs": [
@@ -206,7 +200,7 @@ def test_binary_requests_by_hand(churn_server: Server, churn: Churn) -> None:
     }
     head = json.dumps(header).encode()
     blob = (3).to_bytes(4, "little") + b"pro" + (5).to_bytes(4, "little", signed=True) + b"\x01"
-    with churn_server.client() as c:
+    with frame_churn_server.client() as c:
         ok = c.post(
             "/v2/models/churn/infer",
             content=head + blob,
@@ -228,7 +222,9 @@ def test_binary_requests_by_hand(churn_server: Server, churn: Churn) -> None:
     (out,) = meta["outputs"]
     assert out["parameters"]["binary_data_size"] == 16 and "data" not in out
     got = np.frombuffer(ok.content[n:], dtype="<f8")
-    np.testing.assert_allclose(got, churn.proba([["pro", "east", 5, 20.5, True]])[0], atol=1e-6)
+    np.testing.assert_allclose(
+        got, frame_churn.proba([["pro", "east", 5, 20.5, True]])[0], atol=1e-6
+    )
     _check(short, 400, "input 'autopay': binary_data_size 1 runs past")
     _check(past, 400, "outside the body")
 
@@ -246,13 +242,13 @@ def _csv_text(rows: list[list[Any]], columns: list[str] | None) -> str:
     return buf.getvalue()
 
 
-def test_invocations_csv_typed(churn_server: Server, churn: Churn) -> None:
-    rows = churn.rows(0, 25)  # some rows miss a region or a monthly charge
+def test_invocations_csv_typed(frame_churn_server: Server, frame_churn: Churn) -> None:
+    rows = frame_churn.rows(0, 25)  # some rows miss a region or a monthly charge
     assert any(None in r for r in rows)
-    want = churn.proba(rows)
+    want = frame_churn.proba(rows)
     order = [3, 4, 0, 2, 1]  # a header may list the columns in any order
     shuffled = [[r[k] for k in order] for r in rows]
-    with churn_server.client() as c:
+    with frame_churn_server.client() as c:
         named = c.post(
             "/invocations",
             content=_csv_text(shuffled, [COLUMNS[k] for k in order]),
@@ -269,12 +265,12 @@ def test_invocations_csv_typed(churn_server: Server, churn: Churn) -> None:
     np.testing.assert_allclose(positional.json()["predictions"], want, atol=1e-12)
 
 
-def test_invocations_jsonlines_typed(churn_server: Server, churn: Churn) -> None:
-    rows = churn.rows(30, 40)
+def test_invocations_jsonlines_typed(frame_churn_server: Server, frame_churn: Churn) -> None:
+    rows = frame_churn.rows(30, 40)
     lines = [
         json.dumps(dict(zip(COLUMNS, r, strict=True)) if k % 2 else r) for k, r in enumerate(rows)
     ]
-    with churn_server.client() as c:
+    with frame_churn_server.client() as c:
         r = c.post(
             "/invocations",
             content="\n".join(lines) + "\n",
@@ -283,7 +279,7 @@ def test_invocations_jsonlines_typed(churn_server: Server, churn: Churn) -> None
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/jsonlines"
     got = [json.loads(line) for line in r.text.splitlines()]
-    np.testing.assert_allclose(got, churn.proba(rows), atol=1e-12)
+    np.testing.assert_allclose(got, frame_churn.proba(rows), atol=1e-12)
 
 
 def test_invocations_numeric_jsonlines_and_accept(named_server: Server, models: Models) -> None:
@@ -305,7 +301,7 @@ def test_invocations_numeric_jsonlines_and_accept(named_server: Server, models: 
     _check(refused, 406, "'application/xml'", "text/csv")
 
 
-def test_invocations_bad_rows_name_row_and_column(churn_server: Server) -> None:
+def test_invocations_bad_rows_name_row_and_column(frame_churn_server: Server) -> None:
     header = ",".join(COLUMNS)
     cases = [
         (
@@ -321,7 +317,7 @@ def test_invocations_bad_rows_name_row_and_column(churn_server: Server) -> None:
         ("plan,region,tenure\npro,north,3\n", 422, "header lacks column 'monthly'"),
         (f"{header}\n", 400, "header but no rows"),
     ]
-    with churn_server.client() as c:
+    with frame_churn_server.client() as c:
         for body, status, *fragments in cases:
             r = c.post("/invocations", content=body, headers={"content-type": "text/csv"})
             _check(r, status, *fragments)
@@ -342,18 +338,20 @@ def test_invocations_bad_rows_name_row_and_column(churn_server: Server) -> None:
 # --- typed /predict and its OpenAPI document -------------------------------------------------
 
 
-def test_predict_typed_records_and_instances(churn_server: Server, churn: Churn) -> None:
-    rows = churn.rows(50, 60)
+def test_predict_typed_records_and_instances(
+    frame_churn_server: Server, frame_churn: Churn
+) -> None:
+    rows = frame_churn.rows(50, 60)
     records = [dict(zip(COLUMNS, r, strict=True)) for r in rows]
-    with churn_server.client() as c:
+    with frame_churn_server.client() as c:
         by_record = c.post("/predict", json={"records": records})
         by_row = c.post("/predict", json={"instances": rows})
     for r in (by_record, by_row):
         assert r.status_code == 200, r.text
-        np.testing.assert_allclose(r.json()["predictions"], churn.proba(rows), atol=1e-12)
+        np.testing.assert_allclose(r.json()["predictions"], frame_churn.proba(rows), atol=1e-12)
 
 
-def test_predict_typed_bad_input(churn_server: Server) -> None:
+def test_predict_typed_bad_input(frame_churn_server: Server) -> None:
     good = {"plan": "pro", "region": "north", "tenure": 3, "monthly": 10.0, "autopay": True}
     cases: list[tuple[dict[str, Any], int, tuple[str, ...]]] = [
         ({**good, "plan": 7}, 422, ("wrong type at row 1, column 'plan'", "takes a string")),
@@ -369,7 +367,7 @@ def test_predict_typed_bad_input(churn_server: Server) -> None:
         ({**good, "age": 30}, 422, ("unknown column 'age' in row 1",)),
         ({**good, "autopay": "yes"}, 422, ("row 1, column 'autopay'", "true or false")),
     ]
-    with churn_server.client() as c:
+    with frame_churn_server.client() as c:
         for record, status, fragments in cases:
             _check(c.post("/predict", json={"records": [good, record]}), status, *fragments)
         nullable = c.post("/predict", json={"records": [{**good, "region": None, "monthly": None}]})
@@ -388,8 +386,8 @@ def test_predict_typed_bad_input(churn_server: Server) -> None:
     assert 'status="500"' not in text
 
 
-def test_openapi_follows_the_schema(churn_server: Server) -> None:
-    with churn_server.client() as c:
+def test_openapi_follows_the_schema(frame_churn_server: Server) -> None:
+    with frame_churn_server.client() as c:
         doc = c.get("/openapi.json").json()
         page = c.get("/docs").text
     request = doc["components"]["schemas"]["PredictRequest"]["oneOf"]
@@ -454,16 +452,16 @@ def test_tritonclient_string_labels_come_back_as_bytes(
     assert got == model.predict(rows).tolist()
 
 
-def test_invocations_json_and_noop_typed(churn_server: Server, churn: Churn) -> None:
-    rows = churn.rows(60, 64)
+def test_invocations_json_and_noop_typed(frame_churn_server: Server, frame_churn: Churn) -> None:
+    rows = frame_churn.rows(60, 64)
     records = [dict(zip(COLUMNS, r, strict=True)) for r in rows]
-    with churn_server.client() as c:
+    with frame_churn_server.client() as c:
         as_records = c.post("/invocations", json={"records": records})
         bare_rows = c.post("/invocations", json=rows)
         noop = c.post("/noop", json={"records": records})
         noop_bad = c.post("/noop", json={"records": [{**records[0], "plan": "gold"}]})
     for r in (as_records, bare_rows):
         assert r.status_code == 200, r.text
-        np.testing.assert_allclose(r.json()["predictions"], churn.proba(rows), atol=1e-12)
+        np.testing.assert_allclose(r.json()["predictions"], frame_churn.proba(rows), atol=1e-12)
     assert noop.json() == {"predictions": []}
     _check(noop_bad, 422, "unknown category 'gold' at row 0, column 'plan'")

@@ -8,13 +8,9 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from .churn import Churn, train_churn
-from .conftest import Models, Server, serve_model
+from .conftest import Server
 
 CHECKS = "not_a_server_error,status_code_conformance,content_type_conformance"
 MAX_EXAMPLES = 50
@@ -57,23 +53,8 @@ def _fuzz(server: Server, cwd: Path) -> None:
     assert 'status="500"' not in metrics, report
 
 
-@pytest.fixture(scope="module")
-def churn(tmp_path_factory: pytest.TempPathFactory) -> Churn:
-    return train_churn(tmp_path_factory.mktemp("churn"))
-
-
-@pytest.fixture(scope="module")
-def churn_server(
-    churn: Churn, models: Models, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    with serve_model(
-        tmp_path_factory.mktemp("churn-srv"), models, churn.path, "--model-name", "churn"
-    ) as srv:
-        yield srv
-
-
-def test_fuzz_typed_model(churn_server: Server, tmp_path: Path) -> None:
-    _fuzz(churn_server, tmp_path)
+def test_fuzz_typed_model(frame_churn_server: Server, tmp_path: Path) -> None:
+    _fuzz(frame_churn_server, tmp_path)
 
 
 def test_fuzz_numeric_model(named_server: Server, tmp_path: Path) -> None:
