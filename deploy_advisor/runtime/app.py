@@ -26,15 +26,18 @@ import orjson
 
 from .batching import MicroBatcher, ModelFailure
 from .config import Settings, settings_from_env
-from .frames import check_rows, example_row, records_in_order
+from .frames import as_batch, check_rows, example_row, typed_batch
 from .loader import LoadedModel, load_model, read_schema_file, resolve_model_path
 from .logs import AccessLog, setup_logging, write_termination_message
 from .metrics import PUBLISH_INTERVAL_S, Metrics, SharedMetrics
-from .openapi import docs_page, openapi_document
+from .oip import SERVER_VERSION, OpenInference
+from .openapi import docs_page, example_body, openapi_document
+from .responses import JSON, Handler, Receive, Response, Scope, plain_output
+from .responses import json_response as _json
+from .sagemaker import SageMaker
+from .schema import InputSchema
 from .validation import (
     HTTPError,
-    _checked,
-    csv_to_matrix,
     parse_json,
     records_to_rows,
     rows_to_matrix,
@@ -44,11 +47,9 @@ __all__ = ["ModelServer", "create_app"]
 
 log = logging.getLogger("model_server")
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
+_NUMPY = orjson.OPT_SERIALIZE_NUMPY
 
-SERVER_VERSION = "1"
 # Models whose single-row predict takes less than this (ONNX, linear models) are called directly
 # unless CHEAP_BATCH_FROM or more requests arrive in one turn of the event loop. Measured with
 # the ONNX forest, 2 workers and 8 connections: gathering the 2-4 requests a turn brings cost
@@ -56,59 +57,14 @@ SERVER_VERSION = "1"
 # connections, where turns bring many more, batches still pay.
 DIRECT_MAX_SECONDS = 200e-6
 CHEAP_BATCH_FROM = 8
-JSON = b"application/json"
-_NUMPY = orjson.OPT_SERIALIZE_NUMPY
-_V2_TYPES = {
-    "BOOL",
-    "UINT8",
-    "UINT16",
-    "UINT32",
-    "UINT64",
-    "INT8",
-    "INT16",
-    "INT32",
-    "INT64",
-    "FP16",
-    "FP32",
-    "FP64",
-}
-_V2_NAMES = {
-    "f": {2: "FP16", 4: "FP32", 8: "FP64"},
-    "i": {1: "INT8", 2: "INT16", 4: "INT32", 8: "INT64"},
-    "u": {1: "UINT8", 2: "UINT16", 4: "UINT32", 8: "UINT64"},
-}
 
 
-class Response:
-    __slots__ = ("batch", "body", "content_type", "headers", "status")
-
-    def __init__(
-        self,
-        status: int,
-        body: bytes,
-        content_type: bytes = JSON,
-        batch: int | None = None,
-        headers: list[tuple[bytes, bytes]] | None = None,
-    ) -> None:
-        self.status = status
-        self.body = body
-        self.content_type = content_type
-        self.batch = batch
-        self.headers = headers
-
-
-Handler = Callable[[Scope, Receive, dict[str, str]], Awaitable[Response]]
-
-
-def _json(status: int, obj: Any, batch: int | None = None) -> Response:
-    return Response(status, orjson.dumps(obj, option=_NUMPY), JSON, batch)
-
-
-def _plain_output(out: np.ndarray) -> Any:
-    """Something orjson can write quickly: the array itself, or a list for object arrays."""
-    if out.dtype.kind in "fiub":
-        return out if out.flags.c_contiguous else np.ascontiguousarray(out)
-    return out.tolist()
+def _predictions(out: np.ndarray, classes: list[Any] | None, batch: int) -> Response:
+    """The /predict answer; ``classes`` labels the columns of class probabilities or scores."""
+    answer: dict[str, Any] = {"predictions": plain_output(out)}
+    if classes is not None and out.ndim == 2 and out.shape[1] == len(classes):
+        answer["classes"] = classes
+    return Response(200, orjson.dumps(answer, option=_NUMPY), JSON, batch)
 
 
 def _model_name_from(path: str | None) -> str:
@@ -145,6 +101,11 @@ class ModelServer:
         self._shared: SharedMetrics | None = None
         self._publishing: asyncio.TimerHandle | None = None
         self._publish_failed = False
+        self.schema: InputSchema | None = None
+        self.typed = False
+        """Whether the model takes named, typed columns (a typed batch, not a float matrix)."""
+        self._oip = OpenInference(self)
+        self._sagemaker = SageMaker(self)
         self._openapi = b""
         self._docs = b""
         self._build_docs()
@@ -158,19 +119,19 @@ class ModelServer:
         self._add("/openapi.json", {"GET": self.openapi})
         self._add("/docs", {"GET": self.docs})
         self._add("/ping", {"GET": self.readyz})
-        self._add("/invocations", {"POST": self.invocations})
-        self._add("/v2", {"GET": self.v2_server})
-        self._add("/v2/health/live", {"GET": self.v2_live})
-        self._add("/v2/health/ready", {"GET": self.v2_ready})
+        self._add("/invocations", {"POST": self._sagemaker.invocations})
+        self._add("/v2", {"GET": self._oip.server_metadata})
+        self._add("/v2/health/live", {"GET": self._oip.live})
+        self._add("/v2/health/ready", {"GET": self._oip.ready})
         self._add("/", {"GET": self.root})
         if settings.predict_route and settings.predict_route not in self._exact:
             self._add(settings.predict_route, {"POST": self.predict})
         if settings.health_route and settings.health_route not in self._exact:
             self._add(settings.health_route, {"GET": self.readyz})
         self._v2_model_routes: dict[str, tuple[str, dict[str, Handler]]] = {
-            "": ("/v2/models/{name}", {"GET": self.v2_model}),
-            "ready": ("/v2/models/{name}/ready", {"GET": self.v2_model_ready}),
-            "infer": ("/v2/models/{name}/infer", {"POST": self.v2_infer}),
+            "": ("/v2/models/{name}", {"GET": self._oip.model_metadata}),
+            "ready": ("/v2/models/{name}/ready", {"GET": self._oip.model_ready}),
+            "infer": ("/v2/models/{name}/infer", {"POST": self._oip.infer}),
         }
 
     def _add(self, path: str, methods: dict[str, Handler]) -> None:
@@ -379,7 +340,7 @@ class ModelServer:
         if model.n_features is None or not model.schema.columns:
             return None
         row = example_row(model.schema)
-        one = self._table([row], model)
+        one = as_batch(check_rows([row], model.schema), model.schema)
         try:
             model.predict(one)
             model.predict(np.repeat(one, min(self.settings.batch_max, 256), axis=0))
@@ -405,6 +366,13 @@ class ModelServer:
 
     def _on_loaded(self, model: LoadedModel, warm_seconds: float, single: float | None) -> None:
         self.model = model
+        self.schema = model.schema
+        self.typed = not model.schema.numeric_only
+        if self.typed:
+            for path, (_, methods) in self._exact.items():
+                if methods.get("POST") == self.predict:
+                    self._exact[path] = (path, {"POST": self.predict_typed})
+            self._add("/noop", {"POST": self.noop_typed})
         batching = self.settings.batching
         cheap = single is not None and single < DIRECT_MAX_SECONDS
         self.batcher = MicroBatcher(
@@ -468,14 +436,13 @@ class ModelServer:
             output_kind=m.output_kind if m else "probabilities",
             predict_route=self.settings.predict_route,
             health_route=self.settings.health_route,
+            schema=self.schema if self.typed else None,
+            allows_nan=m.allows_nan if m else True,
         )
         self._openapi = orjson.dumps(doc)
-        width = m.n_features if m and m.n_features else 4
-        if m is not None and not m.schema.numeric_only:
-            row = dict(zip(m.schema.names, example_row(m.schema), strict=True))
-            example = orjson.dumps({"records": [row]}).decode()
-        else:
-            example = orjson.dumps({"instances": [[0.0] * width]}).decode()
+        example = orjson.dumps(
+            example_body(m.n_features if m else None, self.schema if self.typed else None)
+        ).decode()
         detail = (
             f"{m.estimator} ({m.format}), {m.n_features} features, answers {m.output_kind}"
             if m
@@ -542,19 +509,8 @@ class ModelServer:
             )
         return body, media
 
-    @staticmethod
-    def _table(rows: list[list[Any]], model: LoadedModel, what: str = "instances") -> np.ndarray:
-        """Typed rows checked against the schema: an object matrix for DataFrame models, else
-        a float matrix (missing values as NaN)."""
-        table = check_rows(rows, model.schema, what)
-        if model.schema.needs_dataframe:
-            return table
-        table[table == None] = np.nan  # noqa: E711 - elementwise on an object array
-        return table.astype(np.float64)
-
     def _matrix(self, payload: Any, model: LoadedModel, allow_list: bool = False) -> np.ndarray:
-        if not model.schema.numeric_only:
-            return self._typed(payload, model, allow_list)
+        """The float matrix of a model that takes plain numbers."""
         if isinstance(payload, dict):
             instances = payload.get("instances")
             records = payload.get("records")
@@ -584,30 +540,6 @@ class ModelServer:
             f"{type(payload).__name__}",
         )
 
-    def _typed(self, payload: Any, model: LoadedModel, allow_list: bool) -> np.ndarray:
-        if isinstance(payload, dict):
-            instances = payload.get("instances")
-            records = payload.get("records")
-            if instances is not None and records is not None:
-                raise HTTPError(400, "send either `instances` or `records`, not both")
-            if instances is not None:
-                return self._table(instances, model)
-            if records is not None:
-                rows = records_in_order(records, model.schema.names)
-                return self._table(rows, model, "records")
-            raise HTTPError(
-                400,
-                "the body needs `records` (a list of objects, one value per column) or "
-                '`instances` (a list of rows in column order), e.g. {"records": [{...}]}',
-            )
-        if allow_list and isinstance(payload, list):
-            return self._table(payload, model)
-        raise HTTPError(
-            400,
-            f"the body must be a JSON object with `records` or `instances`, not "
-            f"{type(payload).__name__}",
-        )
-
     # --- routes ---------------------------------------------------------------------------
 
     async def predict(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
@@ -615,11 +547,22 @@ class ModelServer:
         body, _ = await self._body(scope, receive, (JSON,))
         x = self._matrix(parse_json(body), model)
         out, batch = await batcher.submit(x)
-        answer: dict[str, Any] = {"predictions": _plain_output(out)}
-        classes = model.classes
-        if classes is not None and out.ndim == 2 and out.shape[1] == len(classes):
-            answer["classes"] = classes
-        return Response(200, orjson.dumps(answer, option=_NUMPY), JSON, batch)
+        return _predictions(out, model.classes, batch)
+
+    async def predict_typed(
+        self, scope: Scope, receive: Receive, params: dict[str, str]
+    ) -> Response:
+        """/predict for a model with named, typed columns (records or instances)."""
+        model, batcher = self._ready_model()
+        body, _ = await self._body(scope, receive, (JSON,))
+        out, batch = await batcher.submit(typed_batch(parse_json(body), model.schema))
+        return _predictions(out, model.classes, batch)
+
+    async def noop_typed(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
+        body, _ = await self._body(scope, receive, (JSON,))
+        model, _ = self._ready_model()
+        typed_batch(parse_json(body), model.schema)
+        return Response(200, b'{"predictions":[]}')
 
     async def noop(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
         """Everything /predict does to a request except calling the model: the floor."""
@@ -628,39 +571,6 @@ class ModelServer:
         if self.model is not None:
             self._matrix(payload, self.model)
         return Response(200, b'{"predictions":[]}')
-
-    async def invocations(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
-        model, batcher = self._ready_model()
-        body, media = await self._body(scope, receive, (JSON, b"text/csv"))
-        if media == b"text/csv":
-            try:
-                text = body.decode("utf-8")
-            except UnicodeDecodeError:
-                raise HTTPError(400, "the CSV body is not UTF-8 text") from None
-            if not model.schema.numeric_only:
-                raise HTTPError(
-                    415, "this model takes typed columns: send JSON with `records` or `instances`"
-                )
-            x = csv_to_matrix(text, model.n_features, model.allows_nan, model.feature_names)
-        else:
-            x = self._matrix(parse_json(body), model, allow_list=True)
-        out, batch = await batcher.submit(x)
-        accept = b""
-        for k, v in scope["headers"]:
-            if k == b"accept":
-                accept = v
-                break
-        if b"text/csv" in accept:
-            rows = out.tolist()
-            lines = (
-                [",".join(str(v) for v in r) for r in rows]
-                if out.ndim == 2
-                else [str(v) for v in rows]
-            )
-            return Response(200, ("\n".join(lines) + "\n").encode(), b"text/csv", batch)
-        return Response(
-            200, orjson.dumps({"predictions": _plain_output(out)}, option=_NUMPY), JSON, batch
-        )
 
     async def livez(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
         return Response(200, b'{"status":"ok"}')
@@ -697,186 +607,6 @@ class ModelServer:
 
     async def docs(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
         return Response(200, self._docs, b"text/html; charset=utf-8")
-
-    # --- Open Inference Protocol v2 -------------------------------------------------------
-
-    def _v2_check_name(self, params: dict[str, str]) -> None:
-        name = params.get("name")
-        if name != self.model_name:
-            raise HTTPError(404, f"unknown model {name!r}; this server serves {self.model_name!r}")
-        version = params.get("version")
-        if version is not None and version != SERVER_VERSION:
-            raise HTTPError(
-                404,
-                f"unknown version {version!r} of {name!r}; "
-                f"the served version is {SERVER_VERSION!r}",
-            )
-
-    async def v2_server(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
-        return _json(200, {"name": "model-server", "version": SERVER_VERSION, "extensions": []})
-
-    async def v2_live(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
-        return Response(200, b'{"live":true}')
-
-    async def v2_ready(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
-        if self.ready and not self.draining:
-            return Response(200, b'{"ready":true}')
-        return Response(503, b'{"ready":false}')
-
-    async def v2_model_ready(
-        self, scope: Scope, receive: Receive, params: dict[str, str]
-    ) -> Response:
-        self._v2_check_name(params)
-        ok = self.ready and not self.draining
-        return _json(200 if ok else 503, {"name": self.model_name, "ready": ok})
-
-    def _output_name(self, model: LoadedModel) -> str:
-        return {"probabilities": "probabilities", "labels": "label"}.get(
-            model.output_kind, "predictions"
-        )
-
-    async def v2_model(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
-        self._v2_check_name(params)
-        model, _ = self._ready_model()
-        n = model.n_features if model.n_features is not None else -1
-        n_out = len(model.classes) if model.classes else -1
-        out_shape = [-1, n_out] if model.output_kind == "probabilities" else [-1]
-        out_type = {"probabilities": "FP64", "labels": "INT64"}.get(model.output_kind, "FP64")
-        if model.format == "onnx":
-            out_type = "FP32" if model.output_kind != "labels" else "INT64"
-        elif model.output_kind == "labels" and model.classes and isinstance(model.classes[0], str):
-            out_type = "BYTES"
-        return _json(
-            200,
-            {
-                "name": self.model_name,
-                "versions": [SERVER_VERSION],
-                "platform": "onnxruntime" if model.format == "onnx" else "sklearn",
-                "inputs": [
-                    {
-                        "name": "input-0",
-                        "datatype": "FP64" if model.format != "onnx" else "FP32",
-                        "shape": [-1, n],
-                    }
-                ],
-                "outputs": [
-                    {"name": self._output_name(model), "datatype": out_type, "shape": out_shape}
-                ],
-                "parameters": {
-                    "format": model.format,
-                    "estimator": model.estimator,
-                    "output_kind": model.output_kind,
-                    "feature_names": model.feature_names,
-                    "classes": model.classes,
-                    "sha256": model.sha256,
-                    "trained_sklearn_version": model.trained_sklearn_version,
-                },
-            },
-        )
-
-    async def v2_infer(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
-        self._v2_check_name(params)
-        model, batcher = self._ready_model()
-        body, _ = await self._body(scope, receive, (JSON,))
-        payload = parse_json(body)
-        if not isinstance(payload, dict):
-            raise HTTPError(
-                400, f"the body must be a JSON object with `inputs`, not {type(payload).__name__}"
-            )
-        inputs = payload.get("inputs")
-        if not isinstance(inputs, list) or not inputs:
-            raise HTTPError(400, "`inputs` must be a non-empty list of tensors")
-        if len(inputs) != 1:
-            raise HTTPError(
-                400,
-                f"`inputs` has {len(inputs)} tensors; this model takes one tensor of shape "
-                f"[rows, {model.n_features}]",
-            )
-        if not model.schema.numeric_only:
-            raise HTTPError(
-                422,
-                "this model takes typed columns (strings or categories): use POST /predict with "
-                "`records`",
-            )
-        x = self._v2_tensor(inputs[0], model)
-        name = self._output_name(model)
-        wanted = payload.get("outputs")
-        if isinstance(wanted, list):
-            for w in wanted:
-                wname = w.get("name") if isinstance(w, dict) else None
-                if wname != name:
-                    raise HTTPError(400, f"unknown output {wname!r}; this model produces {name!r}")
-        out, batch = await batcher.submit(x)
-        if out.dtype.kind in _V2_NAMES:
-            dtype = _V2_NAMES[out.dtype.kind].get(out.dtype.itemsize, "FP64")
-            data: Any = np.ascontiguousarray(out).ravel()
-        elif out.dtype.kind == "b":
-            dtype, data = "BOOL", out.ravel()
-        else:
-            dtype, data = "BYTES", [str(v) for v in out.ravel().tolist()]
-        response: dict[str, Any] = {
-            "model_name": self.model_name,
-            "model_version": SERVER_VERSION,
-            "outputs": [{"name": name, "shape": list(out.shape), "datatype": dtype, "data": data}],
-        }
-        if "id" in payload:
-            response["id"] = payload["id"]
-        return _json(200, response, batch)
-
-    def _v2_tensor(self, t: Any, model: LoadedModel) -> np.ndarray:
-        if not isinstance(t, dict):
-            raise HTTPError(
-                400, "each tensor in `inputs` must be an object with name, shape, datatype and data"
-            )
-        missing = [k for k in ("name", "shape", "datatype", "data") if k not in t]
-        if missing:
-            raise HTTPError(400, f"input tensor lacks {', '.join(repr(m) for m in missing)}")
-        datatype = t["datatype"]
-        if datatype not in _V2_TYPES:
-            raise HTTPError(
-                422,
-                f"non-numeric datatype {datatype!r}; use FP32, FP64 or another numeric type",
-            )
-        shape = t["shape"]
-        if (
-            not isinstance(shape, list)
-            or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
-            or len(shape) != 2
-        ):
-            raise HTTPError(
-                400, f"shape {shape!r} must be [rows, {model.n_features}] (two whole numbers)"
-            )
-        data = t["data"]
-        if not isinstance(data, list):
-            raise HTTPError(400, "`data` must be a list of numbers")
-        if shape[0] == 0 or not data:
-            raise HTTPError(400, "the input tensor is empty; send at least one row")
-        if isinstance(data[0], list):
-            x = rows_to_matrix(
-                data, model.n_features, model.allows_nan, model.feature_names, "data"
-            )
-            if list(x.shape) != shape:
-                raise HTTPError(400, f"data has shape {list(x.shape)} but `shape` says {shape}")
-            return x
-        want = shape[0] * shape[1]
-        if len(data) != want:
-            raise HTTPError(400, f"data has {len(data)} values but shape {shape} needs {want}")
-        try:
-            flat = np.array(data)
-        except (ValueError, TypeError, OverflowError):
-            flat = None
-        if flat is None or flat.dtype.kind not in "fiub" or flat.ndim != 1:
-            width = shape[1] or 1
-            for k, v in enumerate(data):
-                if v is not None and not isinstance(v, (int, float)):
-                    raise HTTPError(
-                        422,
-                        f"non-numeric value at row {k // width}, column {k % width}: "
-                        f"{v!r:.40} is a {type(v).__name__}, not a number",
-                    )
-            flat = np.array([np.nan if v is None else float(v) for v in data], dtype=np.float64)
-        x = flat.astype(np.float64, copy=False).reshape(shape[0], shape[1])
-        return _checked(x, model.n_features, model.allows_nan, model.feature_names)
 
 
 def _sklearn_assume_finite() -> None:

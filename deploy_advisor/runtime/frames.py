@@ -17,9 +17,28 @@ import numpy as np
 from .schema import Column, InputSchema
 from .validation import HTTPError
 
-__all__ = ["check_rows", "example_row", "records_in_order", "to_frame"]
+__all__ = [
+    "FALSE_WORDS",
+    "TRUE_WORDS",
+    "as_batch",
+    "check_columns",
+    "check_rows",
+    "example_row",
+    "record_in_order",
+    "records_in_order",
+    "to_frame",
+    "typed_batch",
+]
 
-_TYPE_WORDS = {"float": "a number", "int": "a whole number", "bool": "true or false"}
+_WANT = {
+    "float": "a number",
+    "int": "a whole number",
+    "bool": "true or false",
+    "string": "a string",
+}
+TRUE_WORDS = frozenset({"true", "1", "yes", "t"})
+FALSE_WORDS = frozenset({"false", "0", "no", "f"})
+"""How CSV cells and text tensors write true and false (any case)."""
 
 
 def _describe(value: Any) -> str:
@@ -31,32 +50,71 @@ def _missing(v: Any) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v))
 
 
-def _cell(col: Column, v: Any, i: int) -> Any:
-    """The checked value of one cell, or an HTTPError naming row ``i`` and the column."""
-    where = f"row {i}, column {col.name!r}"
+def _as_float(v: int) -> float:
+    try:
+        return float(v)
+    except OverflowError:  # a whole number beyond any float
+        return math.inf
+
+
+def _wrong(col: Column, where: str, v: Any) -> HTTPError:
+    return HTTPError(
+        422,
+        f"wrong type at {where}: {_describe(v)} is a {type(v).__name__}; "
+        f"{col.name!r} takes {_WANT[col.type]}",
+    )
+
+
+def _from_text(col: Column, text: str, where: str) -> Any:
+    """A CSV cell or text tensor element read as the column's type; '' is a missing value."""
+    s = text.strip()
+    if s == "":
+        return None
+    if col.type == "string":
+        return text
+    try:
+        if col.type == "bool":
+            low = s.lower()
+            if low in TRUE_WORDS or low in FALSE_WORDS:
+                return low in TRUE_WORDS
+            raise ValueError(s)
+        number = float(s)
+        if col.type == "int":
+            if not number.is_integer():
+                raise ValueError(s)
+            return int(number)
+        return number
+    except (ValueError, OverflowError):
+        raise HTTPError(
+            422, f"wrong type at {where}: {_describe(text)} is not {_WANT[col.type]}"
+        ) from None
+
+
+def _cell(col: Column, v: Any, where: str) -> Any:
+    """The checked value of one cell, or an HTTPError naming the place (row and column)."""
     if _missing(v):
         if not col.nullable:
             raise HTTPError(
-                422, f"missing value at {where}: the model can't take missing values there"
+                422,
+                f"missing value at {where}: the model can't take a missing value in "
+                f"{col.name!r}; send {_WANT[col.type]}",
             )
         return None
     t = col.type
     if t == "string":
         if not isinstance(v, str):
-            raise HTTPError(
-                422, f"wrong type at {where}: {_describe(v)} is a {type(v).__name__}, not a string"
-            )
+            raise _wrong(col, where, v)
     elif t == "bool":
         if not isinstance(v, bool) and not (isinstance(v, int) and v in (0, 1)):
-            raise HTTPError(422, f"wrong type at {where}: {_describe(v)} is not true or false")
+            raise _wrong(col, where, v)
         v = bool(v)
     elif not isinstance(v, (int, float)):
-        raise HTTPError(
-            422,
-            f"wrong type at {where}: {_describe(v)} is a {type(v).__name__}, not {_TYPE_WORDS[t]}",
-        )
+        raise _wrong(col, where, v)
     elif isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 2**63:
-        raise HTTPError(422, f"out of range at {where}: {_describe(v)} is too large")
+        if t == "int":
+            raise HTTPError(422, f"out of range at {where}: {_describe(v)} is beyond 64 bits")
+        if math.isinf(_as_float(v)):
+            raise HTTPError(422, f"infinity at {where}: the model takes finite numbers only")
     elif isinstance(v, float) and math.isinf(v):
         raise HTTPError(422, f"infinity at {where}: the model takes finite numbers only")
     elif t == "int" and isinstance(v, float) and not v.is_integer():
@@ -92,8 +150,80 @@ def check_rows(rows: Any, schema: InputSchema, what: str = "instances") -> np.nd
                 f"columns ({', '.join(schema.names[:8])}{', ...' if width > 8 else ''})",
             )
         for j, col in enumerate(columns):
-            table[i, j] = _cell(col, row[j], i)
+            table[i, j] = _cell(col, row[j], f"row {i}, column {col.name!r}")
     return table
+
+
+def check_columns(
+    columns: Sequence[Sequence[Any]],
+    schema: InputSchema,
+    *,
+    text: bool | Sequence[bool] = False,
+    place: str = "",
+) -> np.ndarray:
+    """The object matrix of equally long columns in the schema's order (tensors, CSV), checked
+    like :func:`check_rows`; a column marked ``text`` holds CSV cells or text tensor elements
+    (an empty one is a missing value); ``place`` starts each row's name (``"CSV "``)."""
+    texts = [text] * len(columns) if isinstance(text, bool) else list(text)
+    table = np.empty((len(columns[0]) if columns else 0, len(columns)), dtype=object)
+    for j, (col, values, is_text) in enumerate(zip(schema.columns, columns, texts, strict=True)):
+        for i, v in enumerate(values):
+            where = f"{place}row {i}, column {col.name!r}"
+            table[i, j] = _cell(col, _from_text(col, v, where) if is_text else v, where)
+    return table
+
+
+def as_batch(table: np.ndarray, schema: InputSchema) -> np.ndarray:
+    """What the model predicts on: the object matrix itself for DataFrame models, else floats
+    (missing values as NaN)."""
+    if schema.needs_dataframe:
+        return table
+    table[table == None] = np.nan  # noqa: E711 - elementwise on an object array
+    return table.astype(np.float64)
+
+
+def typed_batch(payload: Any, schema: InputSchema, *, allow_list: bool = False) -> np.ndarray:
+    """The batch of a ``/predict``-style JSON body (``records`` or ``instances``; a bare list
+    of rows where ``allow_list``), checked against the schema."""
+    if isinstance(payload, dict):
+        instances = payload.get("instances")
+        records = payload.get("records")
+        if instances is not None and records is not None:
+            raise HTTPError(400, "send either `instances` or `records`, not both")
+        if instances is not None:
+            return as_batch(check_rows(instances, schema), schema)
+        if records is not None:
+            rows = records_in_order(records, schema.names)
+            return as_batch(check_rows(rows, schema, "records"), schema)
+        raise HTTPError(
+            400,
+            "the body needs `records` (a list of objects, one value per column) or "
+            '`instances` (a list of rows in column order), e.g. {"records": [{...}]}',
+        )
+    if allow_list and isinstance(payload, list):
+        return as_batch(check_rows(payload, schema), schema)
+    raise HTTPError(
+        400,
+        f"the body must be a JSON object with `records` or `instances`, not "
+        f"{type(payload).__name__}",
+    )
+
+
+def record_in_order(
+    record: dict[str, Any], i: int, names: Sequence[str], known: set[str] | frozenset[str]
+) -> list[Any]:
+    """Record ``i`` (``{"column": value, ...}``) as a row in the schema's column order;
+    ``known`` is the set of ``names``."""
+    if len(record) != len(names) or not known.issuperset(record):
+        extra = sorted(str(k) for k in record if k not in known)
+        if extra:
+            raise HTTPError(
+                422, f"unknown column {extra[0]!r} in row {i}; the model takes {_list(names)}"
+            )
+    try:
+        return [record[name] for name in names]
+    except KeyError as exc:
+        raise HTTPError(422, f"missing column {exc.args[0]!r} in row {i}") from None
 
 
 def records_in_order(records: Any, names: Sequence[str]) -> list[list[Any]]:
@@ -109,16 +239,7 @@ def records_in_order(records: Any, names: Sequence[str]) -> list[list[Any]]:
             raise HTTPError(
                 400, f"records[{i}] is {type(rec).__name__}; each record must be an object"
             )
-        if len(rec) != len(names) or not known.issuperset(rec):
-            extra = sorted(str(k) for k in rec if k not in known)
-            if extra:
-                raise HTTPError(
-                    422, f"unknown column {extra[0]!r} in row {i}; the model takes {_list(names)}"
-                )
-        try:
-            rows.append([rec[name] for name in names])
-        except KeyError as exc:
-            raise HTTPError(422, f"missing column {exc.args[0]!r} in row {i}") from None
+        rows.append(record_in_order(rec, i, names, known))
     return rows
 
 

@@ -79,12 +79,11 @@ class LoadedModel:
 
     def predict_frame(self, rows: list[list[Any]]) -> np.ndarray:
         """Predict rows of typed values in the schema's column order (checked by the caller)."""
+        from .frames import as_batch
+
         table = np.empty((len(rows), len(self.schema.columns)), dtype=object)
         table[:] = rows
-        if self.schema.needs_dataframe:
-            return self._predict(table)
-        table[table == None] = np.nan  # noqa: E711 - elementwise on an object array
-        return self._predict(table.astype(np.float64))
+        return self._predict(as_batch(table, self.schema))
 
     def describe(self) -> dict[str, Any]:
         """A JSON-ready summary (used by ``inspect`` and the model metadata endpoint)."""

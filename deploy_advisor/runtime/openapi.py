@@ -1,11 +1,39 @@
-"""The OpenAPI 3.1 document of the server and a small self-contained docs page (no CDN)."""
+"""The OpenAPI 3.1 document of the server and a small self-contained docs page (no CDN).
+
+Request bodies follow the model's input schema: for a model with named, typed columns each
+record property has the column's JSON type, its categories as an ``enum`` and ``null`` where
+missing values are allowed; ``instances`` rows list the same types in column order.
+"""
 
 from __future__ import annotations
 
 import html
 from typing import Any
 
-__all__ = ["docs_page", "openapi_document"]
+from .frames import example_row
+from .oip_tensors import COLUMN_DATATYPES
+from .schema import Column, InputSchema
+
+__all__ = ["column_schema", "docs_page", "example_body", "openapi_document"]
+
+_JSON_TYPES = {"float": "number", "int": "integer", "bool": "boolean", "string": "string"}
+
+
+def column_schema(col: Column) -> dict[str, Any]:
+    """The JSON Schema of one column's value."""
+    kind = _JSON_TYPES[col.type]
+    out: dict[str, Any] = {"type": [kind, "null"] if col.nullable else kind}
+    if col.categories is not None:
+        out["enum"] = [*col.categories, None] if col.nullable else list(col.categories)
+    return out
+
+
+def example_body(n_features: int | None, schema: InputSchema | None) -> dict[str, Any]:
+    """A request body for /predict: one typed record drawn from the schema, or one row of
+    zeros."""
+    if schema is not None:
+        return {"records": [dict(zip(schema.names, example_row(schema), strict=True))]}
+    return {"instances": [[0.0] * (n_features or 4)]}
 
 
 def _json(schema_ref: str) -> dict[str, Any]:
@@ -19,11 +47,27 @@ def _error(description: str) -> dict[str, Any]:
 _CLIENT_ERRORS = {
     "400": _error("Invalid JSON, a missing or empty `instances`/`records`, or a malformed row."),
     "413": _error("The body is larger than the limit (default 1 MiB)."),
-    "415": _error("The Content-Type is not application/json."),
-    "422": _error("Wrong feature count, a non-numeric value, NaN or infinity."),
+    "415": _error("The Content-Type is not one this route reads."),
+    "422": _error(
+        "A wrong column count, name or type, an unknown category, a missing value where the "
+        "model takes none, or infinity; the message names the row and the column."
+    ),
     "500": _error("The model raised; the body holds an `error_id` that is also in the log."),
     "503": _error("The model is still loading."),
 }
+
+
+def _infer_example(schema: InputSchema | None, row: list[float]) -> dict[str, Any]:
+    if schema is None:
+        return {
+            "inputs": [{"name": "input-0", "shape": [1, len(row)], "datatype": "FP64", "data": row}]
+        }
+    return {
+        "inputs": [
+            {"name": c.name, "shape": [1, 1], "datatype": COLUMN_DATATYPES[c.type], "data": [value]}
+            for c, value in zip(schema.columns, example_row(schema), strict=True)
+        ]
+    }
 
 
 def openapi_document(
@@ -36,17 +80,38 @@ def openapi_document(
     output_kind: str,
     predict_route: str | None = None,
     health_route: str | None = None,
+    schema: InputSchema | None = None,
+    allows_nan: bool = True,
 ) -> dict[str, Any]:
+    """The document; ``schema`` is given for a model with named, typed columns."""
     width = n_features if n_features is not None else 4
     row = [0.0] * width
-    row_schema: dict[str, Any] = {"type": "array", "items": {"type": ["number", "null"]}}
+    cell: dict[str, Any] = {"type": ["number", "null"] if allows_nan else "number"}
+    row_schema: dict[str, Any] = {"type": "array", "items": cell}
     if n_features is not None:
         row_schema |= {"minItems": n_features, "maxItems": n_features}
     record_schema: dict[str, Any] = {"type": "object"}
     if feature_names:
         record_schema |= {
-            "properties": {n: {"type": ["number", "null"]} for n in feature_names},
+            "properties": dict.fromkeys(feature_names, cell),
             "required": list(feature_names),
+            "additionalProperties": False,
+        }
+    example = example_body(n_features, schema)
+    if schema is not None:
+        cells = [column_schema(c) for c in schema.columns]
+        width = len(cells)
+        row_schema = {
+            "type": "array",
+            "prefixItems": cells,
+            "items": False,
+            "minItems": width,
+            "maxItems": width,
+        }
+        record_schema = {
+            "type": "object",
+            "properties": {c.name: s for c, s in zip(schema.columns, cells, strict=True)},
+            "required": schema.names,
             "additionalProperties": False,
         }
     prediction: dict[str, Any] = (
@@ -64,7 +129,7 @@ def openapi_document(
             "content": {
                 "application/json": {
                     "schema": {"$ref": "#/components/schemas/PredictRequest"},
-                    "example": {"instances": [row]},
+                    "example": example,
                 }
             },
         },
@@ -80,17 +145,25 @@ def openapi_document(
         "200": {"description": "OK", "content": _json("Status")},
     }
     ready = {**health, "503": {"description": "Not ready yet", "content": _json("Status")}}
-    v2_tensor = {
+    datatypes = ["BOOL", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32"]
+    datatypes += ["UINT64", "FP16", "FP32", "FP64", "BYTES"]
+    v2_tensor: dict[str, Any] = {
         "type": "object",
         "required": ["name", "shape", "datatype", "data"],
         "properties": {
             "name": {"type": "string"},
-            "shape": {"type": "array", "items": {"type": "integer"}},
-            "datatype": {"type": "string", "examples": ["FP32", "FP64", "INT64"]},
+            "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+            "datatype": {"type": "string", "enum": datatypes},
             "data": {"type": "array"},
             "parameters": {"type": "object"},
         },
     }
+    infer_input = v2_tensor
+    if schema is not None:
+        infer_input = {
+            **v2_tensor,
+            "properties": {**v2_tensor["properties"], "name": {"enum": schema.names}},
+        }
     paths: dict[str, Any] = {
         "/predict": {"post": predict_op},
         "/noop": {
@@ -99,9 +172,16 @@ def openapi_document(
                 "description": "Reads, parses and checks the body exactly as /predict does, "
                 "then answers a constant without calling the model: the throughput of this "
                 "route is the server's own ceiling for the payload.",
-                "requestBody": {"content": {"application/json": {"schema": {}}}},
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/PredictRequest"}
+                        }
+                    }
+                },
                 "responses": {
-                    "200": {"description": "Constant", "content": _json("PredictResponse")}
+                    "200": {"description": "Constant", "content": _json("PredictResponse")},
+                    **{k: v for k, v in _CLIENT_ERRORS.items() if k[0] == "4"},
                 },
             }
         },
@@ -124,21 +204,30 @@ def openapi_document(
         "/invocations": {
             "post": {
                 "summary": "SageMaker inference",
-                "description": "JSON (as /predict, or a bare list of rows) or text/csv (one row "
-                "per line, optional header of feature names). Answers CSV when Accept is text/csv.",
+                "description": "JSON (as /predict, or a bare list of rows), text/csv (one row "
+                "per line, optionally under a header row naming the columns) or "
+                "application/jsonlines (one record object or row list per line). Accept picks "
+                "the answer: JSON, CSV or JSON lines (one prediction per line).",
                 "requestBody": {
+                    "required": True,
                     "content": {
                         "application/json": {
                             "schema": {"$ref": "#/components/schemas/PredictRequest"}
                         },
                         "text/csv": {"schema": {"type": "string"}},
-                    }
+                        "application/jsonlines": {"schema": {"type": "string"}},
+                    },
                 },
                 "responses": {
                     "200": {
                         "description": "Predictions",
-                        "content": {**_json("PredictResponse"), "text/csv": {}},
+                        "content": {
+                            **_json("PredictResponse"),
+                            "text/csv": {"schema": {"type": "string"}},
+                            "application/jsonlines": {"schema": {"type": "string"}},
+                        },
                     },
+                    "406": _error("Accept names no media type this route answers in."),
                     **_CLIENT_ERRORS,
                 },
             }
@@ -163,7 +252,11 @@ def openapi_document(
                         "schema": {"type": "string", "example": model_name},
                     }
                 ],
-                "responses": {"200": {"description": "Metadata"}, "404": _error("Unknown model")},
+                "responses": {
+                    "200": {"description": "Metadata"},
+                    "404": _error("Unknown model"),
+                    "503": _error("The model is still loading."),
+                },
             }
         },
         "/v2/models/{name}/ready": {
@@ -186,26 +279,31 @@ def openapi_document(
                         "schema": {"type": "string", "example": model_name},
                     }
                 ],
+                "description": "JSON tensors, or the binary tensor data extension: a JSON "
+                "header of Inference-Header-Content-Length bytes followed by each input's raw "
+                "bytes (parameters.binary_data_size).",
                 "requestBody": {
                     "required": True,
                     "content": {
                         "application/json": {
                             "schema": {"$ref": "#/components/schemas/InferRequest"},
-                            "example": {
-                                "inputs": [
-                                    {
-                                        "name": "input-0",
-                                        "shape": [1, width],
-                                        "datatype": "FP64",
-                                        "data": row,
-                                    }
-                                ]
-                            },
-                        }
+                            "example": _infer_example(schema, row),
+                        },
+                        "application/octet-stream": {
+                            "schema": {"type": "string", "format": "binary"}
+                        },
                     },
                 },
                 "responses": {
-                    "200": {"description": "Outputs", "content": _json("InferResponse")},
+                    "200": {
+                        "description": "Outputs (binary data after the JSON header when asked)",
+                        "content": {
+                            **_json("InferResponse"),
+                            "application/octet-stream": {
+                                "schema": {"type": "string", "format": "binary"}
+                            },
+                        },
+                    },
                     "404": _error("Unknown model"),
                     **_CLIENT_ERRORS,
                 },
@@ -214,10 +312,17 @@ def openapi_document(
         "/openapi.json": {
             "get": {
                 "summary": "This document",
-                "responses": {"200": {"description": "OpenAPI 3.1"}},
+                "responses": {
+                    "200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}
+                },
             }
         },
-        "/docs": {"get": {"summary": "Docs page", "responses": {"200": {"description": "HTML"}}}},
+        "/docs": {
+            "get": {
+                "summary": "Docs page",
+                "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}},
+            }
+        },
     }
     if predict_route and predict_route not in paths:
         paths[predict_route] = {"post": {**predict_op, "summary": "Predict (Vertex AI route)"}}
@@ -270,8 +375,7 @@ def openapi_document(
                         "inputs": {
                             "type": "array",
                             "minItems": 1,
-                            "maxItems": 1,
-                            "items": v2_tensor,
+                            "items": infer_input,
                         },
                         "outputs": {"type": "array"},
                     },

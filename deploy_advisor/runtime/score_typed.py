@@ -7,12 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from .frames import FALSE_WORDS, TRUE_WORDS
 from .schema import Column, InputSchema
 
 __all__ = ["TypedConverter"]
-
-_TRUE = {"true", "1", "yes", "t"}
-_FALSE = {"false", "0", "no", "f"}
 
 
 def _shorten(value: object) -> str:
@@ -112,9 +110,9 @@ def _booleans(array: Any, problems: dict[int, str]) -> tuple[np.ndarray, np.ndar
             values[i] = None
         elif isinstance(v, bool):
             values[i] = v
-        elif str(v).strip().lower() in _TRUE:
+        elif str(v).strip().lower() in TRUE_WORDS:
             values[i] = True
-        elif str(v).strip().lower() in _FALSE:
+        elif str(v).strip().lower() in FALSE_WORDS:
             values[i] = False
         else:
             values[i] = None

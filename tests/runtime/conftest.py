@@ -25,6 +25,8 @@ import httpx
 import numpy as np
 import pytest
 
+from .churn import Churn, train_churn
+
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 90.0
 
@@ -356,3 +358,20 @@ def tabular(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from .tabular import build
 
     return build(tmp_path_factory.mktemp("tabular"))
+
+
+@pytest.fixture(scope="module")
+def frame_churn(tmp_path_factory: pytest.TempPathFactory) -> Churn:
+    """The churn pipeline of :mod:`.churn`, trained and saved with joblib."""
+    return train_churn(tmp_path_factory.mktemp("churn"))
+
+
+@pytest.fixture(scope="module")
+def frame_churn_server(
+    frame_churn: Churn, models: Models, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """A server of :func:`frame_churn` named ``churn``."""
+    with serve_model(
+        tmp_path_factory.mktemp("churn-srv"), models, frame_churn.path, "--model-name", "churn"
+    ) as srv:
+        yield srv

@@ -161,7 +161,7 @@ def test_v2_metadata(named_server: Server) -> None:
         meta = c.get("/v2/models/cancer")
         ready = c.get("/v2/models/cancer/ready")
         unknown = c.get("/v2/models/nope")
-    assert server["extensions"] == [] and "version" in server
+    assert server["extensions"] == ["binary_tensor_data"] and "version" in server
     assert meta.status_code == 200
     m = meta.json()
     assert m["name"] == "cancer"
