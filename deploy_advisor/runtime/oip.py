@@ -31,8 +31,8 @@ from .schema import InputSchema
 from .validation import HTTPError, _checked, rows_to_matrix
 
 if TYPE_CHECKING:
-    from .app import ModelServer
     from .loader import LoadedModel
+    from .serving import Server as ModelServer
 
 __all__ = ["SERVER_VERSION", "OpenInference"]
 

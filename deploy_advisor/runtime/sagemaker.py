@@ -21,7 +21,7 @@ from .schema import InputSchema
 from .validation import HTTPError, csv_to_matrix, parse_json, rows_to_matrix
 
 if TYPE_CHECKING:
-    from .app import ModelServer
+    from .serving import Server as ModelServer
 
 __all__ = ["ACCEPTED", "JSON_LINES", "SageMaker"]
 
