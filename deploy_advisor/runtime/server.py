@@ -31,15 +31,17 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
 from .app import ModelServer
 from .config import EXIT_CANNOT_LISTEN, EXIT_STARTUP_FAILURE, Settings
+from .limits import limited_protocol
 from .loader import LoadedModel, load_model
 from .logs import setup_logging, write_termination_message
 
-__all__ = ["listen_socket", "pick_loop", "run", "run_single", "run_supervisor"]
+__all__ = ["is_crash", "listen_socket", "pick_loop", "run", "run_single", "run_supervisor"]
 
 log = logging.getLogger("model_server")
 
@@ -144,13 +146,21 @@ class _Server(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
+def http_protocol(settings: Settings) -> Any:
+    """The HTTP protocol: httptools with this server's limits, or uvicorn's h11 (whose only
+    limit is the size of the request head, answered with 400)."""
+    http = pick_http(settings)
+    return limited_protocol(settings) if http == "httptools" else http
+
+
 def uvicorn_config(app: ModelServer, settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         loop=pick_loop(settings),
-        http=pick_http(settings),
+        http=http_protocol(settings),
+        h11_max_incomplete_event_size=settings.header_max_bytes,
         ws="none",
         lifespan="on",
         log_config=None,
@@ -192,7 +202,7 @@ def run_single(
                 "event": "worker_started",
                 "worker": worker_id,
                 "loop": config.loop,
-                "http": config.http,
+                "http": pick_http(settings),
                 "model": str(app.model_file),
             }
         },
@@ -326,7 +336,7 @@ class _Supervisor:
         self.metrics_dir = metrics_dir
         self.stop_signal: int | None = None
         self.children: dict[int, subprocess.Popen[bytes]] = {}
-        self.restarts: list[float] = []
+        self.crashes: list[float] = []
 
     def _on_signal(self, sig: int, frame: FrameType | None) -> None:
         if self.stop_signal is None:
@@ -361,6 +371,23 @@ class _Supervisor:
         self.children[worker_id] = subprocess.Popen(
             [sys.executable, "-m", package, "serve"], env=env, process_group=0
         )
+
+    def _crash_loop(self, rc: int) -> bool:
+        """Record a worker's exit; whether crashes now reach the limit within the window."""
+        if not is_crash(rc):
+            return False
+        s = self.settings
+        now = time.monotonic()
+        self.crashes = [t for t in self.crashes if now - t < s.crash_window_s] + [now]
+        if len(self.crashes) < s.crash_limit:
+            return False
+        log.error(
+            "workers keep crashing (%d crashes within %g s); stopping",
+            len(self.crashes),
+            s.crash_window_s,
+            extra={"fields": {"event": "crash_loop", "crashes": len(self.crashes)}},
+        )
+        return True
 
     def run(self) -> int:
         s = self.settings
@@ -403,14 +430,13 @@ class _Supervisor:
                         code = EXIT_STARTUP_FAILURE
                         self._on_signal(signal.SIGTERM, None)
                         continue
-                    now = time.monotonic()
-                    self.restarts = [t for t in self.restarts if now - t < 60] + [now]
-                    if len(self.restarts) > 5:
-                        log.error("workers keep dying (%d restarts in a minute); stopping", 5)
+                    if self._crash_loop(rc):
                         code = 1
                         self._on_signal(signal.SIGTERM, None)
                         continue
-                    log.error(
+                    level = logging.ERROR if is_crash(rc) else logging.INFO
+                    log.log(
+                        level,
                         "worker %d exited with %s; starting a new one",
                         wid,
                         rc,
@@ -422,6 +448,12 @@ class _Supervisor:
             keep.close()
         log.info("stopped", extra={"fields": {"event": "stopped", "rc": code}})
         return code
+
+
+def is_crash(rc: int) -> bool:
+    """Whether a worker's exit code is a crash: not 0, and not a stop by SIGTERM or SIGINT
+    (a rolling restart, or an operator stopping one worker)."""
+    return rc not in (0, -signal.SIGTERM, -signal.SIGINT)
 
 
 def run_supervisor(settings: Settings) -> int:
