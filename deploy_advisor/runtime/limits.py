@@ -50,7 +50,17 @@ class LimitedHttpTools(HttpToolsProtocol):
         self._head_bytes = 0
         self._header_count = 0
         self._refused = False
+        self._draining = False
         self._timer: asyncio.TimerHandle | None = None
+
+    def drain(self) -> None:
+        """The server is stopping: answer what comes on this connection with
+        ``connection: close`` (the client then reconnects to another worker) rather than
+        closing it under a request the client may be sending."""
+        self._draining = True
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            cycle.keep_alive = False
 
     # --- connection ---------------------------------------------------------------------
 
@@ -95,6 +105,8 @@ class LimitedHttpTools(HttpToolsProtocol):
             self._refuse(431, f"the request headers are over {self.max_head_bytes} bytes")
             return
         super().on_headers_complete()
+        if self._draining and self.cycle is not None:
+            self.cycle.keep_alive = False
         self._arm(self.body_timeout_s, self._body_timed_out)
 
     def on_body(self, body: bytes) -> None:

@@ -10,8 +10,15 @@ connections over the workers; one shared socket lets whichever worker wakes firs
 burst of keep-alive connections.
 
 On SIGTERM or SIGINT the server stops accepting (after taking in, for 50 ms, connections the
-kernel had already queued), lets requests in flight finish within the drain timeout, and exits
+kernel had already queued), answers requests on kept-alive connections with ``connection:
+close`` for up to a second (so that clients move to another worker instead of sending on a
+connection being closed), lets requests in flight finish within the drain timeout, and exits
 0. The supervisor forwards the signal to its workers and exits 0 when they do.
+
+Supervision: a worker that exits cleanly (0, or stopped by SIGTERM, as in a rolling restart) is
+replaced and never counted as a crash; the supervisor gives up only when ``crash_limit`` workers
+crash within ``crash_window_s``. A replacement binds its socket only once its model is loaded
+and listens only once its event loop serves, so no connection waits on a worker still starting.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ import uvicorn
 
 from .app import ModelServer
 from .config import EXIT_CANNOT_LISTEN, EXIT_STARTUP_FAILURE, Settings
-from .limits import limited_protocol
+from .limits import LimitedHttpTools, limited_protocol
 from .loader import LoadedModel, load_model
 from .logs import setup_logging, write_termination_message
 
@@ -49,10 +56,15 @@ WORKER_ENV = "MODEL_SERVER_WORKER_SETTINGS"
 READY_FLAG_ENV = "MODEL_SERVER_FIRST_READY_FLAG"
 BACKLOG = 2048
 ACCEPT_GRACE_S = 0.05
+CLOSE_IDLE_AFTER_S = 1.0
 
 
-def listen_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
-    """A listening TCP socket whose accepted connections get ``TCP_NODELAY`` from asyncio."""
+def listen_socket(
+    host: str, port: int, *, reuse_port: bool = False, listen: bool = True
+) -> socket.socket:
+    """A listening TCP socket whose accepted connections get ``TCP_NODELAY`` from asyncio;
+    with ``listen=False`` only bound: asyncio listens once it serves, so that no connection
+    waits in its queue while the worker starts."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
@@ -61,7 +73,8 @@ def listen_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.s
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host, port))
-        sock.listen(BACKLOG)
+        if listen:
+            sock.listen(BACKLOG)
     except OSError:
         sock.close()
         raise
@@ -127,6 +140,19 @@ class _Server(uvicorn.Server):
         for sock in sockets or []:
             sock.close()
         await asyncio.sleep(ACCEPT_GRACE_S)
+        # Kept-alive connections are not closed at once, under a request a client may be
+        # sending: for a moment each answers with `connection: close`, so that clients move
+        # to another worker; only then are the idle ones closed.
+        started = time.monotonic()
+        drain = self.config.timeout_graceful_shutdown or 0.0
+        connections = self.server_state.connections
+        for connection in list(connections):
+            if isinstance(connection, LimitedHttpTools):
+                connection.drain()
+        while connections and time.monotonic() - started < min(CLOSE_IDLE_AFTER_S, drain):
+            await asyncio.sleep(0.02)
+        left = max(0.0, drain - (time.monotonic() - started))
+        self.config.timeout_graceful_shutdown = left  # type: ignore[assignment]
         await super().shutdown(sockets=None)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
@@ -287,8 +313,8 @@ def worker_main(settings_json: str) -> int:
         return EXIT_STARTUP_FAILURE
     finally:
         signal.signal(signal.SIGTERM, previous)
-    if sock is None:
-        sock = listen_socket(settings.host, settings.port, reuse_port=True)
+    if sock is None:  # a replacement: it joins the port once its event loop serves
+        sock = listen_socket(settings.host, settings.port, reuse_port=True, listen=False)
     return run_single(settings, sock, worker_id, model=model)
 
 

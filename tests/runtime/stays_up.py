@@ -8,6 +8,7 @@ import contextlib
 import os
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -68,7 +69,7 @@ class StayModels:
     helpers: Path
     raising: Path
     sleepy: Path
-    """0.05 s per call."""
+    """0.2 s per call (and a forest's predict)."""
     slow_on_marker: Path
     """Fast (a forest) unless a row starts with SLOW_ON."""
 
@@ -90,7 +91,7 @@ def build_models(directory: Path, models: Models) -> StayModels:
             slow_on_marker=directory / "slow_on_marker.joblib",
         )
         joblib.dump(stay_helpers.Raising(models.rf), out.raising)
-        joblib.dump(stay_helpers.Sleepy(models.rf, 0.05), out.sleepy)
+        joblib.dump(stay_helpers.Sleepy(models.rf, 0.2), out.sleepy)
         joblib.dump(stay_helpers.Sleepy(models.rf, 0.0), out.slow_on_marker)
     finally:
         sys.path.remove(str(helpers))
@@ -135,16 +136,25 @@ def open_loop(
     seconds: float,
     max_in_flight: int = 200,
     timeout: float = 15.0,
+    until: threading.Event | None = None,
 ) -> list[Outcome]:
-    """POST ``body`` to ``url`` ``rate`` times a second for ``seconds``, whether or not earlier
-    requests have been answered (an open loop), over pooled keep-alive connections; a request
-    that finds ``max_in_flight`` others unanswered is recorded as an error, not sent."""
+    """POST ``body`` to ``url`` ``rate`` times a second for ``seconds`` (or until ``until`` is
+    set), whether or not earlier requests have been answered (an open loop), over pooled
+    keep-alive connections; a request that finds ``max_in_flight`` others unanswered is
+    recorded as an error, not sent."""
     assert url.startswith("http://127.0.0.1:"), url
-    return asyncio.run(_open_loop(url, body, rate, seconds, max_in_flight, timeout))
+    done = until or threading.Event()
+    return asyncio.run(_open_loop(url, body, rate, seconds, max_in_flight, timeout, done))
 
 
 async def _open_loop(
-    url: str, body: bytes, rate: float, seconds: float, max_in_flight: int, timeout: float
+    url: str,
+    body: bytes,
+    rate: float,
+    seconds: float,
+    max_in_flight: int,
+    timeout: float,
+    until: threading.Event,
 ) -> list[Outcome]:
     outcomes: list[Outcome] = []
     limits = httpx.Limits(max_connections=max_in_flight, max_keepalive_connections=32)
@@ -176,6 +186,8 @@ async def _open_loop(
         tasks = []
         n = int(rate * seconds)
         for i in range(n):
+            if until.is_set():
+                break
             at = i / rate
             delay = start + at - time.perf_counter()
             if delay > 0:
