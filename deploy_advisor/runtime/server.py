@@ -44,7 +44,6 @@ import uvicorn
 
 from .app import ModelServer
 from .config import EXIT_CANNOT_LISTEN, EXIT_STARTUP_FAILURE, Settings
-from .limits import LimitedHttpTools, limited_protocol
 from .loader import LoadedModel, load_model
 from .logs import setup_logging, write_termination_message
 
@@ -147,8 +146,9 @@ class _Server(uvicorn.Server):
         drain = self.config.timeout_graceful_shutdown or 0.0
         connections = self.server_state.connections
         for connection in list(connections):
-            if isinstance(connection, LimitedHttpTools):
-                connection.drain()
+            drain_connection = getattr(connection, "drain", None)  # LimitedHttpTools
+            if drain_connection is not None:
+                drain_connection()
         while connections and time.monotonic() - started < min(CLOSE_IDLE_AFTER_S, drain):
             await asyncio.sleep(0.02)
         left = max(0.0, drain - (time.monotonic() - started))
@@ -176,7 +176,11 @@ def http_protocol(settings: Settings) -> Any:
     """The HTTP protocol: httptools with this server's limits, or uvicorn's h11 (whose only
     limit is the size of the request head, answered with 400)."""
     http = pick_http(settings)
-    return limited_protocol(settings) if http == "httptools" else http
+    if http != "httptools":
+        return http
+    from .limits import limited_protocol  # imports httptools
+
+    return limited_protocol(settings)
 
 
 def uvicorn_config(app: ModelServer, settings: Settings) -> uvicorn.Config:
