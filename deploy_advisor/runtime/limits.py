@@ -115,13 +115,10 @@ class LimitedHttpTools(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         self._disarm()
+        self._head_open = True  # what comes next is the head of the next (pipelined) request
+        self._head_bytes = 0
         if not self._refused:
             super().on_message_complete()
-
-    def on_response_complete(self) -> None:
-        self._head_open = True
-        self._head_bytes = 0
-        super().on_response_complete()
 
     # --- timeouts and refusals ----------------------------------------------------------
 

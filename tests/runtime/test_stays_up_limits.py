@@ -166,3 +166,12 @@ def test_a_stalled_body_never_delays_shutdown_past_the_drain_timeout(
         took = time.monotonic() - started
     assert rc == 0
     assert took < drain + 2.0
+
+
+def test_pipelined_requests_are_answered_and_each_head_is_limited(limited: Server) -> None:
+    with _connect(limited) as sock:
+        sock.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\n" * 2)
+        sock.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n")
+        answer = _response(sock, timeout=5.0)
+    assert answer.count(b"HTTP/1.1 200 ") == 2, answer[:300]
+    assert b"HTTP/1.1 431 " in answer
