@@ -201,13 +201,16 @@ def test_sigterm_stops_accepting_and_readiness_fails(tmp_path: Path, models: Mod
         start_server(tmp_path, argv, server_env(models)) as srv,
         concurrent.futures.ThreadPoolExecutor(12) as pool,
         srv.client() as probe,
+        contextlib.ExitStack() as stack,
     ):
         assert probe.get("/readyz").status_code == 200  # a kept-alive connection
+        # connected clients, so that the requests go out at once
+        clients = [stack.enter_context(srv.client()) for _ in range(12)]
+        for c in clients:
+            assert c.get("/livez").status_code == 200
         clear_markers(models)
         futures = [
-            pool.submit(
-                httpx.post, f"{srv.url}/predict", json={"instances": _rows(models, i)}, timeout=30
-            )
+            pool.submit(clients[i].post, "/predict", json={"instances": _rows(models, i)})
             for i in range(12)
         ]
         wait_for_predict_call(models)
