@@ -13,7 +13,7 @@ from deploy_advisor.runtime.config import (
     settings_from_args,
     settings_from_env,
 )
-from deploy_advisor.runtime.server import is_crash
+from deploy_advisor.runtime.supervisor import is_crash
 
 
 def _flags(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
