@@ -180,7 +180,11 @@ def build_result(
         "asked_rps": shape.rate,
         "achieved_rps": round(achieved, 2),
         "requests": len(samples),
-        "failures": {"total": sum(failures.values()), "by_kind": failures},
+        "failures": {
+            "total": sum(failures.values()),
+            "by_kind": failures,
+            "shed": failures.get("http_503", 0),  # turned away by a full server: load shedding
+        },
         "latency_ms": latency,
         "latency_exact": True,
         "timeline": timeline(samples, t0=t0, seconds=seconds),

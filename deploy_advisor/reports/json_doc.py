@@ -28,6 +28,7 @@ def _row(row: Row) -> dict[str, Any]:
         "latency_ms": {"p50": lat.p50, "p95": lat.p95, "p99": lat.p99},
         "requests": run.requests,
         "failed": run.failures.total,
+        "shed": run.failures.shed,
         "error_pct": run.error_pct,
         "server": run.server.model_dump(),
         "slo": {"passed": row.slo_passed, "objectives": row.slo_text, "failure": row.slo_failure},

@@ -107,6 +107,8 @@ class Latency(_Model):
 class Failures(_Model):
     total: int = 0
     by_kind: dict[str, int] = Field(default_factory=dict)
+    shed: int = 0
+    """Of ``total``, the 503s: requests a full server turned away (load shedding)."""
 
 
 class ServerUse(_Model):

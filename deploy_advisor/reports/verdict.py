@@ -73,7 +73,9 @@ def _failed(run: RunResult) -> str:
     """`29 of 29 requests failed (ConnectionRefusedError 29)`."""
     kinds = sorted(run.failures.by_kind.items(), key=lambda kv: -kv[1])
     top = ", ".join(f"{kind} {count}" for kind, count in kinds[:3])
-    return f"{run.failures.total} of {run.requests} requests failed" + (f" ({top})" if top else "")
+    shed = f"; {run.failures.shed} shed by the server (503)" if run.failures.shed else ""
+    failed = f"{run.failures.total} of {run.requests} requests failed"
+    return failed + (f" ({top})" if top else "") + shed
 
 
 def _errors(run: RunResult, budget: ErrorBudget) -> tuple[bool, str]:

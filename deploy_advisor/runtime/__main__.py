@@ -42,6 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, ModelLoadError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 2
+    if settings.workers > 1:
+        from .supervisor import run_supervisor
+
+        return run_supervisor(settings)
     return run(settings)
 
 

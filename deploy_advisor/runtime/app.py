@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from .batching import MicroBatcher, ModelFailure
+from .batching import MicroBatcher, ModelFailure, queue_limit
 from .config import Settings, settings_from_env
 from .frames import as_batch, check_rows, example_row, typed_batch
 from .loader import LoadedModel, load_model, read_schema_file, resolve_model_path
@@ -98,6 +98,7 @@ class ModelServer:
             settings.model_path or str(self.model_file)
         )
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._batch_seconds: float | None = None
         self._shared: SharedMetrics | None = None
         self._publishing: asyncio.TimerHandle | None = None
         self._publish_failed = False
@@ -343,7 +344,11 @@ class ModelServer:
         one = as_batch(check_rows([row], model.schema), model.schema)
         try:
             model.predict(one)
-            model.predict(np.repeat(one, min(self.settings.batch_max, 256), axis=0))
+            rows = np.repeat(one, min(self.settings.batch_max, 256), axis=0)
+            model.predict(rows)
+            t = time.perf_counter()
+            model.predict(rows)
+            self._batch_seconds = time.perf_counter() - t
             times = []
             for _ in range(5):
                 t = time.perf_counter()
@@ -375,18 +380,29 @@ class ModelServer:
             self._add("/noop", {"POST": self.noop_typed})
         batching = self.settings.batching
         cheap = single is not None and single < DIRECT_MAX_SECONDS
-        self.batcher = MicroBatcher(
+        threaded = self.settings.predict_thread
+        if threaded is None:  # a slow predict must not hold up the probes
+            threaded = not cheap
+        limit = self.settings.queue_max or (
+            queue_limit(rows_per_call=self.settings.batch_max, seconds_per_call=self._batch_seconds)
+            if batching
+            else queue_limit(rows_per_call=1, seconds_per_call=single)
+        )
+        self.batcher = batcher = MicroBatcher(
             model.predict,
             max_rows=self.settings.batch_max,
             max_wait_s=self.settings.batch_wait_ms / 1000.0,
             enabled=batching,
-            use_thread=self.settings.predict_thread,
+            use_thread=threaded,
             batch_from=CHEAP_BATCH_FROM if cheap else None,
             on_batch=self.metrics.observe_batch,
+            limit=limit,
         )
+        self.metrics.queue_limit = limit
+        self.metrics.queue_depth = lambda: batcher.depth
         if model.format != "onnx":
             # Requests are checked for NaN/infinity before they reach the model.
-            if self.settings.predict_thread and self.batcher._executor is not None:
+            if self.batcher._executor is not None:
                 self.batcher._executor.submit(_sklearn_assume_finite).result()
             else:
                 _sklearn_assume_finite()
@@ -421,6 +437,8 @@ class ModelServer:
                     "single_row_predict_ms": round(single * 1000, 4) if single else None,
                     "batch_max": self.settings.batch_max,
                     "batch_wait_ms": self.settings.batch_wait_ms,
+                    "predict_thread": threaded,
+                    "queue_max": limit,
                 }
             },
         )
@@ -455,6 +473,11 @@ class ModelServer:
     def _ready_model(self) -> tuple[LoadedModel, MicroBatcher]:
         if self.model is None or self.batcher is None:
             raise HTTPError(503, "the model is loading; retry when /readyz answers 200")
+        if self.batcher.full():  # shed at once, before reading the body
+            self.metrics.shed += 1
+            raise HTTPError(
+                503, f"the server is busy ({self.batcher.depth} requests queued); retry shortly"
+            )
         return self.model, self.batcher
 
     async def _body(

@@ -10,12 +10,18 @@ with two or three others. Batching resumes once that many arrive in the same tur
 wait the first request of a batch starts a timer, and the batch goes as soon as it is full or
 the timer fires, so no request waits longer than ``max_wait_s`` for others.
 
-Predictions run one at a time per process — inline in the event loop (the default) or on one
-dedicated thread — never concurrently: scikit-learn forests release the GIL per tree, and
-concurrent callers fall into a GIL convoy that halves throughput.
+Predictions run one at a time per process — inline in the event loop or on one dedicated
+thread — never concurrently: scikit-learn forests release the GIL per tree, and concurrent
+callers fall into a GIL convoy that halves throughput. On the thread the event loop stays free
+while a model predicts, so health checks and metrics answer at once (the server's default for
+every model but the sub-200 µs ones).
 
-If a batched call raises, each request in it is predicted alone, so that only the request
-that makes the model fail gets an error.
+If a batched call raises, the batch is split in halves and each half predicted again, down to
+the requests the model fails on: one bad request among n costs the others about 2·log2(n)
+smaller calls instead of n, and only the requests that make the model fail get an error.
+
+:attr:`MicroBatcher.depth` counts the requests submitted and not yet answered (waiting, or in
+the running call); the server sheds requests with 503 once it reaches :attr:`limit`.
 """
 
 from __future__ import annotations
@@ -27,7 +33,12 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MicroBatcher", "ModelFailure"]
+__all__ = ["MAX_QUEUE", "QUEUE_SECONDS", "MicroBatcher", "ModelFailure", "queue_limit"]
+
+#: The default queue holds about this many seconds of predict work.
+QUEUE_SECONDS = 1.0
+#: The default queue never holds more requests than this.
+MAX_QUEUE = 4096
 
 
 class ModelFailure(Exception):
@@ -35,6 +46,17 @@ class ModelFailure(Exception):
 
 
 _Item = tuple[np.ndarray, "asyncio.Future[tuple[np.ndarray, int]]"]
+
+
+def queue_limit(*, rows_per_call: int, seconds_per_call: float | None) -> int:
+    """The default queue bound: as many requests as calls of ``rows_per_call`` rows taking
+    ``seconds_per_call`` each can predict in :data:`QUEUE_SECONDS` (single-row requests),
+    at least one full call, at most :data:`MAX_QUEUE`."""
+    rows = max(1, rows_per_call)
+    if not seconds_per_call or seconds_per_call <= 0:
+        return max(rows, 256)
+    work = int(rows * QUEUE_SECONDS / seconds_per_call)
+    return max(rows, min(MAX_QUEUE, work))
 
 
 class MicroBatcher:
@@ -48,8 +70,11 @@ class MicroBatcher:
         use_thread: bool = False,
         batch_from: int | None = None,
         on_batch: Callable[[int], None] | None = None,
+        limit: int = MAX_QUEUE,
     ) -> None:
         self.predict = predict
+        self.limit = max(1, int(limit))
+        self.depth = 0
         self.max_rows = max(1, int(max_rows))
         self.max_wait_s = max(0.0, float(max_wait_s))
         self.enabled = enabled
@@ -74,9 +99,20 @@ class MicroBatcher:
 
     # --- public ---------------------------------------------------------------------------
 
+    def full(self) -> bool:
+        """Whether the queue is at its limit: a new request should be turned away."""
+        return self.depth >= self.limit
+
     async def submit(self, x: np.ndarray) -> tuple[np.ndarray, int]:
         """This request's predictions (one per row of ``x``) and the size of the batch that
         carried them."""
+        self.depth += 1
+        try:
+            return await self._submit(x)
+        finally:
+            self.depth -= 1
+
+    async def _submit(self, x: np.ndarray) -> tuple[np.ndarray, int]:
         if not self.enabled:
             if self._executor is not None:
                 running = asyncio.get_running_loop()
@@ -193,24 +229,20 @@ class MicroBatcher:
 
     def _run(self, batch: list[_Item]) -> list[np.ndarray | BaseException]:
         """Predictions for each request of the batch, or the exception for that request."""
-        if len(batch) == 1:
-            x = batch[0][0]
+        return self._split_on_failure([x for x, _ in batch])
+
+    def _split_on_failure(self, xs: list[np.ndarray]) -> list[np.ndarray | BaseException]:
+        """Predict ``xs`` in one call; if the model raises, each half again (bisection)."""
+        if len(xs) == 1:
             try:
-                return [self._predict_one(x)]
+                return [self._predict_one(xs[0])]
             except ModelFailure as exc:
                 return [exc]
-        xs = [x for x, _ in batch]
-        big = np.concatenate(xs) if len(xs) > 1 else xs[0]
         try:
-            out = self._predict_one(big)
+            out = self._predict_one(np.concatenate(xs))
         except ModelFailure:
-            results: list[np.ndarray | BaseException] = []
-            for x in xs:  # find the request(s) the model fails on
-                try:
-                    results.append(self._predict_one(x))
-                except ModelFailure as exc:
-                    results.append(exc)
-            return results
+            mid = len(xs) // 2
+            return self._split_on_failure(xs[:mid]) + self._split_on_failure(xs[mid:])
         parts: list[np.ndarray | BaseException] = []
         start = 0
         for x in xs:

@@ -68,9 +68,27 @@ class Settings:
     or ``uvloop``."""
     http: str = "auto"
     """``auto`` (httptools when installed, else h11), ``httptools`` or ``h11``."""
-    predict_thread: bool = False
-    """Run predictions on one dedicated thread instead of inline in the event loop."""
+    predict_thread: bool | None = None
+    """Run predictions on one dedicated thread (``True``) or inline in the event loop
+    (``False``); ``None`` (auto): inline only for models whose single-row predict takes less
+    than 200 µs, so that a slow predict never holds up the probes."""
     keep_alive_s: int = 5
+    """Seconds an idle keep-alive connection stays open after a response."""
+    queue_max: int = 0
+    """Most requests waiting for or in a predict call per worker before new ones get 503;
+    0: enough for about a second of work, from the batch size and the measured predict time."""
+    header_max_bytes: int = 16384
+    """Largest request head (request line and headers); larger ones get 431."""
+    header_max_count: int = 100
+    """Most header fields per request; more get 431."""
+    header_timeout_s: float = 10.0
+    """Seconds a connection may take to send a request's head; then 408 (or a silent close
+    when it sent nothing)."""
+    body_timeout_s: float = 10.0
+    """Seconds from the end of the head to the last byte of the body; then 408."""
+    crash_limit: int = 5
+    """The supervisor stops when this many workers crash within ``crash_window_s``."""
+    crash_window_s: float = 60.0
     log_level: str = "info"
     metrics_dir: str | None = None
     """Directory where worker processes share their metrics, so that ``/metrics`` counts all
@@ -200,7 +218,24 @@ def settings_from_env(
     if (v := get("SERVER_HTTP")) is not None:
         s.http = _choice("SERVER_HTTP", v, ("auto", "httptools", "h11"))
     if (v := get("PREDICT_THREAD")) is not None:
-        s.predict_thread = _bool("PREDICT_THREAD", v)
+        auto = v.strip().lower() == "auto"
+        s.predict_thread = None if auto else _bool("PREDICT_THREAD", v)
+    if (v := get("KEEP_ALIVE_S")) is not None:
+        s.keep_alive_s = _int("KEEP_ALIVE_S", v, 1, 3600)
+    if (v := get("QUEUE_MAX")) is not None:
+        s.queue_max = _int("QUEUE_MAX", v, 0)
+    if (v := get("MAX_HEADER_BYTES")) is not None:
+        s.header_max_bytes = _int("MAX_HEADER_BYTES", v, 256)
+    if (v := get("MAX_HEADERS")) is not None:
+        s.header_max_count = _int("MAX_HEADERS", v, 1)
+    if (v := get("HEADER_TIMEOUT_S")) is not None:
+        s.header_timeout_s = _float("HEADER_TIMEOUT_S", v, 0.1)
+    if (v := get("BODY_TIMEOUT_S")) is not None:
+        s.body_timeout_s = _float("BODY_TIMEOUT_S", v, 0.1)
+    if (v := get("CRASH_LIMIT")) is not None:
+        s.crash_limit = _int("CRASH_LIMIT", v, 1)
+    if (v := get("CRASH_WINDOW_S")) is not None:
+        s.crash_window_s = _float("CRASH_WINDOW_S", v, 1.0)
     if (v := get("LOG_LEVEL")) is not None:
         s.log_level = _choice("LOG_LEVEL", v, ("debug", "info", "warning", "error"))
     if (v := get("METRICS_DIR")) is not None:
@@ -279,7 +314,57 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         "--predict-thread",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="predict on a dedicated thread instead of the event loop ($PREDICT_THREAD)",
+        help="predict on a dedicated thread instead of the event loop ($PREDICT_THREAD=on|off|"
+        "auto; default auto: a thread unless a single-row predict takes under 200 us)",
+    )
+    serve.add_argument(
+        "--queue-max",
+        type=int,
+        metavar="N",
+        help="requests queued for the model per worker before 503 ($QUEUE_MAX; default 0: "
+        "about one second of work)",
+    )
+    serve.add_argument(
+        "--keep-alive",
+        type=int,
+        metavar="S",
+        help="seconds an idle keep-alive connection stays open ($KEEP_ALIVE_S; default 5)",
+    )
+    serve.add_argument(
+        "--max-header-bytes",
+        type=int,
+        metavar="B",
+        help="largest request line plus headers, else 431 ($MAX_HEADER_BYTES; default 16384)",
+    )
+    serve.add_argument(
+        "--max-headers",
+        type=int,
+        metavar="N",
+        help="most header fields per request, else 431 ($MAX_HEADERS; default 100)",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        metavar="S",
+        help="seconds to receive a request's headers, else 408 ($HEADER_TIMEOUT_S; default 10)",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        metavar="S",
+        help="seconds to receive a request's body, else 408 ($BODY_TIMEOUT_S; default 10)",
+    )
+    serve.add_argument(
+        "--crash-limit",
+        type=int,
+        metavar="N",
+        help="stop when N workers crash within the crash window ($CRASH_LIMIT; default 5)",
+    )
+    serve.add_argument(
+        "--crash-window",
+        type=float,
+        metavar="S",
+        help="seconds over which worker crashes are counted ($CRASH_WINDOW_S; default 60)",
     )
     serve.add_argument("--log-level", choices=("debug", "info", "warning", "error"))
     serve.add_argument(
@@ -336,6 +421,14 @@ _FLAG_SETTINGS: tuple[tuple[str, str, float | None], ...] = (
     ("loop", "loop", None),
     ("http", "http", None),
     ("predict-thread", "predict_thread", None),
+    ("queue-max", "queue_max", 0),
+    ("keep-alive", "keep_alive", 1),
+    ("max-header-bytes", "max_header_bytes", 256),
+    ("max-headers", "max_headers", 1),
+    ("header-timeout", "header_timeout", 0.1),
+    ("body-timeout", "body_timeout", 0.1),
+    ("crash-limit", "crash_limit", 1),
+    ("crash-window", "crash_window", 1.0),
     ("log-level", "log_level", None),
     ("output", "output", None),
     ("schema", "schema", None),
@@ -347,5 +440,11 @@ _SETTING_NAMES = {
     "drain_timeout": "drain_timeout_s",
     "output": "model_output",
     "schema": "model_schema",
+    "keep_alive": "keep_alive_s",
+    "max_header_bytes": "header_max_bytes",
+    "max_headers": "header_max_count",
+    "header_timeout": "header_timeout_s",
+    "body_timeout": "body_timeout_s",
+    "crash_window": "crash_window_s",
 }
 _OUTPUTS = ("predict", "predict_proba", "decision_function", "raw")

@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +118,9 @@ class Metrics:
         self.rows_predicted = 0
         self.ready = False
         self.info: dict[str, str] = {}
+        self.shed = 0
+        self.queue_limit = 0
+        self.queue_depth: Callable[[], int] = lambda: 0
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         key = (route, method, status)
@@ -142,6 +145,9 @@ class Metrics:
             "model_errors": self.model_errors,
             "rows_predicted": self.rows_predicted,
             "info": self.info,
+            "shed": self.shed,
+            "queue_depth": self.queue_depth(),
+            "queue_limit": self.queue_limit,
         }
 
     def render(self, peers: Iterable[Mapping[str, Any]] = ()) -> bytes:
@@ -167,6 +173,9 @@ class _Totals:
         self.model_errors = own.model_errors
         self.rows_predicted = own.rows_predicted
         self.ready = own.ready
+        self.shed = own.shed
+        self.queue_depth = own.queue_depth()
+        self.queue_limit = own.queue_limit
         self.processes: list[tuple[int, dict[str, str]]] = [(os.getpid(), own.info)]
 
     def _latency(self, key: tuple[str, int]) -> Histogram:
@@ -184,7 +193,10 @@ class _Totals:
         self.batch_size.add(*peer["batch_size"])
         self.model_errors += peer["model_errors"]
         self.rows_predicted += peer["rows_predicted"]
+        self.shed += int(peer.get("shed", 0))
         if peer.get("live"):
+            self.queue_depth += int(peer.get("queue_depth", 0))
+            self.queue_limit += int(peer.get("queue_limit", 0))
             self.in_flight += peer["in_flight"]
             self.processes.append((int(peer["pid"]), peer["info"]))
 
@@ -217,6 +229,17 @@ class _Totals:
         out.append(f"# HELP {p}_requests_in_flight Requests being handled now.")
         out.append(f"# TYPE {p}_requests_in_flight gauge")
         out.append(f"{p}_requests_in_flight {self.in_flight}")
+        out.append(
+            f"# HELP {p}_queue_depth Requests waiting for or in a predict call, all workers."
+        )
+        out.append(f"# TYPE {p}_queue_depth gauge")
+        out.append(f"{p}_queue_depth {self.queue_depth}")
+        out.append(f"# HELP {p}_queue_limit Requests the workers queue before answering 503.")
+        out.append(f"# TYPE {p}_queue_limit gauge")
+        out.append(f"{p}_queue_limit {self.queue_limit}")
+        out.append(f"# HELP {p}_shed_total Requests answered 503 because the queue was full.")
+        out.append(f"# TYPE {p}_shed_total counter")
+        out.append(f"{p}_shed_total {self.shed}")
         out.append(f"# HELP {p}_model_errors_total Predict calls on which the model raised.")
         out.append(f"# TYPE {p}_model_errors_total counter")
         out.append(f"{p}_model_errors_total {self.model_errors}")

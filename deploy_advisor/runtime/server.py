@@ -10,8 +10,14 @@ connections over the workers; one shared socket lets whichever worker wakes firs
 burst of keep-alive connections.
 
 On SIGTERM or SIGINT the server stops accepting (after taking in, for 50 ms, connections the
-kernel had already queued), lets requests in flight finish within the drain timeout, and exits
+kernel had already queued), answers requests on kept-alive connections with ``connection:
+close`` for up to a second (so that clients move to another worker instead of sending on a
+connection being closed), lets requests in flight finish within the drain timeout, and exits
 0. The supervisor forwards the signal to its workers and exits 0 when they do.
+
+The supervisor of ``--workers N`` is in ``supervisor.py``; a replacement worker binds its socket
+only once its model is loaded and listens only once its event loop serves, so no connection
+waits on a worker still starting.
 """
 
 from __future__ import annotations
@@ -23,14 +29,12 @@ import logging
 import os
 import signal
 import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
@@ -39,7 +43,7 @@ from .config import EXIT_CANNOT_LISTEN, EXIT_STARTUP_FAILURE, Settings
 from .loader import LoadedModel, load_model
 from .logs import setup_logging, write_termination_message
 
-__all__ = ["listen_socket", "pick_loop", "run", "run_single", "run_supervisor"]
+__all__ = ["listen_socket", "pick_loop", "run", "run_single", "worker_main"]
 
 log = logging.getLogger("model_server")
 
@@ -47,10 +51,15 @@ WORKER_ENV = "MODEL_SERVER_WORKER_SETTINGS"
 READY_FLAG_ENV = "MODEL_SERVER_FIRST_READY_FLAG"
 BACKLOG = 2048
 ACCEPT_GRACE_S = 0.05
+CLOSE_IDLE_AFTER_S = 1.0
 
 
-def listen_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
-    """A listening TCP socket whose accepted connections get ``TCP_NODELAY`` from asyncio."""
+def listen_socket(
+    host: str, port: int, *, reuse_port: bool = False, listen: bool = True
+) -> socket.socket:
+    """A listening TCP socket whose accepted connections get ``TCP_NODELAY`` from asyncio;
+    with ``listen=False`` only bound: asyncio listens once it serves, so that no connection
+    waits in its queue while the worker starts."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
@@ -59,7 +68,8 @@ def listen_socket(host: str, port: int, *, reuse_port: bool = False) -> socket.s
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind((host, port))
-        sock.listen(BACKLOG)
+        if listen:
+            sock.listen(BACKLOG)
     except OSError:
         sock.close()
         raise
@@ -125,6 +135,20 @@ class _Server(uvicorn.Server):
         for sock in sockets or []:
             sock.close()
         await asyncio.sleep(ACCEPT_GRACE_S)
+        # Kept-alive connections are not closed at once, under a request a client may be
+        # sending: for a moment each answers with `connection: close`, so that clients move
+        # to another worker; only then are the idle ones closed.
+        started = time.monotonic()
+        drain = self.config.timeout_graceful_shutdown or 0.0
+        connections = self.server_state.connections
+        for connection in list(connections):
+            drain_connection = getattr(connection, "drain", None)  # LimitedHttpTools
+            if drain_connection is not None:
+                drain_connection()
+        while connections and time.monotonic() - started < min(CLOSE_IDLE_AFTER_S, drain):
+            await asyncio.sleep(0.02)
+        left = max(0.0, drain - (time.monotonic() - started))
+        self.config.timeout_graceful_shutdown = left  # type: ignore[assignment]
         await super().shutdown(sockets=None)
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
@@ -144,13 +168,25 @@ class _Server(uvicorn.Server):
         super().handle_exit(sig, frame)
 
 
+def http_protocol(settings: Settings) -> Any:
+    """The HTTP protocol: httptools with this server's limits, or uvicorn's h11 (whose only
+    limit is the size of the request head, answered with 400)."""
+    http = pick_http(settings)
+    if http != "httptools":
+        return http
+    from .limits import limited_protocol  # imports httptools
+
+    return limited_protocol(settings)
+
+
 def uvicorn_config(app: ModelServer, settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         loop=pick_loop(settings),
-        http=pick_http(settings),
+        http=http_protocol(settings),
+        h11_max_incomplete_event_size=settings.header_max_bytes,
         ws="none",
         lifespan="on",
         log_config=None,
@@ -192,7 +228,7 @@ def run_single(
                 "event": "worker_started",
                 "worker": worker_id,
                 "loop": config.loop,
-                "http": config.http,
+                "http": pick_http(settings),
                 "model": str(app.model_file),
             }
         },
@@ -277,8 +313,8 @@ def worker_main(settings_json: str) -> int:
         return EXIT_STARTUP_FAILURE
     finally:
         signal.signal(signal.SIGTERM, previous)
-    if sock is None:
-        sock = listen_socket(settings.host, settings.port, reuse_port=True)
+    if sock is None:  # a replacement: it joins the port once its event loop serves
+        sock = listen_socket(settings.host, settings.port, reuse_port=True, listen=False)
     return run_single(settings, sock, worker_id, model=model)
 
 
@@ -296,143 +332,6 @@ def _wait_for_first_ready() -> None:
         time.sleep(0.02)
 
 
-def _reserve_port(host: str, port: int) -> tuple[socket.socket, int]:
-    """Fail early if another program holds the port; keep a bound (not listening)
-    SO_REUSEPORT socket so that port 0 resolves to one port all workers share."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    probe = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    try:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind((host, port))
-        actual = probe.getsockname()[1]
-    finally:
-        probe.close()
-    keep = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    keep.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    keep.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    keep.bind((host, actual))
-    return keep, actual
-
-
-def _package_root() -> str:
-    """The directory that holds this package, for the workers' PYTHONPATH."""
-    return str(Path(__file__).resolve().parent.parent)
-
-
-class _Supervisor:
-    def __init__(self, settings: Settings, *, ready_flag: Path, metrics_dir: Path) -> None:
-        self.settings = settings
-        self.ready_flag = ready_flag
-        self.metrics_dir = metrics_dir
-        self.stop_signal: int | None = None
-        self.children: dict[int, subprocess.Popen[bytes]] = {}
-        self.restarts: list[float] = []
-
-    def _on_signal(self, sig: int, frame: FrameType | None) -> None:
-        if self.stop_signal is None:
-            self.stop_signal = sig
-            log.info(
-                "stopping: forwarding SIGTERM to %d workers",
-                len(self.children),
-                extra={"fields": {"event": "draining", "signal": signal.Signals(sig).name}},
-            )
-            for proc in self.children.values():
-                if proc.poll() is None:
-                    with contextlib.suppress(ProcessLookupError):
-                        proc.send_signal(signal.SIGTERM)
-        elif sig == signal.SIGINT:  # a second Ctrl-C: stop now
-            for proc in self.children.values():
-                if proc.poll() is None:
-                    with contextlib.suppress(ProcessLookupError):
-                        proc.kill()
-
-    def _spawn(self, worker_id: int, child_settings: str, phase: str = "initial") -> None:
-        env = dict(os.environ)
-        env["MODEL_SERVER_WORKER_PHASE"] = phase
-        env[WORKER_ENV] = child_settings
-        env["MODEL_SERVER_WORKER_ID"] = str(worker_id)
-        env["MODEL_SERVER_SUPERVISOR_PID"] = str(os.getpid())
-        env[READY_FLAG_ENV] = str(self.ready_flag)
-        root = _package_root()
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
-        package = __package__ or "model_server"
-        # Workers get their own process group: Ctrl-C reaches the supervisor only, which
-        # forwards one SIGTERM to each worker.
-        self.children[worker_id] = subprocess.Popen(
-            [sys.executable, "-m", package, "serve"], env=env, process_group=0
-        )
-
-    def run(self) -> int:
-        s = self.settings
-        try:
-            keep, port = _reserve_port(s.host, s.port)
-        except OSError as exc:
-            return _cannot_listen(s, exc)
-        child = Settings.from_json(s.to_json())
-        child.port = port
-        child.workers = 1
-        if not child.metrics_dir:
-            child.metrics_dir = str(self.metrics_dir)
-        child_json = child.to_json()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, self._on_signal)
-        for i in range(s.workers):
-            self._spawn(i, child_json)
-        _log_listening(s, keep, s.workers)
-        code = 0
-        deadline: float | None = None
-        try:
-            while self.children:
-                if self.stop_signal is not None and deadline is None:
-                    deadline = time.monotonic() + s.drain_timeout_s + 10.0
-                if deadline is not None and time.monotonic() > deadline:
-                    for proc in self.children.values():
-                        if proc.poll() is None:
-                            proc.kill()
-                for wid, proc in list(self.children.items()):
-                    rc = proc.poll()
-                    if rc is None:
-                        continue
-                    del self.children[wid]
-                    if self.stop_signal is not None:
-                        if rc != 0 and not code:  # the first failure says why; keep it
-                            code = EXIT_STARTUP_FAILURE if rc == EXIT_STARTUP_FAILURE else 1
-                        continue
-                    if rc == EXIT_STARTUP_FAILURE:
-                        log.error("worker %d could not start; stopping", wid)
-                        code = EXIT_STARTUP_FAILURE
-                        self._on_signal(signal.SIGTERM, None)
-                        continue
-                    now = time.monotonic()
-                    self.restarts = [t for t in self.restarts if now - t < 60] + [now]
-                    if len(self.restarts) > 5:
-                        log.error("workers keep dying (%d restarts in a minute); stopping", 5)
-                        code = 1
-                        self._on_signal(signal.SIGTERM, None)
-                        continue
-                    log.error(
-                        "worker %d exited with %s; starting a new one",
-                        wid,
-                        rc,
-                        extra={"fields": {"event": "worker_restart", "worker": wid, "rc": rc}},
-                    )
-                    self._spawn(wid, child_json, "restart")
-                time.sleep(0.05)
-        finally:
-            keep.close()
-        log.info("stopped", extra={"fields": {"event": "stopped", "rc": code}})
-        return code
-
-
-def run_supervisor(settings: Settings) -> int:
-    setup_logging(settings.log_level)
-    with tempfile.TemporaryDirectory(prefix="model-server-") as tmp:
-        supervisor = _Supervisor(
-            settings, ready_flag=Path(tmp) / "first-worker-ready", metrics_dir=Path(tmp) / "metrics"
-        )
-        return supervisor.run()
-
-
 def _cannot_listen(settings: Settings, exc: OSError) -> int:
     log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc)
     write_termination_message(
@@ -442,9 +341,8 @@ def _cannot_listen(settings: Settings, exc: OSError) -> int:
 
 
 def run(settings: Settings) -> int:
-    """Serve with the settings; returns the process exit code."""
-    if settings.workers > 1:
-        return run_supervisor(settings)
+    """Serve with the settings in this one process (``--workers 1``); returns the exit code.
+    ``--workers N`` runs :func:`.supervisor.run_supervisor` instead."""
     setup_logging(settings.log_level)
     try:
         sock = listen_socket(settings.host, settings.port)

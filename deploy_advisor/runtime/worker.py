@@ -1,7 +1,7 @@
 """A gunicorn worker class for this app:
 ``gunicorn -k model_server.worker.UvicornWorker 'model_server.app:create_app()'``.
 
-It differs from uvicorn's own worker in four ways:
+It differs from uvicorn's own worker in five ways:
 
 * accepted connections get ``TCP_NODELAY`` on the asyncio loop: gunicorn creates its listening
   sockets with protocol 0, so asyncio skips ``TCP_NODELAY`` and small responses wait ~40 ms
@@ -11,6 +11,8 @@ It differs from uvicorn's own worker in four ways:
   ``server.py``) and the HTTP parser httptools when installed;
 * requests in flight get ``$DRAIN_TIMEOUT_S`` (else gunicorn's ``graceful_timeout``) to finish
   on SIGTERM, and the worker then exits 0 instead of re-raising the signal;
+* the request limits and timeouts of ``limits.py`` apply, from the environment
+  (``$MAX_HEADER_BYTES``, ``$BODY_TIMEOUT_S`` and the rest);
 * a model that cannot be loaded stops the worker with gunicorn's boot-error code, so gunicorn
   halts instead of restarting it forever.
 
@@ -39,8 +41,9 @@ with warnings.catch_warnings():
         _BaseWorker = importlib.import_module("uvicorn.workers").UvicornWorker
 
 from .app import ModelServer
+from .config import ConfigError, settings_from_env
 from .logs import setup_logging
-from .server import _Server
+from .server import _Server, http_protocol
 
 __all__ = ["UvicornWorker", "tcp_socket"]
 
@@ -75,6 +78,14 @@ class UvicornWorker(_BaseWorker):  # type: ignore[misc]
             )
         except ValueError:
             self.config.timeout_graceful_shutdown = float(self.cfg.graceful_timeout)
+        try:
+            settings = settings_from_env()
+        except ConfigError:
+            return  # create_app() reports the bad value and the worker stops
+        self.config.http = http_protocol(settings)
+        self.config.h11_max_incomplete_event_size = settings.header_max_bytes
+        if os.environ.get("KEEP_ALIVE_S", "").strip():  # else gunicorn's --keep-alive
+            self.config.timeout_keep_alive = settings.keep_alive_s
 
     async def _serve(self) -> None:
         app = self.wsgi

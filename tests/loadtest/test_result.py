@@ -67,3 +67,18 @@ def test_failed_requests_are_no_latency_and_spend_the_error_budget(tmp_path: Pat
     assert result["error"] is None
     assert sum(row["rps"] for row in result["timeline"]) == 100
     assert sum(row["errors"] for row in result["timeline"]) == 4
+
+
+def test_shed_requests_are_counted_apart_from_other_failures(tmp_path: Path) -> None:
+    samples = Samples()
+    for i in range(100):
+        kind = "http_503" if i % 10 == 0 else "ConnectionResetError" if i == 55 else ""
+        samples.add_line(f"{1000 + i / 10:.3f},5.0,{0 if kind else 1},{kind}\n")
+    run = LocustRun(samples, 999.0, 1011.0, ResourceSummary(), False, 0, tmp_path)
+    shape = load_shape(rate=10, users=None, duration_s=10, ramp_s=0)
+    result = build_result(run=run, info=INFO, shape=shape, slos=[], server=None)
+    assert result["failures"] == {
+        "total": 11,
+        "by_kind": {"http_503": 10, "ConnectionResetError": 1},
+        "shed": 10,
+    }

@@ -75,6 +75,17 @@ def test_errors_beyond_the_budget_fail_even_when_the_file_says_pass(
     assert row.slo_passed is False and row.slo_text == "p95<200ms, errors<=0.1%"
 
 
+def test_requests_shed_by_the_server_are_named_in_the_verdict(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    shedding = write_run(tmp_path, RunSpec("vps", "nanode-1gb", rate=50, error_every=20))
+    edit_result(shedding, failures={"total": 50, "by_kind": {"http_503": 50}, "shed": 50})
+    (row,) = _compare([shedding], catalog).rows
+    assert row.slo_failure == (
+        "errors 5.0% > 1%: 50 of 1000 requests failed (http_503 50); 50 shed by the server (503)"
+    )
+
+
 def test_capacity_search_steps_with_failed_requests_are_not_capacity(
     tmp_path: Path, catalog: Catalog
 ) -> None:

@@ -11,7 +11,7 @@ import httpx
 import numpy as np
 import pytest
 
-from deploy_advisor.runtime.batching import MicroBatcher, ModelFailure
+from deploy_advisor.runtime.batching import MAX_QUEUE, MicroBatcher, ModelFailure, queue_limit
 
 from .conftest import Models, Server, metric, serve_model
 
@@ -205,7 +205,8 @@ def test_a_failing_request_is_isolated() -> None:
         return list(await asyncio.gather(*(b.submit(x) for x in reqs), return_exceptions=True))
 
     results = _run(main())
-    assert model.calls == [5, 1, 1, 1, 1, 1]  # the batch, then each request alone
+    # the batch, then its halves, and the failing half's halves: never request by request
+    assert model.calls == [5, 2, 3, 1, 2]
     for i, (x, res) in enumerate(zip(reqs, results, strict=True)):
         if i == 2:
             assert isinstance(res, ModelFailure)
@@ -213,6 +214,43 @@ def test_a_failing_request_is_isolated() -> None:
         else:
             assert not isinstance(res, BaseException)
             np.testing.assert_array_equal(res[0], x.sum(axis=1) * 10)  # type: ignore[index]
+
+
+def test_one_failing_request_among_many_costs_a_logarithmic_number_of_calls() -> None:
+    model = Recorder(fail_on=-5.0)
+    reqs = _requests(64)
+    reqs[41] = np.array([[1.0, -5.0, 2.0]])
+
+    async def main() -> list[object]:
+        b = MicroBatcher(model, max_rows=64)
+        return list(await asyncio.gather(*(b.submit(x) for x in reqs), return_exceptions=True))
+
+    results = _run(main())
+    assert len(model.calls) == 1 + 2 * 6  # the batch, then two halves per level down to one
+    assert [i for i, r in enumerate(results) if isinstance(r, ModelFailure)] == [41]
+
+
+def test_depth_counts_requests_until_answered_and_full_says_when_to_shed() -> None:
+    seen: list[int] = []
+
+    async def main() -> None:
+        b = MicroBatcher(lambda x: x.sum(axis=1), max_rows=2, max_wait_s=0.05, limit=3)
+        tasks = [asyncio.ensure_future(b.submit(x)) for x in _requests(3)]
+        await asyncio.sleep(0)
+        seen.extend([b.depth, int(b.full())])
+        await asyncio.gather(*tasks)
+        seen.extend([b.depth, int(b.full())])
+
+    _run(main())
+    assert seen == [3, 1, 0, 0]
+
+
+def test_the_default_queue_holds_about_a_second_of_work() -> None:
+    assert queue_limit(rows_per_call=64, seconds_per_call=0.016) == 4000
+    assert queue_limit(rows_per_call=2, seconds_per_call=0.05) == 40
+    assert queue_limit(rows_per_call=64, seconds_per_call=2.0) == 64  # at least one call
+    assert queue_limit(rows_per_call=64, seconds_per_call=1e-6) == MAX_QUEUE
+    assert queue_limit(rows_per_call=1, seconds_per_call=None) == 256
 
 
 def test_wrong_output_length_is_a_model_failure() -> None:
