@@ -702,6 +702,10 @@ def loadtest(
         str | None, typer.Option("--worker", help="Be a Locust worker of the master at HOST.")
     ] = None,
     base_image: _BaseImage = None,
+    chaos: Annotated[
+        str | None,
+        typer.Option("--chaos", help="stop, kill or rollout replicas during the run (kubernetes)."),
+    ] = None,
 ) -> None:
     """Load-test a scaffold (launched locally) or a URL with Locust; exit 3 if an SLO fails."""
     from deploy_advisor.loadtest.session import LoadTestRequest, run_session, run_worker_session
@@ -719,7 +723,7 @@ def loadtest(
         directory=directory, url=url, target=target, plan=plan, shape=shape,
         slos=parse_slos(slo) if slo else [], slo_text=slo, run_dir=out,
         find_capacity=find_capacity, force=force, live=not json_output, payloads=payloads,
-        base_image=base_image,
+        base_image=base_image, chaos=chaos,
     )  # fmt: skip
     _finish([run_session(request)], as_json=json_output)
 
