@@ -15,6 +15,7 @@ from deploy_advisor.targets.rendered import (
     render_files,
     render_text_files,
 )
+from deploy_advisor.targets.scaffold_lock import scaffold_lock, wait_seconds
 
 __all__ = [
     "ScaffoldResult",
@@ -44,11 +45,17 @@ def scaffold(
     app_port: int = 8000,
     listen_port: int = 80,
     edge: EdgeOptions | None = None,
+    lock_wait_s: float | None = None,
 ) -> ScaffoldResult:
-    """Write (or with dry_run, only plan) a scaffold of `model` for `target` into `out_dir`."""
+    """Write (or with dry_run, only plan) a scaffold of `model` for `target` into `out_dir`,
+    holding the directory's scaffold lock (waiting up to `lock_wait_s`) while writing."""
     request = ScaffoldRequest(
         model=model, out_dir=out_dir, plan=plan, mode=mode, base_image=base_image,
         wheelhouse=wheelhouse, host_name=host_name, force=force, dry_run=dry_run, strict=strict,
         app_port=app_port, listen_port=listen_port, edge=edge or EdgeOptions(),
     )  # fmt: skip
-    return get_target(target).scaffold(request)
+    if dry_run:
+        return get_target(target).scaffold(request)
+    wait_s = wait_seconds() if lock_wait_s is None else lock_wait_s
+    with scaffold_lock(out_dir, wait_s=wait_s):
+        return get_target(target).scaffold(request)
