@@ -276,3 +276,10 @@ ScaffoldCode = Annotated[
         help="Your .py file or package the model imports; copied to code/.",
     ),
 ]  # fmt: skip
+Chaos = Annotated[
+    str | None,
+    Option(
+        "--chaos", metavar="ACTION",
+        help="stop, kill or rollout replicas during the run (kubernetes).",
+    ),
+]  # fmt: skip

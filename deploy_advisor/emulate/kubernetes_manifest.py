@@ -22,6 +22,8 @@ class DeploymentShape:
     memory_limit_mb: int | None
     port: int
     environment: dict[str, str] = field(default_factory=dict)
+    prestop_s: float = 0.0
+    grace_period_s: float = 30.0
 
 
 def _cpu(value: Any) -> float | None:
@@ -69,6 +71,8 @@ def read_deployment(directory: Path) -> DeploymentShape:
         if "value" in item:
             env[item["name"]] = str(item["value"])
     return DeploymentShape(
+        prestop_s=_prestop_s(container),
+        grace_period_s=float(spec["template"]["spec"].get("terminationGracePeriodSeconds", 30)),
         replicas=int(spec["replicas"]) if "replicas" in spec else _hpa_min(documents, name),
         cpu_limit=_cpu(limits.get("cpu")),
         memory_limit_mb=_memory_mb(limits.get("memory")),
@@ -84,3 +88,15 @@ def _hpa_min(documents: list[dict[str, Any]], deployment: str | None) -> int:
         if doc.get("kind") == "HorizontalPodAutoscaler" and target.get("name") == deployment:
             return int(doc["spec"].get("minReplicas", 1))
     return 1
+
+
+def _prestop_s(container: dict[str, Any]) -> float:
+    """Seconds of the container's `preStop: exec: sleep N` hook (0 without one)."""
+    hook = ((container.get("lifecycle") or {}).get("preStop") or {}).get("exec") or {}
+    command = [str(part) for part in hook.get("command") or []]
+    if len(command) == 2 and command[0].rsplit("/", 1)[-1] == "sleep":
+        try:
+            return float(command[1])
+        except ValueError:
+            return 0.0
+    return 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from deploy_advisor.emulate.procstats import StatsSampler
@@ -18,3 +19,5 @@ class Launched:
     describe: str
     stats: StatsSampler | None = None
     plan: str | None = None
+    chaos: Callable[[str, Callable[[str], None]], None] | None = None
+    """Disrupts the running server (`stop`, `kill`, `rollout`), noting each step; None: cannot."""

@@ -13,6 +13,7 @@ from deploy_advisor import console
 from deploy_advisor.emulate.launched import Launched
 from deploy_advisor.errors import InputError
 from deploy_advisor.loadtest.capacity_search import find_capacity
+from deploy_advisor.loadtest.chaos import check_chaos, with_chaos
 from deploy_advisor.loadtest.local_server import launch_local
 from deploy_advisor.loadtest.one_run import (
     check_run_dir,
@@ -50,6 +51,7 @@ class LoadTestRequest:
     live: bool = True
     payloads: Path | None = None
     base_image: str | None = None
+    chaos: str | None = None
 
 
 def default_run_dir(target: str) -> Path:
@@ -160,6 +162,8 @@ def check_request(request: LoadTestRequest) -> _Checked:
         raise InputError("--find-capacity needs --slo and a start --rate")
     check_plan(request.plan)
     if request.url is not None:
+        if request.chaos is not None:
+            raise InputError("--chaos needs a scaffold DIR launched here, not --url")
         url = check_url(request.url)
         target = request.target or "url"
         from deploy_advisor.targets import target_names
@@ -186,6 +190,8 @@ def check_request(request: LoadTestRequest) -> _Checked:
         payloads = check_payloads(scaffold.payloads, flag=None)
     run_dir = request.run_dir or default_run_dir(target)
     check_run_dir(run_dir, force=request.force)
+    if check_chaos(request.chaos, target=target) and request.find_capacity:
+        raise InputError("--chaos runs one load test; drop --find-capacity")
     return _Checked(target, plan, run_dir, payloads, scaffold=scaffold)
 
 
@@ -255,6 +261,18 @@ def _run(request: LoadTestRequest, checked: _Checked, run_dir: Path) -> tuple[di
                 server_stats=launched.stats.fresh() if launched.stats else None,
             )  # fmt: skip
 
+        if request.chaos is not None:
+            result = with_chaos(
+                launched=launched, action=request.chaos, after_s=request.shape.duration_s / 3,
+                run=lambda: one_run(request.shape, run_dir, info.target),
+            )  # fmt: skip
+            write_result(run_dir, result)
+            chaos = result["chaos"]
+            console.info(
+                f"Chaos {chaos['action']}: {chaos['failed_requests']} of {chaos['requests']} "
+                f"requests failed; {len(chaos['events'])} event(s) in result.json"
+            )
+            return result, run_dir
         if not request.find_capacity:
             return one_run(request.shape, run_dir, info.target), run_dir
         assert request.shape.rate is not None

@@ -8,7 +8,9 @@ predicted and the one before is written, so memory stays flat at a few chunks. E
 predictions are written atomically to DIR/part-NNNNN.*, so a rerun after a crash or a kill
 skips the chunks already done and ends with the same files as an uninterrupted run. Rows with
 a wrong number of fields or a value that is not a finite number go to DIR/rejects.csv with the
-reason; they never stop the run. Exit codes: 0 done (even with rejects), 2 unusable input.
+reason and their id exactly as written (bytes that are not UTF-8 kept as they were); they
+never stop the run. Exit codes: 0 done (even with rejects), 2 unusable input or an output that
+cannot be written (full disk, read-only): finished chunks stay, and a rerun resumes after them.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from .score_input import (
     read_header,
     select_columns,
 )
-from .score_output import OutputDirectory, Progress
+from .score_output import OutputDirectory, Progress, body_start, id_positions, ids_as_written
 
 __all__ = ["ScoreSummary", "main", "score"]
 
@@ -152,8 +154,11 @@ def score(
     )
     # Three stages, each on its own thread: parse the next chunk, predict this one, write the
     # one before. pyarrow and the model release the GIL, so the stages overlap on the cores.
+    id_index = id_positions(inputs, id_column)
+    chunk_start = {f.name: body_start(f) for f in inputs}
     with _InOrder("score-writer") as writer:
         for source, index, chunk in chunks:
+            start, chunk_start[source.name] = chunk_start[source.name], chunk.bytes_done
             record = out.done(index)
             if chunk.skipped and record is not None:
                 totals["skipped"] += 1
@@ -162,6 +167,10 @@ def score(
             else:
                 predictions, kept, model_rejects = _predict(model, chunk)
                 rejects = sorted([*chunk.rejects, *model_rejects], key=lambda r: r.row)
+                if rejects and (position := id_index[source.name]) is not None:
+                    rejects = ids_as_written(
+                        source, rejects, start=start, chunk=chunk, index=position
+                    )
                 writer.submit(
                     functools.partial(
                         out.write_chunk,
@@ -381,6 +390,16 @@ def _load_model(
     return model
 
 
+def _write_failure(exc: OSError, output: Path) -> str:
+    """One line for an input or output the system refused (full disk, read-only, no access)."""
+    where = exc.filename or output
+    cause = exc.strerror or str(exc).strip().splitlines()[0] or type(exc).__name__
+    return (
+        f"cannot write {where}: {cause}; free space or make --output {output} writable (or "
+        "choose another), then rerun the same command: finished chunks are kept"
+    )
+
+
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     env = os.environ.get
     parser = argparse.ArgumentParser(
@@ -435,6 +454,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ScoreInputError as exc:
         print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"Error: {_write_failure(exc, args.output)}", file=sys.stderr)
         return 2
     skipped = (
         f" ({summary.chunks_skipped} of {summary.chunks} chunks done by an earlier run)"

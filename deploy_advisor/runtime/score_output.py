@@ -29,12 +29,15 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from .score_input import Reject
+from .score_input import Chunk, InputFile, Reject, read_header
 
 __all__ = [
     "MANIFEST",
     "OutputDirectory",
     "Progress",
+    "body_start",
+    "id_positions",
+    "ids_as_written",
     "write_atomic",
 ]
 
@@ -60,7 +63,8 @@ def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
 
 
 def _write_text(path: Path, text: str) -> None:
-    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    """UTF-8; ids read with `surrogateescape` go back out as the bytes they were read from."""
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8", errors="surrogateescape"))
 
 
 class OutputDirectory:
@@ -139,12 +143,10 @@ class OutputDirectory:
         rejects_path = self.root / REJECTS
 
         def assemble(tmp: Path) -> None:
-            with tmp.open("w", encoding="utf-8", newline="") as out:
-                out.write(_rejects_csv([], "", header=True))
+            with tmp.open("wb") as out:
+                out.write(_rejects_csv([], "", header=True).encode())
                 for index in range(n_chunks):
-                    with (self.chunks_dir / f"{index:05d}.rejects.csv").open(
-                        encoding="utf-8", newline=""
-                    ) as part:
+                    with (self.chunks_dir / f"{index:05d}.rejects.csv").open("rb") as part:
                         shutil.copyfileobj(part, out)
 
         write_atomic(rejects_path, assemble)
@@ -166,6 +168,47 @@ class OutputDirectory:
             for path in folder.glob(".*.tmp"):
                 path.unlink(missing_ok=True)
         self.chunks_dir.mkdir(exist_ok=True)
+
+
+def id_positions(inputs: list[InputFile], id_column: str | None) -> dict[str, int | None]:
+    """Where the id column sits in each CSV input's header (None: no id or not a CSV)."""
+    positions: dict[str, int | None] = {}
+    for source in inputs:
+        header = read_header(source) if id_column and source.kind == "csv" else []
+        positions[source.name] = header.index(id_column) if id_column in header else None
+    return positions
+
+
+def body_start(source: InputFile) -> int:
+    """Byte offset of a CSV's first data line (after the header); 0 for Parquet."""
+    if source.kind != "csv":
+        return 0
+    with source.path.open("rb") as f:
+        return len(f.readline())
+
+
+def ids_as_written(
+    source: InputFile, rejects: list[Reject], *, start: int, chunk: Chunk, index: int
+) -> list[Reject]:
+    """The rejects with their id field read again from the raw line: undecodable bytes kept
+    as surrogates (written back as the same bytes), and an id found even in a line with the
+    wrong number of fields when the id column is among the fields present."""
+    with source.path.open("rb") as f:
+        f.seek(start)
+        lines = f.read(max(chunk.bytes_done - start, 0)).split(b"\n")
+    fixed = []
+    for reject in rejects:
+        i = reject.row - chunk.first_row
+        if 0 <= i < len(lines):
+            text = lines[i].rstrip(b"\r").decode("utf-8", errors="surrogateescape")
+            try:
+                fields = next(csv.reader([text]), [])
+            except csv.Error:
+                fields = text.split(",")
+            if index < len(fields):
+                reject = Reject(row=reject.row, key=fields[index], reason=reject.reason)
+        fixed.append(reject)
+    return fixed
 
 
 def _prediction_table(

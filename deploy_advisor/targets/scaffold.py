@@ -16,6 +16,7 @@ from deploy_advisor.targets.rendered import (
     render_files,
     render_text_files,
 )
+from deploy_advisor.targets.scaffold_lock import scaffold_lock, wait_seconds
 
 __all__ = [
     "ScaffoldResult",
@@ -46,8 +47,10 @@ def scaffold(
     listen_port: int = 80,
     edge: EdgeOptions | None = None,
     code: Path | None = None,
+    lock_wait_s: float | None = None,
 ) -> ScaffoldResult:
-    """Write (or with dry_run, only plan) a scaffold of `model` for `target` into `out_dir`.
+    """Write (or with dry_run, only plan) a scaffold of `model` for `target` into `out_dir`,
+    holding the directory's scaffold lock (waiting up to `lock_wait_s`) while writing.
 
     `code` is the user's module or package the model imports: copied to code/ and put on the
     server's import path."""
@@ -57,4 +60,8 @@ def scaffold(
         app_port=app_port, listen_port=listen_port, edge=edge or EdgeOptions(),
         code=check_code(code),
     )  # fmt: skip
-    return get_target(target).scaffold(request)
+    if dry_run:
+        return get_target(target).scaffold(request)
+    wait_s = wait_seconds() if lock_wait_s is None else lock_wait_s
+    with scaffold_lock(out_dir, wait_s=wait_s):
+        return get_target(target).scaffold(request)
