@@ -71,7 +71,7 @@ Payloads = Annotated[
     Path | None, Option(help="Write sample request bodies for POST /predict to this JSON file.")
 ]
 Count = Annotated[int, Option(help="How many sample bodies to generate.")]
-Seed = Annotated[int, Option(help="Seed for choosing or generating sample rows.")]
+Seed = Annotated[int, Option(min=0, help="Seed for choosing or generating sample rows.")]
 PayloadsForce = Annotated[bool, Option("--force", help="Overwrite the --payloads file.")]
 ExampleOutDir = Annotated[
     Path, Option("-o", "--out-dir", help="Directory to write the model files to.")

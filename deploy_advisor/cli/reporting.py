@@ -49,9 +49,11 @@ def quickstart_command(
     """On the example model and spec: recommend, scaffold, bench briefly, write the report."""
     from deploy_advisor.benchmarks.runner import parse_duration
     from deploy_advisor.benchmarks.session import parse_targets
+    from deploy_advisor.files import check_output_dir
     from deploy_advisor.quickstart import run_quickstart
     from deploy_advisor.reports.terminal import render_terminal
 
+    check_output_dir(out, flag="-o")
     names = parse_targets(targets) if targets is not None else None
     result = run_quickstart(
         out_dir=out, duration_s=parse_duration(duration, flag="--duration"),
