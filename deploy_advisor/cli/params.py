@@ -195,6 +195,9 @@ AcceptDrift = Annotated[
 Quantize = Annotated[
     bool, Option("--quantize", help="Edge: dynamic int8 quantisation, with its drift.")
 ]
+ValidateJson = Annotated[
+    bool, json_option("Print one JSON document: the findings and the checks that ran.")
+]
 ScaffoldDir = Annotated[
     Path, Argument(metavar="DIR", help="A scaffold directory written by `scaffold`.")
 ]

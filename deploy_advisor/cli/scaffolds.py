@@ -72,13 +72,15 @@ def _print_scaffold(result: ScaffoldResult, *, mode: str) -> None:
 
 
 @app.command()
-def validate(directory: params.ScaffoldDir) -> None:
+def validate(directory: params.ScaffoldDir, as_json: params.ValidateJson = False) -> None:
     """Lint and schema-check a scaffold's files; exit 1 when any check fails."""
     from deploy_advisor.errors import CheckFailed
     from deploy_advisor.targets.validate import validate_dir
 
     report = validate_dir(directory=directory)
-    for finding in report.findings:
+    if as_json:
+        console.emit_json(report.to_dict())
+    for finding in [] if as_json else report.findings:
         console.print(finding.line(), markup=False, soft_wrap=True)
     if not report.ok:
         raise CheckFailed(
