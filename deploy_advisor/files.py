@@ -36,6 +36,11 @@ def write_atomic_with(
     try:
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except FileNotFoundError:
+        if path.parent.is_dir():  # /proc and the like: there, but nothing can be created
+            raise InputError(
+                f"cannot write in {str(path.parent)!r}: files cannot be created there; pick a "
+                "directory you can write to"
+            ) from None
         raise InputError(
             f"directory {str(path.parent)!r} does not exist; create it or pick another path"
         ) from None

@@ -108,3 +108,17 @@ def test_serve_unknown_format_refused_before_starting(tmp_path: Path, name: str)
 def test_quickstart_out_under_a_file(a_file: Path) -> None:
     line = refused("quickstart", "-o", f"{a_file}/q")
     assert line == f"Error: -o {a_file}/q is under {a_file}, which is a file; pass a directory path"
+
+
+def test_init_out_where_nothing_can_be_created() -> None:
+    line = refused("init", "--no-input", "-o", "/proc/da-spec.yaml")
+    assert line == (
+        "Error: cannot write in '/proc': files cannot be created there; pick a directory you "
+        "can write to"
+    )
+
+
+def test_init_out_under_a_file(a_file: Path) -> None:
+    line = refused("init", "--no-input", "-o", f"{a_file}/spec.yaml")
+    assert str(a_file) in line and "pick a directory you can write to" in line
+    assert a_file.read_text() == "mine\n"
