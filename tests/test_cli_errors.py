@@ -122,3 +122,10 @@ def test_init_out_under_a_file(a_file: Path) -> None:
     line = refused("init", "--no-input", "-o", f"{a_file}/spec.yaml")
     assert str(a_file) in line and "pick a directory you can write to" in line
     assert a_file.read_text() == "mine\n"
+
+
+def test_inspect_sample_of_an_unknown_kind_is_refused_before_loading(
+    model: Path, a_file: Path
+) -> None:
+    line = refused("inspect", str(model), "--sample", str(a_file))
+    assert line == f"Error: --sample {a_file}: use a .csv or .parquet file of training rows"
