@@ -10,13 +10,14 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 from deploy_advisor.errors import InputError
 
-__all__ = ["write_atomic", "write_atomic_with"]
+__all__ = ["check_output_dir", "output_errors", "write_atomic", "write_atomic_with"]
 
 
 def write_atomic(path: Path, content: bytes | str, *, executable: bool = False) -> None:
@@ -35,6 +36,11 @@ def write_atomic_with(
     try:
         fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except FileNotFoundError:
+        if path.parent.is_dir():  # /proc and the like: there, but nothing can be created
+            raise InputError(
+                f"cannot write in {str(path.parent)!r}: files cannot be created there; pick a "
+                "directory you can write to"
+            ) from None
         raise InputError(
             f"directory {str(path.parent)!r} does not exist; create it or pick another path"
         ) from None
@@ -78,3 +84,29 @@ def _umask() -> int:
     mask = os.umask(0o022)  # reading the umask means setting it; put it straight back
     os.umask(mask)
     return mask
+
+
+def check_output_dir(path: Path, *, flag: str) -> None:
+    """Refuse an output directory that is a file or lies under one, before any work is done."""
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{flag} {path} is a file, not a directory; pass a directory path")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise InputError(
+                    f"{flag} {path} is under {parent}, which is a file; pass a directory path"
+                )
+            return
+
+
+@contextmanager
+def output_errors(path: Path, *, flag: str) -> Iterator[None]:
+    """Turn a failure to create or write under `path` into one line naming the flag and why."""
+    try:
+        yield
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(path) else ""
+        raise InputError(
+            f"cannot write {flag} {path}{where}: {exc.strerror or exc}; "
+            "pass a directory you can write to"
+        ) from exc

@@ -32,13 +32,14 @@ def serve_locally(
         resolve_port,
     )
     from deploy_advisor.runtime.launch import run_in_foreground, server_command
-    from deploy_advisor.runtime.loader import OUTPUTS, ModelLoadError
+    from deploy_advisor.runtime.loader import OUTPUTS, ModelLoadError, check_format
 
     try:
         shown_port = resolve_port(settings.get("port"), os.environ)
     except ConfigError as exc:
         raise InputError(str(exc)) from exc
     try:
+        check_format(target)  # refuse before a server starts
         argv, env = server_command(target, host=host, **settings)
     except ModelLoadError as exc:
         raise ModelError(str(exc)) from exc

@@ -61,6 +61,12 @@ def main() -> None:
             raise
         console.error(str(exc))
         sys.exit(exc.exit_code)
+    except OSError as exc:  # a path we were given cannot be read or written
+        if os.environ.get("DEPLOY_ADVISOR_DEBUG"):
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        console.error(f"{where}{exc.strerror or exc}; check the path and its permissions")
+        sys.exit(2)
     except KeyboardInterrupt:
         console.error("interrupted")
         sys.exit(130)

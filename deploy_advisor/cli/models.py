@@ -26,9 +26,10 @@ def inspect_command(
     import json
 
     from deploy_advisor.intake import inspect_model, sample_payloads
-    from deploy_advisor.intake.payloads import write_payloads
+    from deploy_advisor.intake.payloads import check_count, write_payloads
     from deploy_advisor.intake.render import print_report
 
+    check_count(count)  # before loading the model
     trusted = tuple(t.strip() for t in (trust_types or "").split(",") if t.strip())
     report = inspect_model(model, schema=schema, sample=sample, trust_types=trusted)
     bodies = sample_payloads(report, count=count, seed=seed)
@@ -49,8 +50,10 @@ def example_model_command(
     kind: params.ExampleKind = "forest",
 ) -> None:  # fmt: skip
     """Train the example RandomForest on the bundled breast_cancer data; save joblib and ONNX."""
+    from deploy_advisor.files import check_output_dir
     from deploy_advisor.intake.example import check_example_output, make_example_model
 
+    check_output_dir(out_dir, flag="-o")
     if kind != "forest":
         _tabular_example(kind, out_dir, force=force)
         return

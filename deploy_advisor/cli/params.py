@@ -9,6 +9,7 @@ from typing import Annotated
 from typer import Argument, Option
 
 from deploy_advisor.cli.app import json_option
+from deploy_advisor.cli.params_runs import *  # noqa: F403  (the commands use params.NAME)
 
 # --- recommend, init, catalog ----------------------------------------------------------------
 
@@ -64,21 +65,30 @@ CatalogTarget = Annotated[
 
 InspectModel = Annotated[
     Path,
-    Argument(help="A .joblib, .pkl or .onnx file, or an MLflow model directory.", readable=False),
-]
+    Argument(
+        metavar="MODEL", help="A .joblib, .pkl or .onnx file, or an MLflow model directory.",
+        readable=False,
+    ),
+]  # fmt: skip
 InspectJson = Annotated[bool, Option("--json", help="Print one JSON document.")]
 Payloads = Annotated[
-    Path | None, Option(help="Write sample request bodies for POST /predict to this JSON file.")
+    Path | None,
+    Option(metavar="FILE", help="Write sample request bodies for POST /predict to this JSON file."),
 ]
-Count = Annotated[int, Option(help="How many sample bodies to generate.")]
-Seed = Annotated[int, Option(help="Seed for choosing or generating sample rows.")]
+Count = Annotated[int, Option(metavar="N", help="How many sample bodies to generate.")]
+Seed = Annotated[
+    int, Option(min=0, metavar="N", help="Seed for choosing or generating sample rows.")
+]
 PayloadsForce = Annotated[bool, Option("--force", help="Overwrite the --payloads file.")]
 ExampleOutDir = Annotated[
-    Path, Option("-o", "--out-dir", help="Directory to write the model files to.")
+    Path, Option("-o", "--out-dir", metavar="DIR", help="Directory to write the model files to.")
 ]
 ExampleKind = Annotated[
-    str, Option("--kind", help="forest, churn (a DataFrame pipeline), xgboost or lightgbm.")
-]
+    str,
+    Option(
+        "--kind", metavar="KIND", help="forest, churn (a DataFrame pipeline), xgboost or lightgbm.",
+    ),
+]  # fmt: skip
 ExampleForce = Annotated[
     bool, Option("--force", help="Overwrite an existing model.joblib and model.onnx.")
 ]
@@ -88,26 +98,37 @@ ServeTarget = Annotated[
         metavar="MODEL_OR_SCAFFOLD_DIR", help="Model file, MLflow model or scaffold directory."
     ),
 ]
-Host = Annotated[str, Option("--host", help="Address to bind (0.0.0.0: all).")]
+Host = Annotated[str, Option("--host", metavar="HOST", help="Address to bind (0.0.0.0: all).")]
 Port = Annotated[
-    int | None, Option("--port", min=0, max=65535, help="Port (default $PORT, else 8000).")
+    int | None,
+    Option("--port", min=0, max=65535, metavar="PORT", help="Port (default $PORT, else 8000)."),
 ]
-Workers = Annotated[int, Option("--workers", min=1, help="Worker processes.")]
+Workers = Annotated[int, Option("--workers", min=1, metavar="N", help="Worker processes.")]
 BatchMax = Annotated[
-    int | None, Option("--batch-max", min=1, help="Most rows per predict call (default 64).")
+    int | None,
+    Option("--batch-max", min=1, metavar="N", help="Most rows per predict call (default 64)."),
 ]
 BatchWaitMs = Annotated[
     float | None,
-    Option("--batch-wait-ms", min=0, help="Longest wait for a batch to fill (default 0)."),
-]
+    Option(
+        "--batch-wait-ms", min=0, metavar="MS",
+        help="Longest wait for a batch to fill (default 0).",
+    ),
+]  # fmt: skip
 NoBatching = Annotated[bool, Option("--no-batching", help="Predict each request alone.")]
 MaxBodyBytes = Annotated[
-    int | None, Option("--max-body-bytes", min=1, help="Largest request body (default 1 MiB).")
-]
+    int | None,
+    Option(
+        "--max-body-bytes", min=1, metavar="BYTES", help="Largest request body (default 1 MiB).",
+    ),
+]  # fmt: skip
 DrainTimeout = Annotated[
     float | None,
-    Option("--drain-timeout", min=0, help="Seconds to finish requests on SIGTERM (default 30)."),
-]
+    Option(
+        "--drain-timeout", min=0, metavar="SECONDS",
+        help="Seconds to finish requests on SIGTERM (default 30).",
+    ),
+]  # fmt: skip
 AccessLog = Annotated[
     bool, Option("--access-log/--no-access-log", help="One JSON line per request on stderr.")
 ]
@@ -115,16 +136,29 @@ AccessLog = Annotated[
 # --- scaffold, validate, bench-edge ----------------------------------------------------------
 
 ScaffoldModel = Annotated[
-    Path, Option("--model", help="The trained model file (.joblib, .pkl, .onnx).", readable=False)
+    Path,
+    Option(
+        "--model", metavar="PATH", help="The trained model file (.joblib, .pkl, .onnx).",
+        readable=False,
+    ),
+]  # fmt: skip
+ScaffoldOut = Annotated[
+    Path, Option("-o", "--out", metavar="DIR", help="Directory to write the scaffold into.")
 ]
-ScaffoldOut = Annotated[Path, Option("-o", "--out", help="Directory to write the scaffold into.")]
 ScaffoldTarget = Annotated[
-    str | None, Option(help="docker, kubernetes, heroku, vps or edge; default: the advisor's pick.")
-]
+    str | None,
+    Option(
+        metavar="TARGET",
+        help="docker, kubernetes, heroku, vps or edge; default: the advisor's pick.",
+    ),
+]  # fmt: skip
 ScaffoldSpec = Annotated[
-    Path | None, Option(help="A deploy-advisor.yaml requirements spec.", readable=False)
+    Path | None,
+    Option(metavar="FILE", help="A deploy-advisor.yaml requirements spec.", readable=False),
 ]
-ScaffoldPlan = Annotated[str | None, Option(help="Catalog plan to size resources for.")]
+ScaffoldPlan = Annotated[
+    str | None, Option(metavar="PLAN", help="Catalog plan to size resources for.")
+]
 ScaffoldForce = Annotated[
     bool, Option("--force", help="Overwrite files you edited or scaffold did not write.")
 ]
@@ -133,22 +167,27 @@ Wheelhouse = Annotated[
     bool, Option("--wheelhouse", help="Download every wheel into wheels/ for offline builds.")
 ]
 DockerfileBase = Annotated[
-    str | None, Option(help="Base image of the Dockerfile (ARG BASE_IMAGE); python:3.11-slim.")
+    str | None,
+    Option(
+        metavar="IMAGE", help="Base image of the Dockerfile (ARG BASE_IMAGE); python:3.11-slim.",
+    ),
+]  # fmt: skip
+PublicHost = Annotated[
+    str | None, Option(metavar="HOST", help="Public host name (Ingress, nginx, TLS).")
 ]
-PublicHost = Annotated[str | None, Option(help="Public host name (Ingress, nginx, TLS).")]
 Strict = Annotated[
     bool, Option("--strict", help="Refuse when a platform limit would be hit (heroku).")
 ]
 Mode = Annotated[
     str | None,
     Option(
-        "--mode",
+        "--mode", metavar="MODE",
         help="realtime (a server) or batch (a scoring job); default: the advisor's for "
         "--spec, else realtime.",
     ),
-]
+]  # fmt: skip
 MaxSizeMb = Annotated[
-    float | None, Option("--max-size-mb", help="Edge: refuse a larger model.onnx.")
+    float | None, Option("--max-size-mb", metavar="MB", help="Edge: refuse a larger model.onnx.")
 ]
 AcceptDrift = Annotated[
     bool, Option("--accept-drift", help="Edge: bundle even if ONNX drifts past the tolerance.")
@@ -156,90 +195,21 @@ AcceptDrift = Annotated[
 Quantize = Annotated[
     bool, Option("--quantize", help="Edge: dynamic int8 quantisation, with its drift.")
 ]
-ScaffoldDir = Annotated[Path, Argument(help="A scaffold directory written by `scaffold`.")]
-Bundle = Annotated[Path, Argument(help="An edge bundle directory or its .tar.gz.")]
-Cpus = Annotated[float, Option("--cpus", help="CPU limit, in cores.")]
-Memory = Annotated[str, Option("--memory", help="Memory limit, e.g. 256m, 1g.")]
+ValidateJson = Annotated[
+    bool, json_option("Print one JSON document: the findings and the checks that ran.")
+]
+ScaffoldDir = Annotated[
+    Path, Argument(metavar="DIR", help="A scaffold directory written by `scaffold`.")
+]
+Bundle = Annotated[
+    Path, Argument(metavar="BUNDLE", help="An edge bundle directory or its .tar.gz.")
+]
+Cpus = Annotated[float, Option("--cpus", metavar="CPUS", help="CPU limit, in cores.")]
+Memory = Annotated[str, Option("--memory", metavar="SIZE", help="Memory limit, e.g. 256m, 1g.")]
 Predictions = Annotated[
-    int, Option("--predictions", help="One-row predictions to time after loading.")
+    int, Option("--predictions", metavar="N", help="One-row predictions to time after loading.")
 ]
 EdgeJson = Annotated[bool, Option("--json", help="Print the result as JSON.")]
-
-# --- loadtest, bench -------------------------------------------------------------------------
-
-Rate = Annotated[float | None, Option("--rate", help="Open loop: req/s to hold.")]
-Users = Annotated[int | None, Option("--users", help="Closed loop: users that never wait.")]
-Duration = Annotated[
-    str, Option("--duration", help="e.g. 30s or 2m (default 30s); every run stops by itself.")
-]
-Ramp = Annotated[str | None, Option("--ramp", help="Time to start all users (default ≤5s).")]
-Slo = Annotated[str | None, Option("--slo", help='e.g. "p95<200ms,p99<500ms,errors<1%".')]
-LoadScaffold = Annotated[Path | None, Argument(help="Scaffold to launch and load.")]
-Url = Annotated[str | None, Option("--url", help="Load a running server.")]
-LoadTarget = Annotated[
-    str | None, Option("--target", help="local, docker, vps, heroku or kubernetes.")
-]
-LoadPlan = Annotated[str | None, Option("--plan", help="Plan whose limits to emulate.")]
-Processes = Annotated[int, Option("--processes", help="Locust processes here.")]
-FindCapacity = Annotated[
-    bool, Option("--find-capacity", help="Raise the rate from --rate until an SLO breaks.")
-]
-LoadPayloads = Annotated[
-    Path | None, Option("--payloads", help="JSON list of request bodies (with --url).")
-]
-RunDir = Annotated[Path | None, Option("--out", help="Run directory.")]
-RunForce = Annotated[bool, Option("--force", help="Replace a result already in --out.")]
-ResultJson = Annotated[bool, json_option("Print only the result JSON.")]
-Master = Annotated[bool, Option("--master", help="Locust master for workers on other machines.")]
-ExpectWorkers = Annotated[int, Option("--expect-workers", help="Workers the master waits for.")]
-Worker = Annotated[str | None, Option("--worker", help="Be a Locust worker of the master at HOST.")]
-BaseImage = Annotated[
-    str | None,
-    Option(
-        "--base-image", envvar="DEPLOY_ADVISOR_BASE_IMAGE",
-        help="Base image for docker/kubernetes builds (default python:3.11-slim).",
-    ),
-]  # fmt: skip
-BenchScaffold = Annotated[Path, Argument(help="Scaffold to launch on each target.")]
-BenchTargets = Annotated[str, Option("--targets", help="e.g. local,docker,vps.")]
-Plans = Annotated[str | None, Option("--plans", help="TARGET=PLAN pairs, e.g. docker=linode-2gb.")]
-RunsParent = Annotated[Path | None, Option("--out", help="Parent of the run dirs.")]
-ResultsJson = Annotated[bool, json_option("Print only a JSON list: one result per target.")]
-
-# --- report, quickstart ----------------------------------------------------------------------
-
-RunDirs = Annotated[list[Path], Argument(metavar="RUNDIR...", help="Run directories.")]
-ReportSpec = Annotated[
-    Path | None,
-    Option(
-        "--spec", help="Requirements spec: judge the SLO, price the spec's traffic.",
-        readable=False,
-    ),
-]  # fmt: skip
-Html = Annotated[Path | None, Option("--html", help="Write a self-contained HTML file.")]
-Markdown = Annotated[Path | None, Option("--md", help="Write Markdown for a pull request.")]
-ReportJson = Annotated[bool, Option("--json", help="Print one JSON document only.")]
-Baseline = Annotated[
-    list[Path] | None,
-    Option("--baseline", metavar="RUNDIR", help="Earlier run to diff (repeatable)."),
-]
-ExtraCatalog = Annotated[
-    Path | None, Option("--catalog", help="Extra price catalog (YAML).", readable=False)
-]
-ReportForce = Annotated[
-    bool, Option("--force", help="Overwrite files that are not earlier reports.")
-]
-QuickstartOut = Annotated[
-    Path, Option("-o", "--out", help="Directory for the spec, scaffolds, runs, report.")
-]
-QuickDuration = Annotated[str, Option("--duration", help="Load per target, e.g. 8s.")]
-QuickBaseImage = Annotated[
-    str | None, Option("--base-image", help="Base image of the docker scaffold.")
-]
-QuickTargets = Annotated[
-    str | None, Option("--targets", help="Targets to bench, e.g. local,docker.")
-]
-Reuse = Annotated[bool, Option("--force", help="Reuse a non-empty -o directory.")]
 
 ModelSample = Annotated[
     Path | None,

@@ -47,11 +47,13 @@ def quickstart_command(
     targets: params.QuickTargets = None, force: params.Reuse = False,
 ) -> None:  # fmt: skip
     """On the example model and spec: recommend, scaffold, bench briefly, write the report."""
+    from deploy_advisor.files import check_output_dir
     from deploy_advisor.loadtest.runner import parse_duration
     from deploy_advisor.loadtest.session import parse_targets
     from deploy_advisor.quickstart import run_quickstart
     from deploy_advisor.reports.terminal import render_terminal
 
+    check_output_dir(out, flag="-o")
     names = parse_targets(targets) if targets is not None else None
     result = run_quickstart(
         out_dir=out, duration_s=parse_duration(duration, flag="--duration"),

@@ -25,9 +25,11 @@ def scaffold(
     quantize: params.Quantize = False, code: params.ScaffoldCode = None,
 ) -> None:  # fmt: skip
     """Write the serving app, model, pinned requirements and target files into a directory."""
+    from deploy_advisor.files import check_output_dir, output_errors
     from deploy_advisor.targets.choice import ScaffoldFlags, choose, write_choice
     from deploy_advisor.targets.code import check_code, code_on_path
 
+    check_output_dir(out, flag="-o")
     flags = ScaffoldFlags(
         plan=plan, host_name=host, base_image=base_image, wheelhouse=wheelhouse,
         max_size_mb=max_size_mb, accept_drift=accept_drift, quantize=quantize, code=code,
@@ -36,9 +38,11 @@ def scaffold(
         chosen = choose(target=target, mode=mode, spec=spec, flags=flags, model=model)
     for note in chosen.notes:
         console.info(note)
-    result = write_choice(
-        chosen, model=model, out_dir=out, flags=flags, force=force, dry_run=dry_run, strict=strict
-    )
+    with output_errors(out, flag="-o"):
+        result = write_choice(
+            chosen, model=model, out_dir=out, flags=flags, force=force, dry_run=dry_run,
+            strict=strict,
+        )  # fmt: skip
     _print_scaffold(result, mode=chosen.mode)
 
 
@@ -68,13 +72,15 @@ def _print_scaffold(result: ScaffoldResult, *, mode: str) -> None:
 
 
 @app.command()
-def validate(directory: params.ScaffoldDir) -> None:
+def validate(directory: params.ScaffoldDir, as_json: params.ValidateJson = False) -> None:
     """Lint and schema-check a scaffold's files; exit 1 when any check fails."""
     from deploy_advisor.errors import CheckFailed
     from deploy_advisor.targets.validate import validate_dir
 
     report = validate_dir(directory=directory)
-    for finding in report.findings:
+    if as_json:
+        console.emit_json(report.to_dict())
+    for finding in [] if as_json else report.findings:
         console.print(finding.line(), markup=False, soft_wrap=True)
     if not report.ok:
         raise CheckFailed(

@@ -126,6 +126,8 @@ def inspect_model(
     for given, what in ((schema, "--schema"), (sample, "--sample")):
         if given is not None and not given.is_file():
             raise ModelError(f"{what} {given} not found; pass an existing file")
+    if sample is not None and sample.suffix.lower() not in {".csv", ".parquet"}:
+        raise ModelError(f"--sample {sample}: use a .csv or .parquet file of training rows")
     argv = [sys.executable, "-m", "deploy_advisor.intake.probe", str(path)]
     if schema is not None:
         argv += ["--schema", str(schema)]

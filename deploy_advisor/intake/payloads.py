@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deploy_advisor.errors import InputError, ModelError
-from deploy_advisor.files import write_atomic
+from deploy_advisor.files import check_output_dir, write_atomic
 
 if TYPE_CHECKING:
     import numpy as np
@@ -14,11 +14,31 @@ if TYPE_CHECKING:
     from deploy_advisor.intake.inspect import ModelReport
     from deploy_advisor.runtime.schema import Column, InputSchema
 
-__all__ = ["BATCH_ROWS", "sample_payloads", "schema_rows", "write_payloads"]
+__all__ = [
+    "BATCH_ROWS",
+    "MAX_PAYLOADS",
+    "check_count",
+    "sample_payloads",
+    "schema_rows",
+    "write_payloads",
+]
 
 BATCH_ROWS = 4
+#: The most sample bodies `inspect --count` makes: enough for any load test, small enough to hold.
+MAX_PAYLOADS = 10_000
 # Every fourth body is a small batch; with feature names, every fourth-but-one is a record.
 _CYCLE = ("row", "row", "records", "batch")
+
+
+def check_count(count: int) -> None:
+    """Refuse a number of sample bodies below 1 or above :data:`MAX_PAYLOADS`."""
+    if count < 1:
+        raise ModelError(f"--count {count} is too small; ask for at least 1 payload")
+    if count > MAX_PAYLOADS:
+        raise ModelError(
+            f"--count {count:,} is too large; ask for at most {MAX_PAYLOADS:,} payloads "
+            "(a load test cycles through them)"
+        )
 
 
 def sample_payloads(report: ModelReport, *, count: int = 20, seed: int = 0) -> list[dict[str, Any]]:
@@ -28,8 +48,7 @@ def sample_payloads(report: ModelReport, *, count: int = 20, seed: int = 0) -> l
             f"Cannot generate payloads for `{report.path}`: it does not record its number of "
             "features; save it after fitting on data with a fixed number of columns"
         )
-    if count < 1:
-        raise ModelError(f"--count {count} is too small; ask for at least 1 payload")
+    check_count(count)
     schema = report.input_schema if report.schema else None
     typed = schema is not None and bool(schema.columns) and not schema.numeric_only
     if typed or (schema is not None and _has_ranges(schema)):
@@ -111,5 +130,6 @@ def write_payloads(path: Path, bodies: list[dict[str, Any]], *, force: bool = Fa
 
     if path.exists() and not force:
         raise InputError(f"{path} already exists; pass --force to overwrite it")
+    check_output_dir(path.parent, flag="--payloads")
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, json.dumps(bodies) + "\n")

@@ -25,6 +25,7 @@ __all__ = [
     "OUTPUTS",
     "LoadedModel",
     "ModelLoadError",
+    "check_format",
     "load_model",
     "read_schema_file",
     "resolve_model_path",
@@ -119,6 +120,22 @@ def read_schema_file(path: str | Path) -> InputSchema:
     return schema
 
 
+def _unknown_format(target: Path) -> str:
+    return (
+        f"{target.name}: unknown model format {target.suffix or '(no suffix)'}; "
+        f"use one of {', '.join(MODEL_SUFFIXES)} (.json: an XGBoost booster, .txt: a "
+        "LightGBM model) or an MLflow model directory"
+    )
+
+
+def check_format(path: str | Path | None) -> Path:
+    """The model path ``path`` designates, once its format is one :func:`load_model` reads."""
+    target = resolve_model_path(path)
+    if not target.is_dir() and not _is_model_file(target):
+        raise ModelLoadError(_unknown_format(target))
+    return target
+
+
 def load_model(
     path: str | Path | None,
     *,
@@ -165,10 +182,6 @@ def load_model(
 
         model = load_cbm(target, output=output, schema=schema)
     else:
-        raise ModelLoadError(
-            f"{target.name}: unknown model format {suffix or '(no suffix)'}; "
-            f"use one of {', '.join(MODEL_SUFFIXES)} (.json: an XGBoost booster, .txt: a "
-            "LightGBM model) or an MLflow model directory"
-        )
+        raise ModelLoadError(_unknown_format(target))
     model.load_seconds = time.perf_counter() - started
     return model

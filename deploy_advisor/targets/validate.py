@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy_advisor.errors import InputError
 from deploy_advisor.lockfile import LOCK_NAME, read_lock
 from deploy_advisor.targets.base import Finding
+from deploy_advisor.targets.check_runs import CheckRun, CheckRuns
 from deploy_advisor.targets.registry import get_target, target_names
 from deploy_advisor.targets.shapes import (
     check_app_json,
@@ -30,6 +31,7 @@ class ValidationReport:
 
     directory: Path
     findings: list[Finding]
+    checks: list[CheckRun] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Finding]:
@@ -38,6 +40,17 @@ class ValidationReport:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def to_dict(self) -> dict[str, object]:
+        """The `validate --json` document."""
+        return {
+            "directory": str(self.directory), "ok": self.ok, "errors": len(self.errors),
+            "findings": [
+                {"severity": f.severity, "check": f.check, "message": f.message, "file": f.file}
+                for f in self.findings
+            ],
+            "checks": [check.to_dict() for check in self.checks],
+        }  # fmt: skip
 
 
 def _lock_findings(directory: Path) -> list[Finding]:
@@ -73,41 +86,66 @@ def validate_dir(*, directory: Path) -> ValidationReport:
             "(Dockerfile, k8s/, Procfile, deploy/, edge_runtime/); pass a directory written by "
             "`deploy-advisor scaffold`"
         )
-    findings = _lock_findings(directory)
+    ran = CheckRuns()
+    findings = ran.add("lock", "deploy-advisor", [LOCK_NAME], _lock_findings(directory))
     checkov_files = []
     if (directory / "Dockerfile").is_file():
-        findings += run_hadolint(directory / "Dockerfile", "Dockerfile")
+        findings += ran.add(
+            "hadolint", "hadolint", ["Dockerfile"],
+            run_hadolint(directory / "Dockerfile", "Dockerfile"),
+        )  # fmt: skip
         checkov_files.append("Dockerfile")
     if (directory / "compose.yaml").is_file():
-        findings += check_compose(directory / "compose.yaml")
+        findings += ran.add(
+            "compose", "deploy-advisor", ["compose.yaml"], check_compose(directory / "compose.yaml")
+        )
     if (directory / "k8s").is_dir():
-        findings += check_kubernetes(directory / "k8s")
-        checkov_files += [
-            f"k8s/{p.name}" for p in sorted((directory / "k8s").glob("*.yaml"))
-            if p.name != "kustomization.yaml"
-        ]  # fmt: skip
+        manifests = [f"k8s/{p.name}" for p in sorted((directory / "k8s").glob("*.yaml"))]
+        findings += ran.add(
+            "kubernetes-schema", "kubernetes-validate", manifests,
+            check_kubernetes(directory / "k8s"),
+        )  # fmt: skip
+        checkov_files += [f for f in manifests if f != "k8s/kustomization.yaml"]
     if (directory / "Procfile").is_file():
-        findings += check_procfile(directory / "Procfile")
+        findings += ran.add(
+            "procfile", "deploy-advisor", ["Procfile"], check_procfile(directory / "Procfile")
+        )
     if (directory / "app.json").is_file():
-        findings += check_app_json(directory / "app.json")
+        findings += ran.add(
+            "app.json", "deploy-advisor", ["app.json"], check_app_json(directory / "app.json")
+        )
     if (directory / ".python-version").is_file():
-        findings += check_python_version(directory / ".python-version")
+        findings += ran.add(
+            "python-version", "deploy-advisor", [".python-version"],
+            check_python_version(directory / ".python-version"),
+        )  # fmt: skip
     for site in sorted((directory / "deploy" / "nginx").glob("*.conf")):
-        findings += check_nginx(site, f"deploy/nginx/{site.name}")
+        rel = f"deploy/nginx/{site.name}"
+        findings += ran.add("nginx -t", "nginx", [rel], check_nginx(site, rel))
     if (directory / "deploy" / "cloud-init.yaml").is_file():
-        findings += check_cloud_init(
-            directory / "deploy" / "cloud-init.yaml", "deploy/cloud-init.yaml"
+        rel = "deploy/cloud-init.yaml"
+        findings += ran.add(
+            "cloud-init", "deploy-advisor", [rel], check_cloud_init(directory / rel, rel)
         )
     for script in sorted(directory.glob("deploy/*.sh")):
-        findings += check_shell(script, f"deploy/{script.name}")
+        rel = f"deploy/{script.name}"
+        findings += ran.add("bash -n", "bash", [rel], check_shell(script, rel))
     units = sorted(directory.glob("deploy/systemd/*.service")) + sorted(
         directory.glob("deploy/systemd/*.timer")
     )
-    findings += check_systemd_units(directory, units)
+    if units:
+        findings += ran.add(
+            "systemd", "systemd-analyze", [str(u.relative_to(directory)) for u in units],
+            check_systemd_units(directory, units),
+        )  # fmt: skip
     if checkov_files:
-        findings += run_checkov(directory, checkov_files)
+        findings += ran.add(
+            "checkov", "checkov", checkov_files, run_checkov(directory, checkov_files)
+        )
     lock = read_lock(directory)
     target = lock.target if lock else None
     if target in target_names():
-        findings += get_target(target).validate(directory)
-    return ValidationReport(directory, findings)
+        findings += ran.add(
+            f"{target} files", "deploy-advisor", [], get_target(target).validate(directory)
+        )
+    return ValidationReport(directory, findings, ran.runs)
