@@ -41,7 +41,15 @@ CASES: dict[str, dict[str, object]] = {
     "kubernetes": {"plan": LARGE, "host_name": "api.example.com"},
     "heroku": {"plan": PlanSize("heroku-standard-2x", 1.0, 1024, "heroku")},
     "vps": {"plan": SMALL, "host_name": "api.example.com"},
+    "sagemaker": {"plan": PlanSize("sagemaker-ml-m5-large", 2.0, 8192, "aws-sagemaker")},
+    "sagemaker-serverless": {
+        "plan": PlanSize("sagemaker-serverless-2048mb", 1.0, 2048, "aws-sagemaker-serverless")
+    },
+    "cloud-run": {"plan": PlanSize("cloud-run-1vcpu-2gib", 1.0, 2048, "gcp-cloud-run")},
+    "azure-ml": {"plan": PlanSize("azureml-standard-ds3-v2", 4.0, 14336, "azure-ml")},
 }
+#: Cases named after their target, where the name has no variant suffix to split off.
+WHOLE_NAMES = ("cloud-run", "azure-ml")
 
 
 def _context(**options: object) -> RenderContext:
@@ -53,7 +61,7 @@ def _context(**options: object) -> RenderContext:
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_templates_match_golden_files(case: str, request: pytest.FixtureRequest) -> None:
-    target = get_target(case.split("-")[0])
+    target = get_target(case if case in WHOLE_NAMES else case.split("-")[0])
     rendered = render_text_files(target, _context(**CASES[case]))
     folder = GOLDEN / case
     if request.config.getoption("--update-golden"):
