@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-serving bench-batch venv clean checkov
+.PHONY: demo test lint bench bench-serving bench-batch venv clean checkov cloud-validators
 
 venv: $(STAMP)
 
@@ -28,8 +28,18 @@ $(CHECKOV):
 	$(PYTHON) -m venv .venv-checkov
 	.venv-checkov/bin/pip install --quiet checkov
 
-test: $(STAMP) $(CHECKOV)
-	DEPLOY_ADVISOR_CHECKOV=$(CURDIR)/$(CHECKOV) $(BIN)/python -m pytest
+# cfn-lint and the azure-ai-ml SDK (dozens of Azure and OpenTelemetry packages) check the managed
+# cloud scaffolds from their own venv, like checkov.
+CLOUD := .venv-cloud/bin
+cloud-validators: $(CLOUD)/cfn-lint
+
+$(CLOUD)/cfn-lint:
+	$(PYTHON) -m venv .venv-cloud
+	$(CLOUD)/pip install --quiet cfn-lint==1.58.0 azure-ai-ml==1.35.2
+
+test: $(STAMP) $(CHECKOV) $(CLOUD)/cfn-lint
+	DEPLOY_ADVISOR_CHECKOV=$(CURDIR)/$(CHECKOV) DEPLOY_ADVISOR_CFN_LINT=$(CURDIR)/$(CLOUD)/cfn-lint \
+	DEPLOY_ADVISOR_AZURE_ML_PYTHON=$(CURDIR)/$(CLOUD)/python $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check deploy_advisor tests benchmarks

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from deploy_advisor.errors import InputError
 from deploy_advisor.targets.base import Finding
+from deploy_advisor.targets.cloud_checks import check_azure_ml, check_cloud_run, run_cfn_lint
 from deploy_advisor.targets.registry import get_target, target_names
 from deploy_advisor.targets.shapes import (
     check_app_json,
@@ -57,9 +58,34 @@ def _target_files(directory: Path) -> list[str]:
     """The files and folders in `directory` that some target writes (what makes it a scaffold)."""
     marks = [
         "Dockerfile", "compose.yaml", "k8s", "Procfile", "app.json", "deploy/systemd",
-        "deploy/nginx", "deploy/cloud-init.yaml", "edge_runtime", "bundle.json",
+        "deploy/nginx", "deploy/cloud-init.yaml", "edge_runtime", "bundle.json", "sagemaker",
+        "cloud-run", "azure-ml",
     ]  # fmt: skip
     return [mark for mark in marks if (directory / mark).exists()]
+
+
+# Azure ML files and the loader of each, by name.
+_AZURE_KINDS = {
+    "endpoint.yml": "online-endpoint", "deployment.yml": "online-deployment",
+    "batch-endpoint.yml": "batch-endpoint", "batch-deployment.yml": "batch-deployment",
+}  # fmt: skip
+
+
+def _cloud_findings(directory: Path) -> list[Finding]:
+    """The vendors' checks of the managed cloud files present in `directory`."""
+    findings = []
+    for template in sorted((directory / "sagemaker").glob("*.yaml")):
+        findings += run_cfn_lint(template, f"sagemaker/{template.name}")
+    service = directory / "cloud-run" / "service.yaml"
+    if service.is_file():
+        findings += check_cloud_run(service, "cloud-run/service.yaml")
+    azure = {
+        f"azure-ml/{name}": kind for name, kind in _AZURE_KINDS.items()
+        if (directory / "azure-ml" / name).is_file()
+    }  # fmt: skip
+    if azure:
+        findings += check_azure_ml(directory, azure)
+    return findings
 
 
 def validate_dir(*, directory: Path) -> ValidationReport:
@@ -103,6 +129,7 @@ def validate_dir(*, directory: Path) -> ValidationReport:
         directory.glob("deploy/systemd/*.timer")
     )
     findings += check_systemd_units(directory, units)
+    findings += _cloud_findings(directory)
     if checkov_files:
         findings += run_checkov(directory, checkov_files)
     target = read_lock(directory).get("target")
