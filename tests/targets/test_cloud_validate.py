@@ -21,7 +21,7 @@ CASES = {
 
 @pytest.fixture
 def cloud_validators(with_checkov: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """cfn-lint and azure-ai-ml from their own venv (`make cloud-validators`); validate runs them."""
+    """cfn-lint and azure-ai-ml from their venv (`make cloud-validators`); validate runs them."""
     bin_dir = Path(os.environ.get("DEPLOY_ADVISOR_CLOUD_VENV", REPO / ".venv-cloud")) / "bin"
     cfn_lint = os.environ.get("DEPLOY_ADVISOR_CFN_LINT") or str(bin_dir / "cfn-lint")
     python = os.environ.get("DEPLOY_ADVISOR_AZURE_ML_PYTHON") or str(bin_dir / "python")
@@ -100,7 +100,8 @@ def test_cloud_run_check_catches_what_cloud_run_refuses(
 ) -> None:
     out = _broken(
         "cloud-run", scaffolded, tmp_path, "cloud-run/service.yaml",
-        "          env:\n", "          env:\n            - name: PORT\n              value: '9000'\n",
+        "          env:\n",
+        "          env:\n            - name: PORT\n              value: '9000'\n",
     )  # fmt: skip
     text = (out / "cloud-run/service.yaml").read_text().replace("memory: 2Gi", "memory: 16Gi")
     (out / "cloud-run/service.yaml").write_text(text)
