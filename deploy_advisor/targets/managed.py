@@ -55,11 +55,14 @@ def launch_managed(
     target: Target, directory: Path, *, plan: str | None, base_image: str | None,
     log: Path | None,
 ) -> AbstractContextManager[Launched]:  # fmt: skip
-    """The image in one container with the plan's CPU and memory (no platform proxy yet)."""
-    from deploy_advisor.targets.docker_launch import launch_docker
+    """The image in one container sized like the plan, behind the platform's request limits."""
+    from deploy_advisor.targets.managed_launch import launch_behind_proxy
     from deploy_advisor.targets.plans import resolve_plan
 
-    return launch_docker(directory, plan=resolve_plan(target, plan), base_image=base_image, log=log)
+    return launch_behind_proxy(
+        directory, target=target.name, plan=resolve_plan(target, plan), base_image=base_image,
+        log=log,
+    )  # fmt: skip
 
 
 def dockerfile_for(ctx: RenderContext, *, sagemaker: bool = False) -> str:

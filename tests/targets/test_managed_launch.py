@@ -1,0 +1,85 @@
+"""Managed targets launched locally: the real image behind nginx enforcing the platform's limits."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from deploy_advisor.targets import get_target
+from deploy_advisor.targets.managed_launch import platform_limits
+from tests.conftest import BASE_IMAGE, require
+
+
+def test_limits_come_from_the_scaffold_files(scaffolded: Callable[..., Path]) -> None:
+    realtime = platform_limits("sagemaker", scaffolded("sagemaker"))
+    serverless = platform_limits(
+        "sagemaker", scaffolded("sagemaker", plan="sagemaker-serverless-2048mb")
+    )
+    assert (realtime.payload_bytes, serverless.payload_bytes) == (6_000_000, 4_000_000)
+    assert realtime.timeout_s == 60
+    cloud_run = platform_limits("cloud-run", scaffolded("cloud-run"))
+    assert cloud_run.payload_bytes == 32 * 2**20
+    assert cloud_run.concurrency is not None and cloud_run.concurrency >= 1
+    azure = platform_limits("azure-ml", scaffolded("azure-ml"))
+    assert azure.timeout_s == 60 and azure.payload_bytes is None
+
+
+def _post(url: str, body: bytes) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def _stalled_request(port: int) -> socket.socket:
+    """A request whose headers arrived and whose body never finishes: it holds one slot."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(
+        b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 1000\r\n\r\n{"
+    )
+    return sock
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+@pytest.mark.nginx
+def test_serverless_payload_limit_and_cloud_run_concurrency_are_enforced(
+    scaffolded: Callable[..., Path], docker_client: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require("nginx")
+    monkeypatch.setenv("DEPLOY_ADVISOR_NAME_PREFIX", "wave2-cloud16")
+    sagemaker = scaffolded(
+        "sagemaker", plan="sagemaker-serverless-2048mb", wheelhouse=True, base_image=BASE_IMAGE
+    )
+    body = (sagemaker / "samples" / "first.json").read_bytes()
+    with get_target("sagemaker").launch(sagemaker, plan=None, base_image=BASE_IMAGE) as launched:
+        assert launched.emulated and "SageMaker serverless" in launched.describe
+        status, answer = _post(f"{launched.base_url}/invocations", body)
+        assert status == 200 and json.loads(answer)["predictions"]
+        status, answer = _post(f"{launched.base_url}/invocations", b" " * 4_000_001)
+        assert status == 413 and b"nginx" in answer, "the platform's proxy refuses the body"
+
+    cloud_run = scaffolded("cloud-run", wheelhouse=True, base_image=BASE_IMAGE)
+    slots = platform_limits("cloud-run", cloud_run).concurrency
+    assert slots is not None
+    with get_target("cloud-run").launch(cloud_run, plan=None, base_image=BASE_IMAGE) as launched:
+        port = int(launched.base_url.rsplit(":", 1)[1])
+        assert _post(f"{launched.base_url}/predict", body)[0] == 200
+        with ExitStack() as held:
+            for _ in range(slots):
+                held.enter_context(_stalled_request(port))
+            status, _ = _post(f"{launched.base_url}/predict", body)
+            assert status == 429, "a request beyond containerConcurrency is turned away"
+        assert _post(f"{launched.base_url}/predict", body)[0] == 200
