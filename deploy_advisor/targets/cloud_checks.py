@@ -97,8 +97,8 @@ def _first_lines(message: str) -> str:
 
 
 @cache
-def _service_schema() -> dict[str, Any]:
-    source = resources.files("deploy_advisor.targets").joinpath("schemas/cloud_run_service.json")
+def _schema(name: str) -> dict[str, Any]:
+    source = resources.files("deploy_advisor.targets").joinpath(f"schemas/{name}")
     return dict(json.loads(source.read_text()))
 
 
@@ -119,6 +119,35 @@ def _cpus(cpu: str) -> float | None:
         return None
 
 
+def _job_rules(doc: dict[str, Any]) -> list[str]:
+    """What Cloud Run refuses in a job beyond the schema: reserved variables, memory per CPU."""
+    spec = doc["spec"]["template"]["spec"]["template"]["spec"]
+    return [p for c in spec["containers"] for p in _container_rules(c, concurrency=1)]
+
+
+def _container_rules(container: dict[str, Any], *, concurrency: int) -> list[str]:
+    problems = []
+    for var in container.get("env") or []:
+        if var["name"] in _RESERVED_ENV:
+            problems.append(f"env {var['name']} is set by Cloud Run itself; remove it")
+    limits = (container.get("resources") or {}).get("limits") or {}
+    cpus = _cpus(str(limits.get("cpu", "1")))
+    gib = _gib(str(limits.get("memory", "512Mi")))
+    if cpus is not None and gib is not None:
+        allowed = max((g for c, g in _MAX_GIB_FOR_CPUS if c <= max(cpus, 1)), default=4)
+        if gib > allowed:
+            problems.append(f"memory {limits['memory']} needs more than {cpus:g} CPU")
+        if gib < 0.125:
+            problems.append(f"memory {limits['memory']} is below Cloud Run's 128Mi")
+    if cpus is not None and cpus < 1 and concurrency != 1:
+        problems.append(f"cpu {cpus:g} below 1 needs containerConcurrency: 1")
+    for kind in ("startupProbe", "livenessProbe"):
+        probe = container.get(kind) or {}
+        if probe.get("timeoutSeconds", 1) > probe.get("periodSeconds", 10):
+            problems.append(f"{kind}.timeoutSeconds exceeds its periodSeconds")
+    return problems
+
+
 def _service_rules(doc: dict[str, Any]) -> list[str]:
     """What Cloud Run refuses beyond the schema: reserved variables, CPU and memory pairs."""
     problems = []
@@ -132,29 +161,12 @@ def _service_rules(doc: dict[str, Any]) -> list[str]:
         problems.append(f"minScale {low} is above maxScale {high}")
     concurrency = template["spec"].get("containerConcurrency", 80)
     for container in template["spec"]["containers"]:
-        for var in container.get("env") or []:
-            if var["name"] in _RESERVED_ENV:
-                problems.append(f"env {var['name']} is set by Cloud Run itself; remove it")
-        limits = (container.get("resources") or {}).get("limits") or {}
-        cpus = _cpus(str(limits.get("cpu", "1")))
-        gib = _gib(str(limits.get("memory", "512Mi")))
-        if cpus is not None and gib is not None:
-            allowed = max((g for c, g in _MAX_GIB_FOR_CPUS if c <= max(cpus, 1)), default=4)
-            if gib > allowed:
-                problems.append(f"memory {limits['memory']} needs more than {cpus:g} CPU")
-            if gib < 0.125:
-                problems.append(f"memory {limits['memory']} is below Cloud Run's 128Mi")
-        if cpus is not None and cpus < 1 and concurrency != 1:
-            problems.append(f"cpu {cpus:g} below 1 needs containerConcurrency: 1")
-        for kind in ("startupProbe", "livenessProbe"):
-            probe = container.get(kind) or {}
-            if probe.get("timeoutSeconds", 1) > probe.get("periodSeconds", 10):
-                problems.append(f"{kind}.timeoutSeconds exceeds its periodSeconds")
+        problems += _container_rules(container, concurrency=concurrency)
     return problems
 
 
 def check_cloud_run(path: Path, rel: str) -> list[Finding]:
-    """A Cloud Run service.yaml against the keys Cloud Run documents, then its own rules."""
+    """A Cloud Run service or job against the keys Cloud Run documents, then its own rules."""
     import jsonschema
     import yaml
 
@@ -162,7 +174,9 @@ def check_cloud_run(path: Path, rel: str) -> list[Finding]:
         doc = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         return [Finding("error", "cloud-run-schema", f"not valid YAML: {exc}", rel)]
-    validator = jsonschema.Draft202012Validator(_service_schema())
+    job = isinstance(doc, dict) and doc.get("kind") == "Job"
+    schema = _schema("cloud_run_job.json" if job else "cloud_run_service.json")
+    validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
     findings = [
         Finding("error", "cloud-run-schema",
@@ -170,5 +184,6 @@ def check_cloud_run(path: Path, rel: str) -> list[Finding]:
         for e in errors
     ]  # fmt: skip
     if not findings:
-        findings = [Finding("error", "cloud-run", p, rel) for p in _service_rules(doc)]
+        rules = _job_rules(doc) if job else _service_rules(doc)
+        findings = [Finding("error", "cloud-run", p, rel) for p in rules]
     return findings

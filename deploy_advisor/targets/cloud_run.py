@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deploy_advisor.targets.base import Finding, RenderContext
+from deploy_advisor.targets.batch import batch_values
 from deploy_advisor.targets.docker import dockerignore
 from deploy_advisor.targets.managed import dockerfile_for, launch_managed, managed_values
 from deploy_advisor.targets.registry import register
@@ -26,6 +27,7 @@ MIN_INSTANCES = 0
 MAX_INSTANCES = 10
 # Requests one worker holds at once: one running, the rest queued inside the server.
 _PER_WORKER = 4
+SCHEDULE = "0 2 * * *"
 
 
 def memory_limit(memory_mb: int) -> str:
@@ -41,6 +43,7 @@ class CloudRunTarget(RenderedTarget):
     description = "Google Cloud Run service (service.yaml)"
     default_plan = "cloud-run-1vcpu-2gib"
     builds_image = True
+    modes = ("realtime", "batch")
     launches_locally = True
     instance_noun = "instance"
 
@@ -103,6 +106,49 @@ class CloudRunTarget(RenderedTarget):
             f"{ctx.app_name} {where} --format 'value(status.url)')\"\n"
             "locust -f locustfile.py --headless --users 16 --spawn-rate 4 --run-time 30s "
             '--host "$URL"',
+        }
+
+    def render_batch(self, ctx: RenderContext) -> dict[str, str]:
+        values = batch_values(ctx)
+        values.update(memory=memory_limit(ctx.plan.memory_mb), image_tag=ctx.model.sha256[:12])
+        return {
+            "Dockerfile": render_template("batch/Dockerfile.j2", **values),
+            ".dockerignore": dockerignore(ctx),
+            "cloud-run/job.yaml": render_template("cloud_run/job.yaml.j2", **values),
+            "deploy/deploy.sh": render_template("cloud_run/deploy-job.sh.j2", **values),
+        }
+
+    def describe_batch_files(self) -> list[tuple[str, str]]:
+        return [
+            ("Dockerfile", "image whose command runs the scorer on /data/input"),
+            ("cloud-run/job.yaml", "Cloud Run job: the bucket mounted at /data, one output "
+                                   "directory per execution, retries, timeout, limits"),
+            ("deploy/deploy.sh", "builds, pushes to Artifact Registry, replaces the job"),
+        ]  # fmt: skip
+
+    def batch_readme_commands(self, ctx: RenderContext) -> dict[str, str]:
+        image = f"{ctx.app_name}-score:{ctx.model.sha256[:12]}"
+        where = '--project "$PROJECT" --region "$REGION"'
+        job = f"{ctx.app_name}-score"
+        api = f"https://run.googleapis.com/v2/projects/$PROJECT/locations/$REGION/jobs/{job}:run"
+        return {
+            "title": "Google Cloud Run (job)",
+            "build": f"docker build -t {image} .",
+            "run": "mkdir -p data/input data/output && cp YOUR_FILES.csv data/input/\n"
+            f'docker run --rm --user "$(id -u):$(id -g)" -v "$PWD/data:/data" {image} \\\n'
+            "  python -m model_server.score --output /data/output/$(date +%F)",
+            "deploy": "export PROJECT=my-project REGION=europe-west1 BUCKET=my-bucket   # yours\n"
+            'gcloud storage cp YOUR_FILES.csv "gs://$BUCKET/input/"\n'
+            "deploy/deploy.sh   # build, push, gcloud run jobs replace\n"
+            f"gcloud run jobs execute {job} {where} --wait   # -> gs://$BUCKET/output/EXECUTION/\n"
+            "# daily at 02:00: Cloud Scheduler runs the job as a service account SA\n"
+            f'gcloud scheduler jobs create http {job}-daily --location "$REGION" '
+            f"--schedule '{SCHEDULE}' \\\n"
+            f'  --uri "{api}" --http-method POST --oauth-service-account-email SA',
+            "notes": "The job's service account needs read and write access to the bucket; "
+            f"`gcloud run jobs delete {job} {where}` removes the job. Rows that cannot be "
+            "scored go to `rejects.csv` beside the predictions; a failed task is retried and "
+            "resumes from the chunks done.",
         }
 
     def preflight(self, ctx: RenderContext) -> list[Finding]:

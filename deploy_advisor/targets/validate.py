@@ -76,9 +76,8 @@ def _cloud_findings(directory: Path) -> list[Finding]:
     findings = []
     for template in sorted((directory / "sagemaker").glob("*.yaml")):
         findings += run_cfn_lint(template, f"sagemaker/{template.name}")
-    service = directory / "cloud-run" / "service.yaml"
-    if service.is_file():
-        findings += check_cloud_run(service, "cloud-run/service.yaml")
+    for manifest in sorted((directory / "cloud-run").glob("*.yaml")):
+        findings += check_cloud_run(manifest, f"cloud-run/{manifest.name}")
     azure = {
         f"azure-ml/{name}": kind for name, kind in _AZURE_KINDS.items()
         if (directory / "azure-ml" / name).is_file()

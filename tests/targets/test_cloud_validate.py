@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.targets.conftest import REPO, run_cli
+from tests.targets.conftest import run_cli
 
 CASES = {
     "sagemaker": {},
@@ -17,19 +16,6 @@ CASES = {
     "cloud-run": {},
     "azure-ml": {},
 }
-
-
-@pytest.fixture
-def cloud_validators(with_checkov: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """cfn-lint and azure-ai-ml from their venv (`make cloud-validators`); validate runs them."""
-    bin_dir = Path(os.environ.get("DEPLOY_ADVISOR_CLOUD_VENV", REPO / ".venv-cloud")) / "bin"
-    cfn_lint = os.environ.get("DEPLOY_ADVISOR_CFN_LINT") or str(bin_dir / "cfn-lint")
-    python = os.environ.get("DEPLOY_ADVISOR_AZURE_ML_PYTHON") or str(bin_dir / "python")
-    for tool in (cfn_lint, python):
-        if not Path(tool).is_file():
-            pytest.fail(f"{tool} is missing; run `make cloud-validators`")
-    monkeypatch.setenv("DEPLOY_ADVISOR_CFN_LINT", cfn_lint)
-    monkeypatch.setenv("DEPLOY_ADVISOR_AZURE_ML_PYTHON", python)
 
 
 def _scaffold(case: str, scaffolded: Callable[..., Path]) -> Path:

@@ -47,21 +47,26 @@ CASES: dict[str, dict[str, object]] = {
     },
     "cloud-run": {"plan": PlanSize("cloud-run-1vcpu-2gib", 1.0, 2048, "gcp-cloud-run")},
     "azure-ml": {"plan": PlanSize("azureml-standard-ds3-v2", 4.0, 14336, "azure-ml")},
+    "cloud-run-batch": {
+        "plan": PlanSize("cloud-run-1vcpu-2gib", 1.0, 2048, "gcp-cloud-run"), "mode": "batch"
+    },
 }
-#: Cases named after their target, where the name has no variant suffix to split off.
-WHOLE_NAMES = ("cloud-run", "azure-ml")
+#: Targets whose name has a dash; other cases are TARGET or TARGET-VARIANT.
+DASHED = ("cloud-run", "azure-ml")
 
 
 def _context(**options: object) -> RenderContext:
+    options.setdefault("mode", "realtime")
     return RenderContext(
-        mode="realtime", app_name="churn", model=FACTS, requirements=REQUIREMENTS, workers=2,
+        app_name="churn", model=FACTS, requirements=REQUIREMENTS, workers=2,
         **options,  # type: ignore[arg-type]
     )  # fmt: skip
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_templates_match_golden_files(case: str, request: pytest.FixtureRequest) -> None:
-    target = get_target(case if case in WHOLE_NAMES else case.split("-")[0])
+    dashed = [name for name in DASHED if case.startswith(name)]
+    target = get_target(dashed[0] if dashed else case.split("-")[0])
     rendered = render_text_files(target, _context(**CASES[case]))
     folder = GOLDEN / case
     if request.config.getoption("--update-golden"):
