@@ -35,11 +35,11 @@ cloud-validators: $(CLOUD)/cfn-lint
 
 $(CLOUD)/cfn-lint:
 	$(PYTHON) -m venv .venv-cloud
-	$(CLOUD)/pip install --quiet cfn-lint==1.58.0 azure-ai-ml==1.35.2
+	$(CLOUD)/pip install --quiet cfn-lint==1.58.0 azure-ai-ml==1.35.2 botocore==1.44.8
 
 test: $(STAMP) $(CHECKOV) $(CLOUD)/cfn-lint
 	DEPLOY_ADVISOR_CHECKOV=$(CURDIR)/$(CHECKOV) DEPLOY_ADVISOR_CFN_LINT=$(CURDIR)/$(CLOUD)/cfn-lint \
-	DEPLOY_ADVISOR_AZURE_ML_PYTHON=$(CURDIR)/$(CLOUD)/python $(BIN)/python -m pytest
+	DEPLOY_ADVISOR_CLOUD_PYTHON=$(CURDIR)/$(CLOUD)/python $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check deploy_advisor tests benchmarks

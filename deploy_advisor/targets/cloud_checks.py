@@ -1,4 +1,4 @@
-"""Offline checks of the managed cloud files: cfn-lint, the azure-ai-ml loaders, Cloud Run keys."""
+"""Offline checks of the managed cloud files: cfn-lint, the vendors' SDKs, Cloud Run keys."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from typing import Any
 from deploy_advisor.targets.base import Finding, Severity
 from deploy_advisor.targets.tools import find_tool
 
-__all__ = ["check_azure_ml", "check_cloud_run", "run_cfn_lint"]
+__all__ = [
+    "check_azure_ml", "check_cloud_run", "check_transform_job", "load_with_sdks", "run_cfn_lint",
+]  # fmt: skip
 
 _CFN_LEVELS: dict[str, Severity] = {"Error": "error", "Warning": "warning"}
 # Variables Cloud Run sets itself; a service that sets them is refused.
@@ -54,25 +56,25 @@ def run_cfn_lint(template: Path, rel: str) -> list[Finding]:
     ]  # fmt: skip
 
 
-def _azure_python() -> str | None:
-    """A Python that can import azure.ai.ml: $DEPLOY_ADVISOR_AZURE_ML_PYTHON, else this one."""
-    configured = os.environ.get("DEPLOY_ADVISOR_AZURE_ML_PYTHON")
+def _cloud_python() -> str | None:
+    """A Python with the vendors' SDKs: $DEPLOY_ADVISOR_CLOUD_PYTHON, else this one if it has."""
+    configured = os.environ.get("DEPLOY_ADVISOR_CLOUD_PYTHON")
     if configured:
         return configured
     try:
-        found = find_spec("azure.ai.ml") is not None
+        found = find_spec("azure.ai.ml") is not None and find_spec("botocore") is not None
     except ModuleNotFoundError:
         found = False
     return sys.executable if found else None
 
 
-def check_azure_ml(directory: Path, files: dict[str, str]) -> list[Finding]:
-    """Each {relative path: kind} loaded by the azure-ai-ml SDK's own loader."""
-    python = _azure_python()
+def load_with_sdks(directory: Path, files: dict[str, str], *, check: str) -> list[Finding]:
+    """Each {relative path: kind} loaded by its vendor's SDK (`vendor_load.py`)."""
+    python = _cloud_python()
     if python is None:
-        why = "azure-ai-ml is not installed (make cloud-validators, or set "
-        return [_not_run("azure-ai-ml", why + "DEPLOY_ADVISOR_AZURE_ML_PYTHON)")]
-    script = resources.files("deploy_advisor.targets").joinpath("azure_ml_load.py")
+        why = "the azure-ai-ml and botocore SDKs are not installed (make cloud-validators, or set "
+        return [_not_run(check, why + "DEPLOY_ADVISOR_CLOUD_PYTHON)")]
+    script = resources.files("deploy_advisor.targets").joinpath("vendor_load.py")
     args = [f"{kind}={directory / rel}" for rel, kind in files.items()]
     result = subprocess.run(
         [python, str(script), *args], capture_output=True, text=True, check=False,
@@ -81,13 +83,23 @@ def check_azure_ml(directory: Path, files: dict[str, str]) -> list[Finding]:
     try:
         loaded = json.loads(result.stdout.strip().splitlines()[-1])
     except (json.JSONDecodeError, IndexError):
-        return [Finding("error", "azure-ai-ml", f"loader failed: {result.stderr.strip()[-300:]}")]
+        return [Finding("error", check, f"loader failed: {result.stderr.strip()[-300:]}")]
     rels = {str(directory / rel): rel for rel in files}
     return [
-        Finding("error", "azure-ai-ml", _first_lines(item["error"]), rels[item["file"]])
+        Finding("error", check, _first_lines(item["error"]), rels[item["file"]])
         for item in loaded
         if item["error"]
     ]
+
+
+def check_azure_ml(directory: Path, files: dict[str, str]) -> list[Finding]:
+    """Each Azure ML file loaded by the azure-ai-ml SDK's own loader."""
+    return load_with_sdks(directory, files, check="azure-ai-ml")
+
+
+def check_transform_job(directory: Path, rel: str) -> list[Finding]:
+    """A CreateTransformJob request checked against botocore's SageMaker service model."""
+    return load_with_sdks(directory, {rel: "transform-job"}, check="botocore")
 
 
 def _first_lines(message: str) -> str:

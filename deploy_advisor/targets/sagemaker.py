@@ -26,6 +26,8 @@ SERVERLESS_PAYLOAD_LIMIT_MB = 4
 INVOCATION_TIMEOUT_S = 60
 SERVERLESS_MEMORY_MB = (1024, 2048, 3072, 4096, 5120, 6144)
 SERVERLESS_MAX_CONCURRENCY = 20
+#: Batch Transform: the largest mini-batch of CSV lines sent to one /invocations call.
+BATCH_MAX_PAYLOAD_MB = 6
 MIN_INSTANCES = 1
 MAX_INSTANCES = 4
 
@@ -49,6 +51,7 @@ class SageMakerTarget(RenderedTarget):
     description = "AWS SageMaker endpoint (CloudFormation)"
     default_plan = "sagemaker-ml-m5-large"
     builds_image = True
+    modes = ("realtime", "batch")
     launches_locally = True
     instance_noun = "instance"
 
@@ -122,6 +125,53 @@ class SageMakerTarget(RenderedTarget):
             '--region "$AWS_REGION"',
             "loadtest": "# the endpoint takes only SigV4-signed requests: load-test a staging\n"
             "# endpoint with a signing client, or the image locally as above.",
+        }
+
+    def render_batch(self, ctx: RenderContext) -> dict[str, str]:
+        values = self._values(ctx)
+        values.update(max_payload_mb=BATCH_MAX_PAYLOAD_MB, invocation_timeout_s=3600)
+        return {
+            "Dockerfile": dockerfile_for(ctx, sagemaker=True),
+            ".dockerignore": dockerignore(ctx),
+            "sagemaker/model.yaml": render_template("sagemaker/model.yaml.j2", **values),
+            "sagemaker/transform-job.json": render_template(
+                "sagemaker/transform-job.json.j2", **values
+            ),
+            "deploy/deploy.sh": render_template("sagemaker/deploy-batch.sh.j2", **values),
+        }
+
+    def describe_batch_files(self) -> list[tuple[str, str]]:
+        return [
+            ("Dockerfile", "SageMaker's container contract (`serve`, /invocations takes CSV)"),
+            ("sagemaker/model.yaml", "CloudFormation: the model and a role reading input/ and "
+                                     "writing output/ of your bucket"),
+            ("sagemaker/transform-job.json", "the Batch Transform request: SplitType Line, "
+                                             "MultiRecord, MaxPayloadInMB, CSV in and out"),
+            ("deploy/deploy.sh", "builds, pushes to ECR, deploys the model, runs one job"),
+        ]  # fmt: skip
+
+    def batch_readme_commands(self, ctx: RenderContext) -> dict[str, str]:
+        image = f"{ctx.app_name}:{ctx.model.sha256[:12]}"
+        return {
+            "title": "AWS SageMaker Batch Transform",
+            "how": "A Batch Transform job starts the image with `serve` and sends the CSV files "
+            "under `s3://DATA_BUCKET/input/` to `/invocations` in mini-batches of whole lines "
+            f"(up to {BATCH_MAX_PAYLOAD_MB} MB each, no header line); the answers, one CSV line "
+            "per input line, land in `s3://DATA_BUCKET/output/JOB_NAME/` as `FILE.out`. A failed "
+            "mini-batch is retried twice; the job's status names a file that failed. Instances "
+            "are billed only while the job runs.",
+            "build": f"docker build -t {image} .",
+            "run": f"docker run --rm -p {ctx.app_port}:8080 {image} serve &\n"
+            f"curl -fsS -X POST http://127.0.0.1:{ctx.app_port}/invocations "
+            "-H 'Content-Type: text/csv' \\\n"
+            "  -H 'Accept: text/csv' --data-binary @data/input/YOUR_FILE.csv",
+            "deploy": "export AWS_REGION=eu-west-1 DATA_BUCKET=my-bucket   # yours\n"
+            'aws s3 cp YOUR_FILE.csv "s3://$DATA_BUCKET/input/"   # CSV without a header\n'
+            "deploy/deploy.sh   # build, push, model stack, one transform job (waits)\n"
+            "# later runs: deploy/deploy.sh again (the image and stack are reused)",
+            "notes": "Delete: `aws cloudformation delete-stack --stack-name "
+            f'{ctx.app_name}-batch --region "$AWS_REGION"`. Schedule it with EventBridge '
+            "Scheduler or a cron job running deploy/deploy.sh.",
         }
 
     def preflight(self, ctx: RenderContext) -> list[Finding]:

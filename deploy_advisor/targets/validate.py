@@ -7,7 +7,12 @@ from pathlib import Path
 
 from deploy_advisor.errors import InputError
 from deploy_advisor.targets.base import Finding
-from deploy_advisor.targets.cloud_checks import check_azure_ml, check_cloud_run, run_cfn_lint
+from deploy_advisor.targets.cloud_checks import (
+    check_azure_ml,
+    check_cloud_run,
+    check_transform_job,
+    run_cfn_lint,
+)
 from deploy_advisor.targets.registry import get_target, target_names
 from deploy_advisor.targets.shapes import (
     check_app_json,
@@ -76,6 +81,8 @@ def _cloud_findings(directory: Path) -> list[Finding]:
     findings = []
     for template in sorted((directory / "sagemaker").glob("*.yaml")):
         findings += run_cfn_lint(template, f"sagemaker/{template.name}")
+    if (directory / "sagemaker" / "transform-job.json").is_file():
+        findings += check_transform_job(directory, "sagemaker/transform-job.json")
     for manifest in sorted((directory / "cloud-run").glob("*.yaml")):
         findings += check_cloud_run(manifest, f"cloud-run/{manifest.name}")
     azure = {

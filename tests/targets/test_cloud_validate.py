@@ -15,11 +15,12 @@ CASES = {
     "sagemaker-serverless": {"plan": "sagemaker-serverless-2048mb"},
     "cloud-run": {},
     "azure-ml": {},
+    "sagemaker-batch": {"mode": "batch"},
 }
 
 
 def _scaffold(case: str, scaffolded: Callable[..., Path]) -> Path:
-    return scaffolded(case.removesuffix("-serverless"), **CASES[case])
+    return scaffolded(case.removesuffix("-serverless").removesuffix("-batch"), **CASES[case])
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
@@ -95,3 +96,20 @@ def test_cloud_run_check_catches_what_cloud_run_refuses(
     assert done.returncode == 1
     assert "env PORT is set by Cloud Run itself" in done.stdout
     assert "memory 16Gi needs more than 1 CPU" in done.stdout
+
+
+def test_botocore_model_catches_a_bad_transform_request(
+    scaffolded: Callable[..., Path], tmp_path: Path, cloud_validators: None
+) -> None:
+    out = _broken(
+        "sagemaker-batch", scaffolded, tmp_path, "sagemaker/transform-job.json",
+        '"BatchStrategy": "MultiRecord"', '"BatchStrategy": "Multi", "MaxPayload": 6',
+    )  # fmt: skip
+    done = run_cli("validate", str(out))
+    assert done.returncode == 1
+    line = next(ln for ln in done.stdout.splitlines() if "botocore" in ln)
+    assert "sagemaker/transform-job.json" in line and "MaxPayload" in line
+    request = out / "sagemaker" / "transform-job.json"
+    request.write_text(request.read_text().replace(', "MaxPayload": 6', ""))
+    done = run_cli("validate", str(out))
+    assert "BatchStrategy: 'Multi' is not one of MultiRecord, SingleRecord" in done.stdout

@@ -47,8 +47,13 @@ CASES: dict[str, dict[str, object]] = {
     },
     "cloud-run": {"plan": PlanSize("cloud-run-1vcpu-2gib", 1.0, 2048, "gcp-cloud-run")},
     "azure-ml": {"plan": PlanSize("azureml-standard-ds3-v2", 4.0, 14336, "azure-ml")},
+    "sagemaker-batch": {
+        "plan": PlanSize("sagemaker-ml-m5-large", 2.0, 8192, "aws-sagemaker"),
+        "mode": "batch",
+    },
     "cloud-run-batch": {
-        "plan": PlanSize("cloud-run-1vcpu-2gib", 1.0, 2048, "gcp-cloud-run"), "mode": "batch"
+        "plan": PlanSize("cloud-run-1vcpu-2gib", 1.0, 2048, "gcp-cloud-run"),
+        "mode": "batch",
     },
 }
 #: Targets whose name has a dash; other cases are TARGET or TARGET-VARIANT.

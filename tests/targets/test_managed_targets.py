@@ -155,3 +155,46 @@ def test_sagemaker_image_follows_the_container_contract(
             container.remove(force=True)
         with contextlib.suppress(docker.errors.ImageNotFound):
             client.images.remove(tag, force=True)
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_sagemaker_batch_image_answers_a_csv_mini_batch_line_for_line(
+    scaffolded: Callable[..., Path], docker_client: object
+) -> None:
+    """What Batch Transform sends with SplitType Line and MultiRecord: CSV lines, no header."""
+    import docker
+
+    client: docker.DockerClient = docker_client  # type: ignore[assignment]
+    out = scaffolded("sagemaker", mode="batch", wheelhouse=True, base_image=BASE_IMAGE)
+    request = json.loads((out / "sagemaker" / "transform-job.json").read_text())
+    assert request["TransformInput"]["SplitType"] == "Line"
+    assert request["BatchStrategy"] == "MultiRecord"
+    n_features = json.loads((out / "deploy-advisor.lock.json").read_text())["model"]["n_features"]
+    rows = [",".join(str((r * 3 + i) % 7 / 7) for i in range(n_features)) for r in range(40)]
+    tag = f"wave2-cloud16-transform:{uuid.uuid4().hex[:8]}"
+    container = None
+    try:
+        client.images.build(
+            path=str(out), tag=tag, buildargs={"BASE_IMAGE": BASE_IMAGE}, rm=True, forcerm=True,
+            network_mode="none",
+        )  # fmt: skip
+        container = client.containers.run(
+            tag, command=["serve"], detach=True, name=f"wave2-cloud16-{uuid.uuid4().hex[:8]}",
+            ports={"8080/tcp": ("127.0.0.1", None)},
+        )  # fmt: skip
+        container.reload()
+        base_url = f"http://127.0.0.1:{container.ports['8080/tcp'][0]['HostPort']}"
+        wait_for(f"{base_url}/ping", timeout=90)
+        call = urllib.request.Request(
+            f"{base_url}/invocations", data=("\n".join(rows) + "\n").encode(),
+            headers={"Content-Type": "text/csv", "Accept": "text/csv"},
+        )  # fmt: skip
+        with urllib.request.urlopen(call, timeout=30) as response:
+            lines = response.read().decode().splitlines()
+        assert len(lines) == len(rows)
+    finally:
+        if container is not None:
+            container.remove(force=True)
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            client.images.remove(tag, force=True)
