@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deploy_advisor.targets.base import RenderContext
+from deploy_advisor.targets.batch import batch_values
 from deploy_advisor.targets.docker import dockerignore
 from deploy_advisor.targets.managed import dockerfile_for, launch_managed, managed_values
 from deploy_advisor.targets.registry import register
@@ -23,6 +24,13 @@ DEFAULT_INSTANCE_TYPE = "Standard_DS3_v2"
 REQUEST_TIMEOUT_MS = 60_000
 INSTANCE_COUNT = 1
 _PER_WORKER = 4
+#: The Azure ML compute cluster the batch deployment runs on (created by the README's command).
+BATCH_COMPUTE = "cpu-cluster"
+
+
+def batch_endpoint_name(app_name: str) -> str:
+    """`APP-batch`, within the 32 characters a batch endpoint name may have."""
+    return f"{app_name[:26].rstrip('-')}-batch"
 
 
 def instance_type(plan_name: str | None) -> str:
@@ -42,6 +50,7 @@ class AzureMLTarget(RenderedTarget):
     description = "Azure ML managed online endpoint (endpoint.yml, deployment.yml)"
     default_plan = "azureml-standard-ds3-v2"
     builds_image = True
+    modes = ("realtime", "batch")
     launches_locally = True
     instance_noun = "instance"
 
@@ -107,6 +116,56 @@ class AzureMLTarget(RenderedTarget):
             f"az ml online-endpoint get-credentials --name {ctx.app_name} {ml}\n"
             f"az ml online-endpoint invoke --name {ctx.app_name} {ml} "
             "--request-file samples/first.json",
+        }
+
+    def render_batch(self, ctx: RenderContext) -> dict[str, str]:
+        values = batch_values(ctx)
+        values.update(
+            endpoint_name=batch_endpoint_name(ctx.app_name), compute=BATCH_COMPUTE,
+            python_version=ctx.python_version, requirements=ctx.requirements,
+        )  # fmt: skip
+        return {
+            "azure-ml/batch-endpoint.yml": render_template(
+                "azure_ml/batch-endpoint.yml.j2", **values
+            ),
+            "azure-ml/batch-deployment.yml": render_template(
+                "azure_ml/batch-deployment.yml.j2", **values
+            ),
+            "azure-ml/conda.yaml": render_template("azure_ml/conda.yaml.j2", **values),
+            "azure-ml/batch_driver.py": render_template("azure_ml/batch_driver.py.j2", **values),
+        }
+
+    def describe_batch_files(self) -> list[tuple[str, str]]:
+        return [
+            ("azure-ml/batch-endpoint.yml", "the batch endpoint"),
+            ("azure-ml/batch-deployment.yml", "model, driver, environment, compute cluster, "
+                                              "one file per mini-batch, retries"),
+            ("azure-ml/conda.yaml", "the environment: Python and the pinned requirements"),
+            ("azure-ml/batch_driver.py", "init()/run(): scores each file with model_server"),
+        ]  # fmt: skip
+
+    def batch_readme_commands(self, ctx: RenderContext) -> dict[str, str]:
+        ml = '--resource-group "$RESOURCE_GROUP" --workspace-name "$WORKSPACE"'
+        name = batch_endpoint_name(ctx.app_name)
+        return {
+            "title": "Azure ML batch endpoint",
+            "build": "# Azure ML builds the environment from azure-ml/conda.yaml on the first "
+            "deployment",
+            "run": "mkdir -p data/output\n"
+            "AZUREML_BI_OUTPUT_PATH=data/output .venv/bin/python -c \\\n"
+            "  \"import sys; sys.path.insert(0, 'azure-ml'); import batch_driver as d; "
+            "d.init(); print(d.run(['YOUR_FILE.csv']))\"",
+            "deploy": "export RESOURCE_GROUP=my-rg WORKSPACE=my-ws   # yours\n"
+            f"az ml compute create --name {BATCH_COMPUTE} --type amlcompute --min-instances 0 "
+            f"--max-instances 1 {ml}\n"
+            f"az ml batch-endpoint create --file azure-ml/batch-endpoint.yml {ml}\n"
+            f"az ml batch-deployment create --file azure-ml/batch-deployment.yml "
+            f"--set-default {ml}\n"
+            f"az ml batch-endpoint invoke --name {name} --input YOUR_DATA_FOLDER "
+            f"--input-type uri_folder {ml}",
+            "notes": f"Delete: `az ml batch-endpoint delete --name {name} {ml} --yes`. The "
+            f"cluster `{BATCH_COMPUTE}` scales to zero between jobs. Each input file's "
+            "predictions land in its own folder of the job's output.",
         }
 
     def launch(

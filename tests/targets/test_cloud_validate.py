@@ -16,6 +16,7 @@ CASES = {
     "cloud-run": {},
     "azure-ml": {},
     "sagemaker-batch": {"mode": "batch"},
+    "azure-ml-batch": {"mode": "batch"},
 }
 
 
@@ -113,3 +114,16 @@ def test_botocore_model_catches_a_bad_transform_request(
     request.write_text(request.read_text().replace(', "MaxPayload": 6', ""))
     done = run_cli("validate", str(out))
     assert "BatchStrategy: 'Multi' is not one of MultiRecord, SingleRecord" in done.stdout
+
+
+def test_azure_batch_loader_catches_a_bad_setting(
+    scaffolded: Callable[..., Path], tmp_path: Path, cloud_validators: None
+) -> None:
+    out = _broken(
+        "azure-ml-batch", scaffolded, tmp_path, "azure-ml/batch-deployment.yml",
+        "mini_batch_size: 1", "mini_batch_size: one",
+    )  # fmt: skip
+    done = run_cli("validate", str(out))
+    assert done.returncode == 1
+    line = next(ln for ln in done.stdout.splitlines() if "azure-ai-ml" in ln)
+    assert "azure-ml/batch-deployment.yml" in line and "mini_batch_size" in line

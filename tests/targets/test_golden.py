@@ -51,6 +51,10 @@ CASES: dict[str, dict[str, object]] = {
         "plan": PlanSize("sagemaker-ml-m5-large", 2.0, 8192, "aws-sagemaker"),
         "mode": "batch",
     },
+    "azure-ml-batch": {
+        "plan": PlanSize("azureml-standard-ds3-v2", 4.0, 14336, "azure-ml"),
+        "mode": "batch",
+    },
     "cloud-run-batch": {
         "plan": PlanSize("cloud-run-1vcpu-2gib", 1.0, 2048, "gcp-cloud-run"),
         "mode": "batch",
