@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from deploy_advisor.emulate.procstats import StatsSampler
@@ -18,3 +19,6 @@ class Launched:
     describe: str
     stats: StatsSampler | None = None
     plan: str | None = None
+    #: Scale to zero: the cold starts so far (seconds from a request to a stopped server until
+    #: its first answer byte); None when the server never scales to zero.
+    cold_starts: Callable[[], list[float]] | None = None

@@ -7,6 +7,8 @@ max_concurrent_requests_per_instance), answering 413, 504 and 429 as the platfor
 
 from __future__ import annotations
 
+import contextlib
+import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,14 +18,29 @@ from typing import Any
 
 import yaml
 
+from deploy_advisor.emulate.containers import (
+    build_image,
+    container_gone,
+    docker_client,
+    name_prefix,
+    resolve_base_image,
+    running_container,
+    unique_suffix,
+)
 from deploy_advisor.emulate.launched import Launched
 from deploy_advisor.emulate.nginx import running_nginx
 from deploy_advisor.emulate.ports import free_port
+from deploy_advisor.emulate.procstats import DockerStatsSampler
 from deploy_advisor.emulate.readiness import wait_ready
+from deploy_advisor.emulate.scale_to_zero import ScaleToZero
 from deploy_advisor.errors import InputError
 from deploy_advisor.targets.base import PlanSize
+from deploy_advisor.targets.docker_launch import CONTAINER_PORT
 
-__all__ = ["PlatformLimits", "launch_behind_proxy", "platform_limits", "proxy_site"]
+__all__ = [
+    "PlatformLimits", "idle_seconds", "launch_behind_proxy", "platform_limits", "proxy_site",
+    "scales_to_zero",
+]  # fmt: skip
 
 SAGEMAKER_PAYLOAD_BYTES = 6_000_000
 SAGEMAKER_SERVERLESS_PAYLOAD_BYTES = 4_000_000
@@ -103,31 +120,75 @@ def proxy_site(limits: PlatformLimits, *, listen_port: int, upstream_port: int) 
     return "\n".join(lines) + "\n"
 
 
+def scales_to_zero(target: str, directory: Path) -> bool:
+    """SageMaker Serverless, and a Cloud Run service whose minScale is 0."""
+    if target == "sagemaker":
+        return "ServerlessConfig:" in (directory / "sagemaker" / "endpoint.yaml").read_text()
+    if target == "cloud-run":
+        template = _yaml(directory / "cloud-run" / "service.yaml")["spec"]["template"]
+        annotations = (template.get("metadata") or {}).get("annotations") or {}
+        return str(annotations.get("autoscaling.knative.dev/minScale", "0")) == "0"
+    return False
+
+
+def idle_seconds() -> float:
+    """Seconds without a request before an emulated instance is stopped
+    (`$DEPLOY_ADVISOR_IDLE_S`, default 60; the platforms keep idle instances longer)."""
+    raw = os.environ.get("DEPLOY_ADVISOR_IDLE_S", "60")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise InputError(f"DEPLOY_ADVISOR_IDLE_S is {raw!r}; give seconds above 0, e.g. 60")
+    return value
+
+
 @contextmanager
 def launch_behind_proxy(
     directory: Path, *, target: str, plan: PlanSize, base_image: str | None = None,
-    log: Path | None = None,
+    log: Path | None = None, ready_timeout: float = 120.0,
 ) -> Iterator[Launched]:  # fmt: skip
-    """The image in one container limited to `plan`, behind nginx applying the platform's limits."""
-    from deploy_advisor.targets.docker_launch import launch_docker
-
+    """The image in one container limited to `plan`, behind nginx applying the platform's limits;
+    stopped when idle and started by the next request where the platform scales to zero."""
     limits = platform_limits(target, directory)
+    client = docker_client()
+    image = build_image(client, directory, base_image=resolve_base_image(base_image))
+    host_port = free_port()
+    name = f"{name_prefix()}-{target}-{unique_suffix()}"
     with (
-        launch_docker(directory, plan=plan, base_image=base_image, log=log) as inner,
+        running_container(
+            client, image, name=name, port=CONTAINER_PORT, host_port=host_port, vcpu=plan.vcpu,
+            memory_mb=plan.memory_mb, environment={"PORT": str(CONTAINER_PORT)}, log=log,
+        ) as container,
         tempfile.TemporaryDirectory(prefix="da-managed-") as scratch,
-    ):
-        root = Path(scratch)
-        listen_port = free_port()
-        upstream_port = int(inner.base_url.rsplit(":", 1)[1])
-        site = root / "site.conf"
-        site.write_text(proxy_site(limits, listen_port=listen_port, upstream_port=upstream_port))
-        with running_nginx(root / "nginx", site=site, log=log):
-            base_url = f"http://127.0.0.1:{listen_port}"
-            wait_ready(f"{base_url}/readyz", timeout=10, log=log)
-            yield Launched(
-                base_url=base_url,
-                plan=plan.name,
-                emulated=True,
-                describe=f"{target} emulation: nginx ({limits.describe()}) → {inner.describe}",
-                stats=inner.stats,
-            )
+    ):  # fmt: skip
+        wait_ready(
+            f"http://127.0.0.1:{host_port}/readyz", timeout=ready_timeout,
+            gone=container_gone(container), log=log,
+        )  # fmt: skip
+        front = (
+            ScaleToZero(container, upstream_port=host_port, idle_s=idle_seconds())
+            if scales_to_zero(target, directory) else None
+        )  # fmt: skip
+        with front if front is not None else contextlib.nullcontext():
+            root = Path(scratch)
+            listen_port = free_port()
+            upstream = front.port if front is not None else host_port
+            site = root / "site.conf"
+            site.write_text(proxy_site(limits, listen_port=listen_port, upstream_port=upstream))
+            with running_nginx(root / "nginx", site=site, log=log):
+                base_url = f"http://127.0.0.1:{listen_port}"
+                wait_ready(f"{base_url}/readyz", timeout=10, log=log)
+                zero = f", scaled to zero after {front.idle_s:g} s idle" if front else ""
+                yield Launched(
+                    base_url=base_url,
+                    plan=plan.name,
+                    emulated=True,
+                    describe=(
+                        f"{target} emulation: nginx ({limits.describe()}) → container {name} "
+                        f"({image}), --cpus {plan.vcpu:g} --memory {plan.memory_mb}m{zero}"
+                    ),
+                    stats=DockerStatsSampler([container]),
+                    cold_starts=(lambda: list(front.cold_starts)) if front is not None else None,
+                )

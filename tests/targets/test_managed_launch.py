@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -83,3 +85,43 @@ def test_serverless_payload_limit_and_cloud_run_concurrency_are_enforced(
             status, _ = _post(f"{launched.base_url}/predict", body)
             assert status == 429, "a request beyond containerConcurrency is turned away"
         assert _post(f"{launched.base_url}/predict", body)[0] == 200
+
+
+def _state(client: object, name_prefix: str) -> str:
+    import docker
+
+    docker_client: docker.DockerClient = client  # type: ignore[assignment]
+    found = docker_client.containers.list(all=True, filters={"name": name_prefix})
+    assert len(found) == 1, [c.name for c in found]
+    return str(found[0].status)
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+@pytest.mark.nginx
+def test_serverless_scales_to_zero_and_measures_each_cold_start(
+    scaffolded: Callable[..., Path], docker_client: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    require("nginx")
+    prefix = f"wave2-cloud16-{os.getpid()}"
+    monkeypatch.setenv("DEPLOY_ADVISOR_NAME_PREFIX", prefix)
+    monkeypatch.setenv("DEPLOY_ADVISOR_IDLE_S", "1.5")
+    out = scaffolded(
+        "sagemaker", plan="sagemaker-serverless-2048mb", wheelhouse=True, base_image=BASE_IMAGE
+    )
+    body = (out / "samples" / "first.json").read_bytes()
+    with get_target("sagemaker").launch(out, plan=None, base_image=BASE_IMAGE) as launched:
+        assert launched.cold_starts is not None and "scaled to zero" in launched.describe
+        assert _post(f"{launched.base_url}/invocations", body)[0] == 200
+        assert launched.cold_starts() == [], "the first request finds the instance warm"
+        for expected in (1, 2):
+            deadline = time.monotonic() + 60
+            while _state(docker_client, prefix) == "running":
+                assert time.monotonic() < deadline, "the idle instance was never stopped"
+                time.sleep(0.5)
+            assert _state(docker_client, prefix) == "exited"
+            status, answer = _post(f"{launched.base_url}/invocations", body)
+            assert status == 200 and json.loads(answer)["predictions"]
+            assert _state(docker_client, prefix) == "running"
+            cold = launched.cold_starts()
+            assert len(cold) == expected and cold[-1] > 0.1
