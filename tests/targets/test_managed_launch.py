@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from deploy_advisor.loadtest.result import cold_start_summary
 from deploy_advisor.targets import get_target
 from deploy_advisor.targets.managed_launch import platform_limits
 from tests.conftest import BASE_IMAGE, require
+from tests.targets.conftest import run_cli
 
 
 def test_limits_come_from_the_scaffold_files(scaffolded: Callable[..., Path]) -> None:
@@ -125,3 +127,32 @@ def test_serverless_scales_to_zero_and_measures_each_cold_start(
             assert _state(docker_client, prefix) == "running"
             cold = launched.cold_starts()
             assert len(cold) == expected and cold[-1] > 0.1
+
+
+def test_cold_start_summary_is_nearest_rank() -> None:
+    assert cold_start_summary([]) == {"count": 0, "p50_ms": None, "max_ms": None}
+    summary = cold_start_summary([3.0, 1.0, 2.0, 10.0])
+    assert summary == {"count": 4, "p50_ms": 2000.0, "max_ms": 10000.0}
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+@pytest.mark.nginx
+def test_sparse_load_test_reports_its_cold_starts(
+    scaffolded: Callable[..., Path], docker_client: object, tmp_path: Path
+) -> None:
+    """Requests further apart than the idle period each wake the instance: result.json says so."""
+    require("nginx")
+    out = scaffolded(
+        "sagemaker", plan="sagemaker-serverless-2048mb", wheelhouse=True, base_image=BASE_IMAGE
+    )
+    done = run_cli(
+        "loadtest", str(out), "--rate", "0.4", "--ramp", "1s", "--duration", "20s",
+        "--out", str(tmp_path / "run"), "--base-image", BASE_IMAGE, "--json",
+        env={"DEPLOY_ADVISOR_IDLE_S": "0.5", "DEPLOY_ADVISOR_NAME_PREFIX": "wave2-cloud16"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads((tmp_path / "run" / "result.json").read_text())
+    cold = result["cold_start"]
+    assert cold["count"] >= 1 and cold["max_ms"] >= cold["p50_ms"] > 100
+    assert result["failures"]["total"] == 0
