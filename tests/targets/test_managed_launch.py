@@ -156,3 +156,7 @@ def test_sparse_load_test_reports_its_cold_starts(
     cold = result["cold_start"]
     assert cold["count"] >= 1 and cold["max_ms"] >= cold["p50_ms"] > 100
     assert result["failures"]["total"] == 0
+    report = run_cli("report", str(tmp_path / "run"), "--md", str(tmp_path / "report.md"))
+    assert report.returncode == 0, report.stderr
+    assert f"{cold['count']} cold start(s) after scaling to zero" in report.stdout
+    assert "cold start(s) after scaling to zero" in (tmp_path / "report.md").read_text()
