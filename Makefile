@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench bench-serving bench-batch venv clean checkov
+.PHONY: demo test test-fast lint bench bench-serving bench-batch venv clean checkov cloud-validators
 
 venv: $(STAMP)
 
@@ -28,8 +28,18 @@ $(CHECKOV):
 	$(PYTHON) -m venv .venv-checkov
 	.venv-checkov/bin/pip install --quiet checkov
 
-test: $(STAMP) $(CHECKOV)
-	DEPLOY_ADVISOR_CHECKOV=$(CURDIR)/$(CHECKOV) $(BIN)/python -m pytest
+# cfn-lint and the azure-ai-ml SDK (dozens of Azure and OpenTelemetry packages) check the managed
+# cloud scaffolds from their own venv, like checkov.
+CLOUD := .venv-cloud/bin
+cloud-validators: $(CLOUD)/cfn-lint
+
+$(CLOUD)/cfn-lint:
+	$(PYTHON) -m venv .venv-cloud
+	$(CLOUD)/pip install --quiet cfn-lint==1.58.0 azure-ai-ml==1.35.2 botocore==1.44.8
+
+test: $(STAMP) $(CHECKOV) $(CLOUD)/cfn-lint
+	DEPLOY_ADVISOR_CHECKOV=$(CURDIR)/$(CHECKOV) DEPLOY_ADVISOR_CFN_LINT=$(CURDIR)/$(CLOUD)/cfn-lint \
+	DEPLOY_ADVISOR_CLOUD_PYTHON=$(CURDIR)/$(CLOUD)/python $(BIN)/python -m pytest
 
 # The fast tier: every test that needs no Docker engine, nginx or Chromium, in parallel.
 test-fast: $(STAMP) $(CHECKOV)

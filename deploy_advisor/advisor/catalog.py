@@ -29,7 +29,10 @@ __all__ = [
     "load_catalog",
 ]
 
-TARGETS = ("heroku", "vps", "docker", "kubernetes", "edge", "serverless")
+TARGETS = (
+    "heroku", "vps", "docker", "kubernetes", "edge", "serverless", "sagemaker", "cloud-run",
+    "azure-ml",
+)  # fmt: skip
 PLAN_KINDS = ("instance", "node", "control_plane", "load_balancer", "serverless", "device")
 CONFIDENCE_LEVELS = ("official", "official-copy", "secondary", "derived", "uncertain")
 #: Kinds a recommendation can choose as "the plan" of a target.

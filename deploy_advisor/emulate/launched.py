@@ -21,3 +21,6 @@ class Launched:
     plan: str | None = None
     chaos: Callable[[str, Callable[[str], None]], None] | None = None
     """Disrupts the running server (`stop`, `kill`, `rollout`), noting each step; None: cannot."""
+    #: Scale to zero: the cold starts so far (seconds from a request to a stopped server until
+    #: its first answer byte); None when the server never scales to zero.
+    cold_starts: Callable[[], list[float]] | None = None

@@ -308,6 +308,19 @@ def _use_locust_stats(result: dict[str, Any], stats_csv: Path) -> None:
     )
 
 
+def cold_start_summary(seconds: list[float]) -> dict[str, Any]:
+    """result.json's `cold_start`: how many, and their median and worst wait in ms."""
+    if not seconds:
+        return {"count": 0, "p50_ms": None, "max_ms": None}
+    ordered = sorted(seconds)
+    median = ordered[(len(ordered) - 1) // 2]  # nearest rank, like the latency percentiles
+    return {
+        "count": len(ordered),
+        "p50_ms": round(median * 1000, 1),
+        "max_ms": round(ordered[-1] * 1000, 1),
+    }
+
+
 def write_result(run_dir: Path, result: dict[str, Any]) -> Path:
     """Write result.json atomically (temp file + rename)."""
     run_dir.mkdir(parents=True, exist_ok=True)

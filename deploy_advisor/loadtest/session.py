@@ -22,7 +22,7 @@ from deploy_advisor.loadtest.one_run import (
     run_loadtest,
 )
 from deploy_advisor.loadtest.payload_check import check_payloads
-from deploy_advisor.loadtest.result import RunInfo, write_result
+from deploy_advisor.loadtest.result import RunInfo, cold_start_summary, write_result
 from deploy_advisor.loadtest.runner import LOCUSTFILE, LoadShape
 from deploy_advisor.loadtest.slo import Slo
 from deploy_advisor.lockfile import Scaffold, read_scaffold
@@ -255,11 +255,16 @@ def _run(request: LoadTestRequest, checked: _Checked, run_dir: Path) -> tuple[di
     with _server(request, checked, run_dir) as (launched, info, locustfile):
 
         def one_run(shape: LoadShape, directory: Path, title: str) -> dict[str, Any]:
-            return run_loadtest(
+            earlier = len(launched.cold_starts()) if launched.cold_starts else 0
+            result = run_loadtest(
                 info=info, shape=shape, slos=request.slos, run_dir=directory, payloads=payloads,
                 locustfile=locustfile, live=request.live, title=title,
                 server_stats=launched.stats.fresh() if launched.stats else None,
             )  # fmt: skip
+            if launched.cold_starts is not None:  # a target that scales to zero
+                result["cold_start"] = cold_start_summary(launched.cold_starts()[earlier:])
+                write_result(directory, result)
+            return result
 
         if request.chaos is not None:
             result = with_chaos(

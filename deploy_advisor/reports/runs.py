@@ -122,6 +122,14 @@ class GeneratorUse(_Model):
     bound: bool = False
 
 
+class ColdStart(_Model):
+    """Requests that found a scaled-to-zero instance stopped, and their wait."""
+
+    count: int = 0
+    p50_ms: float | None = None
+    max_ms: float | None = None
+
+
 class RunResult(_Model):
     """One run directory: its result.json plus where it lives and its raw latencies."""
 
@@ -146,6 +154,7 @@ class RunResult(_Model):
     generator: GeneratorUse = Field(default_factory=GeneratorUse)
     slo: list[SloVerdict] = Field(default_factory=list)
     capacity: CapacityResult | None = None
+    cold_start: ColdStart | None = None
     path: Path = Path()
     latencies_ms: tuple[float, ...] = ()
 

@@ -117,12 +117,18 @@ def spec_line(comparison: Comparison) -> str | None:
 
 
 def notes(comparison: Comparison) -> list[str]:
-    """Per-run notes (assumed plans, fees, partial runs, SLO failures) and price dates."""
+    """Per-run notes (assumed plans, fees, partial runs, SLO failures, cold starts), price dates."""
     lines = []
     for row in comparison.rows:
         if row.slo_failure:
             lines.append(f"{row.label}: {row.slo_failure}")
         lines += [f"{row.label}: {note}" for note in row.notes]
+        cold = row.run.cold_start
+        if cold is not None and cold.count:
+            lines.append(
+                f"{row.label}: {cold.count} cold start(s) after scaling to zero, "
+                f"p50 {fmt.ms(cold.p50_ms)} ms, max {fmt.ms(cold.max_ms)} ms"
+            )
     dated = sorted({f"{r.plan.name} {r.plan.as_of}" for r in comparison.rows if r.plan})
     if dated:
         lines.append("prices as of: " + ", ".join(dated))

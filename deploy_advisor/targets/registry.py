@@ -18,7 +18,9 @@ __all__ = [
 
 #: The modules of the built-in targets, in the order their names are listed; each registers its
 #: class with `@register` when imported.
-BUILTIN_MODULES = ("docker", "edge", "heroku", "kubernetes", "vps")
+BUILTIN_MODULES = (
+    "docker", "edge", "heroku", "kubernetes", "vps", "sagemaker", "cloud_run", "azure_ml",
+)  # fmt: skip
 
 _REGISTRY: dict[str, type[Target]] = {}
 

@@ -9,6 +9,12 @@ from deploy_advisor.errors import InputError
 from deploy_advisor.lockfile import LOCK_NAME, read_lock
 from deploy_advisor.targets.base import Finding
 from deploy_advisor.targets.check_runs import CheckRun, CheckRuns
+from deploy_advisor.targets.cloud_checks import (
+    check_azure_ml,
+    check_cloud_run,
+    check_transform_job,
+    run_cfn_lint,
+)
 from deploy_advisor.targets.registry import get_target, target_names
 from deploy_advisor.targets.shapes import (
     check_app_json,
@@ -71,9 +77,42 @@ def _target_files(directory: Path) -> list[str]:
     """The files and folders in `directory` that some target writes (what makes it a scaffold)."""
     marks = [
         "Dockerfile", "compose.yaml", "k8s", "Procfile", "app.json", "deploy/systemd",
-        "deploy/nginx", "deploy/cloud-init.yaml", "edge_runtime", "bundle.json",
+        "deploy/nginx", "deploy/cloud-init.yaml", "edge_runtime", "bundle.json", "sagemaker",
+        "cloud-run", "azure-ml",
     ]  # fmt: skip
     return [mark for mark in marks if (directory / mark).exists()]
+
+
+# Azure ML files and the loader of each, by name.
+_AZURE_KINDS = {
+    "endpoint.yml": "online-endpoint", "deployment.yml": "online-deployment",
+    "batch-endpoint.yml": "batch-endpoint", "batch-deployment.yml": "batch-deployment",
+}  # fmt: skip
+
+
+def _cloud_findings(directory: Path, ran: CheckRuns) -> list[Finding]:
+    """The vendors' checks of the managed cloud files present in `directory`, each logged."""
+    findings = []
+    for template in sorted((directory / "sagemaker").glob("*.yaml")):
+        name = f"sagemaker/{template.name}"
+        findings += ran.add("cloudformation", "cfn-lint", [name], run_cfn_lint(template, name))
+    if (directory / "sagemaker" / "transform-job.json").is_file():
+        name = "sagemaker/transform-job.json"
+        findings += ran.add(
+            "batch transform", "botocore", [name], check_transform_job(directory, name)
+        )
+    for manifest in sorted((directory / "cloud-run").glob("*.yaml")):
+        name = f"cloud-run/{manifest.name}"
+        findings += ran.add("cloud run", "jsonschema", [name], check_cloud_run(manifest, name))
+    azure = {
+        f"azure-ml/{name}": kind for name, kind in _AZURE_KINDS.items()
+        if (directory / "azure-ml" / name).is_file()
+    }  # fmt: skip
+    if azure:
+        findings += ran.add(
+            "azure ml", "azure-ai-ml", list(azure), check_azure_ml(directory, azure)
+        )
+    return findings
 
 
 def validate_dir(*, directory: Path) -> ValidationReport:
@@ -138,6 +177,7 @@ def validate_dir(*, directory: Path) -> ValidationReport:
             "systemd", "systemd-analyze", [str(u.relative_to(directory)) for u in units],
             check_systemd_units(directory, units),
         )  # fmt: skip
+    findings += _cloud_findings(directory, ran)
     if checkov_files:
         findings += ran.add(
             "checkov", "checkov", checkov_files, run_checkov(directory, checkov_files)

@@ -202,7 +202,7 @@ def test_schema_prints_the_json_schema() -> None:
 def test_catalog_lists_plans() -> None:
     done = cli("catalog")
     assert done.returncode == 0, done.stderr
-    assert "Price catalog: 68 plans, USD" in done.stdout
+    assert "Price catalog: 69 plans, USD" in done.stdout
     row = next(line for line in done.stdout.splitlines() if " linode-2gb " in line)
     assert row.split() == [
         "linode-2gb", "vps+docker", "1", "2", "GB", "0.018", "12.00", "official-copy", "2025-08-19",

@@ -40,6 +40,19 @@ def with_checkov(checkov: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return checkov
 
 
+@pytest.fixture
+def cloud_validators(with_checkov: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cfn-lint and azure-ai-ml from their venv (`make cloud-validators`); validate runs them."""
+    bin_dir = Path(os.environ.get("DEPLOY_ADVISOR_CLOUD_VENV", REPO / ".venv-cloud")) / "bin"
+    cfn_lint = os.environ.get("DEPLOY_ADVISOR_CFN_LINT") or str(bin_dir / "cfn-lint")
+    python = os.environ.get("DEPLOY_ADVISOR_CLOUD_PYTHON") or str(bin_dir / "python")
+    for tool in (cfn_lint, python):
+        if not Path(tool).is_file():
+            pytest.fail(f"{tool} is missing; run `make cloud-validators`")
+    monkeypatch.setenv("DEPLOY_ADVISOR_CFN_LINT", cfn_lint)
+    monkeypatch.setenv("DEPLOY_ADVISOR_CLOUD_PYTHON", python)
+
+
 @pytest.fixture(scope="session")
 def scaffolded(
     tmp_path_factory: pytest.TempPathFactory, example_model: Path

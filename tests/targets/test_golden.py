@@ -41,19 +41,41 @@ CASES: dict[str, dict[str, object]] = {
     "kubernetes": {"plan": LARGE, "host_name": "api.example.com"},
     "heroku": {"plan": PlanSize("heroku-standard-2x", 1.0, 1024, "heroku")},
     "vps": {"plan": SMALL, "host_name": "api.example.com"},
+    "sagemaker": {"plan": PlanSize("sagemaker-ml-m5-large", 2.0, 8192, "aws-sagemaker")},
+    "sagemaker-serverless": {
+        "plan": PlanSize("sagemaker-serverless-2048mb", 1.0, 2048, "aws-sagemaker-serverless")
+    },
+    "cloud-run": {"plan": PlanSize("cloud-run-1vcpu-2gib", 1.0, 2048, "gcp-cloud-run")},
+    "azure-ml": {"plan": PlanSize("azureml-standard-ds3-v2", 4.0, 14336, "azure-ml")},
+    "sagemaker-batch": {
+        "plan": PlanSize("sagemaker-ml-m5-large", 2.0, 8192, "aws-sagemaker"),
+        "mode": "batch",
+    },
+    "azure-ml-batch": {
+        "plan": PlanSize("azureml-standard-ds3-v2", 4.0, 14336, "azure-ml"),
+        "mode": "batch",
+    },
+    "cloud-run-batch": {
+        "plan": PlanSize("cloud-run-1vcpu-2gib", 1.0, 2048, "gcp-cloud-run"),
+        "mode": "batch",
+    },
 }
+#: Targets whose name has a dash; other cases are TARGET or TARGET-VARIANT.
+DASHED = ("cloud-run", "azure-ml")
 
 
 def _context(**options: object) -> RenderContext:
+    options.setdefault("mode", "realtime")
     return RenderContext(
-        mode="realtime", app_name="churn", model=FACTS, requirements=REQUIREMENTS, workers=2,
+        app_name="churn", model=FACTS, requirements=REQUIREMENTS, workers=2,
         **options,  # type: ignore[arg-type]
     )  # fmt: skip
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_templates_match_golden_files(case: str, request: pytest.FixtureRequest) -> None:
-    target = get_target(case.split("-")[0])
+    dashed = [name for name in DASHED if case.startswith(name)]
+    target = get_target(dashed[0] if dashed else case.split("-")[0])
     rendered = render_text_files(target, _context(**CASES[case]))
     folder = GOLDEN / case
     if request.config.getoption("--update-golden"):
