@@ -76,15 +76,14 @@ class AzureMLTarget(RenderedTarget):
             "deploy/deploy.sh": render_template("azure_ml/deploy.sh.j2", **values),
         }
 
-    def describe_files(self) -> list[tuple[str, str]]:
-        return [
-            ("Dockerfile", "non-root image listening on 8080"),
-            (".dockerignore", "keeps the build context small and free of secrets"),
-            ("azure-ml/endpoint.yml", "the managed online endpoint (key auth)"),
-            ("azure-ml/deployment.yml", "custom container: routes, instance type and count, "
-                                        "request settings, probes"),
-            ("deploy/deploy.sh", "builds, pushes to ACR, creates or updates the deployment"),
-        ]  # fmt: skip
+    file_notes = (
+        ("Dockerfile", "non-root image listening on 8080"),
+        (".dockerignore", "keeps the build context small and free of secrets"),
+        ("azure-ml/endpoint.yml", "the managed online endpoint (key auth)"),
+        ("azure-ml/deployment.yml", "custom container: routes, instance type and count, "
+                                    "request settings, probes"),
+        ("deploy/deploy.sh", "builds, pushes to ACR, creates or updates the deployment"),
+    )  # fmt: skip
 
     def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         image = f"{ctx.app_name}:{ctx.model.sha256[:12]}"
@@ -135,14 +134,13 @@ class AzureMLTarget(RenderedTarget):
             "azure-ml/batch_driver.py": render_template("azure_ml/batch_driver.py.j2", **values),
         }
 
-    def describe_batch_files(self) -> list[tuple[str, str]]:
-        return [
-            ("azure-ml/batch-endpoint.yml", "the batch endpoint"),
-            ("azure-ml/batch-deployment.yml", "model, driver, environment, compute cluster, "
-                                              "one file per mini-batch, retries"),
-            ("azure-ml/conda.yaml", "the environment: Python and the pinned requirements"),
-            ("azure-ml/batch_driver.py", "init()/run(): scores each file with model_server"),
-        ]  # fmt: skip
+    batch_file_notes = (
+        ("azure-ml/batch-endpoint.yml", "the batch endpoint"),
+        ("azure-ml/batch-deployment.yml", "model, driver, environment, compute cluster, "
+                                          "one file per mini-batch, retries"),
+        ("azure-ml/conda.yaml", "the environment: Python and the pinned requirements"),
+        ("azure-ml/batch_driver.py", "init()/run(): scores each file with model_server"),
+    )  # fmt: skip
 
     def batch_readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         ml = '--resource-group "$RESOURCE_GROUP" --workspace-name "$WORKSPACE"'

@@ -69,14 +69,13 @@ class CloudRunTarget(RenderedTarget):
             "deploy/deploy.sh": render_template("cloud_run/deploy.sh.j2", **values),
         }
 
-    def describe_files(self) -> list[tuple[str, str]]:
-        return [
-            ("Dockerfile", "non-root image listening on $PORT (8080 on Cloud Run)"),
-            (".dockerignore", "keeps the build context small and free of secrets"),
-            ("cloud-run/service.yaml", "Knative service: concurrency, CPU and memory limits, "
-                                       "min/max instances, startup probe, CPU boost"),
-            ("deploy/deploy.sh", "builds, pushes to Artifact Registry, replaces the service"),
-        ]  # fmt: skip
+    file_notes = (
+        ("Dockerfile", "non-root image listening on $PORT (8080 on Cloud Run)"),
+        (".dockerignore", "keeps the build context small and free of secrets"),
+        ("cloud-run/service.yaml", "Knative service: concurrency, CPU and memory limits, "
+                                   "min/max instances, startup probe, CPU boost"),
+        ("deploy/deploy.sh", "builds, pushes to Artifact Registry, replaces the service"),
+    )  # fmt: skip
 
     def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         image = f"{ctx.app_name}:{ctx.model.sha256[:12]}"
@@ -118,13 +117,12 @@ class CloudRunTarget(RenderedTarget):
             "deploy/deploy.sh": render_template("cloud_run/deploy-job.sh.j2", **values),
         }
 
-    def describe_batch_files(self) -> list[tuple[str, str]]:
-        return [
-            ("Dockerfile", "image whose command runs the scorer on /data/input"),
-            ("cloud-run/job.yaml", "Cloud Run job: the bucket mounted at /data, one output "
-                                   "directory per execution, retries, timeout, limits"),
-            ("deploy/deploy.sh", "builds, pushes to Artifact Registry, replaces the job"),
-        ]  # fmt: skip
+    batch_file_notes = (
+        ("Dockerfile", "image whose command runs the scorer on /data/input"),
+        ("cloud-run/job.yaml", "Cloud Run job: the bucket mounted at /data, one output "
+                               "directory per execution, retries, timeout, limits"),
+        ("deploy/deploy.sh", "builds, pushes to Artifact Registry, replaces the job"),
+    )  # fmt: skip
 
     def batch_readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         image = f"{ctx.app_name}-score:{ctx.model.sha256[:12]}"

@@ -78,15 +78,14 @@ class SageMakerTarget(RenderedTarget):
             "deploy/deploy.sh": render_template("sagemaker/deploy.sh.j2", **values),
         }
 
-    def describe_files(self) -> list[tuple[str, str]]:
-        return [
-            ("Dockerfile", "SageMaker's container contract: `serve`, port 8080, /ping, "
-                           "/invocations, the model under /opt/ml/model"),
-            (".dockerignore", "keeps the build context small and free of secrets"),
-            ("sagemaker/endpoint.yaml", "CloudFormation: role, model, endpoint config, endpoint, "
-                                        "auto scaling on invocations per instance"),
-            ("deploy/deploy.sh", "builds, pushes to ECR, creates or updates the stack"),
-        ]  # fmt: skip
+    file_notes = (
+        ("Dockerfile", "SageMaker's container contract: `serve`, port 8080, /ping, "
+                       "/invocations, the model under /opt/ml/model"),
+        (".dockerignore", "keeps the build context small and free of secrets"),
+        ("sagemaker/endpoint.yaml", "CloudFormation: role, model, endpoint config, endpoint, "
+                                    "auto scaling on invocations per instance"),
+        ("deploy/deploy.sh", "builds, pushes to ECR, creates or updates the stack"),
+    )  # fmt: skip
 
     def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         image = f"{ctx.app_name}:{ctx.model.sha256[:12]}"
@@ -140,15 +139,14 @@ class SageMakerTarget(RenderedTarget):
             "deploy/deploy.sh": render_template("sagemaker/deploy-batch.sh.j2", **values),
         }
 
-    def describe_batch_files(self) -> list[tuple[str, str]]:
-        return [
-            ("Dockerfile", "SageMaker's container contract (`serve`, /invocations takes CSV)"),
-            ("sagemaker/model.yaml", "CloudFormation: the model and a role reading input/ and "
-                                     "writing output/ of your bucket"),
-            ("sagemaker/transform-job.json", "the Batch Transform request: SplitType Line, "
-                                             "MultiRecord, MaxPayloadInMB, CSV in and out"),
-            ("deploy/deploy.sh", "builds, pushes to ECR, deploys the model, runs one job"),
-        ]  # fmt: skip
+    batch_file_notes = (
+        ("Dockerfile", "SageMaker's container contract (`serve`, /invocations takes CSV)"),
+        ("sagemaker/model.yaml", "CloudFormation: the model and a role reading input/ and "
+                                 "writing output/ of your bucket"),
+        ("sagemaker/transform-job.json", "the Batch Transform request: SplitType Line, "
+                                         "MultiRecord, MaxPayloadInMB, CSV in and out"),
+        ("deploy/deploy.sh", "builds, pushes to ECR, deploys the model, runs one job"),
+    )  # fmt: skip
 
     def batch_readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         image = f"{ctx.app_name}:{ctx.model.sha256[:12]}"
