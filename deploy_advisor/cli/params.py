@@ -163,6 +163,9 @@ Memory = Annotated[str, Option("--memory", help="Memory limit, e.g. 256m, 1g.")]
 Predictions = Annotated[
     int, Option("--predictions", help="One-row predictions to time after loading.")
 ]
+ValidateJson = Annotated[
+    bool, json_option("Print one JSON object: the checks that ran, the findings, ok.")
+]
 EdgeJson = Annotated[bool, Option("--json", help="Print the result as JSON.")]
 
 # --- loadtest, bench -------------------------------------------------------------------------

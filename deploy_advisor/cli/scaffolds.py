@@ -68,12 +68,22 @@ def _print_scaffold(result: ScaffoldResult, *, mode: str) -> None:
 
 
 @app.command()
-def validate(directory: params.ScaffoldDir) -> None:
+def validate(directory: params.ScaffoldDir, as_json: params.ValidateJson = False) -> None:
     """Lint and schema-check a scaffold's files; exit 1 when any check fails."""
+    from dataclasses import asdict
+
     from deploy_advisor.errors import CheckFailed
     from deploy_advisor.targets.validate import validate_dir
 
     report = validate_dir(directory=directory)
+    if as_json:
+        console.emit_json({
+            "directory": str(directory), "ok": report.ok, "checks": report.checks,
+            "findings": [asdict(f) for f in report.findings],
+        })  # fmt: skip
+        if not report.ok:
+            raise CheckFailed(f"{len(report.errors)} check(s) failed in {directory}")
+        return
     for finding in report.findings:
         console.print(finding.line(), markup=False, soft_wrap=True)
     if not report.ok:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from deploy_advisor.errors import InputError
 from deploy_advisor.lockfile import LOCK_NAME, read_lock
 from deploy_advisor.targets.base import Finding
+from deploy_advisor.targets.bom_check import check_bom
 from deploy_advisor.targets.registry import get_target, target_names
 from deploy_advisor.targets.shapes import (
     check_app_json,
@@ -30,6 +31,8 @@ class ValidationReport:
 
     directory: Path
     findings: list[Finding]
+    checks: list[str] = field(default_factory=list)
+    """The checks that ran, in order (`lock`, `hadolint`, ..., `bom`)."""
 
     @property
     def errors(self) -> list[Finding]:
@@ -74,40 +77,58 @@ def validate_dir(*, directory: Path) -> ValidationReport:
             "`deploy-advisor scaffold`"
         )
     findings = _lock_findings(directory)
+    checks = ["lock"]
     checkov_files = []
     if (directory / "Dockerfile").is_file():
         findings += run_hadolint(directory / "Dockerfile", "Dockerfile")
+        checks.append("hadolint")
         checkov_files.append("Dockerfile")
     if (directory / "compose.yaml").is_file():
         findings += check_compose(directory / "compose.yaml")
+        checks.append("compose")
     if (directory / "k8s").is_dir():
         findings += check_kubernetes(directory / "k8s")
+        checks.append("kubernetes")
         checkov_files += [
             f"k8s/{p.name}" for p in sorted((directory / "k8s").glob("*.yaml"))
             if p.name != "kustomization.yaml"
         ]  # fmt: skip
     if (directory / "Procfile").is_file():
         findings += check_procfile(directory / "Procfile")
+        checks.append("procfile")
     if (directory / "app.json").is_file():
         findings += check_app_json(directory / "app.json")
+        checks.append("app.json")
     if (directory / ".python-version").is_file():
         findings += check_python_version(directory / ".python-version")
-    for site in sorted((directory / "deploy" / "nginx").glob("*.conf")):
+        checks.append("python-version")
+    sites = sorted((directory / "deploy" / "nginx").glob("*.conf"))
+    for site in sites:
         findings += check_nginx(site, f"deploy/nginx/{site.name}")
+    checks += ["nginx"] if sites else []
     if (directory / "deploy" / "cloud-init.yaml").is_file():
         findings += check_cloud_init(
             directory / "deploy" / "cloud-init.yaml", "deploy/cloud-init.yaml"
         )
-    for script in sorted(directory.glob("deploy/*.sh")):
+        checks.append("cloud-init")
+    scripts = sorted(directory.glob("deploy/*.sh"))
+    for script in scripts:
         findings += check_shell(script, f"deploy/{script.name}")
+    checks += ["shellcheck"] if scripts else []
     units = sorted(directory.glob("deploy/systemd/*.service")) + sorted(
         directory.glob("deploy/systemd/*.timer")
     )
     findings += check_systemd_units(directory, units)
+    checks += ["systemd"] if units else []
     if checkov_files:
         findings += run_checkov(directory, checkov_files)
+        checks.append("checkov")
     lock = read_lock(directory)
     target = lock.target if lock else None
     if target in target_names():
         findings += get_target(target).validate(directory)
-    return ValidationReport(directory, findings)
+        checks.append(f"{target}")
+    if lock is not None and lock.bom is not None:
+        findings += check_bom(directory, lock)
+        checks.append("bom")
+    return ValidationReport(directory, findings, checks)
