@@ -202,9 +202,7 @@ def test_scaffold_from_a_spec_renders_the_bill_of_materials(
     assert [f.file for f in broken.errors if f.check == "bom"] == [edited]
 
 
-def test_the_issue_rows_are_sized_as_an_expert_expects(
-    tmp_path: Path, example_model: Path
-) -> None:
+def test_the_issue_rows_are_sized_as_an_expert_expects(tmp_path: Path, example_model: Path) -> None:
     """Heroku 3 dynos, Kubernetes N+1 with the priced balancer, VPS behind a NodeBalancer."""
     cases = {
         "heroku": web(2_000_000, 250),
