@@ -48,6 +48,7 @@ class BillOfMaterials:
     schedule: str | None
     runtime: str | None
     capacity_rps_per_instance: float | None
+    peak_rps: float | None
     headroom: str | None
     prerequisites: tuple[str, ...]
     notes: tuple[str, ...]
@@ -124,6 +125,7 @@ def bill_of_materials(
         schedule=SCHEDULES[spec.latency.freshness] if cost.mode == "batch" else None,
         runtime=plan.runtime,
         capacity_rps_per_instance=cost.capacity_rps,
+        peak_rps=float(spec.traffic.peak_rps) if cost.mode == "realtime" else None,
         headroom=cost.headroom,
         prerequisites=tuple(prerequisites),
         notes=tuple(notes),

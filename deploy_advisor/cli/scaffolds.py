@@ -74,6 +74,7 @@ def _print_scaffold(result: ScaffoldResult, *, mode: str) -> None:
 @app.command()
 def validate(directory: params.ScaffoldDir, as_json: params.ValidateJson = False) -> None:
     """Lint and schema-check a scaffold's files; exit 1 when any check fails."""
+
     from deploy_advisor.errors import CheckFailed
     from deploy_advisor.targets.validate import validate_dir
 

@@ -100,6 +100,9 @@ def _row(
         requests_per_day=spec.requests_per_day if spec else None,
         min_instances=plan.min_instances if plan else 1,
         capacity_lower_bound=capacity.lower_bound,
+        availability=(
+            100.0 - spec.error_budget_pct if spec and spec.error_budget_pct is not None else None
+        ),
     )
     return Row(run, plan, cost, verdict.passed, verdict.objectives, verdict.failure, tuple(notes))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deploy_advisor.advisor.capacity import HOURS_PER_MONTH, instances_needed
+from deploy_advisor.advisor.constraints import HA_AVAILABILITY
 from deploy_advisor.reports.run_capacity import HELD_TOLERANCE, CapacitySource
 
 __all__ = [
@@ -26,8 +27,10 @@ FORMULAS = (
     "none for a run whose errors break the error budget or that had no successful request",
     "Kubernetes node capacity = capacity ÷ replicas measured × replicas that fit on one node "
     "(by the replicas' CPU and memory limits)",
-    "instances = ceil(spec peak req/s ÷ capacity), at least the plan's minimum (a Kubernetes "
-    "node pool's minimum nodes, else 1); that minimum without a spec",
+    "instances = ceil(spec peak req/s ÷ capacity), plus one spare (N+1) when the spec's "
+    f"availability is {HA_AVAILABILITY:g}% or more (the advisor's bill of materials), at least "
+    "the plan's minimum (a Kubernetes node pool's minimum nodes, else 1); that minimum without "
+    "a spec",
     "$/hour = plan $/hour × instances",
     "$/month = plan $/month × instances + platform fees (Kubernetes control plane)",
     "$/1M = plan $/hour ÷ (capacity × 3600) × 1,000,000 (one instance fully used)",
@@ -61,12 +64,14 @@ def cost_of(
     requests_per_day: float | None,
     min_instances: int = 1,
     capacity_lower_bound: bool = False,
+    availability: float | None = None,
 ) -> Cost:
     """Apply FORMULAS to one plan; unknown inputs give None rather than a guess."""
+    spare = 1 if availability is not None and availability >= HA_AVAILABILITY else 0
     if peak_rps is None:
         instances: int | None = min_instances
     elif capacity_rps:
-        instances = max(min_instances, instances_needed(peak_rps, capacity_rps))
+        instances = max(min_instances, instances_needed(peak_rps, capacity_rps) + spare)
     else:
         instances = None
     per_hour = _times(plan_usd_per_hour, instances)

@@ -12,6 +12,7 @@ from deploy_advisor.lockfile import DEFAULT_BASE_IMAGE
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
+    from deploy_advisor.advisor.bom import BillOfMaterials
     from deploy_advisor.advisor.catalog import PricePlan
     from deploy_advisor.emulate.launched import Launched
     from deploy_advisor.targets.writer import FileAction
@@ -112,6 +113,8 @@ class RenderContext:
     workers: int = 2
     drain_timeout_s: int = 20
     extra: dict[str, str] = field(default_factory=dict)
+    bom: BillOfMaterials | None = None
+    """The advisor's bill of materials (`scaffold --spec`): None renders the defaults."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,8 @@ class ScaffoldRequest:
     code: Path | None = None
     """The user's module or package the model imports (`--code`): copied to code/ and put on
     the server's import path."""
+    bom: BillOfMaterials | None = None
+    """The advisor's bill of materials for this target and plan (`scaffold --spec`)."""
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from deploy_advisor.targets.base import RenderContext
+from deploy_advisor.targets.bom_values import on_calendar
 from deploy_advisor.targets.sizing import sized_values
 
 __all__ = ["CHUNK_ROWS", "batch_values"]
@@ -19,6 +20,7 @@ DEADLINE_S = 6 * 3600
 
 def batch_values(ctx: RenderContext) -> dict[str, Any]:
     """Numbers for the batch files: limits from the plan, schedule, retries, deadline."""
+    schedule = ctx.bom.schedule if ctx.bom and ctx.bom.schedule else None
     return {
         **sized_values(ctx),
         "namespace": ctx.app_name,
@@ -28,8 +30,10 @@ def batch_values(ctx: RenderContext) -> dict[str, Any]:
         "cpu_quota_pct": math.ceil(ctx.plan.vcpu * 100),
         "memory_mb": ctx.plan.memory_mb,
         "chunk_rows": CHUNK_ROWS,
-        "schedule": SCHEDULE_CRON,
-        "on_calendar": SCHEDULE_SYSTEMD,
+        "schedule": schedule or SCHEDULE_CRON,
+        "on_calendar": on_calendar(schedule) if schedule else SCHEDULE_SYSTEMD,
+        "bom": ctx.bom,
+        "gpu_count": 1 if ctx.bom and ctx.bom.gpu else 0,
         "backoff_limit": BACKOFF_LIMIT,
         "deadline_s": DEADLINE_S,
         "storage_gi": 10,

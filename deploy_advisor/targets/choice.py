@@ -12,6 +12,7 @@ from deploy_advisor.targets.plans import resolve_plan
 from deploy_advisor.targets.registry import get_target, target_names, targets_with
 
 if TYPE_CHECKING:
+    from deploy_advisor.advisor.bom import BillOfMaterials
     from deploy_advisor.advisor.costs import PlanCost
     from deploy_advisor.advisor.recommend import Recommendation
     from deploy_advisor.targets.scaffold import ScaffoldResult
@@ -46,6 +47,8 @@ class ScaffoldChoice:
     mode: str
     plan: str | None
     notes: list[str] = field(default_factory=list)
+    bom: BillOfMaterials | None = None
+    """The advisor's bill of materials for the target and plan, when they come from --spec."""
 
 
 def choose(
@@ -96,7 +99,7 @@ def choose(
             f"--host does not apply to {where}: only a kubernetes Ingress or a vps nginx site "
             "has a public host name; drop --host"
         )
-    plan, why_plan = _plan(target, chosen_mode, flags.plan, advice, spec)
+    plan, why_plan, priced = _plan(target, chosen_mode, flags.plan, advice, spec)
     if plan is not None:
         resolve_plan(get_target(target), plan)  # an unknown or foreign plan fails here, not later
     advised = not named.startswith("--")
@@ -106,7 +109,13 @@ def choose(
         picked = f" (the advisor's pick for {spec})" if advised else ""
         note = f"{target}{picked} in {chosen_mode} mode {why_mode}"
         note += f"; plan {plan} {why_plan}" if plan else ""
-    return ScaffoldChoice(target, chosen_mode, plan, [note])
+    bom = None
+    if advice is not None and priced is not None:
+        from deploy_advisor.advisor.bom import bill_of_materials
+
+        region = advice.spec.privacy.region
+        bom = bill_of_materials(priced, advice.spec, target, region=region)
+    return ScaffoldChoice(target, chosen_mode, plan, [note], bom)
 
 
 def write_choice(
@@ -126,6 +135,7 @@ def write_choice(
         base_image=flags.base_image or DEFAULT_BASE_IMAGE, wheelhouse=flags.wheelhouse,
         host_name=flags.host_name, force=force, dry_run=dry_run, strict=strict,
         mode="realtime" if choice.mode == "edge" else choice.mode, edge=edge, code=flags.code,
+        bom=choice.bom,
     )  # fmt: skip
 
 
@@ -219,12 +229,13 @@ def _mode(
 
 def _plan(
     target: str, mode: str, plan: str | None, advice: Recommendation | None, spec: Path | None
-) -> tuple[str | None, str]:
-    """The --plan, else the cheapest plan of `target` that fits the spec in `mode`, else None."""
+) -> tuple[str | None, str, PlanCost | None]:
+    """The --plan, else the cheapest plan of `target` that fits the spec in `mode`, else None;
+    with the advisor's price of that plan when it comes from the spec."""
     if plan is not None:
-        return plan, "(from --plan)"
+        return plan, "(from --plan)", None
     if advice is None:
-        return None, ""
+        return None, "", None
     if not advice.modes[mode].eligible:
         raise InputError(
             f"{spec} rules out {mode} mode ({advice.modes[mode].ruled_out}); pass --plan NAME "
@@ -241,13 +252,14 @@ def _plan(
             f"{spec} rules out every {target} plan for {mode} mode ({reason}); pass --plan NAME "
             f"to scaffold {target} anyway, or drop --target to take the advisor's pick"
         )
-    return fits[0].plan.name, f"(the cheapest {target} plan for {spec})"
+    return fits[0].plan.name, f"(the cheapest {target} plan for {spec})", fits[0]
 
 
 def _fits(target: str, mode: str, advice: Recommendation) -> tuple[list[PlanCost], str]:
     """Plans of `target` that serve the spec in a mode the advisor did not pick, cheapest first."""
     from deploy_advisor.advisor.catalog import SERVING_KINDS, load_catalog
     from deploy_advisor.advisor.costs import Ineligible, plan_cost
+    from deploy_advisor.advisor.regions import region_block
 
     catalog = load_catalog()
     fits: list[PlanCost] = []
@@ -255,10 +267,27 @@ def _fits(target: str, mode: str, advice: Recommendation) -> tuple[list[PlanCost
     for candidate in catalog.plans_for(target):
         if candidate.kind not in SERVING_KINDS or candidate.kind == "device":
             continue
-        cost = plan_cost(candidate, advice.spec, mode, catalog)
+        block = region_block(candidate, catalog, advice.spec.privacy.region)
+        if block is not None:
+            reasons.append(block)
+            continue
+        options = advice.options
+        cost = plan_cost(
+            candidate, advice.spec, mode, catalog, capacity_rps=options.capacity_rps,
+            rps_per_vcpu=options.rps_per_vcpu,
+            batch_rows_per_vcpu_s=options.batch_rows_per_vcpu_s, target=target,
+        )  # fmt: skip
         if isinstance(cost, Ineligible):
             reasons.append(cost.reason)
         else:
             fits.append(cost)
-    fits.sort(key=lambda c: (round(c.monthly_usd, 6), -(c.capacity_rps or 0), c.plan.name))
+    needs_gpu = advice.spec.model.gpu
+    fits.sort(
+        key=lambda c: (
+            bool(c.plan.gpu) and not needs_gpu,
+            round(c.monthly_usd, 6),
+            -(c.capacity_rps or 0),
+            c.plan.name,
+        )
+    )
     return fits, reasons[0] if reasons else f"the catalog has no {target} plan"

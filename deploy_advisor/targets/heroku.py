@@ -108,6 +108,7 @@ class HerokuTarget(RenderedTarget):
             "drain_timeout_s": min(ctx.drain_timeout_s, 25),
             "worker_timeout_s": ROUTER_TIMEOUT_S - 2,
             "dyno_size": dyno_size(ctx.plan.name),
+            "quantity": ctx.bom.instances if ctx.bom else 1,
         }
 
     def render(self, ctx: RenderContext) -> dict[str, str]:
@@ -126,7 +127,11 @@ class HerokuTarget(RenderedTarget):
             "build": "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt honcho",
             "run": "export PATH=\"$PWD/.venv/bin:$PATH\"   # the Procfile's python is the venv's\n"
             f"PORT={port} honcho start web   # or, with the Heroku CLI: heroku local web -p {port}",
-            "deploy": HEROKU_CREATE + "\n" + HEROKU_PUSH + f"\nheroku ps:type web={size}",
+            "deploy": HEROKU_CREATE
+            + "\n"
+            + HEROKU_PUSH
+            + f"\nheroku ps:type web={size}"
+            + (f"\nheroku ps:scale web={ctx.bom.instances}" if ctx.bom else ""),
             "rollback": "heroku releases\nheroku rollback   # to the release before this one",
         }
 

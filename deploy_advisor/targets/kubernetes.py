@@ -37,14 +37,18 @@ _STARTUP_PERIOD_S = 2
 def kubernetes_values(ctx: RenderContext) -> dict[str, Any]:
     """Numbers for the manifests: resources from the plan, probes from the measured load time."""
     startup_budget = STARTUP_MARGIN * ctx.model.load_seconds + 10
+    bom = ctx.bom
     return {
         **sized_values(ctx),
         "namespace": ctx.app_name,
         "app_port": ctx.app_port,
         "workers": ctx.workers,
         "drain_timeout_s": ctx.drain_timeout_s,
-        "replicas": 2,
-        "max_replicas": 10,
+        "replicas": bom.min_instances if bom else 2,
+        "max_replicas": (bom.max_instances or bom.instances) if bom else 10,
+        "service_type": "LoadBalancer" if bom and bom.load_balancer_priced else "ClusterIP",
+        "bom": bom,
+        "gpu_count": 1 if bom and bom.gpu else 0,
         "cpu_request": f"{ctx.plan.vcpu / 2:g}",
         "startup_margin": STARTUP_MARGIN,
         "startup_period_s": _STARTUP_PERIOD_S,
@@ -128,6 +132,21 @@ class KubernetesTarget(RenderedTarget):
             )
         return commands
 
+    def bom_notes(self, ctx: RenderContext) -> list[str]:
+        if ctx.bom is None or ctx.mode == "batch":
+            return []
+        notes = [
+            f"k8s/hpa.yaml scales the Deployment from {kubernetes_values(ctx)['replicas']} to "
+            f"{kubernetes_values(ctx)['max_replicas']} pods; it needs metrics-server "
+            "(kubectl top pods must answer) or it never scales"
+        ]
+        if ctx.bom.load_balancer_priced:
+            notes.append(
+                f"k8s/service.yaml is of type LoadBalancer: the cloud creates the priced "
+                f"{ctx.bom.load_balancer} (kubectl -n {ctx.app_name} get service shows its IP)"
+            )
+        return notes
+
     def render_batch(self, ctx: RenderContext) -> dict[str, str]:
         values = batch_values(ctx)
         pod = render_template("batch/pod.yaml.j2", **values).rstrip("\n")
@@ -155,7 +174,9 @@ class KubernetesTarget(RenderedTarget):
             "title": "Kubernetes (CronJob, kustomize)",
             "build": f"docker build -t {image} .\n"
             f"docker tag {image} REGISTRY/{image} && docker push REGISTRY/{image}",
-            "run": "kubectl apply -k k8s/   # the CronJob: daily at 02:00\n"
+            "run": "kubectl apply -k k8s/   # the CronJob: "
+            + (f"on {ctx.bom.schedule} (UTC)" if ctx.bom and ctx.bom.schedule else "daily at 02:00")
+            + "\n"
             f"job=$(kubectl -n {name} create job --from=cronjob/{name}-score "
             f'"{name}-now-$(date +%s)" -o name)   # a one-off run now, with the CronJob image\n'
             f'kubectl -n {name} logs -f "$job"\n'

@@ -9,7 +9,7 @@ from dataclasses import replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from deploy_advisor.errors import CheckFailed, EnvironmentMissing, InputError
 from deploy_advisor.lockfile import (
@@ -32,6 +32,7 @@ from deploy_advisor.targets.base import (
     Target,
 )
 from deploy_advisor.targets.batch import CHUNK_ROWS
+from deploy_advisor.targets.bom_values import bom_lines
 from deploy_advisor.targets.code import CODE_DIR, code_files
 from deploy_advisor.targets.facts import model_facts
 from deploy_advisor.targets.plans import resolve_plan
@@ -51,6 +52,9 @@ from deploy_advisor.targets.writer import (
     plan_actions,
     sha256,
 )
+
+if TYPE_CHECKING:
+    from deploy_advisor.advisor.bom import BillOfMaterials
 
 __all__ = [
     "RenderedTarget", "app_name_for", "build_context", "kept_findings", "lock_file",
@@ -81,6 +85,10 @@ class RenderedTarget(Target):
         """Title, build, run and deploy commands of the batch README."""
         return {}
 
+    def bom_notes(self, ctx: RenderContext) -> list[str]:
+        """What this target adds to the README's bill of materials (assumptions, commands)."""
+        return []
+
     def preflight(self, ctx: RenderContext) -> list[Finding]:
         """Platform limits the model might break, checked before any file is written."""
         return []
@@ -108,6 +116,7 @@ def build_context(
     host_name: str | None = None,
     app_port: int = 8000,
     listen_port: int = 80,
+    bom: BillOfMaterials | None = None,
 ) -> RenderContext:
     """The render context for one target: plan size, workers and pinned requirements."""
     if mode not in {"realtime", "batch"}:
@@ -142,6 +151,7 @@ def build_context(
         workers=workers_for(size, facts),
         app_port=app_port,
         listen_port=listen_port,
+        bom=bom,
     )
 
 
@@ -197,6 +207,7 @@ def render_text_files(target: RenderedTarget, ctx: RenderContext) -> dict[str, s
         commands=target.batch_readme_commands(ctx) if batch else target.readme_commands(ctx),
         local_port=ctx.app_port,
         chunk_rows=CHUNK_ROWS,
+        bom_lines=[*bom_lines(ctx.bom), *target.bom_notes(ctx)] if ctx.bom else [],
     )
     return text
 
@@ -258,6 +269,8 @@ def lock_file(
         lock.model_requires = {r.name: r.version for r in ctx.model.pins}
     if ctx.model.code_dir:
         lock.code = {"dir": ctx.model.code_dir, "on_import_path": True}
+    if ctx.bom is not None:
+        lock.bom = ctx.bom.to_json()
     return GeneratedFile(lock_text(lock).encode())
 
 
@@ -271,6 +284,7 @@ def scaffold_rendered(target: RenderedTarget, request: ScaffoldRequest) -> Scaff
         target, facts, app_name=app_name_for(request.model), plan=size, mode=request.mode,
         base_image=request.base_image, wheelhouse=request.wheelhouse,
         host_name=request.host_name, app_port=request.app_port, listen_port=request.listen_port,
+        bom=request.bom,
     )  # fmt: skip
     findings = target.preflight(ctx)
     mismatch = sklearn_mismatch(facts)

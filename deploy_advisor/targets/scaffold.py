@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deploy_advisor.lockfile import DEFAULT_BASE_IMAGE
 from deploy_advisor.targets.base import EdgeOptions, ScaffoldRequest, ScaffoldResult
@@ -17,6 +18,9 @@ from deploy_advisor.targets.rendered import (
     render_text_files,
 )
 from deploy_advisor.targets.scaffold_lock import scaffold_lock, wait_seconds
+
+if TYPE_CHECKING:
+    from deploy_advisor.advisor.bom import BillOfMaterials
 
 __all__ = [
     "ScaffoldResult",
@@ -48,17 +52,19 @@ def scaffold(
     edge: EdgeOptions | None = None,
     code: Path | None = None,
     lock_wait_s: float | None = None,
+    bom: BillOfMaterials | None = None,
 ) -> ScaffoldResult:
     """Write (or with dry_run, only plan) a scaffold of `model` for `target` into `out_dir`,
     holding the directory's scaffold lock (waiting up to `lock_wait_s`) while writing.
 
     `code` is the user's module or package the model imports: copied to code/ and put on the
-    server's import path."""
+    server's import path. `bom` is the advisor's bill of materials: rendered into the files
+    and recorded in the lock."""
     request = ScaffoldRequest(
         model=model, out_dir=out_dir, plan=plan, mode=mode, base_image=base_image,
         wheelhouse=wheelhouse, host_name=host_name, force=force, dry_run=dry_run, strict=strict,
         app_port=app_port, listen_port=listen_port, edge=edge or EdgeOptions(),
-        code=check_code(code),
+        code=check_code(code), bom=bom,
     )  # fmt: skip
     if dry_run:
         return get_target(target).scaffold(request)

@@ -8,6 +8,7 @@ from pathlib import Path
 from deploy_advisor.errors import InputError
 from deploy_advisor.lockfile import LOCK_NAME, read_lock
 from deploy_advisor.targets.base import Finding
+from deploy_advisor.targets.bom_check import check_bom
 from deploy_advisor.targets.check_runs import CheckRun, CheckRuns
 from deploy_advisor.targets.cloud_checks import (
     check_azure_ml,
@@ -188,4 +189,6 @@ def validate_dir(*, directory: Path) -> ValidationReport:
         findings += ran.add(
             f"{target} files", "deploy-advisor", [], get_target(target).validate(directory)
         )
+    if lock is not None and lock.bom is not None:
+        findings += ran.add("bom", "deploy-advisor", [LOCK_NAME], check_bom(directory, lock))
     return ValidationReport(directory, findings, ran.runs)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from deploy_advisor.targets.base import RenderContext
 from deploy_advisor.targets.batch import batch_values
+from deploy_advisor.targets.bom_values import client_rate_per_s, on_calendar, real_ip_range
 from deploy_advisor.targets.registry import register
 from deploy_advisor.targets.rendered import RenderedTarget
 from deploy_advisor.targets.templating import render_template
@@ -20,7 +21,6 @@ __all__ = ["VpsTarget"]
 
 # nginx client_max_body_size: the runtime's default request size limit.
 _MAX_BODY = "1m"
-_RATE_PER_S = 20
 
 
 def vps_values(ctx: RenderContext) -> dict[str, Any]:
@@ -37,7 +37,9 @@ def vps_values(ctx: RenderContext) -> dict[str, Any]:
         "worker_timeout_s": 60,
         "proxy_timeout_s": 60,
         "zone": re.sub(r"[^a-z0-9_]", "_", ctx.app_name),
-        "rate_per_s": _RATE_PER_S,
+        "rate_per_s": client_rate_per_s(ctx.bom),
+        "real_ip_from": real_ip_range(ctx.bom),
+        "load_balancer": ctx.bom.load_balancer if ctx.bom else None,
         "max_body": _MAX_BODY,
         "health_tries": max(15, int(ctx.model.load_seconds * 3 / 2) + 5),
     }
@@ -102,6 +104,25 @@ class VpsTarget(RenderedTarget):
             "systemctl list-timers certbot.timer   # renewals are automatic\n"
             f"# sites: /etc/nginx/sites-available/{name}.conf is edited in place by certbot",
         }
+
+    def bom_notes(self, ctx: RenderContext) -> list[str]:
+        bom = ctx.bom
+        if bom is None:
+            return []
+        if ctx.mode == "batch":
+            return [f"the timer runs the job on {on_calendar(bom.schedule or '0 2 * * *')}"]
+        notes = [
+            f"nginx limits each client to {client_rate_per_s(bom)} req/s (the spec's peak), "
+            "burst twice that"
+        ]
+        if bom.load_balancer:
+            notes.append(
+                f"create {bom.instances} VMs from deploy/cloud-init.yaml and add each as a backend "
+                f"of the {bom.load_balancer} (port {ctx.listen_port}, health check /readyz); "
+                f"assumption: the balancer reaches them from {real_ip_range(bom)}, so nginx takes "
+                "the client IP from X-Forwarded-For sent from that range"
+            )
+        return notes
 
     def render_batch(self, ctx: RenderContext) -> dict[str, str]:
         values = batch_values(ctx)
