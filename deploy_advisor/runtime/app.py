@@ -57,10 +57,11 @@ _NUMPY = orjson.OPT_SERIALIZE_NUMPY
 # connections, where turns bring many more, batches still pay.
 DIRECT_MAX_SECONDS = 200e-6
 CHEAP_BATCH_FROM = 8
-# Models whose single-row predict takes at least this long, and whose full batch costs no more
-# per row than FLAT_SHARE of a single row (a pipeline over a DataFrame: ~15 ms whatever the
-# rows), hold a batch smaller than the last round's crowd for up to REGATHER_SHARE of a
-# single-row call, at most REGATHER_MAX_SECONDS: one call per round of clients, not two.
+# Typed models (the float fast path is left as it is) whose single-row predict takes at least
+# this long, and whose full batch costs no more per row than FLAT_SHARE of a single row (a
+# pipeline over a DataFrame: ~15 ms whatever the rows), hold a batch smaller than the last
+# round's crowd for up to REGATHER_SHARE of a single-row call, at most REGATHER_MAX_SECONDS:
+# one call per round of clients, not two.
 SLOW_MIN_SECONDS = 1e-3
 FLAT_SHARE = 1 / 8
 REGATHER_SHARE = 0.25
@@ -397,7 +398,7 @@ class ModelServer:
             else queue_limit(rows_per_call=1, seconds_per_call=single)
         )
         regather = 0.0
-        if batching and self.settings.batch_wait_ms == 0:
+        if self.typed and batching and self.settings.batch_wait_ms == 0:
             regather = regather_seconds(
                 single=single, batch=self._batch_seconds, rows=min(self.settings.batch_max, 256)
             )
