@@ -57,6 +57,15 @@ _NUMPY = orjson.OPT_SERIALIZE_NUMPY
 # connections, where turns bring many more, batches still pay.
 DIRECT_MAX_SECONDS = 200e-6
 CHEAP_BATCH_FROM = 8
+# Typed models (the float fast path is left as it is) whose single-row predict takes at least
+# this long, and whose full batch costs no more per row than FLAT_SHARE of a single row (a
+# pipeline over a DataFrame: ~15 ms whatever the rows), hold a batch smaller than the last
+# round's crowd for up to REGATHER_SHARE of a single-row call, at most REGATHER_MAX_SECONDS:
+# one call per round of clients, not two.
+SLOW_MIN_SECONDS = 1e-3
+FLAT_SHARE = 1 / 8
+REGATHER_SHARE = 0.25
+REGATHER_MAX_SECONDS = 5e-3
 
 
 def _predictions(out: np.ndarray, classes: list[Any] | None, batch: int) -> Response:
@@ -388,6 +397,11 @@ class ModelServer:
             if batching
             else queue_limit(rows_per_call=1, seconds_per_call=single)
         )
+        regather = 0.0
+        if self.typed and batching and self.settings.batch_wait_ms == 0:
+            regather = regather_seconds(
+                single=single, batch=self._batch_seconds, rows=min(self.settings.batch_max, 256)
+            )
         self.batcher = batcher = MicroBatcher(
             model.predict,
             max_rows=self.settings.batch_max,
@@ -397,6 +411,7 @@ class ModelServer:
             batch_from=CHEAP_BATCH_FROM if cheap else None,
             on_batch=self.metrics.observe_batch,
             limit=limit,
+            regather_s=regather,
         )
         self.metrics.queue_limit = limit
         self.metrics.queue_depth = lambda: batcher.depth
@@ -439,6 +454,7 @@ class ModelServer:
                     "batch_wait_ms": self.settings.batch_wait_ms,
                     "predict_thread": threaded,
                     "queue_max": limit,
+                    "regather_ms": round(regather * 1000, 3),
                 }
             },
         )
@@ -630,6 +646,16 @@ class ModelServer:
 
     async def docs(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
         return Response(200, self._docs, b"text/html; charset=utf-8")
+
+
+def regather_seconds(*, single: float | None, batch: float | None, rows: int) -> float:
+    """How long a batch may wait for the rest of the last round's clients: a share of the
+    single-row call for slow models whose call costs nearly the same for ``rows`` rows, else 0."""
+    if not single or not batch or rows < 2 or single < SLOW_MIN_SECONDS:
+        return 0.0
+    if batch / rows > single * FLAT_SHARE:
+        return 0.0
+    return min(REGATHER_MAX_SECONDS, single * REGATHER_SHARE)
 
 
 def _sklearn_assume_finite() -> None:

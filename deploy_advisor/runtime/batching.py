@@ -10,6 +10,14 @@ with two or three others. Batching resumes once that many arrive in the same tur
 wait the first request of a batch starts a timer, and the batch goes as soon as it is full or
 the timer fires, so no request waits longer than ``max_wait_s`` for others.
 
+For slow models whose call costs about the same for one row as for many (a pipeline over a
+DataFrame), ``regather_s`` keeps the clients together: under steady load, the clients answered
+by one call come back while the next call runs, and natural batching splits them into two
+alternating halves, each paying a whole call. With ``regather_s`` a batch smaller than the
+last round's crowd (the rows of the last call plus those queued when it ended) waits up to
+``regather_s`` for the rest, and goes the moment they are all in: one call per round instead of
+two. A lone client is never held up: its crowd is itself.
+
 Predictions run one at a time per process — inline in the event loop or on one dedicated
 thread — never concurrently: scikit-learn forests release the GIL per tree, and concurrent
 callers fall into a GIL convoy that halves throughput. On the thread the event loop stays free
@@ -71,6 +79,7 @@ class MicroBatcher:
         batch_from: int | None = None,
         on_batch: Callable[[int], None] | None = None,
         limit: int = MAX_QUEUE,
+        regather_s: float = 0.0,
     ) -> None:
         self.predict = predict
         self.limit = max(1, int(limit))
@@ -82,6 +91,9 @@ class MicroBatcher:
         self._pending: list[_Item] = []
         self._pending_rows = 0
         self._handle: asyncio.Handle | asyncio.TimerHandle | None = None
+        self.regather_s = max(0.0, float(regather_s))
+        self._crowd = 0
+        self._regathering = False
         self._busy = False
         self._loop: asyncio.AbstractEventLoop | None = None
         # For cheap models: while fewer than `batch_from` requests arrive per turn of the event
@@ -138,12 +150,18 @@ class MicroBatcher:
         self._pending.append((x, fut))
         self._pending_rows += len(x)
         if not self._busy:
-            if self._pending_rows >= self.max_rows:
+            if self._pending_rows >= self.max_rows or (
+                self._regathering and self._pending_rows >= self._crowd
+            ):
                 if self._handle is not None:
                     self._handle.cancel()
+                self._regathering = False
                 self._handle = loop.call_soon(self._flush)
             elif self._handle is None:
-                if self.max_wait_s > 0:
+                if self.regather_s > 0 and self._pending_rows < self._crowd:
+                    self._regathering = True
+                    self._handle = loop.call_later(self.regather_s, self._flush)
+                elif self.max_wait_s > 0:
                     self._handle = loop.call_later(self.max_wait_s, self._flush)
                 else:
                     self._handle = loop.call_soon(self._flush)
@@ -197,6 +215,7 @@ class MicroBatcher:
 
     def _flush(self) -> None:
         self._handle = None
+        self._regathering = False
         if self._busy or not self._pending:
             return
         batch = [(x, f) for x, f in self._take() if not f.cancelled()]
@@ -223,9 +242,14 @@ class MicroBatcher:
         self._schedule_next()
 
     def _schedule_next(self) -> None:
-        """Queued requests have waited for the last call already: send them at once."""
+        """Queued requests have waited for the last call already: send them at once, or within
+        ``regather_s`` when the rest of the last round's crowd is still on its way back."""
         if self._pending and self._handle is None and self._loop is not None:
-            self._handle = self._loop.call_soon(self._flush)
+            if self.regather_s > 0 and self._pending_rows < self._crowd:
+                self._regathering = True
+                self._handle = self._loop.call_later(self.regather_s, self._flush)
+            else:
+                self._handle = self._loop.call_soon(self._flush)
 
     def _run(self, batch: list[_Item]) -> list[np.ndarray | BaseException]:
         """Predictions for each request of the batch, or the exception for that request."""
@@ -253,6 +277,7 @@ class MicroBatcher:
 
     def _deliver(self, batch: list[_Item], results: list[np.ndarray | BaseException]) -> None:
         size = sum(len(x) for x, _ in batch)
+        self._crowd = min(self.max_rows, size + self._pending_rows)
         for (_, fut), res in zip(batch, results, strict=True):
             if fut.done():
                 continue

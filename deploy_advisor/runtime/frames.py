@@ -256,15 +256,19 @@ def to_frame(table: np.ndarray, schema: InputSchema, *, named: bool = True) -> A
     data: dict[Any, Any] = {}
     for j, col in enumerate(schema.columns):
         values = table[:, j]
+        missing = values == None  # noqa: E711 - elementwise on an object array
+        gaps = bool(missing.any())
         if col.type == "string":
             arr = values.copy()
-            arr[[v is None for v in arr]] = np.nan
-        elif col.type == "bool" and not any(v is None for v in values):
+            arr[missing] = np.nan
+        elif col.type == "bool" and not gaps:
             arr = values.astype(bool)
-        elif col.type == "int" and not any(v is None for v in values):
+        elif col.type == "int" and not gaps:
             arr = values.astype(np.int64)
         else:
-            arr = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+            arr = values.copy()
+            arr[missing] = np.nan
+            arr = arr.astype(np.float64)
         data[col.name if named else j] = arr
     return pd.DataFrame(data, copy=False)
 

@@ -314,3 +314,56 @@ def test_no_batching_flag(tmp_path: Path, models: Models) -> None:
     assert metric(text, "model_server_batch_size_count") == 30 + 0  # one call per request
     ready = next(d for d in srv.log_lines() if d.get("event") == "ready")
     assert ready["batching"] == "off"
+
+
+# --- regathering: one call per round of clients for slow, flat models -------------------------
+
+
+def test_regather_keeps_a_round_of_clients_in_one_call() -> None:
+    model = Recorder(delay=0.03)
+
+    async def main() -> None:
+        b = MicroBatcher(model, max_rows=64, use_thread=True, regather_s=2.0)
+
+        async def client(i: int) -> None:
+            for _ in range(5):
+                await b.submit(_requests(1)[0])
+                await asyncio.sleep(0.003 * i)  # clients come back at different times
+
+        try:
+            await asyncio.wait_for(asyncio.gather(*(client(i) for i in range(8))), 30)
+        finally:
+            b.close()
+
+    _run(main())
+    assert model.calls == [8] * 5
+
+
+def test_regather_never_holds_a_lone_client_or_a_smaller_crowd_for_long() -> None:
+    model = Recorder(delay=0.01)
+
+    async def main() -> float:
+        b = MicroBatcher(model, max_rows=64, use_thread=True, regather_s=0.5)
+        try:
+            await asyncio.gather(*(b.submit(x) for x in _requests(4)))
+            t = time.perf_counter()
+            for x in _requests(3):  # the crowd shrank to one client: one wait, then none
+                await b.submit(x)
+            return time.perf_counter() - t
+        finally:
+            b.close()
+
+    took = _run(main())
+    assert model.calls == [4, 1, 1, 1]
+    assert took < 0.5 + 0.5  # at most one regather wait (plus slack on a busy machine)
+
+
+def test_regather_is_for_slow_models_whose_call_is_nearly_flat_in_rows() -> None:
+    from deploy_advisor.runtime.app import REGATHER_MAX_SECONDS, regather_seconds
+
+    # a DataFrame pipeline: 30 ms for one row, 32 ms for 64
+    assert regather_seconds(single=0.03, batch=0.032, rows=64) == REGATHER_MAX_SECONDS
+    assert 0 < regather_seconds(single=0.002, batch=0.003, rows=64) < 0.002
+    assert regather_seconds(single=50e-6, batch=80e-6, rows=64) == 0.0  # cheap
+    assert regather_seconds(single=0.015, batch=0.015 * 40, rows=64) == 0.0  # grows with rows
+    assert regather_seconds(single=None, batch=None, rows=64) == 0.0
