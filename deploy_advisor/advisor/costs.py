@@ -11,9 +11,6 @@ amortised over the catalog's stated number of months.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from deploy_advisor.advisor.capacity import (
     BATCH_RUN_OVERHEAD_S,
@@ -31,6 +28,13 @@ from deploy_advisor.advisor.constraints import (
     plan_block,
     reserved_mb,
 )
+from deploy_advisor.advisor.cost_items import (
+    Ineligible,
+    LineItem,
+    PlanCost,
+    usd,
+    usd_rate,
+)
 from deploy_advisor.advisor.spec import Spec
 
 __all__ = ["Ineligible", "LineItem", "PlanCost", "lower_bound", "plan_cost"]
@@ -39,79 +43,6 @@ __all__ = ["Ineligible", "LineItem", "PlanCost", "lower_bound", "plan_cost"]
 REQUEST_BYTES = 2048
 #: Targets whose batch scaffold runs on an always-on VM (a systemd timer or cron).
 ALWAYS_ON_BATCH = ("vps", "docker")
-
-
-@dataclass(frozen=True)
-class LineItem:
-    """One priced thing: `quantity` x `unit_usd` a month (or a usage charge, quantity 1)."""
-
-    kind: str  # instance|node|control_plane|load_balancer|usage|device|run_hours
-    plan: str
-    quantity: float
-    unit_usd: float
-    monthly_usd: float
-    what: str
-
-
-@dataclass(frozen=True)
-class PlanCost:
-    plan: PricePlan
-    mode: str
-    monthly_usd: float
-    instances: int = 1
-    capacity_rps: float | None = None
-    workers: int = 1
-    explain: Callable[[], list[str]] = field(default=list, repr=False, compare=False)
-    always_on_usd: float | None = None
-    run_hours: float | None = None
-    extras: tuple[PricePlan, ...] = ()
-    capacity_measured: bool = False
-    items: tuple[LineItem, ...] = ()
-    headroom: str | None = None
-
-    @property
-    def breakdown(self) -> tuple[str, ...]:
-        """How the monthly figure was reached, line by line (formatted on demand)."""
-        return tuple(self.explain())
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "plan": self.plan.name,
-            "provider": self.plan.provider,
-            "monthly_usd": round(self.monthly_usd, 2),
-            "instances": self.instances,
-            "capacity_rps_per_instance": _r(self.capacity_rps),
-            "capacity_measured": self.capacity_measured,
-            "workers_per_instance": self.workers,
-            "always_on_usd": _r(self.always_on_usd),
-            "run_hours_per_month": _r(self.run_hours),
-            "extras": [p.name for p in self.extras],
-            "headroom": self.headroom,
-            "breakdown": list(self.breakdown),
-            "confidence": self.plan.confidence,
-            "as_of": self.plan.as_of,
-            "source": self.plan.source,
-        }
-
-
-@dataclass(frozen=True)
-class Ineligible:
-    plan: PricePlan
-    reason: str
-    extras: tuple[str, ...] = field(default=())
-
-
-def _r(value: float | None) -> float | None:
-    return None if value is None else round(value, 2)
-
-
-def _usd(value: float) -> str:
-    return f"${value:,.2f}"
-
-
-def _usd_rate(value: float) -> str:
-    """A unit price, with the digits that make the sum next to it add up ($0.0075, not $0.01)."""
-    return f"${value:,.2f}" if value >= 1 or value == 0 else f"${value:.4g}"
 
 
 def plan_cost(
@@ -257,12 +188,12 @@ def _realtime(
     monthly = sum(i.monthly_usd for i in items)
 
     def explain() -> list[str]:
-        lines = [f"{instances} x {plan.name} at {_usd(price)} = {_usd(base)} ({', '.join(why)})"]
+        lines = [f"{instances} x {plan.name} at {usd(price)} = {usd(base)} ({', '.join(why)})"]
         if plan.flat_monthly:
-            lines[0] = f"{plan.name}: flat {_usd(price)} a month"
+            lines[0] = f"{plan.name}: flat {usd(price)} a month"
         for extra in extras:
             what = "control plane" if extra.kind == "control_plane" else "load balancer"
-            lines.append(f"{what} {extra.name}: {_usd(_price_month(extra, catalog))}")
+            lines.append(f"{what} {extra.name}: {usd(_price_month(extra, catalog))}")
         if lb_missing:
             lines.append("load balancer not included (price not in the catalog)")
         elif routed and instances > 1:
@@ -327,7 +258,7 @@ def _serverless(
             )
             return [
                 f"{requests:,.0f} requests a month x {billed:g} s billed = {vcpu_s:,.0f} vCPU-s "
-                f"and {gib_s:,.0f} GiB-s; after the monthly free tier ({free}): {_usd(monthly)}",
+                f"and {gib_s:,.0f} GiB-s; after the monthly free tier ({free}): {usd(monthly)}",
                 f"scales with traffic; {rate:g} req/s per vCPU assumed for compute time",
             ]
 
@@ -340,7 +271,7 @@ def _serverless(
         def explain() -> list[str]:
             return [
                 f"{requests:,.0f} requests x {seconds_per_request * 1000:g} ms at "
-                f"${per_second:g}/s = {_usd(compute)}, data processed {_usd(data)}",
+                f"${per_second:g}/s = {usd(compute)}, data processed {usd(data)}",
                 f"scales with traffic; {rate:g} req/s per vCPU assumed for compute time",
             ]
 
@@ -387,7 +318,7 @@ def _batch(
             monthly_usd=monthly,
             instances=parallel,
             run_hours=runs * run_s * parallel / 3600,
-            explain=lambda: [f"{what()}: {vcpu_s:,.0f} vCPU-s as jobs = {_usd(monthly)}"],
+            explain=lambda: [f"{what()}: {vcpu_s:,.0f} vCPU-s as jobs = {usd(monthly)}"],
             items=_usage(plan, monthly, f"{vcpu_s:,.0f} vCPU-s of jobs a month"),
         )
     increment = plan.billing_increment_s or 1.0
@@ -409,8 +340,8 @@ def _batch(
         monthly = sum(i.monthly_usd for i in node_items)
 
         def explain_node() -> list[str]:
-            lines = [f"{plan.min_nodes} x {plan.name} nodes kept up all month: {_usd(nodes)}"]
-            lines += [f"control plane {e.name}: {_usd(_price_month(e, catalog))}" for e in extras]
+            lines = [f"{plan.min_nodes} x {plan.name} nodes kept up all month: {usd(nodes)}"]
+            lines += [f"control plane {e.name}: {usd(_price_month(e, catalog))}" for e in extras]
             lines.append(f"{what()}: {run_hours:,.1f} run-hours a month as a CronJob")
             return lines
 
@@ -440,7 +371,7 @@ def _batch(
             run_hours=run_hours,
             always_on_usd=price_month,
             explain=lambda: [
-                f"{what()}: {run_hours:,.1f} run-hours within a flat {_usd(price_month)}"
+                f"{what()}: {run_hours:,.1f} run-hours within a flat {usd(price_month)}"
             ],
             items=(LineItem(plan.kind, plan.name, 1, price_month, price_month, "flat plan"),),
         )
@@ -460,8 +391,8 @@ def _batch(
         billing = f"billed per {increment / 3600:g} h" if increment >= 3600 else "billed per second"
         lines = [
             f"{what()}: {run_s / 60:,.1f} min a run ({billing}) = {run_hours:,.1f} run-hours x "
-            f"{_usd_rate(per_hour)}/h = {_usd(ephemeral)} a month",
-            f"the same plan running 24/7 would cost {_usd(always_on)} a month",
+            f"{usd_rate(per_hour)}/h = {usd(ephemeral)} a month",
+            f"the same plan running 24/7 would cost {usd(always_on)} a month",
         ]
         if target in ALWAYS_ON_BATCH:
             lines.append(
@@ -493,9 +424,9 @@ def _device(plan: PricePlan) -> PlanCost:
         if plan.devices == "own":
             return [f"no hardware to buy: the users' own devices run it ({plan.runtime})"]
         if upfront is None:
-            return [f"{_usd(monthly)} per device a month"]
+            return [f"{usd(monthly)} per device a month"]
         return [
-            f"{_usd(upfront)} list price / {months:g} months = {_usd(monthly)} per device a month"
+            f"{usd(upfront)} list price / {months:g} months = {usd(monthly)} per device a month"
         ]
 
     what = "the users' own devices" if plan.devices == "own" else "device (amortised)"

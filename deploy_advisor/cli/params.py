@@ -4,12 +4,23 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from typer import Argument, Option
 
 from deploy_advisor.cli.app import json_option
 from deploy_advisor.cli.params_runs import *  # noqa: F403  (the commands use params.NAME)
+
+
+def _file_option(flag: str, help: str) -> Any:
+    """An option naming a FILE that our own reader opens (it says what is wrong in one line)."""
+    return Option(flag, metavar="FILE", readable=False, help=help)
+
+
+def _valued_option(flag: str, metavar: str, help: str) -> Any:
+    """An option taking one value shown as `metavar` in --help."""
+    return Option(flag, metavar=metavar, help=help)
+
 
 # --- recommend, init, catalog ----------------------------------------------------------------
 
@@ -23,29 +34,20 @@ SpecArgument = Annotated[
     ),
 ]
 Weights = Annotated[
-    Path | None,
-    Option(
-        "--weights", metavar="FILE", help="Weights YAML overriding the packaged weights.",
-        readable=False,
-    ),
-]  # fmt: skip
+    Path | None, _file_option("--weights", "Weights YAML overriding the packaged weights.")
+]
 Catalog = Annotated[
-    Path | None,
-    Option(
-        "--catalog", metavar="FILE", help="Price catalog YAML that extends the packaged one.",
-        readable=False,
-    ),
-]  # fmt: skip
+    Path | None, _file_option("--catalog", "Price catalog YAML that extends the packaged one.")
+]
 ReplaceCatalog = Annotated[
     bool, Option("--replace-catalog", help="Use only the --catalog file, not the packaged catalog.")
 ]
 RpsPerVcpu = Annotated[
     str | None,
-    Option(
-        "--rps-per-vcpu", metavar="RPS",
-        help="Measured requests/s per vCPU [default: 100, assumed].",
+    _valued_option(
+        "--rps-per-vcpu", "RPS", "Measured requests/s per vCPU [default: 100, assumed]."
     ),
-]  # fmt: skip
+]
 AdviceJson = Annotated[bool, json_option("Print exactly one JSON object.")]
 Details = Annotated[bool, Option("--details", help="Print the full tables.")]
 SpecOutput = Annotated[Path, Option("--output", "-o", metavar="FILE", help="File to write.")]
@@ -55,11 +57,10 @@ NoInput = Annotated[
 ]
 CatalogTarget = Annotated[
     str | None,
-    Option(
-        "--target", metavar="TARGET",
-        help="Only plans for heroku|vps|docker|kubernetes|edge|serverless.",
+    _valued_option(
+        "--target", "TARGET", "Only plans for heroku|vps|docker|kubernetes|edge|serverless."
     ),
-]  # fmt: skip
+]
 
 # --- inspect, example-model, serve -----------------------------------------------------------
 
@@ -213,43 +214,36 @@ EdgeJson = Annotated[bool, Option("--json", help="Print the result as JSON.")]
 
 ModelSample = Annotated[
     Path | None,
-    Option(
-        "--sample", metavar="FILE", readable=False,
-        help="CSV or Parquet rows of training data: correct types, ranges, categories.",
+    _file_option(
+        "--sample", "CSV or Parquet rows of training data: correct types, ranges, categories."
     ),
-]  # fmt: skip
+]
 ModelSchema = Annotated[
-    Path | None,
-    Option(
-        "--schema", metavar="FILE", readable=False,
-        help="JSON input schema replacing the derived one.",
-    ),
-]  # fmt: skip
+    Path | None, _file_option("--schema", "JSON input schema replacing the derived one.")
+]
 TrustTypes = Annotated[
     str | None,
-    Option(
-        "--trust-types", metavar="TYPES",
-        help="Comma-separated types a .skops file may hold beyond skops' own.",
+    _valued_option(
+        "--trust-types", "TYPES", "Comma-separated types a .skops file may hold beyond skops' own."
     ),
-]  # fmt: skip
+]
 ModelOutput = Annotated[
     str | None,
-    Option(
-        "--output", metavar="KIND",
-        help="predict, predict_proba, decision_function or raw (default: probabilities).",
+    _valued_option(
+        "--output",
+        "KIND",
+        "predict, predict_proba, decision_function or raw (default: probabilities).",
     ),
-]  # fmt: skip
+]
 ScaffoldCode = Annotated[
     Path | None,
-    Option(
-        "--code", metavar="PATH",
-        help="Your .py file or package the model imports; copied to code/.",
+    _valued_option(
+        "--code", "PATH", "Your .py file or package the model imports; copied to code/."
     ),
-]  # fmt: skip
+]
 Chaos = Annotated[
     str | None,
-    Option(
-        "--chaos", metavar="ACTION",
-        help="stop, kill or rollout replicas during the run (kubernetes).",
+    _valued_option(
+        "--chaos", "ACTION", "stop, kill or rollout replicas during the run (kubernetes)."
     ),
-]  # fmt: skip
+]

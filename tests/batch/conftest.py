@@ -65,6 +65,13 @@ def run_scorer(*args: str | Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+def score_file(
+    model: Path, source: Path, out: Path, *more: str | Path
+) -> subprocess.CompletedProcess[str]:
+    """The scorer on `model`, reading `source` and writing into `out`, with `more` flags."""
+    return run_scorer("--model", model, "--input", source, "--output", out, *more)
+
+
 def read_predictions(out: Path) -> tuple[list[str], np.ndarray]:
     """Ids and probabilities of every part file, in order."""
     import pyarrow as pa

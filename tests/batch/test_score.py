@@ -14,6 +14,7 @@ from .conftest import (
     feature_rows,
     read_predictions,
     run_scorer,
+    score_file,
     write_csv,
     write_parquet,
 )
@@ -27,17 +28,8 @@ def test_csv_file_is_scored_in_chunks_next_to_its_ids(model_path: Path, tmp_path
     rows = feature_rows(2_500)
     source = write_csv(tmp_path / "in.csv", rows)
 
-    done = run_scorer(
-        "--model",
-        model_path,
-        "--input",
-        source,
-        "--output",
-        tmp_path / "out",
-        "--id-column",
-        "id",
-        "--chunk-rows",
-        "1000",
+    done = score_file(
+        model_path, source, tmp_path / "out", "--id-column", "id", "--chunk-rows", "1000"
     )
 
     assert done.returncode == 0, done.stderr
@@ -65,12 +57,9 @@ def test_parquet_file_is_scored_and_written_as_parquet(model_path: Path, tmp_pat
     rows = feature_rows(1_800, seed=1)
     source = write_parquet(tmp_path / "in.parquet", rows)
 
-    done = run_scorer(
-        "--model",
+    done = score_file(
         model_path,
-        "--input",
         source,
-        "--output",
         tmp_path / "out",
         "--id-column",
         "id",
@@ -97,12 +86,9 @@ def test_directory_of_csv_and_parquet_files_names_the_source(
     write_parquet(folder / "b.parquet", second)
     (folder / "notes.txt").write_text("not an input\n")
 
-    done = run_scorer(
-        "--model",
+    done = score_file(
         model_path,
-        "--input",
         folder,
-        "--output",
         tmp_path / "out",
         "--id-column",
         "id",
@@ -146,12 +132,9 @@ def test_bad_rows_land_in_the_reject_file_with_their_reason(
     rows = feature_rows(40, seed=4)
     source = _bad_rows_csv(tmp_path / "in.csv", rows)
 
-    done = run_scorer(
-        "--model",
+    done = score_file(
         model_path,
-        "--input",
         source,
-        "--output",
         tmp_path / "out",
         "--id-column",
         "id",
@@ -190,16 +173,8 @@ def test_empty_values_are_rejected_for_a_model_without_nan_support(tmp_path: Pat
     joblib.dump(model, tmp_path / "lr.joblib")
     source = _bad_rows_csv(tmp_path / "in.csv", feature_rows(40, seed=4))
 
-    done = run_scorer(
-        "--model",
-        tmp_path / "lr.joblib",
-        "--input",
-        source,
-        "--output",
-        tmp_path / "out",
-        "--id-column",
-        "id",
-        "--no-progress",
+    done = score_file(
+        tmp_path / "lr.joblib", source, tmp_path / "out", "--id-column", "id", "--no-progress"
     )
 
     assert done.returncode == 0, done.stderr

@@ -21,6 +21,11 @@ def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedP
     )
 
 
+def scaffold_edge(model: Path, out: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    """`deploy-advisor scaffold --target edge --model MODEL -o OUT FLAGS`."""
+    return run_cli("scaffold", "--target", "edge", "--model", model, "-o", out, *flags)
+
+
 def breast_cancer() -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import load_breast_cancer
 

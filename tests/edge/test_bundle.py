@@ -10,7 +10,7 @@ import joblib
 import numpy as np
 import onnxruntime as ort
 
-from .conftest import breast_cancer, run_cli
+from .conftest import breast_cancer, scaffold_edge
 
 
 def test_bundle_holds_the_exported_model_and_a_runtime(bundle: Path, forest_path: Path) -> None:
@@ -53,9 +53,7 @@ def test_bundle_holds_the_exported_model_and_a_runtime(bundle: Path, forest_path
 def test_parity_is_reported_and_quantisation_of_trees_is_declined(
     forest_path: Path, tmp_path: Path
 ) -> None:
-    done = run_cli(
-        "scaffold", "--target", "edge", "--model", forest_path, "-o", tmp_path / "b", "--quantize"
-    )
+    done = scaffold_edge(forest_path, tmp_path / "b", "--quantize")
 
     assert done.returncode == 0, done.stderr
     assert "parity: max abs difference" in done.stderr
@@ -78,17 +76,7 @@ def test_quantisation_shrinks_a_network_and_reports_its_drift(tmp_path: Path) ->
         model.fit(features, labels)
     joblib.dump(model, tmp_path / "mlp.joblib")
 
-    done = run_cli(
-        "scaffold",
-        "--target",
-        "edge",
-        "--model",
-        tmp_path / "mlp.joblib",
-        "-o",
-        tmp_path / "b",
-        "--quantize",
-        "--accept-drift",
-    )
+    done = scaffold_edge(tmp_path / "mlp.joblib", tmp_path / "b", "--quantize", "--accept-drift")
 
     assert done.returncode == 0, done.stderr
     line = next(x for x in done.stderr.splitlines() if x.startswith("quantisation:"))
@@ -105,15 +93,7 @@ def test_drift_over_the_tolerance_is_refused_unless_accepted(tmp_path: Path) -> 
     target = features @ np.linspace(100, 3000, features.shape[1]) + 1e6  # float32 loses digits
     joblib.dump(LinearRegression().fit(features, target), tmp_path / "lr.joblib")
 
-    refused = run_cli(
-        "scaffold",
-        "--target",
-        "edge",
-        "--model",
-        tmp_path / "lr.joblib",
-        "-o",
-        tmp_path / "refused",
-    )
+    refused = scaffold_edge(tmp_path / "lr.joblib", tmp_path / "refused")
 
     assert refused.returncode == 2
     message = refused.stderr.strip().splitlines()[-1]
@@ -121,33 +101,14 @@ def test_drift_over_the_tolerance_is_refused_unless_accepted(tmp_path: Path) -> 
     assert message.endswith("over the tolerance 0.0001; pass --accept-drift to bundle it anyway")
     assert not (tmp_path / "refused").exists()
 
-    accepted = run_cli(
-        "scaffold",
-        "--target",
-        "edge",
-        "--model",
-        tmp_path / "lr.joblib",
-        "-o",
-        tmp_path / "accepted",
-        "--accept-drift",
-    )
+    accepted = scaffold_edge(tmp_path / "lr.joblib", tmp_path / "accepted", "--accept-drift")
     assert accepted.returncode == 0, accepted.stderr
     parity = json.loads((tmp_path / "accepted" / "bundle.json").read_text())["parity"]
     assert parity["max_abs_diff"] > 1e-4 and parity["accepted_drift"] is True
 
 
 def test_size_budget_refuses_a_model_over_it(forest_path: Path, tmp_path: Path) -> None:
-    done = run_cli(
-        "scaffold",
-        "--target",
-        "edge",
-        "--model",
-        forest_path,
-        "-o",
-        tmp_path / "b",
-        "--max-size-mb",
-        "0.01",
-    )
+    done = scaffold_edge(forest_path, tmp_path / "b", "--max-size-mb", "0.01")
 
     assert done.returncode == 2
     last = done.stderr.strip().splitlines()[-1]
@@ -159,7 +120,7 @@ def test_size_budget_refuses_a_model_over_it(forest_path: Path, tmp_path: Path) 
 def test_an_onnx_model_is_taken_as_is(bundle: Path, tmp_path: Path) -> None:
     given = bundle / "model.onnx"
 
-    done = run_cli("scaffold", "--target", "edge", "--model", given, "-o", tmp_path / "b")
+    done = scaffold_edge(given, tmp_path / "b")
 
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "b" / "model.onnx").read_bytes() == given.read_bytes()

@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
 
+from tests.intake.helpers import bench_serving
 from tests.targets.serving import running, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _serving() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_serving", ROOT / "benchmarks/serving.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_serving"] = module
-    spec.loader.exec_module(module)  # puts benchmarks/ on sys.path for `contenders`
-    return module
-
-
-serving = _serving()
+serving = bench_serving()
 from contenders import mlserver_config, payloads  # noqa: E402
 from contenders.models import BenchModel, make_models  # noqa: E402
 from contenders.servers import Endpoint, free_port  # noqa: E402

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from tests.intake.helpers import bench_serving
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _serving() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_serving", ROOT / "benchmarks/serving.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_serving"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _report() -> ModuleType:
-    _serving()  # puts benchmarks/ on sys.path
+    bench_serving()  # puts benchmarks/ on sys.path
     import contenders.report
 
     return contenders.report

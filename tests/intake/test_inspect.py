@@ -4,14 +4,13 @@ import hashlib
 import json
 import pickle
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from deploy_advisor.errors import ModelError
 from deploy_advisor.intake import ExampleModel, inspect_model
+from tests.intake.helpers import inspect_cli
 
 
 def _installed_sklearn() -> str:
@@ -98,18 +97,11 @@ def test_sklearn_version_mismatch_is_reported(
     )
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "deploy_advisor", "inspect", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_cli_json_document(example: ExampleModel, tmp_path: Path) -> None:
     payloads = tmp_path / "samples" / "payloads.json"
-    done = _cli(str(example.onnx_path), "--json", "--payloads", str(payloads), "--count", "8")
+    done = inspect_cli(
+        str(example.onnx_path), "--json", "--payloads", str(payloads), "--count", "8"
+    )
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
     assert set(document) == {
@@ -121,11 +113,11 @@ def test_cli_json_document(example: ExampleModel, tmp_path: Path) -> None:
     }  # fmt: skip
     assert len(document["sample_payload"]["instances"][0]) == 30
     assert len(json.loads(payloads.read_text())) == 8
-    assert _cli(str(example.onnx_path), "--payloads", str(payloads)).returncode == 2
+    assert inspect_cli(str(example.onnx_path), "--payloads", str(payloads)).returncode == 2
 
 
 def test_cli_table(example: ExampleModel) -> None:
-    done = _cli(str(example.joblib_path))
+    done = inspect_cli(str(example.joblib_path))
     assert done.returncode == 0, done.stderr
     assert "│ features          │ 30" in done.stdout
     assert "│ output            │ probabilities, 2 columns, classes 0, 1" in done.stdout
@@ -147,7 +139,7 @@ def test_cli_errors_are_one_line(
     path = tmp_path / name
     if content is not None:
         path.write_bytes(content)
-    done = _cli(str(path))
+    done = inspect_cli(str(path))
     assert done.returncode == 2
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith(message.format(path=path))

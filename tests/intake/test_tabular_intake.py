@@ -4,8 +4,6 @@ sample payloads drawn from the schema that the model takes."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +13,7 @@ from deploy_advisor.errors import InputError
 from deploy_advisor.intake import inspect_model, sample_payloads
 from deploy_advisor.runtime.frames import check_rows, records_in_order
 from deploy_advisor.runtime.loader import load_model
+from tests.intake.helpers import inspect_cli
 from tests.runtime.tabular import Tabular, build
 
 
@@ -23,19 +22,10 @@ def tabular(tmp_path_factory: pytest.TempPathFactory) -> Tabular:
     return build(tmp_path_factory.mktemp("tabular"))
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "deploy_advisor", "inspect", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 def test_json_report_prints_the_schema(tabular: Tabular) -> None:
     import sklearn
 
-    done = _cli(str(tabular.churn_path), "--json")
+    done = inspect_cli(str(tabular.churn_path), "--json")
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     assert (doc["framework"], doc["framework_version"]) == ("sklearn", sklearn.__version__)
@@ -54,7 +44,7 @@ def test_json_report_prints_the_schema(tabular: Tabular) -> None:
 
 
 def test_text_report_lists_columns_and_framework(tabular: Tabular) -> None:
-    done = _cli(str(tabular.churn_path))
+    done = inspect_cli(str(tabular.churn_path))
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Input columns" in out
@@ -100,7 +90,7 @@ def test_sample_without_the_model_columns_is_refused(tabular: Tabular, tmp_path:
     (tmp_path / "s.csv").write_text("x,y\n1,2\n")
     with pytest.raises(InputError, match="lacks the model's column"):
         inspect_model(tabular.churn_path, sample=tmp_path / "s.csv")
-    done = _cli(str(tabular.churn_path), "--sample", str(tmp_path / "s.csv"))
+    done = inspect_cli(str(tabular.churn_path), "--sample", str(tmp_path / "s.csv"))
     assert done.returncode == 2
     assert done.stderr.strip().startswith("Error: ")
     assert len(done.stderr.strip().splitlines()) == 1
@@ -119,10 +109,10 @@ def test_schema_file_is_used(tabular: Tabular, tmp_path: Path) -> None:
 
 
 def test_skops_trust_types_flag(tabular: Tabular) -> None:
-    done = _cli(str(tabular.files["churn_skops"]))
+    done = inspect_cli(str(tabular.files["churn_skops"]))
     assert done.returncode == 2
     assert "--trust-types numpy.dtype" in done.stderr
-    done = _cli(str(tabular.files["churn_skops"]), "--trust-types", "numpy.dtype", "--json")
+    done = inspect_cli(str(tabular.files["churn_skops"]), "--trust-types", "numpy.dtype", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["format"] == "skops"
 

@@ -9,7 +9,7 @@ import pytest
 from deploy_advisor.advisor.capacity import DEFAULT_RPS_PER_VCPU
 from deploy_advisor.advisor.catalog import Catalog, load_catalog
 from deploy_advisor.reports.build import Report
-from deploy_advisor.reports.compare import Advised, SpecView, compare
+from deploy_advisor.reports.compare import Advised, Comparison, SpecView, compare
 from deploy_advisor.reports.runs import load_runs
 from tests.reports.runbuilder import RunSpec, write_run
 
@@ -37,14 +37,18 @@ def run_dirs(tmp_path: Path) -> list[Path]:
     return [write_run(tmp_path / "runs", spec) for spec in FOUR]
 
 
-@pytest.fixture
-def report(run_dirs: list[Path], catalog: Catalog) -> Report:
-    """Four targets, the spec, and the advisor picking heroku (which breaks the SLO)."""
-    comparison = compare(
+def advised_comparison(run_dirs: list[Path], catalog: Catalog, *, target: str) -> Comparison:
+    """The runs compared against SPEC, with the advisor having picked `target` (realtime)."""
+    return compare(
         runs=load_runs(run_dirs),
         catalog=catalog,
         spec=SPEC,
-        advised=Advised("heroku", "realtime"),
+        advised=Advised(target, "realtime"),
         rps_per_vcpu=DEFAULT_RPS_PER_VCPU,
     )
-    return Report(comparison)
+
+
+@pytest.fixture
+def report(run_dirs: list[Path], catalog: Catalog) -> Report:
+    """Four targets, the spec, and the advisor picking heroku (which breaks the SLO)."""
+    return Report(advised_comparison(run_dirs, catalog, target="heroku"))

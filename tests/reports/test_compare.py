@@ -8,10 +8,10 @@ from deploy_advisor.advisor.capacity import DEFAULT_RPS_PER_VCPU
 from deploy_advisor.advisor.catalog import Catalog
 from deploy_advisor.reports.baseline import diff_rows
 from deploy_advisor.reports.build import Report
-from deploy_advisor.reports.compare import Advised, compare
+from deploy_advisor.reports.compare import compare
 from deploy_advisor.reports.cost import cost_of
 from deploy_advisor.reports.runs import load_runs
-from tests.reports.conftest import SPEC
+from tests.reports.conftest import advised_comparison
 from tests.reports.runbuilder import RunSpec, write_run
 
 
@@ -64,13 +64,7 @@ def test_cheapest_passing_and_the_advisor_disagreement(report: Report) -> None:
 def test_agreement_when_the_advisor_picked_the_cheapest(
     run_dirs: list[Path], catalog: Catalog
 ) -> None:
-    comparison = compare(
-        runs=load_runs(run_dirs),
-        catalog=catalog,
-        spec=SPEC,
-        advised=Advised("vps", "realtime"),
-        rps_per_vcpu=DEFAULT_RPS_PER_VCPU,
-    )
+    comparison = advised_comparison(run_dirs, catalog, target="vps")
     assert comparison.agreement is not None and comparison.agreement.verdict == "agree"
     assert comparison.agreement.sentence.startswith(
         "advisor picked vps; measurements agree: vps/linode-2gb meets the SLO (p95 32.4 ms at "

@@ -38,6 +38,14 @@ def _copy(src: Path, tmp_path: Path) -> Path:
     return dst
 
 
+def _edited(src: Path, tmp_path: Path, file: str, old: str, new: str) -> Path:
+    """A copy of the scaffold `src` with `old` replaced by `new` in its `file`."""
+    out = _copy(src, tmp_path)
+    path = out / file
+    path.write_text(path.read_text().replace(old, new))
+    return out
+
+
 def test_invalid_kubernetes_field_and_failed_checkov_check_are_errors(
     scaffolded: Callable[..., Path], tmp_path: Path, with_checkov: str
 ) -> None:
@@ -63,9 +71,13 @@ def test_broken_nginx_site_fails_nginx_t(
     scaffolded: Callable[..., Path], tmp_path: Path, with_checkov: str
 ) -> None:
     require("nginx")
-    out = _copy(scaffolded("vps"), tmp_path)
-    site = out / "deploy" / "nginx" / "model.conf"
-    site.write_text(site.read_text().replace("proxy_read_timeout", "proxy_read_timout"))
+    out = _edited(
+        scaffolded("vps"),
+        tmp_path,
+        "deploy/nginx/model.conf",
+        "proxy_read_timeout",
+        "proxy_read_timout",
+    )
     done = run_cli("validate", str(out))
     assert done.returncode == 1
     assert (
@@ -90,9 +102,7 @@ def test_dockerfile_lint_reports_hadolint_findings(
     scaffolded: Callable[..., Path], tmp_path: Path, with_checkov: str
 ) -> None:
     require("hadolint")
-    out = _copy(scaffolded("docker"), tmp_path)
-    dockerfile = out / "Dockerfile"
-    dockerfile.write_text(dockerfile.read_text().replace("WORKDIR /app", "RUN cd /app"))
+    out = _edited(scaffolded("docker"), tmp_path, "Dockerfile", "WORKDIR /app", "RUN cd /app")
     done = run_cli("validate", str(out))
     assert "hadolint DL3003" in done.stdout
 
@@ -117,9 +127,10 @@ def test_a_folder_that_is_not_a_scaffold_is_bad_input(tmp_path: Path) -> None:
 
 def test_a_misspelt_systemd_key_fails(scaffolded: Callable[..., Path], tmp_path: Path) -> None:
     require("systemd-analyze")
-    out = _copy(scaffolded("vps"), tmp_path)
+    out = _edited(
+        scaffolded("vps"), tmp_path, "deploy/systemd/model.service", "ExecStart=", "ExecStrat="
+    )
     unit = out / "deploy" / "systemd" / "model.service"
-    unit.write_text(unit.read_text().replace("ExecStart=", "ExecStrat="))
     done = run_cli("validate", str(out))
     assert done.returncode == 1
     line = next(ln for ln in unit.read_text().splitlines() if ln.startswith("ExecStrat="))
@@ -159,9 +170,13 @@ def test_key_check_without_systemd_analyze_catches_typos(tmp_path: Path) -> None
 def test_a_timer_must_start_a_unit_of_the_scaffold(
     scaffolded: Callable[..., Path], tmp_path: Path
 ) -> None:
-    out = _copy(scaffolded("vps", mode="batch"), tmp_path)
-    timer = out / "deploy" / "systemd" / "model-score.timer"
-    timer.write_text(timer.read_text().replace("Unit=model-score.service", "Unit=modl.service"))
+    out = _edited(
+        scaffolded("vps", mode="batch"),
+        tmp_path,
+        "deploy/systemd/model-score.timer",
+        "Unit=model-score.service",
+        "Unit=modl.service",
+    )
     units = sorted((out / "deploy" / "systemd").iterdir())
     assert [f.line() for f in check_systemd_units(out, units)] == [
         "error   systemd            deploy/systemd/model-score.timer: starts modl.service, which "
