@@ -30,33 +30,50 @@ def wait_seconds() -> float:
 @contextmanager
 def scaffold_lock(out_dir: Path, *, wait_s: float) -> Iterator[None]:
     """Hold `out_dir`'s scaffold lock (waiting up to `wait_s` for another run, then naming its
-    pid); a directory this run created is removed again if the run fails before writing."""
+    pid); the lock file is removed on release, and a directory this run created is removed
+    again if the run fails before writing."""
     if out_dir.exists() and not out_dir.is_dir():
         yield  # the writer reports the file in the way
         return
     created = not out_dir.exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / SCAFFOLD_LOCK
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _locked(path, out_dir=out_dir, deadline=time.monotonic() + wait_s, wait_s=wait_s)
     try:
-        _acquire(fd, out_dir=out_dir, wait_s=wait_s)
-        os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         try:
             yield
-        except BaseException:
-            if created and [p.name for p in out_dir.iterdir()] == [SCAFFOLD_LOCK]:
-                path.unlink(missing_ok=True)
-                with suppress(OSError):
-                    out_dir.rmdir()
-            raise
-        os.ftruncate(fd, 0)
+        finally:
+            path.unlink(missing_ok=True)  # while still held: a waiter then retries a new file
+    except BaseException:
+        if created and not any(out_dir.iterdir()):
+            with suppress(OSError):
+                out_dir.rmdir()
+        raise
     finally:
         os.close(fd)
 
 
-def _acquire(fd: int, *, out_dir: Path, wait_s: float) -> None:
-    deadline = time.monotonic() + wait_s
+def _locked(path: Path, *, out_dir: Path, deadline: float, wait_s: float) -> int:
+    """A descriptor of the lock file at `path`, exclusively locked. The file a holder removes on
+    release is not the lock any more: a waiter that got it checks and opens the new one."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            _acquire(fd, out_dir=out_dir, deadline=deadline, wait_s=wait_s)
+            try:
+                current = path.stat().st_ino
+            except FileNotFoundError:
+                current = -1
+            if current == os.fstat(fd).st_ino:
+                return fd
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+
+
+def _acquire(fd: int, *, out_dir: Path, deadline: float, wait_s: float) -> None:
     while True:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
