@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import orjson
 
+from . import deep_routes
 from .batching import MicroBatcher, ModelFailure
 from .config import Settings, settings_from_env
 from .frames import check_rows, example_row, records_in_order
@@ -31,6 +32,7 @@ from .loader import LoadedModel, load_model, read_schema_file, resolve_model_pat
 from .logs import AccessLog, setup_logging, write_termination_message
 from .metrics import PUBLISH_INTERVAL_S, Metrics, SharedMetrics
 from .openapi import docs_page, openapi_document
+from .text_batching import ItemBatcher
 from .validation import (
     HTTPError,
     _checked,
@@ -129,6 +131,7 @@ class ModelServer:
         self.access = AccessLog(settings.access_log)
         self.model: LoadedModel | None = None
         self.batcher: MicroBatcher | None = None
+        self.deep_batcher: ItemBatcher | None = None  # deep-learning models (issue 17)
         self.ready = False
         self.draining = False
         self.fatal_exit_code: int | None = None
@@ -317,6 +320,8 @@ class ModelServer:
             self._publish_now()  # the final counts stay in the other workers' sums
         if self.batcher is not None:
             self.batcher.close()
+        if self.deep_batcher is not None:
+            self.deep_batcher.close()
         self.access.flush()
         log.info("stopped", extra={"fields": {"event": "stopped"}})
 
@@ -349,6 +354,7 @@ class ModelServer:
                 output=s.model_output,
                 trust_types=s.trusted_types,
                 schema=read_schema_file(s.model_schema) if s.model_schema else None,
+                task=s.model_task,
             )
         except Exception as exc:
             log.error(
@@ -376,6 +382,14 @@ class ModelServer:
     def _warm_up(self, model: LoadedModel) -> float | None:
         """Run the model a few times on a valid row drawn from its schema; returns the median
         single-row predict time. A model that cannot predict that row raises: it is not ready."""
+        if model.deep is not None:
+            try:
+                deep_routes.warm_up(model.deep, self.settings.batch_max, self._deep_defaults())
+            except Exception as exc:
+                raise RuntimeError(
+                    f"the model fails on its own example input ({type(exc).__name__}: {exc})"
+                ) from exc
+            return None
         if model.n_features is None or not model.schema.columns:
             return None
         row = example_row(model.schema)
@@ -416,6 +430,15 @@ class ModelServer:
             batch_from=CHEAP_BATCH_FROM if cheap else None,
             on_batch=self.metrics.observe_batch,
         )
+        if model.deep is not None:
+            self.deep_batcher = ItemBatcher(
+                model.deep.run,
+                max_rows=self.settings.batch_max,
+                max_tokens=self.settings.batch_max_tokens,
+                max_wait_s=self.settings.batch_wait_ms / 1000.0,
+                enabled=batching,
+                on_batch=self.metrics.observe_batch,
+            )
         if model.format != "onnx":
             # Requests are checked for NaN/infinity before they reach the model.
             if self.settings.predict_thread and self.batcher._executor is not None:
@@ -471,7 +494,9 @@ class ModelServer:
         )
         self._openapi = orjson.dumps(doc)
         width = m.n_features if m and m.n_features else 4
-        if m is not None and not m.schema.numeric_only:
+        if m is not None and m.deep is not None:
+            example = orjson.dumps({"instances": [m.deep.example]}).decode()
+        elif m is not None and not m.schema.numeric_only:
             row = dict(zip(m.schema.names, example_row(m.schema), strict=True))
             example = orjson.dumps({"records": [row]}).decode()
         else:
@@ -610,8 +635,23 @@ class ModelServer:
 
     # --- routes ---------------------------------------------------------------------------
 
+    def _deep_defaults(self) -> dict[str, Any]:
+        return {"truncate": self.settings.truncate}
+
+    async def _deep_predict(self, scope: Scope, receive: Receive) -> Response:
+        assert self.model is not None and self.model.deep is not None
+        assert self.deep_batcher is not None
+        body, media = await self._body(scope, receive, deep_routes.MEDIA)
+        ctype = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
+        answer, batch = await deep_routes.predict_body(
+            self.model.deep, self.deep_batcher, body, media, ctype, self._deep_defaults()
+        )
+        return _json(200, answer, batch)
+
     async def predict(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
         model, batcher = self._ready_model()
+        if model.deep is not None:
+            return await self._deep_predict(scope, receive)
         body, _ = await self._body(scope, receive, (JSON,))
         x = self._matrix(parse_json(body), model)
         out, batch = await batcher.submit(x)
@@ -625,7 +665,7 @@ class ModelServer:
         """Everything /predict does to a request except calling the model: the floor."""
         body, _ = await self._body(scope, receive, (JSON,))
         payload = parse_json(body)
-        if self.model is not None:
+        if self.model is not None and self.model.deep is None:
             self._matrix(payload, self.model)
         return Response(200, b'{"predictions":[]}')
 
@@ -738,6 +778,17 @@ class ModelServer:
     async def v2_model(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
         self._v2_check_name(params)
         model, _ = self._ready_model()
+        if model.deep is not None:
+            return _json(
+                200,
+                {
+                    "name": self.model_name,
+                    "versions": [SERVER_VERSION],
+                    "platform": model.framework,
+                    **deep_routes.v2_metadata(model.deep),
+                    "parameters": {"format": model.format, **model.deep.describe()},
+                },
+            )
         n = model.n_features if model.n_features is not None else -1
         n_out = len(model.classes) if model.classes else -1
         out_shape = [-1, n_out] if model.output_kind == "probabilities" else [-1]
@@ -783,6 +834,18 @@ class ModelServer:
             raise HTTPError(
                 400, f"the body must be a JSON object with `inputs`, not {type(payload).__name__}"
             )
+        if model.deep is not None and self.deep_batcher is not None:
+            outputs, batch = await deep_routes.v2_infer_body(
+                model.deep, self.deep_batcher, payload, self._deep_defaults()
+            )
+            answer: dict[str, Any] = {
+                "model_name": self.model_name,
+                "model_version": SERVER_VERSION,
+                "outputs": outputs,
+            }
+            if "id" in payload:
+                answer["id"] = payload["id"]
+            return _json(200, answer, batch)
         inputs = payload.get("inputs")
         if not isinstance(inputs, list) or not inputs:
             raise HTTPError(400, "`inputs` must be a non-empty list of tensors")
