@@ -334,6 +334,10 @@ def inspect_command(
         str | None,
         typer.Option(help="Comma-separated types a .skops file may hold beyond skops' own."),
     ] = None,
+    task: Annotated[
+        str | None,
+        typer.Option(help="Task of a transformers model when its config does not say."),
+    ] = None,
 ) -> None:
     """Load a model in a fresh process and report its columns, output, size, load time, RSS."""
     import json
@@ -343,7 +347,7 @@ def inspect_command(
     from deploy_advisor.intake.render import print_report
 
     trusted = tuple(t.strip() for t in (trust_types or "").split(",") if t.strip())
-    report = inspect_model(model, schema=schema, sample=sample, trust_types=trusted)
+    report = inspect_model(model, schema=schema, sample=sample, trust_types=trusted, task=task)
     bodies = sample_payloads(report, count=count, seed=seed)
     if payloads is not None:
         write_payloads(payloads, bodies, force=force)
