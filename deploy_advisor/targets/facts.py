@@ -6,6 +6,7 @@ import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 from deploy_advisor.errors import ModelError
 from deploy_advisor.targets.base import ModelFacts
@@ -33,6 +34,8 @@ def model_facts(path: Path) -> ModelFacts:
             f"{str(path)!r} is a directory; scaffold takes a model file (--model PATH)"
         )
     report = inspect_model(path)
+    if report.deep is not None:
+        return _deep_facts(path, report)
     if not report.n_features:
         raise ModelError(f"model {str(path)!r} does not say how many features it takes")
     payloads = sample_payloads(report, count=_PAYLOAD_COUNT)
@@ -48,6 +51,44 @@ def model_facts(path: Path) -> ModelFacts:
         trained_sklearn_version=report.trained_sklearn_version,
         payloads_json=json.dumps(payloads, indent=1) + "\n",
     )
+
+
+def _deep_facts(path: Path, report: Any) -> ModelFacts:
+    """Facts of a deep-learning model file: no columns; one call on its example instance."""
+    from deploy_advisor.intake.payloads import sample_payloads
+
+    payloads = sample_payloads(report, count=_PAYLOAD_COUNT)
+    return ModelFacts(
+        file_name=safe_model_name(path),
+        format=report.format,
+        n_features=0,
+        sha256=report.sha256,
+        size_bytes=report.size_bytes,
+        load_seconds=round(report.load_seconds, 3),
+        rss_mb=round(report.rss_mb, 1),
+        predict_ms=round(_deep_predict_ms(path), 3),
+        trained_sklearn_version=None,
+        payloads_json=json.dumps(payloads, indent=1) + "\n",
+    )
+
+
+def _deep_predict_ms(path: Path) -> float:
+    """Median time of one forward pass on the model's example instance, in milliseconds."""
+    import warnings
+
+    from deploy_advisor.runtime.loader import load_model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        deep = load_model(path).deep
+        assert deep is not None
+        item = deep.prepare(deep.example, {}, "example")
+        timings = []
+        for _ in range(5):
+            started = time.perf_counter()
+            deep.run([item.data])
+            timings.append((time.perf_counter() - started) * 1000)
+    return sorted(timings)[len(timings) // 2]
 
 
 def _predict_ms(path: Path, n_features: int) -> float:
