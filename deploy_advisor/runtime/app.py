@@ -506,6 +506,8 @@ class ModelServer:
             if m
             else "loading"
         )
+        if m is not None and m.deep is not None:
+            detail = f"{m.estimator} ({m.format}), task {m.deep.task}"
         self._docs = docs_page(doc, self.model_name, detail, example)
 
     # --- request helpers ------------------------------------------------------------------
