@@ -29,9 +29,10 @@ def model_facts(path: Path) -> ModelFacts:
     from deploy_advisor.intake.inspect import inspect_model
     from deploy_advisor.intake.payloads import sample_payloads
 
-    if path.is_dir():
+    if path.is_dir() and not (path / "config.json").is_file():
         raise ModelError(
-            f"{str(path)!r} is a directory; scaffold takes a model file (--model PATH)"
+            f"{str(path)!r} is a directory; scaffold takes a model file or a Hugging Face "
+            "save_pretrained directory (--model PATH)"
         )
     report = inspect_model(path)
     if report.deep is not None:

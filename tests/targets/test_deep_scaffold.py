@@ -3,6 +3,7 @@ Heroku's preflight on a torch model (the slug limit, with numbers, and the conta
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,46 @@ def test_heroku_preflight_says_torch_will_not_fit_the_slug(program: Path, tmp_pa
     assert done.returncode != 0
     assert "over Heroku's 500 MB limit" in done.stderr and "torch " in done.stderr
     assert "container:push" in done.stderr
+
+
+def test_transformers_directory_scaffold_serves_from_its_own_runtime(tmp_path: Path) -> None:
+    import sys
+
+    transformers = pytest.importorskip("transformers")
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    from tests.runtime.conftest import start_server
+
+    tok = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.train_from_iterator(
+        ["good film", "bad film", "a fine day"],
+        trainers.WordLevelTrainer(special_tokens=["[PAD]", "[UNK]"]),
+    )
+    fast = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", model_max_length=16
+    )
+    cfg = transformers.DistilBertConfig(
+        vocab_size=len(fast), dim=16, n_layers=1, n_heads=2, hidden_dim=32,
+        max_position_embeddings=16, id2label={0: "bad", 1: "good"},
+        label2id={"bad": 0, "good": 1},
+    )  # fmt: skip
+    torch.manual_seed(0)
+    model = transformers.DistilBertForSequenceClassification(cfg).eval()
+    model.save_pretrained(tmp_path / "sentiment")
+    fast.save_pretrained(tmp_path / "sentiment")
+    out = tmp_path / "out"
+    scaffold(model=tmp_path / "sentiment", target="docker", out_dir=out)
+    assert (out / "model" / "sentiment" / "model.safetensors").is_file()
+    assert (out / "model" / "sentiment" / "tokenizer.json").is_file()
+    requirements = (out / "requirements.txt").read_text()
+    assert "transformers==" in requirements and "torch==" in requirements
+    with torch.no_grad():
+        want = model(**fast(["good film"], return_tensors="pt")).logits.softmax(-1)[0].numpy()
+    argv = [sys.executable, "-m", "model_server", "serve", "--model", str(out), "--port", "0"]
+    env = {**os.environ, "PYTHONPATH": str(out)}
+    with start_server(tmp_path, argv, env) as srv, srv.client() as c:
+        r = c.post("/predict", json={"instances": ["good film"]})
+    assert r.status_code == 200, r.text
+    assert r.json()["classes"] == ["bad", "good"]
+    assert abs(r.json()["predictions"][0]["scores"][1] - float(want[1])) < 1e-5
