@@ -420,6 +420,12 @@ def serve(
     trust_types: str | None = typer.Option(
         None, "--trust-types", help="Comma-separated types a .skops file may hold."
     ),
+    task: str | None = typer.Option(
+        None, "--task", help="Task of a transformers model when its config does not say."
+    ),
+    truncate: bool = typer.Option(
+        False, "--truncate", help="Cut texts over the model's maximum length (else 422)."
+    ),
 ) -> None:
     """Run the model server locally in the foreground (Ctrl-C stops it)."""
     from deploy_advisor.errors import InputError, ModelError
@@ -461,6 +467,10 @@ def serve(
         env["MODEL_SCHEMA"] = str(schema.resolve())
     if trust_types:
         env["MODEL_TRUST_TYPES"] = trust_types
+    if task:
+        env["MODEL_TASK"] = task
+    if truncate:
+        env["TRUNCATE"] = "on"
     shown = f"[{host}]" if ":" in host else host
     console.info(
         f"serving {argv[argv.index('--model') + 1]} on http://{shown}:{shown_port} (docs: /docs)"

@@ -263,3 +263,17 @@ def test_incomplete_directory_names_the_missing_file(hf: HF, tmp_path: Path) -> 
     )
     assert proc.returncode == 3, proc.stderr
     assert "tokenizer.json" in proc.stderr and "save_pretrained" in proc.stderr
+
+
+def test_cli_serve_task_and_truncate_flags(hf: HF, tmp_path: Path) -> None:
+    import sys
+
+    from .conftest import free_port
+
+    port = free_port()
+    argv = [sys.executable, "-m", "deploy_advisor", "serve", str(hf.text), "--port", str(port),
+            "--task", "feature-extraction", "--truncate"]  # fmt: skip
+    with start_server(tmp_path, argv, server_env(), port=port) as s, s.client() as c:
+        r = c.post("/predict", json={"instances": [" ".join(["cat"] * 40)]})
+    assert r.status_code == 200, r.text
+    assert len(r.json()["predictions"][0]) == 32  # an embedding, truncated to 24 tokens
