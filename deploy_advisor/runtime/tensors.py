@@ -25,6 +25,7 @@ __all__ = [
     "Prepared",
     "TensorSpec",
     "tensor_from_json",
+    "tensor_prepare",
     "v2_datatype",
 ]
 
@@ -180,7 +181,8 @@ def tensor_prepare(
     inputs: tuple[TensorSpec, ...],
 ) -> Callable[[Any, dict[str, Any], str], Prepared]:
     """``prepare`` for a tensor model: an instance is a nested list (one input) or an object
-    of nested lists by input name."""
+    of nested lists by input name. Shapes and dtypes are checked against ``inputs``; an input
+    of ``dtype="any"`` (TorchScript) takes float32 for fractions and int64 for whole numbers."""
     names = [s.name for s in inputs]
 
     def prepare(instance: Any, params: dict[str, Any], where: str) -> Prepared:
@@ -188,21 +190,24 @@ def tensor_prepare(
             values = [instance]
         elif isinstance(instance, dict):
             missing = [n for n in names if n not in instance]
-            extra = [k for k in instance if k not in names]
-            if missing or extra:
-                raise InputError(
-                    f"{where}: the model takes inputs {names}; "
-                    + (f"missing {missing}" if missing else f"unknown {extra}")
-                )
+            if missing:
+                raise InputError(f"{where}: missing input(s) {missing}; the model takes {names}")
+            unknown = [k for k in instance if k not in names]
+            if unknown:
+                raise InputError(f"{where}: unknown input(s) {unknown}; the model takes {names}")
             values = [instance[n] for n in names]
         else:
             raise InputError(f"{where}: send an object with the inputs {names}")
-        arrays = tuple(
-            spec.check_row(tensor_from_json(v, where, spec.name), where)
-            for spec, v in zip(inputs, values, strict=True)
-        )
+        arrays = []
+        for spec, v in zip(inputs, values, strict=True):
+            a = tensor_from_json(v, where, spec.name)
+            if spec.dtype == "any":
+                a = cast_to(a, "int64" if a.dtype.kind in "iu" else "float32", where, spec.name)
+            else:
+                a = spec.check_row(a, where)
+            arrays.append(a)
         key = tuple((a.shape, a.dtype.str) for a in arrays)
-        return Prepared(arrays, key, 1)
+        return Prepared(tuple(arrays), key, 1)
 
     return prepare
 

@@ -11,8 +11,15 @@ import numpy as np
 
 from ..model import LoadedModel, ModelLoadError, file_sha256
 from ..schema import InputSchema
-from ..tensors import DeepModel, TensorSpec, example_tensor, split_rows, stack_rows
-from .torch import _prepare, to_numpy_outputs
+from ..tensors import (
+    DeepModel,
+    TensorSpec,
+    example_tensor,
+    split_rows,
+    stack_rows,
+    tensor_prepare,
+)
+from .torch import to_numpy_outputs
 
 __all__ = ["load_keras"]
 
@@ -77,7 +84,7 @@ def load_keras(path: Path) -> LoadedModel:
         kind="tensor",
         inputs=inputs,
         outputs=outputs,
-        prepare=_prepare(inputs),
+        prepare=tensor_prepare(inputs),
         run=run,
         example=example,
         task="tensor",

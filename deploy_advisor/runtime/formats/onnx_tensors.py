@@ -9,8 +9,14 @@ import numpy as np
 
 from ..model import LoadedModel, ModelLoadError, file_sha256
 from ..schema import InputSchema
-from ..tensors import DeepModel, TensorSpec, example_tensor, split_rows, stack_rows
-from .torch import _prepare
+from ..tensors import (
+    DeepModel,
+    TensorSpec,
+    example_tensor,
+    split_rows,
+    stack_rows,
+    tensor_prepare,
+)
 
 __all__ = ["load_onnx_tensors"]
 
@@ -84,7 +90,7 @@ def load_onnx_tensors(path: Path, sess: Any, version: str) -> LoadedModel:
             kind="tensor",
             inputs=inputs,
             outputs=outputs,
-            prepare=_prepare(inputs),
+            prepare=tensor_prepare(inputs),
             run=run,
             example=example,
             task="tensor",

@@ -15,14 +15,11 @@ import numpy as np
 from ..model import LoadedModel, ModelLoadError, file_sha256
 from ..tensors import (
     DeepModel,
-    InputError,
-    Prepared,
     TensorSpec,
-    cast_to,
     example_tensor,
     split_rows,
     stack_rows,
-    tensor_from_json,
+    tensor_prepare,
 )
 
 __all__ = ["EXPORT_FIX", "load_torch", "to_numpy_outputs"]
@@ -157,7 +154,7 @@ def _load_exported(path: Path, torch: Any) -> LoadedModel:
         kind="tensor",
         inputs=tuple(inputs),
         outputs=tuple(outputs),
-        prepare=_prepare(tuple(inputs)),
+        prepare=tensor_prepare(tuple(inputs)),
         run=_runner(module, torch, batch_dim),
         example=example,
         task="tensor",
@@ -177,45 +174,13 @@ def _load_script(path: Path, torch: Any) -> LoadedModel:
         kind="tensor",
         inputs=inputs,
         outputs=(TensorSpec(name="output_0", dtype="any", shape=()),),
-        prepare=_prepare(inputs),
+        prepare=tensor_prepare(inputs),
         run=_runner(module, torch, None),
         example=None,
         task="tensor",
         details={"torchscript": True},
     )
     return _loaded(path, "torchscript", module.original_name, deep, torch)
-
-
-def _prepare(inputs: tuple[TensorSpec, ...]) -> Any:
-    """Checks shapes and dtypes the program records; TorchScript inputs (``dtype="any"``) take
-    float32 for fractions and int64 for whole numbers, of any shape."""
-    names = [s.name for s in inputs]
-
-    def prepare(instance: Any, params: dict[str, Any], where: str) -> Prepared:
-        if len(inputs) == 1 and not isinstance(instance, dict):
-            values = [instance]
-        elif isinstance(instance, dict):
-            missing = [n for n in names if n not in instance]
-            if missing:
-                raise InputError(f"{where}: missing input(s) {missing}; the model takes {names}")
-            unknown = [k for k in instance if k not in names]
-            if unknown:
-                raise InputError(f"{where}: unknown input(s) {unknown}; the model takes {names}")
-            values = [instance[n] for n in names]
-        else:
-            raise InputError(f"{where}: send an object with the inputs {names}")
-        arrays = []
-        for spec, v in zip(inputs, values, strict=True):
-            a = tensor_from_json(v, where, spec.name)
-            if spec.dtype == "any":
-                a = cast_to(a, "int64" if a.dtype.kind in "iu" else "float32", where, spec.name)
-            else:
-                a = spec.check_row(a, where)
-            arrays.append(a)
-        key = tuple((a.shape, a.dtype.str) for a in arrays)
-        return Prepared(tuple(arrays), key, 1)
-
-    return prepare
 
 
 def _runner(module: Any, torch: Any, fixed_batch: int | None) -> Any:
