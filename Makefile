@@ -11,7 +11,9 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,tabular]'
+	# torch from its CPU index first (the PyPI wheel pulls the CUDA libraries); same pin as `deep`
+	$(BIN)/pip install --quiet --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev,tabular,deep]'
 	touch $(STAMP)
 
 # quickstart on the example model; uses the local base image when the engine has it.

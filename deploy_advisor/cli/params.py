@@ -232,6 +232,16 @@ TrustTypes = Annotated[
         help="Comma-separated types a .skops file may hold beyond skops' own.",
     ),
 ]  # fmt: skip
+ModelTask = Annotated[
+    str | None,
+    Option(
+        "--task", metavar="TASK",
+        help="Task of a transformers model when its config does not say.",
+    ),
+]  # fmt: skip
+Truncate = Annotated[
+    bool, Option("--truncate", help="Cut texts over the model's maximum length (else 422).")
+]
 ModelOutput = Annotated[
     str | None,
     Option(
