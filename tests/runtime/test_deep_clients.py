@@ -111,3 +111,24 @@ def test_the_server_is_still_ready_after_the_fuzz(scorer: tuple[Scorer, Server])
         assert c.get("/readyz").status_code == 200
     assert '"status":500' not in srv.log_text()
     assert Path(srv.log_path).is_file()
+
+
+def test_binary_tensors_are_refused_and_invocations_predict(scorer: tuple[Scorer, Server]) -> None:
+    import tritonclient.http as triton
+    from tritonclient.utils import InferenceServerException
+
+    net, srv = scorer
+    client = triton.InferenceServerClient(f"127.0.0.1:{srv.port}")
+    x = np.zeros((1, 2, 6), dtype=np.float32)
+    inp = triton.InferInput("seq", list(x.shape), "FP32")
+    inp.set_data_from_numpy(x, binary_data=True)
+    with pytest.raises(InferenceServerException, match="binary tensor data is not supported"):
+        client.infer("scorer", [inp])
+    body = {"instances": x.tolist()}
+    sage = httpx.post(f"http://127.0.0.1:{srv.port}/invocations", json=body, timeout=30)
+    assert sage.status_code == 200, sage.text
+    with torch.no_grad():
+        want = net(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(np.array(sage.json()["predictions"]), want, atol=1e-5)
+    noop = httpx.post(f"http://127.0.0.1:{srv.port}/noop", json=body, timeout=30)
+    assert noop.json() == {"predictions": []}
