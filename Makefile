@@ -8,10 +8,11 @@ STAMP := $(VENV)/.installed
 
 venv: $(STAMP)
 
+# torch comes from its CPU index first (PyPI's Linux wheel pulls the CUDA libraries); same pin
+# as the `deep` extra.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	# torch from its CPU index first (the PyPI wheel pulls the CUDA libraries); same pin as `deep`
 	$(BIN)/pip install --quiet --index-url https://download.pytorch.org/whl/cpu torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev,tabular,deep]'
 	touch $(STAMP)
