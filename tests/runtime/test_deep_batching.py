@@ -104,3 +104,22 @@ def test_a_big_request_is_cut_into_runs_within_the_caps(rows: int) -> None:
     batcher.close()
     assert answers == [f"answer:x{k}" for k in range(rows)] and size == rows
     assert all(len(c) <= 2 for c in model.calls)
+
+
+def test_the_queue_is_full_at_its_limit_while_a_forward_pass_runs() -> None:
+    async def main() -> tuple[list[bool], list[Any]]:
+        batcher = ItemBatcher(Recorder(delay=0.3), max_rows=1, limit=2)
+        seen = [batcher.full()]
+        first = asyncio.ensure_future(batcher.submit([Prepared("a")]))
+        await asyncio.sleep(0.05)  # the first forward pass is running
+        queued = [asyncio.ensure_future(batcher.submit([Prepared(x)])) for x in "bc"]
+        await asyncio.sleep(0.01)
+        seen += [batcher.full(), batcher.depth == 2]
+        answers = await asyncio.gather(first, *queued)
+        seen.append(batcher.full())
+        batcher.close()
+        return seen, [a for a, _ in answers]
+
+    seen, answers = asyncio.run(main())
+    assert seen == [False, True, True, False]
+    assert answers == [["answer:a"], ["answer:b"], ["answer:c"]]
