@@ -8,10 +8,12 @@ STAMP := $(VENV)/.installed
 
 venv: $(STAMP)
 
+# The `deep` extra pins torch==2.13.0: pip takes the CPU build where pip's find-links have it (this
+# machine's /opt/wheels); elsewhere install it first from PyTorch's CPU index (see the README).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,tabular]'
+	$(BIN)/pip install --quiet -e '.[dev,tabular,deep]'
 	touch $(STAMP)
 
 # quickstart on the example model; uses the local base image when the engine has it.

@@ -19,6 +19,8 @@ def serve_locally(
     output: str | None = None,
     schema: Path | None = None,
     trust_types: str | None = None,
+    task: str | None = None,
+    truncate: bool = False,
     **settings: Any,
 ) -> int:
     """Run the server for a model file, MLflow model or scaffold until it stops; its exit code
@@ -44,6 +46,10 @@ def serve_locally(
     except ModelLoadError as exc:
         raise ModelError(str(exc)) from exc
     env.update(_model_env(output=output, schema=schema, trust_types=trust_types, outputs=OUTPUTS))
+    if task:
+        env["MODEL_TASK"] = task
+    if truncate:
+        env["TRUNCATE"] = "on"
     shown = f"[{host}]" if ":" in host else host
     console.info(
         f"serving {argv[argv.index('--model') + 1]} on http://{shown}:{shown_port} (docs: /docs)"

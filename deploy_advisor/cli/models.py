@@ -21,6 +21,7 @@ def inspect_command(
     payloads: params.Payloads = None, count: params.Count = 20, seed: params.Seed = 0,
     force: params.PayloadsForce = False, sample: params.ModelSample = None,
     schema: params.ModelSchema = None, trust_types: params.TrustTypes = None,
+    task: params.ModelTask = None,
 ) -> None:  # fmt: skip
     """Load a model in a fresh process and report its columns, output, size, load time, RSS."""
     import json
@@ -31,7 +32,7 @@ def inspect_command(
 
     check_count(count)  # before loading the model
     trusted = tuple(t.strip() for t in (trust_types or "").split(",") if t.strip())
-    report = inspect_model(model, schema=schema, sample=sample, trust_types=trusted)
+    report = inspect_model(model, schema=schema, sample=sample, trust_types=trusted, task=task)
     bodies = sample_payloads(report, count=count, seed=seed)
     if payloads is not None:
         write_payloads(payloads, bodies, force=force)
@@ -87,7 +88,8 @@ def _server_options(
     no_batching: params.NoBatching = False, max_body_bytes: params.MaxBodyBytes = None,
     drain_timeout: params.DrainTimeout = None, access_log: params.AccessLog = True,
     output: params.ModelOutput = None, schema: params.ModelSchema = None,
-    trust_types: params.TrustTypes = None,
+    trust_types: params.TrustTypes = None, task: params.ModelTask = None,
+    truncate: params.Truncate = False,
 ) -> dict[str, Any]:  # fmt: skip
     """The server's settings from its flags, in `server_command`'s words."""
     return {
@@ -95,6 +97,7 @@ def _server_options(
         "batching": False if no_batching else None, "max_body_bytes": max_body_bytes,
         "drain_timeout_s": drain_timeout, "access_log": access_log,
         "output": output, "schema": schema, "trust_types": trust_types,
+        "task": task, "truncate": truncate,
     }  # fmt: skip
 
 

@@ -227,6 +227,16 @@ TrustTypes = Annotated[
         "--trust-types", "TYPES", "Comma-separated types a .skops file may hold beyond skops' own."
     ),
 ]
+ModelTask = Annotated[
+    str | None,
+    Option(
+        "--task", metavar="TASK",
+        help="Task of a transformers model when its config does not say.",
+    ),
+]  # fmt: skip
+Truncate = Annotated[
+    bool, Option("--truncate", help="Cut texts over the model's maximum length (else 422).")
+]
 ModelOutput = Annotated[
     str | None,
     _valued_option(

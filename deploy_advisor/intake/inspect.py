@@ -19,7 +19,9 @@ __all__ = ["ModelReport", "inspect_model", "model_format"]
 SUPPORTED = (
     "a .joblib, .pkl, .pickle or .sav file (scikit-learn, XGBoost, LightGBM, CatBoost), a "
     ".skops file, an .onnx file, an XGBoost .json/.ubj booster, a LightGBM model.txt, a "
-    "CatBoost .cbm file, an MLflow model directory or a scaffold directory"
+    "CatBoost .cbm file, an MLflow model directory, a PyTorch .pt2 (torch.export) or .pt "
+    "(TorchScript) file, a Keras .keras file, a Hugging Face save_pretrained directory or a "
+    "scaffold directory"
 )
 _FIXES = {
     "pickle": "re-save it with joblib.dump(model, path) where it was trained",
@@ -29,6 +31,11 @@ _FIXES = {
     "xgboost": "re-save it with Booster.save_model('model.json') where it was trained",
     "lightgbm": "re-save it with Booster.save_model('model.txt') where it was trained",
     "catboost": "re-save it with model.save_model('model.cbm') where it was trained",
+    "torch": "export it with torch.export.save(torch.export.export(model, (example,)), "
+    "'model.pt2')",
+    "keras": "re-save it with model.save('model.keras') (Keras 3) where it was trained",
+    "transformers": "re-save it with model.save_pretrained(DIR) and "
+    "tokenizer.save_pretrained(DIR) (or the image processor's)",
 }
 _NATIVE = {
     ".onnx": "onnx",
@@ -37,6 +44,10 @@ _NATIVE = {
     ".ubj": "xgboost",
     ".txt": "lightgbm",
     ".cbm": "catboost",
+    ".pt2": "torch",
+    ".pt": "torch",
+    ".pth": "torch",
+    ".keras": "keras",
 }
 
 
@@ -68,6 +79,9 @@ class ModelReport:
     output: str = "predict"
     schema: dict[str, Any] = field(default_factory=dict)
     """The typed input schema (``InputSchema.to_json()``): columns, types, categories."""
+    deep: dict[str, Any] | None = None
+    """Deep-learning models: kind (tensor/text/image), task, inputs and outputs (names, dtypes,
+    shapes), labels, max_length and an ``example`` instance (``DeepModel.describe()``)."""
 
     @property
     def input_schema(self) -> InputSchema:
@@ -99,7 +113,7 @@ def model_format(path: Path) -> str:
     except ModelLoadError as exc:
         raise ModelError(f"Cannot use `{path}`: {exc}") from None
     if target.is_dir():
-        return "mlflow"
+        return "transformers" if (target / "config.json").is_file() else "mlflow"
     suffix = target.suffix.lower()
     if suffix in _NATIVE:
         return _NATIVE[suffix]
@@ -116,6 +130,7 @@ def inspect_model(
     schema: Path | None = None,
     sample: Path | None = None,
     trust_types: tuple[str, ...] = (),
+    task: str | None = None,
 ) -> ModelReport:
     """Load the model in a fresh Python process and report its schema, size, load time and RSS.
 
@@ -135,6 +150,8 @@ def inspect_model(
         argv += ["--sample", str(sample)]
     if trust_types:
         argv += ["--trust-types", ",".join(trust_types)]
+    if task:
+        argv += ["--task", task]
     done = subprocess.run(
         argv,
         capture_output=True,
@@ -153,7 +170,16 @@ def inspect_model(
         reason = document["error"] if document else _last_line(done.stderr) or "no output"
         raise ModelError(f"Cannot load model `{path}`: {reason}; {_FIXES[kind]}")
     notes: list[str] = []
-    if kind not in ("onnx", "skops", "xgboost", "lightgbm", "catboost"):
+    if kind not in (
+        "onnx",
+        "skops",
+        "xgboost",
+        "lightgbm",
+        "catboost",
+        "torch",
+        "keras",
+        "transformers",
+    ):
         notes.append(
             f"loading {path.name} unpickles it, which runs code stored in the file: load only "
             f"models you trust (sha256 {document['sha256'][:16]}…)"

@@ -43,6 +43,9 @@ def check_count(count: int) -> None:
 
 def sample_payloads(report: ModelReport, *, count: int = 20, seed: int = 0) -> list[dict[str, Any]]:
     """Mostly single-row bodies, some small batches, and `records` bodies when names are known."""
+    if report.deep is not None and report.deep.get("example") is not None:
+        example = report.deep["example"]
+        return [{"instances": [example] * (1 + i % BATCH_ROWS)} for i in range(max(1, count))]
     if not report.n_features:
         raise ModelError(
             f"Cannot generate payloads for `{report.path}`: it does not record its number of "

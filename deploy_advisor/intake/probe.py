@@ -35,6 +35,7 @@ def probe(
     schema_file: Path | None = None,
     sample: Path | None = None,
     trust_types: tuple[str, ...] = (),
+    task: str | None = None,
 ) -> dict[str, Any]:
     """Load the model, time it, measure RSS and predict once; return plain JSON-able facts."""
     import psutil
@@ -47,7 +48,7 @@ def probe(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         started = time.perf_counter()
-        loaded = load_model(path, trust_types=trust_types, schema=given)
+        loaded = load_model(path, trust_types=trust_types, schema=given, task=task)
         load_seconds = time.perf_counter() - started
     schema = loaded.schema
     if sample is not None:
@@ -91,7 +92,21 @@ def probe(
         "outputs": list(loaded.outputs),
         "output": loaded.output,
         "schema": schema.to_json(),
+        "deep": _deep(loaded),
     }
+
+
+def _deep(loaded: Any) -> dict[str, Any] | None:
+    """What a deep model takes and answers, checked by running it on its example instance."""
+    deep = loaded.deep
+    if deep is None:
+        return None
+    doc: dict[str, Any] = deep.describe()
+    if deep.example is not None:
+        item = deep.prepare(deep.example, {}, "example")
+        deep.run([item.data])
+    doc["example"] = deep.example
+    return doc
 
 
 def _installed_sklearn() -> str | None:
@@ -136,11 +151,16 @@ def main() -> None:
     parser.add_argument("--schema", type=Path)
     parser.add_argument("--sample", type=Path)
     parser.add_argument("--trust-types", default="")
+    parser.add_argument("--task")
     args = parser.parse_args()
     trusted = tuple(t.strip() for t in args.trust_types.split(",") if t.strip())
     try:
         document = probe(
-            args.model, schema_file=args.schema, sample=args.sample, trust_types=trusted
+            args.model,
+            schema_file=args.schema,
+            sample=args.sample,
+            trust_types=trusted,
+            task=args.task,
         )
     except NotNumeric as exc:
         document = {"error": str(exc), "predict_failed": json.dumps(exc.row, default=str)}

@@ -46,7 +46,32 @@ def _rows(report: ModelReport) -> list[tuple[str, str]]:
         ("scikit-learn", trained),
         ("framework", f"{report.framework} {report.framework_version or ''}".strip()),
         ("outputs", ", ".join(report.outputs) + f" (answers {report.output})"),
+        *_deep_rows(report),
     ]
+
+
+def _deep_rows(report: ModelReport) -> list[tuple[str, str]]:
+    """Task, tensors (name dtype shape) and labels of a deep-learning model."""
+    deep = report.deep
+    if not deep:
+        return []
+
+    def tensors(specs: list[dict[str, Any]]) -> str:
+        return ", ".join(
+            f"{s['name']} {s['dtype']} {s['shape'] if s['shape'] is not None else 'any shape'}"
+            for s in specs
+        )
+
+    rows = [
+        ("task", f"{deep.get('task')} ({deep.get('kind')})"),
+        ("inputs", tensors(deep.get("inputs", []))),
+        ("outputs tensors", tensors(deep.get("outputs", []))),
+    ]
+    if deep.get("labels"):
+        rows.append(("labels", _names(deep["labels"])))
+    if deep.get("max_length"):
+        rows.append(("max length", f"{deep['max_length']} tokens"))
+    return rows
 
 
 def _schema_table(report: ModelReport) -> Any:

@@ -26,6 +26,8 @@ import orjson
 
 from .batching import MicroBatcher, ModelFailure, queue_limit
 from .config import Settings, settings_from_env
+from .deep_routes import warm_up as deep_warm_up
+from .deep_serving import DeepServing
 from .frames import as_batch, check_rows, example_row, typed_batch
 from .loader import LoadedModel, load_model, read_schema_file, resolve_model_path
 from .logs import AccessLog, setup_logging, write_termination_message
@@ -94,6 +96,8 @@ class ModelServer:
         self.access = AccessLog(settings.access_log)
         self.model: LoadedModel | None = None
         self.batcher: MicroBatcher | None = None
+        self.deep: DeepServing | None = None
+        """The routes of a deep-learning model (tensors, texts, images), once it is loaded."""
         self.ready = False
         self.draining = False
         self.fatal_exit_code: int | None = None
@@ -288,6 +292,8 @@ class ModelServer:
             self._publish_now()  # the final counts stay in the other workers' sums
         if self.batcher is not None:
             self.batcher.close()
+        if self.deep is not None:
+            self.deep.close()
         self.access.flush()
         log.info("stopped", extra={"fields": {"event": "stopped"}})
 
@@ -320,6 +326,7 @@ class ModelServer:
                 output=s.model_output,
                 trust_types=s.trusted_types,
                 schema=read_schema_file(s.model_schema) if s.model_schema else None,
+                task=s.model_task,
             )
         except Exception as exc:
             log.error(
@@ -347,6 +354,16 @@ class ModelServer:
     def _warm_up(self, model: LoadedModel) -> float | None:
         """Run the model a few times on a valid row drawn from its schema; returns the median
         single-row predict time. A model that cannot predict that row raises: it is not ready."""
+        if model.deep is not None:
+            try:
+                deep_warm_up(
+                    model.deep, self.settings.batch_max, {"truncate": self.settings.truncate}
+                )
+            except Exception as exc:
+                raise RuntimeError(
+                    f"the model fails on its own example input ({type(exc).__name__}: {exc})"
+                ) from exc
+            return None
         if model.n_features is None or not model.schema.columns:
             return None
         row = example_row(model.schema)
@@ -415,6 +432,8 @@ class ModelServer:
         )
         self.metrics.queue_limit = limit
         self.metrics.queue_depth = lambda: batcher.depth
+        if model.deep is not None:
+            self._serve_deep(model, limit)
         if model.format != "onnx":
             # Requests are checked for NaN/infinity before they reach the model.
             if self.batcher._executor is not None:
@@ -459,6 +478,29 @@ class ModelServer:
             },
         )
 
+    def _serve_deep(self, model: LoadedModel, limit: int) -> None:
+        """Route /predict, /noop, /invocations and OIP v2 of a deep model to its own handlers."""
+
+        def shed() -> None:
+            self.metrics.shed += 1
+
+        self.deep = deep = DeepServing(
+            self,
+            model,
+            self.settings,
+            limit=limit,
+            check_name=self._oip.check_name,
+            on_batch=self.metrics.observe_batch,
+            on_shed=shed,
+        )
+        self.metrics.queue_depth = lambda: deep.batcher.depth
+        for path, (_, methods) in self._exact.items():
+            if methods.get("POST") in (self.predict, self._sagemaker.invocations):
+                self._exact[path] = (path, {"POST": deep.predict})
+        self._add("/noop", {"POST": deep.noop})
+        self._v2_model_routes[""] = ("/v2/models/{name}", {"GET": deep.model_metadata})
+        self._v2_model_routes["infer"] = ("/v2/models/{name}/infer", {"POST": deep.infer})
+
     def _build_docs(self) -> None:
         m = self.model
         doc = openapi_document(
@@ -475,13 +517,18 @@ class ModelServer:
         )
         self._openapi = orjson.dumps(doc)
         example = orjson.dumps(
-            example_body(m.n_features if m else None, self.schema if self.typed else None)
+            {"instances": [m.deep.example]}
+            if m is not None and m.deep is not None
+            else example_body(m.n_features if m else None, self.schema if self.typed else None)
         ).decode()
         detail = (
             f"{m.estimator} ({m.format}), {m.n_features} features, answers {m.output_kind}"
             if m
             else "loading"
         )
+        if m is not None and m.deep is not None:
+            detail = f"{m.estimator} ({m.format}), task {m.deep.task}"
+
         self._docs = docs_page(doc, self.model_name, detail, example)
 
     # --- request helpers ------------------------------------------------------------------

@@ -102,6 +102,14 @@ class Settings:
     """Comma-separated types a skops file may hold beyond those skops trusts
     (``$MODEL_TRUST_TYPES``)."""
 
+    # --- deep-learning models (issue 17) ---
+    model_task: str | None = None
+    """The task of a transformers model when its config does not say (``$MODEL_TASK``)."""
+    truncate: bool = False
+    """Cut texts over the model's maximum length instead of refusing them (``$TRUNCATE``)."""
+    batch_max_tokens: int = 8192
+    """Most padded tokens per forward pass of a text model (``$BATCH_MAX_TOKENS``)."""
+
     @property
     def trusted_types(self) -> tuple[str, ...]:
         return tuple(t.strip() for t in (self.trust_types or "").split(",") if t.strip())
@@ -246,6 +254,12 @@ def settings_from_env(
         s.model_schema = v
     if (v := get("MODEL_TRUST_TYPES")) is not None:
         s.trust_types = v
+    if (v := get("MODEL_TASK")) is not None:
+        s.model_task = v.strip()
+    if (v := get("TRUNCATE")) is not None:
+        s.truncate = _bool("TRUNCATE", v)
+    if (v := get("BATCH_MAX_TOKENS")) is not None:
+        s.batch_max_tokens = _int("BATCH_MAX_TOKENS", v, 1)
     return s
 
 
@@ -383,6 +397,24 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         metavar="T1,T2",
         help="types a .skops file may hold beyond those skops trusts ($MODEL_TRUST_TYPES)",
     )
+    serve.add_argument(
+        "--task",
+        metavar="TASK",
+        help="transformers task when the config does not say ($MODEL_TASK): "
+        "text-classification, token-classification, feature-extraction, image-classification",
+    )
+    serve.add_argument(
+        "--truncate",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="cut texts over the model's maximum length instead of answering 422 ($TRUNCATE)",
+    )
+    serve.add_argument(
+        "--batch-max-tokens",
+        type=int,
+        metavar="T",
+        help="most padded tokens per forward pass of a text model (default 8192)",
+    )
     return parser
 
 
@@ -433,6 +465,9 @@ _FLAG_SETTINGS: tuple[tuple[str, str, float | None], ...] = (
     ("output", "output", None),
     ("schema", "schema", None),
     ("trust-types", "trust_types", None),
+    ("task", "task", None),
+    ("truncate", "truncate", None),
+    ("batch-max-tokens", "batch_max_tokens", 1),
 )
 # argparse attributes whose Settings field has another name.
 _SETTING_NAMES = {
@@ -446,5 +481,6 @@ _SETTING_NAMES = {
     "header_timeout": "header_timeout_s",
     "body_timeout": "body_timeout_s",
     "crash_window": "crash_window_s",
+    "task": "model_task",
 }
 _OUTPUTS = ("predict", "predict_proba", "decision_function", "raw")

@@ -33,14 +33,16 @@ __all__ = [
 
 PICKLE_SUFFIXES = (".joblib", ".pkl", ".pickle", ".sav")
 NATIVE_SUFFIXES = (".skops", ".onnx", ".ubj", ".cbm")
-MODEL_SUFFIXES = (*PICKLE_SUFFIXES, *NATIVE_SUFFIXES, ".json", ".txt")
+DEEP_SUFFIXES = (".pt2", ".pt", ".pth", ".keras")
+"""Deep-learning model files (issue 17): torch.export, TorchScript or state dicts, Keras 3."""
+MODEL_SUFFIXES = (*PICKLE_SUFFIXES, *NATIVE_SUFFIXES, *DEEP_SUFFIXES, ".json", ".txt")
 """Model files; a ``.json`` or ``.txt`` counts only when it is an XGBoost or LightGBM model."""
 LOCK_FILE = "deploy-advisor.lock.json"
 SAGEMAKER_MODEL_DIR = "/opt/ml/model"
 
 
 def _is_model_file(f: Path) -> bool:
-    if f.suffix in PICKLE_SUFFIXES or f.suffix in NATIVE_SUFFIXES:
+    if f.suffix in PICKLE_SUFFIXES or f.suffix in NATIVE_SUFFIXES or f.suffix in DEEP_SUFFIXES:
         return True
     if f.suffix == ".txt":
         from .formats.lightgbm import is_lightgbm_text
@@ -71,8 +73,8 @@ def resolve_model_path(path: str | Path | None) -> Path:
         raise ModelLoadError(f"model path {p} does not exist; pass a model file or directory")
     if p.is_file():
         return p
-    if (p / "MLmodel").is_file():
-        return p
+    if (p / "MLmodel").is_file() or (p / "config.json").is_file():
+        return p  # an MLflow model or a transformers save_pretrained directory
     lock = p / LOCK_FILE
     if lock.is_file():
         try:
@@ -88,7 +90,7 @@ def resolve_model_path(path: str | Path | None) -> Path:
     for folder in (p, p / "model"):
         if not folder.is_dir():
             continue
-        if (folder / "MLmodel").is_file():
+        if (folder / "MLmodel").is_file() or (folder / "config.json").is_file():
             return folder
         found = sorted(f for f in folder.iterdir() if f.is_file() and _is_model_file(f))
         if len(found) == 1:
@@ -142,18 +144,32 @@ def load_model(
     output: str | None = None,
     trust_types: tuple[str, ...] | list[str] = (),
     schema: InputSchema | None = None,
+    task: str | None = None,
 ) -> LoadedModel:
     """Load the model that ``path`` designates (see :func:`resolve_model_path`).
 
     ``output`` picks one of :data:`OUTPUTS` (default: probabilities where the model has them);
     ``trust_types`` lists the types a skops file may hold beyond those skops trusts;
-    ``schema`` replaces the schema derived from the model.
+    ``schema`` replaces the schema derived from the model; ``task`` is the transformers
+    task when the model's config does not say.
     """
     started = time.perf_counter()
     target = resolve_model_path(path)
     trusted = tuple(trust_types)
     suffix = target.suffix
-    if target.is_dir():
+    if target.is_dir() and (target / "config.json").is_file():
+        from .formats.transformers import load_transformers
+
+        model = load_transformers(target, task=task)
+    elif suffix in (".pt2", ".pt", ".pth"):
+        from .formats.torch import load_torch
+
+        model = load_torch(target)
+    elif suffix == ".keras":
+        from .formats.keras import load_keras
+
+        model = load_keras(target)
+    elif target.is_dir():
         from .formats.mlflow import load_mlflow
 
         model = load_mlflow(target, output=output, trust_types=trusted, schema=schema)

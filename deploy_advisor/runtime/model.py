@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .schema import InputSchema
+from .tensors import DeepModel
 
 __all__ = ["OUTPUT_KINDS", "OUTPUTS", "LoadedModel", "ModelLoadError", "file_sha256"]
 
@@ -69,6 +70,10 @@ class LoadedModel:
     """Which of :data:`OUTPUTS` the model has."""
     output: str = "predict"
     """The output this model answers with."""
+    # --- deep-learning models (issue 17) ---
+    deep: DeepModel | None = None
+    """Tensor, text and image models: how requests are prepared and batched (see
+    :mod:`.tensors`); None for tabular models."""
     _predict: Predict = field(default=lambda b: b, repr=False)
     _frame: Callable[[np.ndarray], Any] | None = field(default=None, repr=False)
 
@@ -104,6 +109,7 @@ class LoadedModel:
             "trained_sklearn_version": self.trained_sklearn_version,
             "load_seconds": round(self.load_seconds, 4),
             "schema": self.schema.to_json(),
+            **({"deep": self.deep.describe()} if self.deep is not None else {}),
         }
 
 

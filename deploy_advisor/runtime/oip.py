@@ -45,7 +45,8 @@ class OpenInference:
 
     # --- health and metadata ---------------------------------------------------------------
 
-    def _check_name(self, params: dict[str, str]) -> None:
+    def check_name(self, params: dict[str, str]) -> None:
+        """404 unless `params` name the served model (and its version, when given)."""
         served = self.server.model_name
         name = params.get("name")
         if name != served:
@@ -80,7 +81,7 @@ class OpenInference:
         return Response(503, b'{"ready":false}')
 
     async def model_ready(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
-        self._check_name(params)
+        self.check_name(params)
         ok = self.server.ready and not self.server.draining
         return json_response(200 if ok else 503, {"name": self.server.model_name, "ready": ok})
 
@@ -109,7 +110,7 @@ class OpenInference:
     async def model_metadata(
         self, scope: Scope, receive: Receive, params: dict[str, str]
     ) -> Response:
-        self._check_name(params)
+        self.check_name(params)
         model, _ = self.server._ready_model()
         n_out = len(model.classes) if model.classes else -1
         out_shape = [-1, n_out] if model.output_kind == "probabilities" else [-1]
@@ -146,7 +147,7 @@ class OpenInference:
     # --- inference -------------------------------------------------------------------------
 
     async def infer(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
-        self._check_name(params)
+        self.check_name(params)
         server = self.server
         model, batcher = server._ready_model()
         body, _ = await server._body(scope, receive, (b"application/json", OCTETS))

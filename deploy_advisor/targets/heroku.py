@@ -12,6 +12,7 @@ from deploy_advisor.targets.batch import batch_values
 from deploy_advisor.targets.pinning import size_standin
 from deploy_advisor.targets.registry import register
 from deploy_advisor.targets.rendered import RenderedTarget
+from deploy_advisor.targets.requirements_deep import DEEP_FORMATS
 from deploy_advisor.targets.sizing import SERVER_OVERHEAD_MB
 from deploy_advisor.targets.templating import render_template
 
@@ -73,6 +74,22 @@ def estimate_slug_mb(ctx: RenderContext) -> float:
     """Model + installed size of each pinned dependency (as installed here) + Python itself."""
     deps = sum(_installed_mb(size_standin(req.name)) for req in ctx.requirements)
     return round(ctx.model.size_bytes / 2**20 + deps + _PYTHON_RUNTIME_MB, 1)
+
+
+def _deep_slug_message(ctx: RenderContext, slug: float) -> str:
+    """Why a deep-learning model does not fit a slug, with the numbers, and the way out."""
+    parts = ", ".join(
+        f"{req.name} {_installed_mb(req.name):.0f} MB"
+        for req in ctx.requirements
+        if req.name in ("torch", "transformers", "keras")
+    )
+    return (
+        f"the slug would be about {slug:.0f} MB ({parts}, model "
+        f"{ctx.model.size_bytes / 2**20:.0f} MB, Python {_PYTHON_RUNTIME_MB:.0f} MB), over "
+        f"Heroku's {SLUG_LIMIT_MB} MB limit: a {ctx.model.format} model will not fit; use "
+        "Heroku's container path, which has no slug limit (scaffold --target docker, then "
+        "heroku stack:set container and heroku container:push web / container:release web)"
+    )
 
 
 @register
@@ -138,7 +155,9 @@ class HerokuTarget(RenderedTarget):
     def preflight(self, ctx: RenderContext) -> list[Finding]:
         findings = []
         slug = estimate_slug_mb(ctx)
-        if slug > SLUG_LIMIT_MB:
+        if slug > SLUG_LIMIT_MB and ctx.model.format in DEEP_FORMATS:
+            findings.append(Finding("warning", "heroku-slug", _deep_slug_message(ctx, slug)))
+        elif slug > SLUG_LIMIT_MB:
             findings.append(Finding(
                 "warning", "heroku-slug",
                 f"the slug would be about {slug:.0f} MB, over Heroku's {SLUG_LIMIT_MB} MB limit; "

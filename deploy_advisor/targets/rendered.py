@@ -223,7 +223,13 @@ def render_files(
     files.update(_runtime_files())
     if ctx.mode != "batch":
         files["locustfile.py"] = _locustfile()
-    files[ctx.model.file] = GeneratedFile(model_path.read_bytes())
+    if model_path.is_dir():  # a transformers save_pretrained directory, copied whole
+        for item in sorted(model_path.rglob("*")):
+            if item.is_file():
+                rel = item.relative_to(model_path).as_posix()
+                files[f"{ctx.model.file}/{rel}"] = GeneratedFile(item.read_bytes())
+    else:
+        files[ctx.model.file] = GeneratedFile(model_path.read_bytes())
     if code is not None:
         files.update(code_files(code))
     if ctx.wheelhouse:

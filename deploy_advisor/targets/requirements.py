@@ -5,6 +5,7 @@ from __future__ import annotations
 from importlib import metadata
 
 from deploy_advisor.targets.base import ModelFacts, Requirement
+from deploy_advisor.targets.requirements_deep import DEEP_FORMATS, deep_requirements
 
 __all__ = ["render_requirements", "serving_requirements", "sklearn_mismatch"]
 
@@ -48,7 +49,9 @@ def serving_requirements(facts: ModelFacts, *, gunicorn: bool) -> tuple[Requirem
     """The minimal pinned set the runtime needs to serve this model."""
     reqs: list[Requirement] = []
     trained = facts.trained_sklearn_version
-    if facts.format == "onnx":
+    if facts.format in DEEP_FORMATS:  # deep-learning models (issue 17): CPU-only wheels
+        reqs.extend(deep_requirements(facts.format))
+    elif facts.format == "onnx":
         reqs.append(Requirement("numpy", _installed("numpy")))
         reqs.append(Requirement("onnxruntime", _installed("onnxruntime"), "runs the ONNX model"))
     elif trained is not None and trained != _installed("scikit-learn"):

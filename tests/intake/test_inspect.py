@@ -109,7 +109,7 @@ def test_cli_json_document(example: ExampleModel, tmp_path: Path) -> None:
         "output_kind", "n_outputs", "classes", "load_seconds", "rss_mb",
         "trained_sklearn_version", "installed_sklearn_version", "sample_dataset", "warnings",
         "sklearn_mismatch", "sample_payload", "framework", "framework_version", "outputs",
-        "output", "schema",
+        "output", "schema", "deep",
     }  # fmt: skip
     assert len(document["sample_payload"]["instances"][0]) == 30
     assert len(json.loads(payloads.read_text())) == 8

@@ -1,4 +1,8 @@
-"""ONNX files (``.onnx``) with one float tensor input, run by onnxruntime on one thread."""
+"""ONNX files (``.onnx``), run by onnxruntime on one thread.
+
+One 2-D float tensor input (a table): the float-matrix fast path. Any other inputs (images,
+sequences, several inputs, integer types): a tensor model (see :mod:`..tensors`).
+"""
 
 from __future__ import annotations
 
@@ -38,19 +42,16 @@ def load_onnx(
     except Exception as exc:
         raise ModelLoadError(f"{path.name} is not a usable ONNX model ({exc})") from exc
     inputs = sess.get_inputs()
-    if len(inputs) != 1:
-        raise ModelLoadError(
-            f"{path.name} has {len(inputs)} inputs; only models with one float tensor input "
-            "[None, n_features] are supported (skl2onnx: initial_types=[('input', "
-            "FloatTensorType([None, N]))])"
-        )
+    if (
+        len(inputs) != 1
+        or _ONNX_FLOAT_TYPES.get(inputs[0].type) is None
+        or len(inputs[0].shape) != 2
+    ):
+        from .onnx_tensors import load_onnx_tensors
+
+        return load_onnx_tensors(path, sess, str(ort.__version__))
     inp = inputs[0]
-    dtype = _ONNX_FLOAT_TYPES.get(inp.type)
-    if dtype is None:
-        raise ModelLoadError(
-            f"{path.name}: input {inp.name!r} has type {inp.type}; a float or double tensor "
-            "is needed"
-        )
+    dtype = _ONNX_FLOAT_TYPES[inp.type]
     shape = list(inp.shape)
     n_features = shape[1] if len(shape) == 2 and isinstance(shape[1], int) else None
 

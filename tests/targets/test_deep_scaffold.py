@@ -1,0 +1,116 @@
+"""Scaffolds of deep-learning models: CPU-only torch pins, the wheelhouse's CPU wheel, and
+Heroku's preflight on a torch model (the slug limit, with numbers, and the container path)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from deploy_advisor.targets.scaffold import scaffold
+from deploy_advisor.targets.wheelhouse import _cpu_torch
+from tests.targets.conftest import run_cli
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="module")
+def program(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    batch = torch.export.Dim("batch", min=1, max=256)
+    path = tmp_path_factory.mktemp("deep") / "net.pt2"
+    torch.export.save(
+        torch.export.export(net.eval(), (torch.randn(2, 4),), dynamic_shapes=({0: batch},)),
+        path,
+    )
+    return path
+
+
+def test_docker_scaffold_pins_cpu_torch_without_an_index_option(
+    program: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    scaffold(model=program, target="docker", out_dir=out)
+    requirements = (out / "requirements.txt").read_text()
+    pins = [line.split("  #")[0] for line in requirements.splitlines() if "==" in line]
+    assert f"torch=={torch.__version__.split('+')[0]}" in pins
+    assert "scikit-learn" not in requirements and "--extra-index-url" not in requirements
+    assert "https://download.pytorch.org/whl/cpu" in requirements  # says how to get the CPU wheel
+    first = (out / "samples" / "first.json").read_text()
+    assert '"instances"' in first
+    assert (out / "model" / "net.pt2").is_file()
+
+
+def test_wheelhouse_takes_this_machines_cpu_wheel() -> None:
+    if torch.version.cuda is not None:
+        pytest.skip("this machine has the CUDA build of torch")  # never here: the venv is CPU
+    wanted, options = _cpu_torch("numpy==2.0\ntorch==2.13.0  # cpu\n")
+    if options[0] == "--extra-index-url":
+        assert options[1] == "https://download.pytorch.org/whl/cpu"
+    else:
+        assert f"torch=={torch.__version__} " in wanted and torch.__version__.endswith("+cpu")
+        assert all(o.startswith("--find-links=") for o in options)
+        assert any(
+            Path(o.split("=", 1)[1]).glob(f"torch-{torch.__version__}-*.whl") for o in options
+        )
+    assert _cpu_torch("numpy==2.0\n") == ("numpy==2.0\n", [])
+
+
+def test_heroku_preflight_says_torch_will_not_fit_the_slug(program: Path, tmp_path: Path) -> None:
+    done = run_cli(
+        "scaffold",
+        "--model",
+        str(program),
+        "-o",
+        str(tmp_path / "h"),
+        "--target",
+        "heroku",
+        "--strict",
+    )
+    assert done.returncode != 0
+    assert "over Heroku's 500 MB limit" in done.stderr and "torch " in done.stderr
+    assert "container:push" in done.stderr
+
+
+def test_transformers_directory_scaffold_serves_from_its_own_runtime(tmp_path: Path) -> None:
+    import sys
+
+    transformers = pytest.importorskip("transformers")
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    from tests.runtime.conftest import start_server
+
+    tok = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.train_from_iterator(
+        ["good film", "bad film", "a fine day"],
+        trainers.WordLevelTrainer(special_tokens=["[PAD]", "[UNK]"]),
+    )
+    fast = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", model_max_length=16
+    )
+    cfg = transformers.DistilBertConfig(
+        vocab_size=len(fast), dim=16, n_layers=1, n_heads=2, hidden_dim=32,
+        max_position_embeddings=16, id2label={0: "bad", 1: "good"},
+        label2id={"bad": 0, "good": 1},
+    )  # fmt: skip
+    torch.manual_seed(0)
+    model = transformers.DistilBertForSequenceClassification(cfg).eval()
+    model.save_pretrained(tmp_path / "sentiment")
+    fast.save_pretrained(tmp_path / "sentiment")
+    out = tmp_path / "out"
+    scaffold(model=tmp_path / "sentiment", target="docker", out_dir=out)
+    assert (out / "model" / "sentiment" / "model.safetensors").is_file()
+    assert (out / "model" / "sentiment" / "tokenizer.json").is_file()
+    requirements = (out / "requirements.txt").read_text()
+    assert "transformers==" in requirements and "torch==" in requirements
+    with torch.no_grad():
+        want = model(**fast(["good film"], return_tensors="pt")).logits.softmax(-1)[0].numpy()
+    argv = [sys.executable, "-m", "model_server", "serve", "--model", str(out), "--port", "0"]
+    env = {**os.environ, "PYTHONPATH": str(out)}
+    with start_server(tmp_path, argv, env) as srv, srv.client() as c:
+        r = c.post("/predict", json={"instances": ["good film"]})
+    assert r.status_code == 200, r.text
+    assert r.json()["classes"] == ["bad", "good"]
+    assert abs(r.json()["predictions"][0]["scores"][1] - float(want[1])) < 1e-5
