@@ -11,6 +11,7 @@ answers, stops reading what the client still sends (discarding it for at most
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -20,6 +21,8 @@ from .config import Settings
 __all__ = ["LINGER_S", "limited_protocol"]
 
 LINGER_S = 1.0
+#: Longest a refused head waits for the answers of the requests pipelined before it.
+EARLIER_WAIT_S = 10.0
 _REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
 
 
@@ -154,9 +157,26 @@ class LimitedHttpTools(HttpToolsProtocol):
         self._refused = True
         self._disarm()
         cycle = self.cycle
+        if self._head_open or status == 431:
+            # a new request's head is refused: answer the pipelined requests before it first
+            self._refuse_after_earlier(status, message, time.monotonic() + EARLIER_WAIT_S)
+            return
         if cycle is not None and not cycle.response_complete:
             cycle.disconnected = True  # the app's receive() says http.disconnect
             cycle.message_event.set()
+        self._answer_and_close(status, message)
+
+    def _refuse_after_earlier(self, status: int, message: str, deadline: float) -> None:
+        cycle = self.cycle
+        earlier = (cycle is not None and not cycle.response_complete) or bool(self.pipeline)
+        if earlier and time.monotonic() < deadline:
+            self.loop.call_later(0.005, self._refuse_after_earlier, status, message, deadline)
+            return
+        self._answer_and_close(status, message)
+
+    def _answer_and_close(self, status: int, message: str) -> None:
+        if self.transport.is_closing():
+            return
         self.transport.write(_answer(status, message))
         self.flow.resume_reading()
         self.loop.call_later(LINGER_S, self.transport.close)

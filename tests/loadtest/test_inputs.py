@@ -12,7 +12,7 @@ import pytest
 from tests.loadtest.conftest import run_cli
 
 FIX = 'pass --payloads with a JSON list of request bodies, e.g. [{"instances": [[0.1, 0.2]]}]'
-TARGETS = "local, docker, heroku, kubernetes, vps"
+TARGETS = "local, docker, heroku, kubernetes, vps, sagemaker, cloud-run, azure-ml"
 
 
 def _refused(done: subprocess.CompletedProcess[str]) -> str:
@@ -98,7 +98,7 @@ def test_load_flags_are_one_line_errors_in_both_commands(
          "not in --targets local; add the target or drop the plan"),
         (["bench", "--targets", "local,docker", "--plans", "docker=linode-2g"], "--plans "
          "docker=linode-2g: no plan named 'linode-2g' in the price catalog; did you mean "
-         "linode-2gb, linode-8gb, linode-4gb? (`deploy-advisor catalog` lists them)"),
+         "linode-2gb, linode-32gb, linode-8gb? (`deploy-advisor catalog` lists them)"),
         (["bench", "--targets", "local,vps", "--plans", "vps=heroku-standard-1x"], "--plans "
          "vps=heroku-standard-1x: plan 'heroku-standard-1x' is a heroku plan, not one for vps; "
          "`deploy-advisor catalog` lists the vps plans"),

@@ -212,7 +212,7 @@ def test_real_locust_against_the_real_runtime(scaffolds: dict[str, Path], tmp_pa
     assert result["emulated"] is False
     assert result["model"] == "model.joblib"
     assert result["partial"] is False
-    assert result["failures"] == {"total": 0, "by_kind": {}}
+    assert result["failures"] == {"total": 0, "by_kind": {}, "shed": 0}
     assert result["requests"] >= 30  # 15 req/s for about 3 s after the ramp
     assert 10 <= result["achieved_rps"] <= 20
     assert 0 < result["latency_ms"]["p50"] <= result["latency_ms"]["p99"]
