@@ -75,7 +75,10 @@ class RenderedTarget(Target):
 
     def render_batch(self, ctx: RenderContext) -> dict[str, str]:
         """Target-specific files of a batch scaffold; only for targets with "batch" in `modes`."""
-        raise NotImplementedError(f"{self.name} has no batch mode")
+        raise InputError(
+            f"--mode batch is not available for {self.name}; use --target with one of: "
+            + ", ".join(targets_with("batch"))
+        )
 
     def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         """Shell commands for the README: build, run, deploy, rollback (each a code block body)."""

@@ -43,8 +43,7 @@ def test_docker_scaffold_pins_cpu_torch_without_an_index_option(
 
 
 def test_wheelhouse_takes_this_machines_cpu_wheel() -> None:
-    if torch.version.cuda is not None:
-        pytest.skip("this machine has the CUDA build of torch")  # never here: the venv is CPU
+    assert torch.version.cuda is None, "make venv installs the CPU build of torch"
     wanted, options = _cpu_torch("numpy==2.0\ntorch==2.13.0  # cpu\n")
     if options[0] == "--extra-index-url":
         assert options[1] == "https://download.pytorch.org/whl/cpu"
