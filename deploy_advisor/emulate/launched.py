@@ -24,3 +24,6 @@ class Launched:
     #: Scale to zero: the cold starts so far (seconds from a request to a stopped server until
     #: its first answer byte); None when the server never scales to zero.
     cold_starts: Callable[[], list[float]] | None = None
+    #: Seconds from starting the server (container or process) until its /readyz first answered
+    #: 200: what a platform's startup probe must allow; None when the server was not started here.
+    start_to_ready_s: float | None = None

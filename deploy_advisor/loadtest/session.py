@@ -261,8 +261,11 @@ def _run(request: LoadTestRequest, checked: _Checked, run_dir: Path) -> tuple[di
                 locustfile=locustfile, live=request.live, title=title,
                 server_stats=launched.stats.fresh() if launched.stats else None,
             )  # fmt: skip
+            if launched.start_to_ready_s is not None:
+                result["start_to_ready_s"] = round(launched.start_to_ready_s, 2)
             if launched.cold_starts is not None:  # a target that scales to zero
                 result["cold_start"] = cold_start_summary(launched.cold_starts()[earlier:])
+            if launched.start_to_ready_s is not None or launched.cold_starts is not None:
                 write_result(directory, result)
             return result
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -88,6 +89,7 @@ def launch_kubernetes(
             upstream_file=root / "upstreams.conf", log=log,
         )  # fmt: skip
         stack.callback(pods.close)
+        began = time.monotonic()
         started = [pods.start_replica() for _ in range(shape.replicas)]
         listen, service = free_port(), free_port()
         (root / "service.conf").write_text(
@@ -96,6 +98,7 @@ def launch_kubernetes(
         (root / "balancer.conf").write_text(_BALANCER.format(port=listen, service=service))
         for replica in started:
             pods.wait_ready(replica, timeout=ready_timeout)
+        ready_s = time.monotonic() - began  # every replica ready
         pods.nginx = stack.enter_context(running_nginx(root / "nginx", site=root / "service.conf"))
         stack.enter_context(running_nginx(root / "balancer", site=root / "balancer.conf"))
         pods.start()
@@ -113,4 +116,5 @@ def launch_kubernetes(
             ),
             stats=DockerStatsSampler(pods.sampled),
             chaos=lambda action, note: pods.chaos(action, note=note, timeout=ready_timeout),
+            start_to_ready_s=ready_s,
         )
