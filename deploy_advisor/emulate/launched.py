@@ -24,3 +24,6 @@ class Launched:
     #: Scale to zero: the cold starts so far (seconds from a request to a stopped server until
     #: its first answer byte); None when the server never scales to zero.
     cold_starts: Callable[[], list[float]] | None = None
+    #: Scale to zero: stop the server now, so the next request waits for a cold start (False
+    #: when a request was still open); None when the server never scales to zero.
+    scale_to_zero: Callable[[], bool] | None = None

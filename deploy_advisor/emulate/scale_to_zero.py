@@ -79,18 +79,28 @@ class ScaleToZero:
             self._server.close()
             await self._server.wait_closed()
 
-    async def _stop_when_idle(self) -> None:
+    def scale_to_zero(self) -> bool:
+        """Stop the instance now, as the idle period would, so the next request waits for a cold
+        start; False when a request was still open (the instance then stays up)."""
+        done = asyncio.run_coroutine_threadsafe(self._stop(), self._loop)
+        return done.result(timeout=_STOP_TIMEOUT_S + 30)
+
+    async def _stop(self) -> bool:
         assert self._lock is not None
+        async with self._lock:
+            if self._running and self._open == 0:
+                await asyncio.to_thread(self.container.stop, timeout=_STOP_TIMEOUT_S)
+                self._running = False
+                self._stopped_at = time.monotonic()
+                self.stops += 1
+        return not self._running
+
+    async def _stop_when_idle(self) -> None:
         while True:
             await asyncio.sleep(0.2)
             idle = time.monotonic() - self._last >= self.idle_s
             if self._running and self._open == 0 and idle:
-                async with self._lock:
-                    if self._open == 0:
-                        await asyncio.to_thread(self.container.stop, timeout=_STOP_TIMEOUT_S)
-                        self._running = False
-                        self._stopped_at = time.monotonic()
-                        self.stops += 1
+                await self._stop()
 
     def _wake(self) -> None:
         self.container.start()

@@ -191,4 +191,5 @@ def launch_behind_proxy(
                     ),
                     stats=DockerStatsSampler([container]),
                     cold_starts=(lambda: list(front.cold_starts)) if front is not None else None,
+                    scale_to_zero=front.scale_to_zero if front is not None else None,
                 )
