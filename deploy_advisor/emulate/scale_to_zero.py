@@ -79,14 +79,18 @@ class ScaleToZero:
             self._server.close()
             await self._server.wait_closed()
 
-    def scale_to_zero(self) -> bool:
+    def scale_to_zero(self, *, drain_s: float = 10.0) -> bool:
         """Stop the instance now, as the idle period would, so the next request waits for a cold
-        start; False when a request was still open (the instance then stays up)."""
-        done = asyncio.run_coroutine_threadsafe(self._stop(), self._loop)
-        return done.result(timeout=_STOP_TIMEOUT_S + 30)
+        start; waits up to `drain_s` for open connections to close, and is False when one is
+        still open (the instance then stays up)."""
+        done = asyncio.run_coroutine_threadsafe(self._stop(drain_s=drain_s), self._loop)
+        return done.result(timeout=drain_s + _STOP_TIMEOUT_S + 30)
 
-    async def _stop(self) -> bool:
+    async def _stop(self, *, drain_s: float = 0.0) -> bool:
         assert self._lock is not None
+        deadline = time.monotonic() + drain_s
+        while self._open and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)  # an answered request's connection is still closing
         async with self._lock:
             if self._running and self._open == 0:
                 await asyncio.to_thread(self.container.stop, timeout=_STOP_TIMEOUT_S)
