@@ -47,15 +47,20 @@ def test_quickstart_local_writes_a_report_naming_the_run(tmp_path: Path) -> None
     )
 
 
-def test_quickstart_with_the_engine_benches_docker(tmp_path: Path, docker_client) -> None:  # type: ignore[no-untyped-def]
+def _quickstart_engine(tmp_path: Path, target: str, client) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+    """Quickstart on local and `target` for 3 s each; the image it built is removed after."""
     try:
-        done = _quickstart(
-            tmp_path, "--targets", "local,docker", "--duration", "3s",
+        return _quickstart(
+            tmp_path, "--targets", f"local,{target}", "--duration", "3s",
             "--base-image", "deploy-advisor-base:bookworm",
         )  # fmt: skip
     finally:
-        for image in docker_client.images.list(name=f"{PREFIX}-docker"):
-            docker_client.images.remove(image.id, force=True)
+        for image in client.images.list(name=f"{PREFIX}-{target}"):
+            client.images.remove(image.id, force=True)
+
+
+def test_quickstart_with_the_engine_benches_docker(tmp_path: Path, docker_client) -> None:  # type: ignore[no-untyped-def]
+    done = _quickstart_engine(tmp_path, "docker", docker_client)
     assert done.returncode == 0, done.stderr
     assert "✓ docker: 20.0 req/s" in done.stderr or "✓ docker: 19." in done.stderr
     assert "✓ advisor picks realtime on docker (cloud-run-1vcpu-2gib)" in done.stderr
@@ -119,14 +124,7 @@ def test_quickstart_benches_cloud_run_scaled_to_zero(
     """The managed target of the demo: Cloud Run with min instances 0, its cold starts measured
     before the load and shown in the report's cold-start column."""
     assert EMULATED_TARGETS[-1] == "cloud-run"  # `make demo` benches it after the others
-    try:
-        done = _quickstart(
-            tmp_path, "--targets", "local,cloud-run", "--duration", "3s",
-            "--base-image", "deploy-advisor-base:bookworm",
-        )  # fmt: skip
-    finally:
-        for image in docker_client.images.list(name=f"{PREFIX}-cloud-run"):
-            docker_client.images.remove(image.id, force=True)
+    done = _quickstart_engine(tmp_path, "cloud-run", docker_client)
     assert done.returncode == 0, done.stderr
     result = json.loads((tmp_path / "qs/runs/cloud-run/result.json").read_text())
     assert (result["target"], result["plan"]) == ("cloud-run", "cloud-run-1vcpu-2gib")

@@ -91,11 +91,6 @@ def cost_of(
         if plan_usd_per_hour is not None and capacity_rps
         else None
     )
-    per_1m_spec = (
-        per_month / (requests_per_day * DAYS_PER_MONTH) * 1e6
-        if per_month is not None and requests_per_day
-        else None
-    )
     return Cost(
         capacity_rps=capacity_rps,
         capacity_source=capacity_source,
@@ -104,7 +99,7 @@ def cost_of(
         usd_per_month=per_month,
         platform_fee_month=platform_fee_month,
         usd_per_1m=per_1m,
-        usd_per_1m_spec=per_1m_spec,
+        usd_per_1m_spec=_at_spec(per_month, requests_per_day),
         capacity_lower_bound=capacity_lower_bound,
     )
 
@@ -118,11 +113,6 @@ def per_use_cost(
     capacity_lower_bound: bool = False,
 ) -> Cost:
     """A per-use plan's cost: its $/month at the spec's traffic and that per 1M requests."""
-    per_1m_spec = (
-        usd_per_month / (requests_per_day * DAYS_PER_MONTH) * 1e6
-        if usd_per_month is not None and requests_per_day
-        else None
-    )
     return Cost(
         capacity_rps=capacity_rps,
         capacity_source=capacity_source,
@@ -131,9 +121,16 @@ def per_use_cost(
         usd_per_month=usd_per_month,
         platform_fee_month=0.0,
         usd_per_1m=None,
-        usd_per_1m_spec=per_1m_spec,
+        usd_per_1m_spec=_at_spec(usd_per_month, requests_per_day),
         capacity_lower_bound=capacity_lower_bound,
     )
+
+
+def _at_spec(per_month: float | None, requests_per_day: float | None) -> float | None:
+    """$/1M at spec: a month's cost over a month of the spec's requests."""
+    if per_month is None or not requests_per_day:
+        return None
+    return per_month / (requests_per_day * DAYS_PER_MONTH) * 1e6
 
 
 def _times(price: float | None, instances: int | None) -> float | None:
