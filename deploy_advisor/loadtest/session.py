@@ -58,6 +58,10 @@ class LoadTestRequest:
     the run measures that many cold starts (a steady load never idles long enough)."""
 
 
+#: Each cold start waits for a container start and a model load.
+MAX_COLD_STARTS = 20
+
+
 def default_run_dir(target: str) -> Path:
     return Path("runs") / f"{target}-{datetime.now():%Y%m%d-%H%M%S}"
 
@@ -164,6 +168,12 @@ def check_request(request: LoadTestRequest) -> _Checked:
         raise InputError("pass a scaffold DIR or --url URL to say where to send load")
     if request.find_capacity and (not request.slos or request.shape.rate is None):
         raise InputError("--find-capacity needs --slo and a start --rate")
+    if not 0 <= request.cold_starts <= MAX_COLD_STARTS:
+        raise InputError(
+            f"--cold-starts {request.cold_starts} is out of range; use 0 to {MAX_COLD_STARTS}"
+        )
+    if request.cold_starts and request.url is not None:
+        raise InputError("--cold-starts needs a scaffold DIR launched here, not --url")
     check_plan(request.plan)
     if request.url is not None:
         if request.chaos is not None:
