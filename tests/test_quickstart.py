@@ -138,3 +138,22 @@ def test_quickstart_benches_cloud_run_scaled_to_zero(
     assert _cell(markdown, "local", "cold start p50/max ms") == "—"
     assert f"{cold['p50_ms'] / 1000:.1f}/{cold['max_ms'] / 1000:.1f}" in done.stdout  # cold s
     assert not docker_client.containers.list(all=True, filters={"name": PREFIX})
+
+
+def test_a_managed_targets_per_use_pick_is_benched_as_itself() -> None:
+    """Where the advisor prices Cloud Run itself, quickstart emulates that plan (scaled to zero,
+    priced per use by the report), not a per-instance twin."""
+    from dataclasses import replace
+
+    from deploy_advisor.advisor.catalog import load_catalog
+    from deploy_advisor.advisor.recommend import recommend
+    from deploy_advisor.advisor.spec import load_spec
+    from deploy_advisor.quickstart import _bench_plans
+
+    rec = recommend(load_spec(REPO / "examples" / "deploy-advisor.yaml"), what_if=False)
+    first = next(t for t in rec.targets if t.cost is not None)
+    assert first.cost is not None
+    per_use = replace(first.cost, plan=load_catalog().plan("cloud-run-1vcpu-2gib"))
+    cloud_run = replace(first, name="cloud-run", cost=per_use)
+    plans, notes = _bench_plans(replace(rec, targets=[cloud_run]))
+    assert (plans, notes) == ({"cloud-run": "cloud-run-1vcpu-2gib"}, {})
