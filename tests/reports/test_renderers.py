@@ -228,3 +228,35 @@ def test_per_use_needs_the_spec_traffic(tmp_path: Path, catalog: Catalog) -> Non
     docker = load_runs([write_run(tmp_path, RunSpec("docker", "cloud-run-1vcpu-2gib"))])
     (row,) = compare(runs=docker, catalog=catalog, rps_per_vcpu=DEFAULT_RPS_PER_VCPU).rows
     assert row.plan is None and row.cost.usd_per_month is None
+
+
+def test_sagemaker_serverless_is_priced_per_use_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan with no vCPU count (SageMaker Serverless: memory only) bills per second of compute."""
+    from deploy_advisor.advisor.costs import PlanCost, plan_cost
+    from deploy_advisor.advisor.spec import load_spec
+    from deploy_advisor.reports.build import build_report
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "deploy-advisor.yaml").write_bytes(
+        (REPO / "examples/deploy-advisor.yaml").read_bytes()
+    )
+    serverless = RunSpec(
+        "sagemaker", "sagemaker-serverless-2048mb", rate=20, median_ms=16, cold_starts_s=(2.5,)
+    )
+    report = build_report(
+        run_dirs=[write_run(tmp_path / "runs", serverless)], spec_path=Path("deploy-advisor.yaml")
+    )
+    (row,) = report.comparison.rows
+    catalog = load_catalog()
+    advisor = plan_cost(
+        catalog.plan("sagemaker-serverless-2048mb"), load_spec(Path("deploy-advisor.yaml")),
+        "realtime", catalog, rps_per_vcpu=20.0,
+    )  # fmt: skip
+    assert isinstance(advisor, PlanCost) and advisor.monthly_usd > 0
+    assert row.cost.usd_per_month == pytest.approx(advisor.monthly_usd)
+    assert row.cost.usd_per_1m_spec == pytest.approx(
+        advisor.monthly_usd / (50_000 * 730 / 24) * 1e6
+    )
+    assert "| 2500/2500 |" in render_markdown(report).replace("**", "")
