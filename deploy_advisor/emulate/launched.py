@@ -27,3 +27,6 @@ class Launched:
     #: Seconds from starting the server (container or process) until its /readyz first answered
     #: 200: what a platform's startup probe must allow; None when the server was not started here.
     start_to_ready_s: float | None = None
+    #: Scale to zero: stop the server now, so the next request waits for a cold start (False
+    #: when a request was still open); None when the server never scales to zero.
+    scale_to_zero: Callable[[], bool] | None = None

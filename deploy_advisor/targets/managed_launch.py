@@ -195,4 +195,5 @@ def launch_behind_proxy(
                     stats=DockerStatsSampler([container]),
                     cold_starts=(lambda: list(front.cold_starts)) if front is not None else None,
                     start_to_ready_s=ready_s,
+                    scale_to_zero=front.scale_to_zero if front is not None else None,
                 )
