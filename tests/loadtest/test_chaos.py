@@ -79,7 +79,7 @@ def test_a_replica_disrupted_under_load_fails_no_request(
     assert not docker_client.containers.list(all=True, filters={"name": f"{PREFIX}-"})
 
 
-def test_chaos_needs_the_kubernetes_target(kubernetes_scaffold: Path, tmp_path: Path) -> None:
+def test_chaos_needs_a_target_it_can_disrupt(kubernetes_scaffold: Path, tmp_path: Path) -> None:
     done = subprocess.run(
         [*CLI, "loadtest", str(kubernetes_scaffold), "--target", "local", "--rate", "5",
          "--duration", "2s", "--chaos", "kill", "--out", str(tmp_path / "run")],
@@ -87,6 +87,6 @@ def test_chaos_needs_the_kubernetes_target(kubernetes_scaffold: Path, tmp_path: 
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "Error: --chaos needs --target kubernetes (replicas to disrupt), not 'local'"
+        "Error: --chaos needs --target kubernetes or vps, not 'local'"
     ]
     assert not (tmp_path / "run").exists()
