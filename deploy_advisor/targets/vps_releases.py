@@ -21,9 +21,7 @@ __all__ = ["RELEASE_ACTIONS", "VpsReleases"]
 
 RELEASE_ACTIONS = ("release", "rollback")
 # What deploy.sh's rsync leaves out of a release, and wheels/, which only its pip install reads.
-_NOT_SHIPPED_AT_TOP = frozenset(
-    {".venv", "venv", "deploy", "samples", "locustfile.py", "wheels", "run"}
-)
+_NOT_SHIPPED_AT_TOP = frozenset({".venv", "venv", "deploy", "samples", "locustfile.py", "wheels"})
 _NOT_SHIPPED = frozenset({".git", "__pycache__"})
 
 
