@@ -254,6 +254,8 @@ ScaffoldCode = Annotated[
 Chaos = Annotated[
     str | None,
     _valued_option(
-        "--chaos", "ACTION", "stop, kill or rollout replicas during the run (kubernetes)."
+        "--chaos",
+        "ACTION",
+        "stop, kill or rollout replicas (kubernetes); release or rollback (vps): during the run.",
     ),
 ]

@@ -19,14 +19,16 @@ __all__ = ["running_process", "stop_process_group"]
 @contextmanager
 def running_process(
     command: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None,
-    log: Path | None = None,
+    log: Path | None = None, append: bool = False, pass_fds: tuple[int, ...] = (),
 ) -> Iterator[subprocess.Popen[bytes]]:  # fmt: skip
-    """Start `command` in its own process group; on exit stop the whole group, whatever happened."""
-    out = log.open("wb") if log is not None else subprocess.DEVNULL
+    """Start `command` in its own process group; on exit stop the whole group, whatever happened.
+    Its output goes to `log` (added to it with `append`); `pass_fds` stay open in it."""
+    out = log.open("ab" if append else "wb") if log is not None else subprocess.DEVNULL
     try:
         proc = subprocess.Popen(
-            command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
+            command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True, pass_fds=pass_fds,
+        )  # fmt: skip
     except FileNotFoundError as exc:
         raise LaunchError(f"cannot start {command[0]!r}: {exc.strerror}") from exc
     try:

@@ -95,13 +95,14 @@ class _Periodic:
 
 
 class ProcessTreeSampler:
-    """psutil CPU time and RSS of a process and all its descendants."""
+    """psutil CPU time and RSS of a process and all its descendants; `pid` may be a function
+    that names the current root (a server restarted under the same launcher)."""
 
-    def __init__(self, pid: int, *, interval: float = 0.5) -> None:
+    def __init__(self, pid: int | Callable[[], int], *, interval: float = 0.5) -> None:
         import psutil
 
         self._pid, self._interval = pid, interval
-        self._root = psutil.Process(pid)
+        self._root = psutil.Process(self.pid)
         self._summary = ResourceSummary()
         self._last: dict[int, float] = {}
         self._last_at = time.monotonic()
@@ -112,6 +113,8 @@ class ProcessTreeSampler:
         import psutil
 
         try:
+            if self._root.pid != self.pid:
+                self._root = psutil.Process(self.pid)
             return [self._root, *self._root.children(recursive=True)]
         except psutil.NoSuchProcess:
             return []
@@ -142,7 +145,7 @@ class ProcessTreeSampler:
     @property
     def pid(self) -> int:
         """The root process sampled (with its descendants)."""
-        return self._pid
+        return self._pid() if callable(self._pid) else self._pid
 
     def fresh(self) -> ProcessTreeSampler:
         return ProcessTreeSampler(self._pid, interval=self._interval)

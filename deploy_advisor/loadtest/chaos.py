@@ -12,17 +12,23 @@ from deploy_advisor.errors import InputError
 
 __all__ = ["CHAOS_ACTIONS", "check_chaos", "with_chaos"]
 
-CHAOS_ACTIONS = ("stop", "kill", "rollout")
+#: What each target can be put through: replicas stopped, killed or rolled (kubernetes), a release
+#: switched in by deploy.sh, or that and a rollback (vps).
+CHAOS_ACTIONS = {"kubernetes": ("stop", "kill", "rollout"), "vps": ("release", "rollback")}
 
 
 def check_chaos(action: str | None, *, target: str) -> str | None:
-    """`action` when it is one we know and `target` can be disrupted; else a one-line error."""
+    """`action` when `target` can be put through it; else a one-line error."""
     if action is None:
         return None
-    if action not in CHAOS_ACTIONS:
-        raise InputError(f"--chaos {action!r} is not an action; use one of: stop, kill, rollout")
-    if target != "kubernetes":
-        raise InputError(f"--chaos needs --target kubernetes (replicas to disrupt), not {target!r}")
+    known = sorted({a for actions in CHAOS_ACTIONS.values() for a in actions})
+    if action not in known:
+        raise InputError(f"--chaos {action!r} is not an action; use one of: {', '.join(known)}")
+    if target not in CHAOS_ACTIONS:
+        raise InputError(f"--chaos needs --target kubernetes or vps, not {target!r}")
+    if action not in CHAOS_ACTIONS[target]:
+        actions = ", ".join(CHAOS_ACTIONS[target])
+        raise InputError(f"--chaos {action} is not for {target}; use one of: {actions}")
     return action
 
 
@@ -32,7 +38,7 @@ def with_chaos(
     """Run the load with `action` started `after_s` in; the result gains `chaos`: the action,
     each step with its time since the load started, any error, and the failed requests."""
     if launched.chaos is None:
-        raise InputError("--chaos: this server cannot be disrupted; use --target kubernetes")
+        raise InputError("--chaos: this server cannot be disrupted; use --target kubernetes or vps")
     disrupt = launched.chaos
     events: list[dict[str, Any]] = []
     errors: list[str] = []

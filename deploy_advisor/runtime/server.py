@@ -15,6 +15,10 @@ close`` for up to a second (so that clients move to another worker instead of se
 connection being closed), lets requests in flight finish within the drain timeout, and exits
 0. The supervisor forwards the signal to its workers and exits 0 when they do.
 
+Under gunicorn (``worker.py``) a worker takes connections only once its model is ready; until
+then they wait in the listening socket's backlog, which outlives the worker (gunicorn's master
+holds it, or systemd's socket unit across a restart on a VPS).
+
 The supervisor of ``--workers N`` is in ``supervisor.py``; a replacement worker binds its socket
 only once its model is loaded and listens only once its event loop serves, so no connection
 waits on a worker still starting.
@@ -108,9 +112,36 @@ class _Server(uvicorn.Server):
     """uvicorn's server without re-raising the stop signal after the graceful shutdown (which
     would end the process with -SIGTERM instead of 0), telling the app to report draining."""
 
-    def __init__(self, config: uvicorn.Config, app: ModelServer) -> None:
+    def __init__(
+        self, config: uvicorn.Config, app: ModelServer, *, accept_when_ready: bool = False
+    ) -> None:
         super().__init__(config)
         self.app = app
+        self.accept_when_ready = accept_when_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.accept_when_ready and sockets:
+            # Take no connection before the model is ready: on a socket that outlives the
+            # server (systemd's, gunicorn's master's) they wait in its backlog meanwhile.
+            app_startup = self.lifespan.startup
+
+            async def startup_until_ready() -> None:
+                await app_startup()
+                await self._until_ready()
+
+            self.lifespan.startup = startup_until_ready
+        await super().startup(sockets=sockets)
+
+    async def _until_ready(self) -> None:
+        """Until the model is ready, it failed or a signal came; gunicorn's master still hears
+        from the worker meanwhile, so that a long load is not taken for a hung worker."""
+        notified = time.monotonic()
+        while not (self.app.ready or self.should_exit or self.app.fatal_exit_code is not None):
+            await asyncio.sleep(0.05)
+            notify = self.config.callback_notify
+            if notify is not None and time.monotonic() - notified > self.config.timeout_notify:
+                notified = time.monotonic()
+                await notify()
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:

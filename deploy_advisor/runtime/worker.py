@@ -1,7 +1,7 @@
 """A gunicorn worker class for this app:
 ``gunicorn -k model_server.worker.UvicornWorker 'model_server.app:create_app()'``.
 
-It differs from uvicorn's own worker in five ways:
+It differs from uvicorn's own worker in six ways:
 
 * accepted connections get ``TCP_NODELAY`` on the asyncio loop: gunicorn creates its listening
   sockets with protocol 0, so asyncio skips ``TCP_NODELAY`` and small responses wait ~40 ms
@@ -14,7 +14,10 @@ It differs from uvicorn's own worker in five ways:
 * the request limits and timeouts of ``limits.py`` apply, from the environment
   (``$MAX_HEADER_BYTES``, ``$BODY_TIMEOUT_S`` and the rest);
 * a model that cannot be loaded stops the worker with gunicorn's boot-error code, so gunicorn
-  halts instead of restarting it forever.
+  halts instead of restarting it forever;
+* it accepts connections only once its model is ready: until then they wait in the socket's
+  backlog instead of getting 503, so a restart on a socket systemd holds (a VPS's
+  ``<app>.socket``, passed as ``LISTEN_FDS``) answers every request, late rather than never.
 
 gunicorn shares one listening socket between its workers, which balances keep-alive
 connections unevenly; ``python -m model_server serve --workers N`` gives each worker its own
@@ -92,7 +95,7 @@ class UvicornWorker(_BaseWorker):  # type: ignore[misc]
         self.config.app = app
         server: uvicorn.Server
         if isinstance(app, ModelServer):
-            server = _Server(config=self.config, app=app)
+            server = _Server(config=self.config, app=app, accept_when_ready=True)
 
             def fatal(code: int) -> None:
                 server.should_exit = True

@@ -18,8 +18,8 @@ def _names(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-# The keys our units may use, per section (systemd.unit, .service, .exec, .kill, .resource-control
-# and .timer); used only where systemd-analyze is not installed.
+# The keys our units may use, per section (systemd.unit, .service, .exec, .kill, .resource-control,
+# .timer and .socket); used only where systemd-analyze is not installed.
 UNIT_KEYS: dict[str, frozenset[str]] = {
     "Unit": _names(
         "Description Documentation Wants Requires Requisite BindsTo PartOf Upholds Conflicts "
@@ -84,11 +84,25 @@ UNIT_KEYS: dict[str, frozenset[str]] = {
         "AccuracySec RandomizedDelaySec FixedRandomDelay OnClockChange OnTimezoneChange Unit "
         "Persistent WakeSystem RemainAfterElapse"
     ),
+    "Socket": _names(
+        "ListenStream ListenDatagram ListenSequentialPacket ListenFIFO ListenSpecial "
+        "ListenNetlink ListenMessageQueue ListenUSBFunction SocketProtocol BindIPv6Only Backlog "
+        "BindToDevice SocketUser SocketGroup DirectoryMode SocketMode Accept Writable "
+        "FlushPending MaxConnections MaxConnectionsPerSource KeepAlive KeepAliveTimeSec "
+        "KeepAliveIntervalSec KeepAliveProbes NoDelay Priority DeferAcceptSec ReceiveBuffer "
+        "SendBuffer IPTOS IPTTL Mark ReusePort SmackLabel SmackLabelIPIn SmackLabelIPOut "
+        "SELinuxContextFromNet PipeSize MessageQueueMaxMessages MessageQueueMessageSize "
+        "FreeBind Transparent Broadcast PassCredentials PassSecurity PassPacketInfo Timestamping "
+        "TCPCongestion ExecStartPre ExecStartPost ExecStopPre ExecStopPost TimeoutSec Service "
+        "RemoveOnStop Symlinks FileDescriptorName TriggerLimitIntervalSec TriggerLimitBurst "
+        "PollLimitIntervalSec PollLimitBurst"
+    ),
     "Install": _names("Alias WantedBy RequiredBy Also DefaultInstance"),
 }
 _SECTIONS_OF = {
     ".service": {"Unit", "Service", "Install"},
     ".timer": {"Unit", "Timer", "Install"},
+    ".socket": {"Unit", "Socket", "Install"},
 }
 # The release is installed on the server, not here: its executables are checked there.
 _NOT_HERE = re.compile(r"Command .* is not executable")

@@ -170,9 +170,10 @@ def validate_dir(*, directory: Path) -> ValidationReport:
     for script in sorted(directory.glob("deploy/*.sh")):
         rel = f"deploy/{script.name}"
         findings += ran.add("bash -n", "bash", [rel], check_shell(script, rel))
-    units = sorted(directory.glob("deploy/systemd/*.service")) + sorted(
-        directory.glob("deploy/systemd/*.timer")
-    )
+    units = [
+        unit for kind in ("service", "socket", "timer")
+        for unit in sorted(directory.glob(f"deploy/systemd/*.{kind}"))
+    ]  # fmt: skip
     if units:
         findings += ran.add(
             "systemd", "systemd-analyze", [str(u.relative_to(directory)) for u in units],

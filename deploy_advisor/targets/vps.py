@@ -59,10 +59,10 @@ class VpsTarget(RenderedTarget):
     instance_noun = "VPS"
 
     file_notes = (
-        ("deploy/systemd/", "systemd unit: gunicorn + uvicorn workers, hardened"),
+        ("deploy/systemd/", "systemd units: gunicorn + uvicorn workers, hardened, on a socket"),
         ("deploy/nginx/", "nginx site: reverse proxy, timeouts, body limit, per-IP rate limit"),
         ("deploy/cloud-init.yaml", "user-data that prepares a fresh VM"),
-        ("deploy/deploy.sh", "rsync, restart, health check, roll back on failure"),
+        ("deploy/deploy.sh", "rsync, switch, restart refusing nothing, roll back on failure"),
     )
     batch_file_notes = (
         (
@@ -78,12 +78,16 @@ class VpsTarget(RenderedTarget):
         values = vps_values(ctx)
         unit = render_template("vps/service.j2", **values)
         site = render_template("vps/nginx.conf.j2", **values)
+        socket = render_template("vps/socket.j2", **values)
+        embedded = {"unit": unit, "socket": socket, "site": site}  # cloud-init writes them
+        embedded = {key: text.rstrip("\n") for key, text in embedded.items()}
         name = ctx.app_name
         return {
             f"deploy/systemd/{name}.service": unit,
+            f"deploy/systemd/{name}.socket": socket,
             f"deploy/nginx/{name}.conf": site,
             "deploy/cloud-init.yaml": render_template(
-                "vps/cloud-init.yaml.j2", unit=unit.rstrip("\n"), site=site.rstrip("\n"), **values
+                "vps/cloud-init.yaml.j2", **embedded, **values
             ),
             "deploy/deploy.sh": render_template("vps/deploy.sh.j2", **values),
         }

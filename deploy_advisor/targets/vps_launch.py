@@ -1,4 +1,4 @@
-"""Launch a vps scaffold: its systemd unit's gunicorn command and its nginx site, on loopback."""
+"""Launch a vps scaffold: its systemd units' gunicorn command and its nginx site, on loopback."""
 
 from __future__ import annotations
 
@@ -7,18 +7,19 @@ import shlex
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from deploy_advisor.emulate.cgroup_limits import process_limits
 from deploy_advisor.emulate.launched import Launched
 from deploy_advisor.emulate.nginx import running_nginx
 from deploy_advisor.emulate.ports import free_port
-from deploy_advisor.emulate.processes import running_process
 from deploy_advisor.emulate.procstats import ProcessTreeSampler
 from deploy_advisor.emulate.readiness import wait_ready
+from deploy_advisor.emulate.socket_activation import held_socket
 from deploy_advisor.errors import InputError
 from deploy_advisor.targets.base import PlanSize
+from deploy_advisor.targets.vps_releases import VpsReleases
 
 __all__ = ["launch_vps", "unit_command"]
 
@@ -61,45 +62,55 @@ def site_config(site: Path, *, listen_port: int, app_port: int) -> str:
     """The generated nginx site with its listen and upstream ports moved to free loopback ports."""
     text = site.read_text()
     text = re.sub(r"listen\s+\d+;", f"listen 127.0.0.1:{listen_port};", text)
-    return re.sub(r"server 127\.0\.0\.1:\d+;", f"server 127.0.0.1:{app_port};", text)
+    return re.sub(r"server 127\.0\.0\.1:\d+", f"server 127.0.0.1:{app_port}", text)
+
+
+def stop_timeout_s(unit: Path) -> float:
+    """The unit's TimeoutStopSec (seconds), else systemd's default of 90."""
+    found = re.search(r"^TimeoutStopSec=(\d+)s?$", unit.read_text(), flags=re.MULTILINE)
+    return float(found.group(1)) if found else 90.0
 
 
 @contextmanager
 def launch_vps(
     directory: Path, *, plan: PlanSize, log: Path | None = None, ready_timeout: float = 90.0
 ) -> Iterator[Launched]:
-    """gunicorn as the systemd unit runs it, limited to the plan, behind the generated nginx."""
+    """gunicorn as the systemd units run it (a release under `current`, on a socket held for it
+    across restarts), limited to the plan, behind the generated nginx."""
     import os
 
     unit = _one(directory, "deploy/systemd", "*.service")
     site = _one(directory, "deploy/nginx", "*.conf")
     app_port, listen_port = free_port(), free_port()
-    with tempfile.TemporaryDirectory(prefix="da-vps-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="da-vps-") as scratch, ExitStack() as stack:
         root = Path(scratch)
         (root / "run").mkdir()
-        command, env = unit_command(unit, directory=directory, port=app_port, tmp_dir=root / "run")
+        current = root / "app" / "current"
+        command, env = unit_command(unit, directory=current, port=app_port, tmp_dir=root / "run")
         (root / "site.conf").write_text(
             site_config(site, listen_port=listen_port, app_port=app_port)
         )
         name = f"da-vps-{os.getpid()}-{listen_port}"
-        with process_limits(name, vcpu=plan.vcpu, memory_mb=plan.memory_mb) as limits:
-            full_env = {**os.environ, **env}
-            with running_process(
-                limits.wrap(command), cwd=directory, env=full_env, log=log
-            ) as proc, running_nginx(root / "nginx", site=root / "site.conf"):  # fmt: skip
-                wait_ready(
-                    f"http://127.0.0.1:{app_port}/readyz", timeout=ready_timeout, proc=proc,
-                    log=log,
-                )  # fmt: skip
-                base_url = f"http://127.0.0.1:{listen_port}"
-                wait_ready(f"{base_url}/readyz", timeout=10, proc=proc, log=log)
-                yield Launched(
-                    base_url=base_url,
-                    plan=plan.name,
-                    emulated=True,
-                    describe=(
-                        f"vps emulation: nginx ({site.name}) → gunicorn ({unit.name}), "
-                        f"plan {plan.name or 'default'}; {limits.describe}"
-                    ),
-                    stats=ProcessTreeSampler(proc.pid),
-                )
+        limits = stack.enter_context(process_limits(name, vcpu=plan.vcpu, memory_mb=plan.memory_mb))
+        service = VpsReleases(
+            scaffold=directory, root=root / "app", command=command, env={**os.environ, **env},
+            limits=limits, sock=stack.enter_context(held_socket(app_port)), log=log,
+            ready_url=f"http://127.0.0.1:{app_port}/readyz", stop_timeout_s=stop_timeout_s(unit),
+        )  # fmt: skip
+        stack.callback(service.close)
+        service.switch(service.ship())
+        service.start(timeout=ready_timeout)
+        stack.enter_context(running_nginx(root / "nginx", site=root / "site.conf"))
+        base_url = f"http://127.0.0.1:{listen_port}"
+        wait_ready(f"{base_url}/readyz", timeout=10, log=log)
+        yield Launched(
+            base_url=base_url,
+            plan=plan.name,
+            emulated=True,
+            describe=(
+                f"vps emulation: nginx ({site.name}) → gunicorn ({unit.name}) on a held "
+                f"socket, plan {plan.name or 'default'}; {limits.describe}"
+            ),
+            stats=ProcessTreeSampler(lambda: service.pid),
+            chaos=lambda action, note: service.chaos(action, note=note, timeout=ready_timeout),
+        )

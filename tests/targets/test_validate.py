@@ -82,7 +82,7 @@ def test_broken_nginx_site_fails_nginx_t(
     assert done.returncode == 1
     assert (
         'error   nginx -t           deploy/nginx/model.conf: unknown directive "proxy_read_timout"'
-        " at line 27\n"
+        " at line 36\n"
     ) in done.stdout
 
 

@@ -4,6 +4,9 @@
 # Releases are $root/releases/<UTC time>; a release that fails its health check is deleted (or
 # marked .failed when there is none to go back to), so `rollback` goes to the newest healthy
 # release older than the current one.
+# A switch (deploy or rollback) points `current` at the release atomically and restarts the
+# service: $app.socket keeps listening, so requests wait in its backlog while the old release
+# finishes what it holds and the new one loads; none is refused.
 set -euo pipefail
 host="${1:?usage: deploy/deploy.sh HOST [rollback]}"
 action="${2:-deploy}"
@@ -27,7 +30,7 @@ previous=""
 switch() { ln -sfn "$1" "$root/current.new" && mv -T "$root/current.new" "$root/current"; }
 healthy() {
   for _ in $(seq 1 15); do
-    curl -fsS "http://127.0.0.1:8000/readyz" >/dev/null 2>&1 && return 0
+    curl -fsS --max-time 5 "http://127.0.0.1:8000/readyz" >/dev/null 2>&1 && return 0
     sleep 2
   done
   return 1
