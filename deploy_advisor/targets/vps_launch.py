@@ -6,6 +6,7 @@ import re
 import shlex
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -99,7 +100,9 @@ def launch_vps(
         )  # fmt: skip
         stack.callback(service.close)
         service.switch(service.ship())
+        started = time.monotonic()
         service.start(timeout=ready_timeout)
+        ready_s = time.monotonic() - started
         stack.enter_context(running_nginx(root / "nginx", site=root / "site.conf"))
         base_url = f"http://127.0.0.1:{listen_port}"
         wait_ready(f"{base_url}/readyz", timeout=10, log=log)
@@ -113,4 +116,5 @@ def launch_vps(
             ),
             stats=ProcessTreeSampler(lambda: service.pid),
             chaos=lambda action, note: service.chaos(action, note=note, timeout=ready_timeout),
+            start_to_ready_s=ready_s,
         )
