@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from deploy_advisor.targets.base import RenderContext
 from deploy_advisor.targets.batch import batch_values
+from deploy_advisor.targets.gpu import gpu_values
 from deploy_advisor.targets.registry import register
 from deploy_advisor.targets.rendered import RenderedTarget
 from deploy_advisor.targets.sizing import image_name, sized_values, start_period_s
@@ -29,6 +30,8 @@ def docker_values(ctx: RenderContext) -> dict[str, Any]:
         "workers": ctx.workers,
         "drain_timeout_s": ctx.drain_timeout_s,
         "start_period_s": start_period_s(ctx),
+        "python_version": ctx.python_version,
+        **gpu_values(ctx),
     }
 
 
@@ -52,6 +55,7 @@ class DockerTarget(RenderedTarget):
     emulates_any_plan = True
     launches_locally = True
     instance_noun = "container"
+    takes_gpu = True
 
     file_notes = (
         ("Dockerfile", "multi-stage image, non-root, HEALTHCHECK on /livez"),

@@ -103,6 +103,7 @@ class HerokuTarget(RenderedTarget):
     modes = ("realtime", "batch")
     launches_locally = True
     instance_noun = "dyno"
+    no_gpu = "Heroku dynos have no GPU"
 
     file_notes = (
         ("Procfile", "the web process: gunicorn with uvicorn workers on 0.0.0.0:$PORT"),
