@@ -187,3 +187,21 @@ def test_model_device_cuda_refuses_to_load_without_a_gpu(
     monkeypatch.setenv("MODEL_DEVICE", "auto")  # the GPU when there is one: here the CPU
     deep = load_model(program).deep
     assert deep is not None and deep.details["device"] == "cpu"
+
+
+def test_gpu_check_says_there_is_no_gpu_here(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("nvidia-smi"):
+        pytest.skip("a GPU machine runs benchmarks/gpu_check.sh for real, not as a test")
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "gpu_check.sh"
+    done = subprocess.run(
+        ["bash", str(script), str(tmp_path / "out")], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 4
+    assert done.stderr == (
+        "gpu_check: no NVIDIA GPU here (nvidia-smi is not installed); run it on a machine with an "
+        "NVIDIA GPU, its driver and the NVIDIA Container Toolkit\n"
+    )
+    assert not (tmp_path / "out").exists()
