@@ -90,6 +90,10 @@ class RenderedTarget(Target):
         """Title, build, run and deploy commands of the batch README."""
         return {}
 
+    def file_table(self, ctx: RenderContext) -> tuple[tuple[str, str], ...]:
+        """The README's file table of a realtime scaffold: `file_notes` unless the files vary."""
+        return self.file_notes
+
     def bom_notes(self, ctx: RenderContext) -> list[str]:
         """What this target adds to the README's bill of materials (assumptions, commands)."""
         return []
@@ -212,7 +216,7 @@ def render_text_files(target: RenderedTarget, ctx: RenderContext) -> dict[str, s
         target_title=target.description,
         model=ctx.model,
         plan=ctx.plan,
-        files=list(target.batch_file_notes if batch else target.file_notes),
+        files=list(target.batch_file_notes if batch else target.file_table(ctx)),
         commands=target.batch_readme_commands(ctx) if batch else target.readme_commands(ctx),
         local_port=ctx.app_port,
         chunk_rows=CHUNK_ROWS,
