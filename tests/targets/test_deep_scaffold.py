@@ -20,18 +20,6 @@ from tests.targets.conftest import run_cli
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture(scope="module")
-def program(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
-    batch = torch.export.Dim("batch", min=1, max=256)
-    path = tmp_path_factory.mktemp("deep") / "net.pt2"
-    torch.export.save(
-        torch.export.export(net.eval(), (torch.randn(2, 4),), dynamic_shapes=({0: batch},)),
-        path,
-    )
-    return path
-
-
 def test_docker_scaffold_pins_cpu_torch_without_an_index_option(
     program: Path, tmp_path: Path
 ) -> None:

@@ -22,18 +22,6 @@ torch = pytest.importorskip("torch")
 CUDA_IMAGE = "nvidia/cuda:13.0.0-runtime-ubuntu24.04"
 
 
-@pytest.fixture(scope="module")
-def program(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
-    batch = torch.export.Dim("batch", min=1, max=256)
-    path = tmp_path_factory.mktemp("gpu") / "net.pt2"
-    torch.export.save(
-        torch.export.export(net.eval(), (torch.randn(2, 4),), dynamic_shapes=({0: batch},)),
-        path,
-    )
-    return path
-
-
 def _yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text())
 
@@ -53,6 +41,14 @@ def _check_image(out: Path) -> None:
     assert "torch==2.13.0" in pins
     assert "whl/cpu" not in requirements and "CUDA 13.0 build" in requirements
     assert f"builds FROM `{CUDA_IMAGE}`" in (out / "README.md").read_text()
+
+
+def _breaks_the_gpu_check(out: Path, rel: str, old: str, new: str) -> None:
+    """A hand edit that drops the GPU from `rel` fails `validate`'s gpu check there, only."""
+    path = out / rel
+    path.write_text(path.read_text().replace(old, new))
+    broken = validate_dir(directory=out)
+    assert [(f.check, f.file) for f in broken.errors] == [("gpu", rel)]
 
 
 def test_docker_gpu_scaffold_reserves_the_gpu_and_validates(
@@ -81,10 +77,7 @@ def test_docker_gpu_scaffold_reserves_the_gpu_and_validates(
         f.message for f in report.findings if f.check == "gpu"
     ]
 
-    compose = out / "compose.yaml"
-    compose.write_text(compose.read_text().replace("driver: nvidia", "driver: none"))
-    broken = validate_dir(directory=out)
-    assert [(f.check, f.file) for f in broken.errors] == [("gpu", "compose.yaml")]
+    _breaks_the_gpu_check(out, "compose.yaml", "driver: nvidia", "driver: none")
 
 
 def test_kubernetes_gpu_scaffold_asks_for_a_gpu_node_and_validates(
@@ -106,10 +99,7 @@ def test_kubernetes_gpu_scaffold_asks_for_a_gpu_node_and_validates(
     assert report.ok, [f.line() for f in report.errors]
     assert {"kubernetes-schema", "checkov", "gpu"} <= {check.name for check in report.checks}
 
-    deployment = out / "k8s" / "deployment.yaml"
-    deployment.write_text(deployment.read_text().replace("nvidia.com/gpu.present", "gpu"))
-    broken = validate_dir(directory=out)
-    assert [(f.check, f.file) for f in broken.errors] == [("gpu", "k8s/deployment.yaml")]
+    _breaks_the_gpu_check(out, "k8s/deployment.yaml", "nvidia.com/gpu.present", "gpu")
 
 
 def test_gpu_from_a_spec_prices_a_gpu_plan_and_the_bom_matches(
