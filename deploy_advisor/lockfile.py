@@ -68,6 +68,8 @@ class ScaffoldLock(BaseModel):
     """The user's code (`scaffold --code`): `{"dir": "code", "on_import_path": true}`."""
     files: dict[str, str] = {}
     tarball: LockedTarball | None = None
+    gpu: dict[str, Any] | None = None
+    """`scaffold --gpu`: the plan, its GPU, torch and the CUDA its wheel and base image have."""
     bom: dict[str, Any] | None = None
     """The advisor's bill of materials for this target (`scaffold --spec`): what the files must
     build for the priced plan to hold; `validate` checks the files against it."""

@@ -193,6 +193,14 @@ MaxSizeMb = Annotated[
 AcceptDrift = Annotated[
     bool, Option("--accept-drift", help="Edge: bundle even if ONNX drifts past the tolerance.")
 ]
+Gpu = Annotated[
+    bool,
+    Option(
+        "--gpu",
+        help="Target a GPU: CUDA image, CUDA torch, nvidia.com/gpu limits, a GPU plan "
+        "(docker, kubernetes).",
+    ),
+]
 Quantize = Annotated[
     bool, Option("--quantize", help="Edge: dynamic int8 quantisation, with its drift.")
 ]

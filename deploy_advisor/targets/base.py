@@ -68,6 +68,8 @@ class PlanSize:
     vcpu: float
     memory_mb: int
     provider: str = ""
+    gpu: str | None = None
+    """The plan's GPU as the catalog names it (`1x RTX 4000 Ada`), None without one."""
 
     @classmethod
     def of(cls, plan: PricePlan) -> PlanSize:
@@ -80,7 +82,7 @@ class PlanSize:
                 "balancer); pass --plan with an instance, node or dyno plan"
             )
         vcpu = float(plan.vcpu) if plan.vcpu else _DEFAULT_VCPU
-        return cls(plan.name, vcpu, int(plan.memory_mb), str(plan.provider))
+        return cls(plan.name, vcpu, int(plan.memory_mb), str(plan.provider), plan.gpu)
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,8 @@ class RenderContext:
     extra: dict[str, str] = field(default_factory=dict)
     bom: BillOfMaterials | None = None
     """The advisor's bill of materials (`scaffold --spec`): None renders the defaults."""
+    gpu: str | None = None
+    """The plan's GPU when scaffolded with --gpu (a CUDA image, GPU limits); None: CPU."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,8 @@ class ScaffoldRequest:
     the server's import path."""
     bom: BillOfMaterials | None = None
     """The advisor's bill of materials for this target and plan (`scaffold --spec`)."""
+    gpu: bool = False
+    """`--gpu`: a CUDA image and GPU limits, sized for a catalog plan with a GPU."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +205,9 @@ class Target(ABC):
     #: Its plans are cluster nodes: a run measures every replica together and is priced per
     #: node, plus the cluster's control plane.
     runs_on_nodes: ClassVar[bool] = False
+    #: Its scaffold can target a GPU (`scaffold --gpu`); else `no_gpu` says why not.
+    takes_gpu: ClassVar[bool] = False
+    no_gpu: ClassVar[str] = "its scaffold is written for CPU plans only"
 
     @abstractmethod
     def scaffold(self, request: ScaffoldRequest) -> ScaffoldResult:

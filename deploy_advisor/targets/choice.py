@@ -37,6 +37,8 @@ class ScaffoldFlags:
     quantize: bool = False
     code: Path | None = None
     """The user's module or package the model imports (`--code`), copied into the scaffold."""
+    gpu: bool = False
+    """`--gpu`: a CUDA image and GPU limits, on a catalog plan with a GPU."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,8 @@ def choose(
         raise InputError(
             "no --target given; pass --target docker|kubernetes|heroku|vps|edge or --spec"
         )
+    if flags.gpu:
+        _check_gpu_flags(target, named, mode)
     if "edge" in get_target(target).modes:
         _check_edge_flags(named, mode, flags)
         picked = "" if named.startswith("--") else f" (the advisor's pick for {spec})"
@@ -99,8 +103,15 @@ def choose(
             f"--host does not apply to {where}: only a kubernetes Ingress or a vps nginx site "
             "has a public host name; drop --host"
         )
-    plan, why_plan, priced = _plan(target, chosen_mode, flags.plan, advice, spec)
-    if plan is not None:
+    plan, why_plan, priced = _plan(target, chosen_mode, flags, advice, spec)
+    if flags.gpu:
+        from deploy_advisor.targets.gpu import gpu_plan
+
+        if plan is None:
+            plan = gpu_plan(get_target(target), None).name
+            why_plan = f"(the cheapest {target} plan with a GPU; --plan picks another)"
+        gpu_plan(get_target(target), plan)  # a plan without a GPU fails here, not later
+    elif plan is not None:
         resolve_plan(get_target(target), plan)  # an unknown or foreign plan fails here, not later
     advised = not named.startswith("--")
     if advice is not None and advised and (plan, chosen_mode) == (advice.plan, advice.mode):
@@ -135,7 +146,7 @@ def write_choice(
         base_image=flags.base_image or DEFAULT_BASE_IMAGE, wheelhouse=flags.wheelhouse,
         host_name=flags.host_name, force=force, dry_run=dry_run, strict=strict,
         mode="realtime" if choice.mode == "edge" else choice.mode, edge=edge, code=flags.code,
-        bom=choice.bom,
+        bom=choice.bom, gpu=flags.gpu,
     )  # fmt: skip
 
 
@@ -188,6 +199,19 @@ def _check_edge_flags(named: str, mode: str | None, flags: ScaffoldFlags) -> Non
         )  # fmt: skip
 
 
+def _check_gpu_flags(target: str, named: str, mode: str | None) -> None:
+    """--gpu only for a target whose scaffold can ask for a GPU, and for a server."""
+    takers = [n for n in target_names() if get_target(n).takes_gpu]
+    if not get_target(target).takes_gpu:
+        fix = f"pass --target {' or '.join(takers)}"
+        raise _refuse(["--gpu"], named, get_target(target).no_gpu, fix)
+    if mode == "batch":
+        raise _refuse(
+            ["--gpu"], f"--mode batch on {named}", "--gpu writes a GPU server, not a batch job",
+            "drop --mode batch",
+        )  # fmt: skip
+
+
 def _check_server_flags(target: str, named: str, flags: ScaffoldFlags) -> None:
     """Edge-only flags, and image flags for a target without a Dockerfile, are refused."""
     edge_only = _given(
@@ -228,12 +252,14 @@ def _mode(
 
 
 def _plan(
-    target: str, mode: str, plan: str | None, advice: Recommendation | None, spec: Path | None
-) -> tuple[str | None, str, PlanCost | None]:
-    """The --plan, else the cheapest plan of `target` that fits the spec in `mode`, else None;
-    with the advisor's price of that plan when it comes from the spec."""
-    if plan is not None:
-        return plan, "(from --plan)", None
+    target: str, mode: str, flags: ScaffoldFlags, advice: Recommendation | None,
+    spec: Path | None,
+) -> tuple[str | None, str, PlanCost | None]:  # fmt: skip
+    """The --plan, else the cheapest plan of `target` that fits the spec in `mode` (with --gpu,
+    the cheapest with a GPU), else None; with the advisor's price of that plan when it comes
+    from the spec."""
+    if flags.plan is not None:
+        return flags.plan, "(from --plan)", None
     if advice is None:
         return None, "", None
     if not advice.modes[mode].eligible:
@@ -241,7 +267,14 @@ def _plan(
             f"{spec} rules out {mode} mode ({advice.modes[mode].ruled_out}); pass --plan NAME "
             f"to scaffold {target} in {mode} mode anyway, or drop --spec"
         )
-    if advice.mode == mode:
+    if flags.gpu:
+        fits, reason = _fits(target, mode, advice)
+        fits = [c for c in fits if c.plan.gpu]
+        reason = reason if fits else f"no {target} plan with a GPU fits ({reason})"
+        if fits:
+            why = f"(the cheapest {target} plan with a GPU for {spec})"
+            return fits[0].plan.name, why, fits[0]
+    elif advice.mode == mode:
         result = next(t for t in advice.targets if t.name == target)
         fits = [result.cost] if result.cost is not None else []
         reason = result.ruled_out or f"no {target} plan fits"

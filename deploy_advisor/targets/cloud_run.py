@@ -41,6 +41,7 @@ class CloudRunTarget(RenderedTarget):
 
     name = "cloud-run"
     description = "Google Cloud Run service (service.yaml)"
+    no_gpu = "a serverless Cloud Run service is priced and written without a GPU"
     default_plan = "cloud-run-1vcpu-2gib"
     builds_image = True
     modes = ("realtime", "batch")

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from deploy_advisor.targets.base import RenderContext
 from deploy_advisor.targets.batch import batch_values
+from deploy_advisor.targets.gpu import gpu_values
 from deploy_advisor.targets.registry import register
 from deploy_advisor.targets.rendered import RenderedTarget
+from deploy_advisor.targets.requirements_deep import TORCH_CPU_INDEX
 from deploy_advisor.targets.sizing import image_name, sized_values, start_period_s
 from deploy_advisor.targets.templating import render_template
 
@@ -29,7 +31,17 @@ def docker_values(ctx: RenderContext) -> dict[str, Any]:
         "workers": ctx.workers,
         "drain_timeout_s": ctx.drain_timeout_s,
         "start_period_s": start_period_s(ctx),
+        "python_version": ctx.python_version,
+        "torch_index": cpu_torch_index(ctx),
+        **gpu_values(ctx),
     }
+
+
+def cpu_torch_index(ctx: RenderContext) -> str | None:
+    """PyPI's Linux torch is the CUDA build: a CPU image installing from an index adds PyTorch's
+    CPU index, whose `torch==X+cpu` satisfies the `torch==X` pin and wins over PyPI's."""
+    pinned = any(r.name == "torch" for r in ctx.requirements)
+    return TORCH_CPU_INDEX if pinned and not ctx.gpu and not ctx.wheelhouse else None
 
 
 def dockerfile(ctx: RenderContext) -> str:
@@ -52,6 +64,7 @@ class DockerTarget(RenderedTarget):
     emulates_any_plan = True
     launches_locally = True
     instance_noun = "container"
+    takes_gpu = True
 
     file_notes = (
         ("Dockerfile", "multi-stage image, non-root, HEALTHCHECK on /livez"),

@@ -60,6 +60,7 @@ class EdgeTarget(Target):
 
     name = "edge"
     description = "Edge bundle (ONNX + minimal runtime)"
+    no_gpu = "an edge bundle runs on the users' devices, not on a server's GPU"
     modes = ("edge",)
 
     def scaffold(self, request: ScaffoldRequest) -> ScaffoldResult:

@@ -1,4 +1,8 @@
-"""Heroku: Procfile, .python-version and app.json, with a preflight against Heroku's limits."""
+"""Heroku: Procfile, .python-version and app.json, with a preflight against Heroku's limits.
+
+A deep-learning model (torch, transformers, Keras) cannot fit the 500 MB slug: its scaffold takes
+Heroku's container path instead (heroku.yml and a Dockerfile; the app's stack is `container`),
+which has no slug limit."""
 
 from __future__ import annotations
 
@@ -7,13 +11,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deploy_advisor.targets.base import Finding, RenderContext
+from deploy_advisor.targets.base import Finding, RenderContext, Severity
 from deploy_advisor.targets.batch import batch_values
 from deploy_advisor.targets.pinning import size_standin
 from deploy_advisor.targets.registry import register
 from deploy_advisor.targets.rendered import RenderedTarget
 from deploy_advisor.targets.requirements_deep import DEEP_FORMATS
-from deploy_advisor.targets.sizing import SERVER_OVERHEAD_MB
+from deploy_advisor.targets.sizing import SERVER_OVERHEAD_MB, image_name
 from deploy_advisor.targets.templating import render_template
 
 if TYPE_CHECKING:
@@ -49,6 +53,20 @@ HEROKU_PUSH = (
     "# each release, from this directory (the CLI finds the app through the `heroku` remote):\n"
     "git add . && git commit -m 'deploy' && git push heroku HEAD:main"
 )
+HEROKU_CONTAINER = (
+    "# once: the container stack, which builds heroku.yml's Dockerfile (no slug, no 500 MB limit)\n"
+    "heroku stack:set container"
+)
+HEROKU_CONTAINER_PUSH = (
+    "# or build the image here and push it to Heroku's registry instead of git push:\n"
+    "heroku container:login\n"
+    "heroku container:push web && heroku container:release web"
+)
+
+
+def uses_container(ctx: RenderContext) -> bool:
+    """A deep-learning model goes through Heroku's container path: its slug would not fit."""
+    return ctx.mode == "realtime" and ctx.model.format in DEEP_FORMATS
 
 
 def dyno_size(plan_name: str | None) -> str:
@@ -83,12 +101,17 @@ def _deep_slug_message(ctx: RenderContext, slug: float) -> str:
         for req in ctx.requirements
         if req.name in ("torch", "transformers", "keras")
     )
+    way_out = (
+        "this scaffold takes Heroku's container path, which has no slug limit: heroku.yml "
+        "builds the Dockerfile (heroku stack:set container, then git push heroku, or heroku "
+        "container:push web && heroku container:release web)"
+        if uses_container(ctx)
+        else "a batch job cannot take the container path here: scaffold --target docker"
+    )
     return (
-        f"the slug would be about {slug:.0f} MB ({parts}, model "
+        f"a slug would be about {slug:.0f} MB ({parts}, model "
         f"{ctx.model.size_bytes / 2**20:.0f} MB, Python {_PYTHON_RUNTIME_MB:.0f} MB), over "
-        f"Heroku's {SLUG_LIMIT_MB} MB limit: a {ctx.model.format} model will not fit; use "
-        "Heroku's container path, which has no slug limit (scaffold --target docker, then "
-        "heroku stack:set container and heroku container:push web / container:release web)"
+        f"Heroku's {SLUG_LIMIT_MB} MB limit: a {ctx.model.format} model will not fit; {way_out}"
     )
 
 
@@ -103,11 +126,19 @@ class HerokuTarget(RenderedTarget):
     modes = ("realtime", "batch")
     launches_locally = True
     instance_noun = "dyno"
+    no_gpu = "Heroku dynos have no GPU"
 
     file_notes = (
         ("Procfile", "the web process: gunicorn with uvicorn workers on 0.0.0.0:$PORT"),
         (".python-version", "the Python the buildpack installs"),
         ("app.json", "buildpack, environment and dyno size"),
+        (".gitignore", "keeps the local .venv out of the push"),
+    )
+    container_file_notes = (
+        ("heroku.yml", "Heroku's container path: build the Dockerfile, run gunicorn on $PORT"),
+        ("Dockerfile", "the image Heroku builds (CPU-only torch), non-root"),
+        ("Procfile", "the same web command, for heroku local and `loadtest --target heroku`"),
+        ("app.json", "the container stack, environment and dyno size"),
         (".gitignore", "keeps the local .venv out of the push"),
     )
     batch_file_notes = (
@@ -126,29 +157,49 @@ class HerokuTarget(RenderedTarget):
             "worker_timeout_s": ROUTER_TIMEOUT_S - 2,
             "dyno_size": dyno_size(ctx.plan.name),
             "quantity": ctx.bom.instances if ctx.bom else 1,
+            "container": uses_container(ctx),
         }
+
+    def file_table(self, ctx: RenderContext) -> tuple[tuple[str, str], ...]:
+        return self.container_file_notes if uses_container(ctx) else self.file_notes
 
     def render(self, ctx: RenderContext) -> dict[str, str]:
         values = self._values(ctx)
-        return {
+        files = {
             "Procfile": render_template("heroku/Procfile.j2", **values),
-            ".python-version": render_template("heroku/python-version.j2", **values),
             "app.json": render_template("heroku/app.json.j2", **values),
             ".gitignore": render_template("heroku/gitignore.j2"),
         }
+        if not uses_container(ctx):  # the buildpack's Python; the image has its own
+            files[".python-version"] = render_template("heroku/python-version.j2", **values)
+        else:
+            from deploy_advisor.targets.docker import dockerfile, dockerignore
+
+            web = files["Procfile"].removeprefix("web:").strip()
+            files["heroku.yml"] = render_template("heroku/heroku.yml.j2", web=web)
+            files["Dockerfile"] = dockerfile(ctx)
+            files[".dockerignore"] = dockerignore(ctx)
+        return files
 
     def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         size = dyno_size(ctx.plan.name)
         port = ctx.app_port
+        scale = f"\nheroku ps:scale web={ctx.bom.instances}" if ctx.bom else ""
+        if uses_container(ctx):
+            image = image_name(ctx)
+            return {
+                "build": f"docker build -t {image} .   # what Heroku builds from heroku.yml",
+                "run": f"docker run --rm -e PORT={port} -p 127.0.0.1:{port}:{port} {image} \\\n"
+                f"  sh -c \"$(sed -n 's/^web: //p' Procfile)\" &   # heroku.yml's web command",
+                "deploy": f"{HEROKU_CREATE}\n{HEROKU_CONTAINER}\n{HEROKU_PUSH}\n"
+                f"{HEROKU_CONTAINER_PUSH}\nheroku ps:type web={size}{scale}",
+                "rollback": "heroku releases\nheroku rollback   # to the release before this one",
+            }
         return {
             "build": "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt honcho",
             "run": "export PATH=\"$PWD/.venv/bin:$PATH\"   # the Procfile's python is the venv's\n"
             f"PORT={port} honcho start web   # or, with the Heroku CLI: heroku local web -p {port}",
-            "deploy": HEROKU_CREATE
-            + "\n"
-            + HEROKU_PUSH
-            + f"\nheroku ps:type web={size}"
-            + (f"\nheroku ps:scale web={ctx.bom.instances}" if ctx.bom else ""),
+            "deploy": f"{HEROKU_CREATE}\n{HEROKU_PUSH}\nheroku ps:type web={size}{scale}",
             "rollback": "heroku releases\nheroku rollback   # to the release before this one",
         }
 
@@ -156,7 +207,8 @@ class HerokuTarget(RenderedTarget):
         findings = []
         slug = estimate_slug_mb(ctx)
         if slug > SLUG_LIMIT_MB and ctx.model.format in DEEP_FORMATS:
-            findings.append(Finding("warning", "heroku-slug", _deep_slug_message(ctx, slug)))
+            severity: Severity = "info" if uses_container(ctx) else "warning"
+            findings.append(Finding(severity, "heroku-slug", _deep_slug_message(ctx, slug)))
         elif slug > SLUG_LIMIT_MB:
             findings.append(Finding(
                 "warning", "heroku-slug",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from deploy_advisor.targets.base import RenderContext
 from deploy_advisor.targets.batch import batch_values
 from deploy_advisor.targets.docker import dockerfile, dockerignore
+from deploy_advisor.targets.gpu import gpu_values
 from deploy_advisor.targets.registry import register
 from deploy_advisor.targets.rendered import RenderedTarget
 from deploy_advisor.targets.sizing import STARTUP_MARGIN, image_name, sized_values
@@ -48,7 +49,7 @@ def kubernetes_values(ctx: RenderContext) -> dict[str, Any]:
         "max_replicas": (bom.max_instances or bom.instances) if bom else 10,
         "service_type": "LoadBalancer" if bom and bom.load_balancer_priced else "ClusterIP",
         "bom": bom,
-        "gpu_count": 1 if bom and bom.gpu else 0,
+        **gpu_values(ctx),
         "cpu_request": f"{ctx.plan.vcpu / 2:g}",
         "startup_margin": STARTUP_MARGIN,
         "startup_period_s": _STARTUP_PERIOD_S,
@@ -75,6 +76,7 @@ class KubernetesTarget(RenderedTarget):
     launches_locally = True
     instance_noun = "pod"
     runs_on_nodes = True
+    takes_gpu = True
 
     file_notes = (
         ("Dockerfile", "the image the Deployment runs"),

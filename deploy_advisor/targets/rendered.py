@@ -35,6 +35,7 @@ from deploy_advisor.targets.batch import CHUNK_ROWS
 from deploy_advisor.targets.bom_values import bom_lines
 from deploy_advisor.targets.code import CODE_DIR, code_files
 from deploy_advisor.targets.facts import model_facts
+from deploy_advisor.targets.gpu import GPU_PYTHON, check_gpu_model, gpu_lock, gpu_plan
 from deploy_advisor.targets.plans import resolve_plan
 from deploy_advisor.targets.registry import targets_with
 from deploy_advisor.targets.requirements import (
@@ -42,6 +43,7 @@ from deploy_advisor.targets.requirements import (
     serving_requirements,
     sklearn_mismatch,
 )
+from deploy_advisor.targets.requirements_deep import cuda_image
 from deploy_advisor.targets.sizing import workers_for
 from deploy_advisor.targets.templating import render_template
 from deploy_advisor.targets.wheelhouse import download_wheels
@@ -88,6 +90,10 @@ class RenderedTarget(Target):
         """Title, build, run and deploy commands of the batch README."""
         return {}
 
+    def file_table(self, ctx: RenderContext) -> tuple[tuple[str, str], ...]:
+        """The README's file table of a realtime scaffold: `file_notes` unless the files vary."""
+        return self.file_notes
+
     def bom_notes(self, ctx: RenderContext) -> list[str]:
         """What this target adds to the README's bill of materials (assumptions, commands)."""
         return []
@@ -120,8 +126,10 @@ def build_context(
     app_port: int = 8000,
     listen_port: int = 80,
     bom: BillOfMaterials | None = None,
+    gpu: bool = False,
 ) -> RenderContext:
-    """The render context for one target: plan size, workers and pinned requirements."""
+    """The render context for one target: plan size, workers and pinned requirements; with
+    `gpu`, for the plan's GPU: CUDA torch, Ubuntu's Python, one worker owning the GPU."""
     if mode not in {"realtime", "batch"}:
         raise InputError(f"mode {mode!r} is unknown; use realtime or batch")
     if host_name is not None and not re.fullmatch(
@@ -136,7 +144,7 @@ def build_context(
             + ", ".join(targets_with(mode))
         )
     size = plan
-    requirements = serving_requirements(facts, gunicorn=target.serves_with_gunicorn)
+    requirements = serving_requirements(facts, gunicorn=target.serves_with_gunicorn, gpu=gpu)
     if mode == "batch":
         from importlib.metadata import version
 
@@ -148,13 +156,15 @@ def build_context(
         model=facts,
         plan=size,
         requirements=requirements,
+        python_version=GPU_PYTHON if gpu else "3.11",
         base_image=base_image,
         wheelhouse=wheelhouse,
         host_name=host_name,
-        workers=workers_for(size, facts),
+        workers=1 if gpu else workers_for(size, facts),
         app_port=app_port,
         listen_port=listen_port,
         bom=bom,
+        gpu=size.gpu if gpu else None,
     )
 
 
@@ -206,11 +216,12 @@ def render_text_files(target: RenderedTarget, ctx: RenderContext) -> dict[str, s
         target_title=target.description,
         model=ctx.model,
         plan=ctx.plan,
-        files=list(target.batch_file_notes if batch else target.file_notes),
+        files=list(target.batch_file_notes if batch else target.file_table(ctx)),
         commands=target.batch_readme_commands(ctx) if batch else target.readme_commands(ctx),
         local_port=ctx.app_port,
         chunk_rows=CHUNK_ROWS,
         bom_lines=[*bom_lines(ctx.bom), *target.bom_notes(ctx)] if ctx.bom else [],
+        gpu=gpu_lock(ctx) if ctx.gpu else None,
     )
     return text
 
@@ -236,7 +247,9 @@ def render_files(
     if code is not None:
         files.update(code_files(code))
     if ctx.wheelhouse:
-        for wheel in download_wheels(text["requirements.txt"], python_version=ctx.python_version):
+        for wheel in download_wheels(
+            text["requirements.txt"], python_version=ctx.python_version, cpu_torch=not ctx.gpu
+        ):
             files[f"wheels/{wheel.name}"] = GeneratedFile(wheel.read_bytes())
     return files
 
@@ -278,6 +291,8 @@ def lock_file(
         lock.model_requires = {r.name: r.version for r in ctx.model.pins}
     if ctx.model.code_dir:
         lock.code = {"dir": ctx.model.code_dir, "on_import_path": True}
+    if ctx.gpu is not None:
+        lock.gpu = gpu_lock(ctx)
     if ctx.bom is not None:
         lock.bom = ctx.bom.to_json()
     return GeneratedFile(lock_text(lock).encode())
@@ -285,15 +300,19 @@ def lock_file(
 
 def scaffold_rendered(target: RenderedTarget, request: ScaffoldRequest) -> ScaffoldResult:
     """The rendered scaffold of `request.model` for `target`, written unless dry_run."""
-    size = resolve_plan(target, request.plan)
+    size = gpu_plan(target, request.plan) if request.gpu else resolve_plan(target, request.plan)
     facts = _reuse_measurements(
         model_facts(request.model, code=request.code), read_lock(request.out_dir)
     )
+    base_image = request.base_image
+    if request.gpu:
+        check_gpu_model(facts)
+        base_image = cuda_image() if base_image == DEFAULT_BASE_IMAGE else base_image
     ctx = build_context(
         target, facts, app_name=app_name_for(request.model), plan=size, mode=request.mode,
-        base_image=request.base_image, wheelhouse=request.wheelhouse,
+        base_image=base_image, wheelhouse=request.wheelhouse,
         host_name=request.host_name, app_port=request.app_port, listen_port=request.listen_port,
-        bom=request.bom,
+        bom=request.bom, gpu=request.gpu,
     )  # fmt: skip
     findings = target.preflight(ctx)
     mismatch = sklearn_mismatch(facts)

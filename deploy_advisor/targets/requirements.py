@@ -45,12 +45,14 @@ def sklearn_mismatch(facts: ModelFacts) -> str | None:
     return note
 
 
-def serving_requirements(facts: ModelFacts, *, gunicorn: bool) -> tuple[Requirement, ...]:
-    """The minimal pinned set the runtime needs to serve this model."""
+def serving_requirements(
+    facts: ModelFacts, *, gunicorn: bool, gpu: bool = False
+) -> tuple[Requirement, ...]:
+    """The minimal pinned set the runtime needs to serve this model (`gpu`: CUDA torch)."""
     reqs: list[Requirement] = []
     trained = facts.trained_sklearn_version
     if facts.format in DEEP_FORMATS:  # deep-learning models (issue 17): CPU-only wheels
-        reqs.extend(deep_requirements(facts.format))
+        reqs.extend(deep_requirements(facts.format, gpu=gpu))
     elif facts.format == "onnx":
         reqs.append(Requirement("numpy", _installed("numpy")))
         reqs.append(Requirement("onnxruntime", _installed("onnxruntime"), "runs the ONNX model"))

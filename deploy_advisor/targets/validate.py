@@ -16,6 +16,7 @@ from deploy_advisor.targets.cloud_checks import (
     check_transform_job,
     run_cfn_lint,
 )
+from deploy_advisor.targets.gpu import check_gpu
 from deploy_advisor.targets.registry import get_target, target_names
 from deploy_advisor.targets.shapes import (
     check_app_json,
@@ -190,6 +191,8 @@ def validate_dir(*, directory: Path) -> ValidationReport:
         findings += ran.add(
             f"{target} files", "deploy-advisor", [], get_target(target).validate(directory)
         )
+    if lock is not None and lock.gpu is not None:
+        findings += ran.add("gpu", "deploy-advisor", [LOCK_NAME], check_gpu(directory, lock))
     if lock is not None and lock.bom is not None:
         findings += ran.add("bom", "deploy-advisor", [LOCK_NAME], check_bom(directory, lock))
     return ValidationReport(directory, findings, ran.runs)

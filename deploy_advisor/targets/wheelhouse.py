@@ -59,16 +59,22 @@ def _find_links() -> list[Path]:
     return folders
 
 
-def download_wheels(requirements: str, *, python_version: str) -> list[Path]:
-    """Wheels for Linux CPython `python_version` resolving `requirements`, cached by their hash."""
+def download_wheels(
+    requirements: str, *, python_version: str, cpu_torch: bool = True
+) -> list[Path]:
+    """Wheels for Linux CPython `python_version` resolving `requirements`, cached by their hash;
+    torch's CPU build unless `cpu_torch` is False (a GPU image takes PyPI's CUDA build)."""
     machine = platform.machine().lower() or "x86_64"
-    key = hashlib.sha256(f"{requirements}|{python_version}|{machine}".encode()).hexdigest()[:16]
+    build = "" if cpu_torch else "|cuda"
+    key = hashlib.sha256(f"{requirements}|{python_version}|{machine}{build}".encode()).hexdigest()[
+        :16
+    ]
     folder = wheel_cache_dir() / key
     done = folder / ".complete"
     if not done.is_file():
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-        wanted, torch_options = _cpu_torch(requirements)
+        wanted, torch_options = _cpu_torch(requirements) if cpu_torch else (requirements, [])
         (folder / "requirements.txt").write_text(wanted)
         abi = "cp" + python_version.replace(".", "")
         command = [

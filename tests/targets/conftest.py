@@ -71,6 +71,20 @@ def scaffolded(
     return make
 
 
+@pytest.fixture(scope="session")
+def program(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small torch.export program (4 -> 8 -> 2, any batch size) saved as net.pt2."""
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    batch = torch.export.Dim("batch", min=1, max=256)
+    path = tmp_path_factory.mktemp("deep") / "net.pt2"
+    torch.export.save(
+        torch.export.export(net.eval(), (torch.randn(2, 4),), dynamic_shapes=({0: batch},)),
+        path,
+    )
+    return Path(path)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

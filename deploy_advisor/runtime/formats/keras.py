@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from ..device import torch_device
 from ..model import LoadedModel, ModelLoadError, file_sha256
 from ..schema import InputSchema
 from ..tensors import (
@@ -47,8 +48,12 @@ def _spec(name: str, t: Any) -> TensorSpec:
 
 
 def load_keras(path: Path) -> LoadedModel:
-    """Load a ``.keras`` file; a layer that cannot be rebuilt or run here is named."""
+    """Load a ``.keras`` file; a layer that cannot be rebuilt or run here is named. Keras's
+    torch backend itself places the model on the GPU when torch sees one."""
     keras = _import_keras(path)
+    import torch
+
+    device = torch_device(torch)  # refuses MODEL_DEVICE=cuda without a GPU
     try:
         model = keras.saving.load_model(str(path), compile=False)
     except Exception as exc:
@@ -88,6 +93,7 @@ def load_keras(path: Path) -> LoadedModel:
         run=run,
         example=example,
         task="tensor",
+        details={"device": "cuda" if torch.cuda.is_available() else str(device)},
     )
     row = deep.prepare(example, {}, "example").data
     try:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..device import torch_device
 from ..model import LoadedModel, ModelLoadError, file_sha256
 from ..tensors import (
     DeepModel,
@@ -133,6 +134,11 @@ def _load_exported(path: Path, torch: Any) -> LoadedModel:
                     outputs.append(_spec(str(name), fake))
     if not inputs:
         raise ModelLoadError(f"{path.name} takes no tensor input; nothing to serve")
+    device = torch_device(torch)
+    if device.type != "cpu":
+        from torch.export.passes import move_to_device_pass
+
+        ep = move_to_device_pass(ep, device)
     module = ep.module()
     example: Any = None
     examples = getattr(ep, "example_inputs", None)
@@ -155,17 +161,21 @@ def _load_exported(path: Path, torch: Any) -> LoadedModel:
         inputs=tuple(inputs),
         outputs=tuple(outputs),
         prepare=tensor_prepare(tuple(inputs)),
-        run=_runner(module, torch, batch_dim),
+        run=_runner(module, torch, batch_dim, device),
         example=example,
         task="tensor",
-        details={"fixed_batch": batch_dim} if batch_dim is not None else {},
+        details={
+            "device": str(device),
+            **({"fixed_batch": batch_dim} if batch_dim is not None else {}),
+        },
     )
     return _loaded(path, "torch-export", "ExportedProgram", deep, torch)
 
 
 def _load_script(path: Path, torch: Any) -> LoadedModel:
+    device = torch_device(torch)
     try:
-        module = torch.jit.load(str(path), map_location="cpu").eval()
+        module = torch.jit.load(str(path), map_location=device).eval()
     except Exception as exc:
         raise ModelLoadError(f"{path.name} is not a usable TorchScript file ({exc})") from exc
     args = list(module.forward.schema.arguments)[1:]  # the first is the module itself
@@ -175,19 +185,20 @@ def _load_script(path: Path, torch: Any) -> LoadedModel:
         inputs=inputs,
         outputs=(TensorSpec(name="output_0", dtype="any", shape=()),),
         prepare=tensor_prepare(inputs),
-        run=_runner(module, torch, None),
+        run=_runner(module, torch, None, device),
         example=None,
         task="tensor",
-        details={"torchscript": True},
+        details={"device": str(device), "torchscript": True},
     )
     return _loaded(path, "torchscript", module.original_name, deep, torch)
 
 
-def _runner(module: Any, torch: Any, fixed_batch: int | None) -> Any:
-    """Stack the items, run the module without autograd, split the outputs per item."""
+def _runner(module: Any, torch: Any, fixed_batch: int | None, device: Any) -> Any:
+    """Stack the items, run the module on `device` without autograd, split the outputs per
+    item."""
 
     def forward(items: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
-        batch = [torch.from_numpy(np.ascontiguousarray(b)) for b in stack_rows(items)]
+        batch = [torch.from_numpy(np.ascontiguousarray(b)).to(device) for b in stack_rows(items)]
         with torch.inference_mode():
             return to_numpy_outputs(module(*batch))
 

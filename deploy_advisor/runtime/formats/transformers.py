@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..device import torch_device
 from ..model import LoadedModel, ModelLoadError, file_sha256
 from ..schema import InputSchema
 from ..tensors import DeepModel, InputError, Prepared, TensorSpec
@@ -102,8 +103,9 @@ def load_transformers(path: Path, *, task: str | None = None) -> LoadedModel:
             "transformers torch==2.13.0"
         ) from exc
     auto = getattr(transformers, _AUTO[chosen])
+    device = torch_device(torch)
     try:
-        model = auto.from_pretrained(str(path), local_files_only=True).eval()
+        model = auto.from_pretrained(str(path), local_files_only=True).eval().to(device)
     except Exception as exc:
         raise ModelLoadError(
             f"{path} cannot be loaded as {chosen} ({type(exc).__name__}: {str(exc)[:300]})"
@@ -115,6 +117,7 @@ def load_transformers(path: Path, *, task: str | None = None) -> LoadedModel:
     else:
         deep = _text_model(path, model, torch, transformers, chosen, labels)
     deep.details["architecture"] = type(model).__name__
+    deep.details["device"] = str(device)
     weights = next(path / w for w in _WEIGHTS if (path / w).is_file())
     return LoadedModel(
         path=path,
@@ -135,7 +138,7 @@ def load_transformers(path: Path, *, task: str | None = None) -> LoadedModel:
 
 def _softmax(logits: Any, multi_label: bool) -> np.ndarray:
     p = logits.sigmoid() if multi_label else logits.softmax(-1)
-    return np.asarray(p.float().numpy())
+    return np.asarray(p.float().cpu().numpy())
 
 
 def _text_model(
@@ -185,7 +188,7 @@ def _text_model(
             {k: v for k, v in it.items() if k not in ("offset_mapping", "special_tokens_mask")}
             for it in items
         ]
-        batch = tok.pad(feats, padding="longest", return_tensors="pt")
+        batch = tok.pad(feats, padding="longest", return_tensors="pt").to(model.device)
         with torch.inference_mode():
             out = model(**batch)
         if task == "text-classification":
@@ -195,7 +198,7 @@ def _text_model(
             hidden = out.last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return [row.tolist() for row in pooled.float().numpy()]
+            return [row.tolist() for row in pooled.float().cpu().numpy()]
         probs = _softmax(out.logits, False)
         answers = []
         for it, p in zip(items, probs, strict=True):
@@ -271,7 +274,8 @@ def _image_model(
 
     def run(items: list[np.ndarray]) -> list[Any]:
         with torch.inference_mode():
-            logits = model(pixel_values=torch.from_numpy(np.stack(items))).logits
+            pixels = torch.from_numpy(np.stack(items)).to(model.device)
+            logits = model(pixel_values=pixels).logits
         return [_classified(p, labels) for p in _softmax(logits, multi)]
 
     example_img = io.BytesIO()
