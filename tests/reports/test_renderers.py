@@ -263,8 +263,8 @@ def test_sagemaker_serverless_is_priced_per_use_too(
     assert "| 2500/2500 |" in render_markdown(report).replace("**", "")
 
 
-# The four runs as launched here: heroku, docker and kubernetes timed their start until ready;
-# vps (its nginx site in front of gunicorn) did not.
+# The four runs, three of them recorded since loadtest times a start until ready; the vps run
+# is an older result without it.
 READY = {"heroku": 2.41, "docker": 3.87, "kubernetes": 11.3}
 
 
