@@ -24,6 +24,8 @@ class DeploymentShape:
     environment: dict[str, str] = field(default_factory=dict)
     prestop_s: float = 0.0
     grace_period_s: float = 30.0
+    startup_probe_s: float | None = None
+    """Seconds the startupProbe gives a container to become ready; None without one."""
 
 
 def _cpu(value: Any) -> float | None:
@@ -72,6 +74,7 @@ def read_deployment(directory: Path) -> DeploymentShape:
             env[item["name"]] = str(item["value"])
     return DeploymentShape(
         prestop_s=_prestop_s(container),
+        startup_probe_s=_startup_probe_s(container),
         grace_period_s=float(spec["template"]["spec"].get("terminationGracePeriodSeconds", 30)),
         replicas=int(spec["replicas"]) if "replicas" in spec else _hpa_min(documents, name),
         cpu_limit=_cpu(limits.get("cpu")),
@@ -88,6 +91,18 @@ def _hpa_min(documents: list[dict[str, Any]], deployment: str | None) -> int:
         if doc.get("kind") == "HorizontalPodAutoscaler" and target.get("name") == deployment:
             return int(doc["spec"].get("minReplicas", 1))
     return 1
+
+
+def _startup_probe_s(container: dict[str, Any]) -> float | None:
+    """initialDelaySeconds + failureThreshold × periodSeconds, with Kubernetes' defaults."""
+    probe = container.get("startupProbe")
+    if not isinstance(probe, dict):
+        return None
+    delay, period = (
+        float(probe.get("initialDelaySeconds", 0)),
+        float(probe.get("periodSeconds", 10)),
+    )
+    return delay + float(probe.get("failureThreshold", 3)) * period
 
 
 def _prestop_s(container: dict[str, Any]) -> float:

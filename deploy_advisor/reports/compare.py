@@ -91,7 +91,7 @@ def _row(
         notes.append("partial run (interrupted); not eligible as cheapest")
     if run.generator.bound:
         notes.append("the load generator was the bottleneck; achieved req/s is a lower bound")
-    notes += _cold_note(run, spec)
+    notes += _cold_note(run, spec) + _ready_note(run)
     if priced is not None and priced.per_use:
         monthly, use_note = per_use_month(
             plan=priced, spec=spec.full if spec else None, catalog=catalog,
@@ -136,6 +136,22 @@ def _cold_note(run: RunResult, spec: SpecView | None) -> list[str]:
         f"its cold starts break the spec's p95 of {budget:g} ms for the requests that find the "
         "instance scaled to zero; keep one instance warm (min instances 1, billed while idle) "
         "if they must not wait"
+    ]
+
+
+def _ready_note(run: RunResult) -> list[str]:
+    """A start slower than the scaffold's startupProbe allows: Kubernetes would restart the pod
+    before it ever served."""
+    took, allowed = run.start_to_ready_s, run.startup_probe_s
+    if took is None or allowed is None or took <= allowed:
+        return []
+    replicas = run.deployment.replicas if run.deployment else 1
+    every = f" (all {replicas} replicas)" if replicas > 1 else ""
+    return [
+        f"start → ready took {fmt.seconds(took)} s{every}, longer than the "
+        f"{fmt.seconds(allowed)} s its scaffold's startupProbe allows (initialDelaySeconds + "
+        "failureThreshold × periodSeconds): Kubernetes would restart a pod before it is ready; "
+        "raise the probe's failureThreshold in k8s/deployment.yaml"
     ]
 
 

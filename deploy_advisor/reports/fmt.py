@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["cores", "mb", "ms", "pct", "rps", "usd"]
+__all__ = ["cores", "mb", "ms", "pct", "rps", "seconds", "usd"]
 
 DASH = "—"
 
@@ -27,6 +27,11 @@ def ms(value: float | None) -> str:
     if value is None:
         return DASH
     return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def seconds(value: float | None) -> str:
+    """`3.4` s, whole seconds from 100 on: the digits of `ms`."""
+    return ms(value)
 
 
 def rps(value: float | None) -> str:

@@ -10,7 +10,7 @@ from deploy_advisor.reports.build import Report
 from deploy_advisor.reports.charts import PALETTE, Bar, Series, bar_chart, histogram, line_chart
 from deploy_advisor.reports.compare import Comparison, Row
 from deploy_advisor.reports.runs import TimelinePoint
-from deploy_advisor.reports.table import cells, columns, notes, spec_line
+from deploy_advisor.reports.table import READY, READY_LEGEND, cells, columns, notes, spec_line
 
 __all__ = ["GENERATOR", "render_html"]
 
@@ -139,6 +139,7 @@ def render_html(report: Report) -> str:
         report=report,
         columns=names,
         slo_column=names.index("SLO"),
+        ready_legend=READY_LEGEND if READY in names else "",
         rows=[(row, cells(row, names=names)) for row in comparison.rows],
         notes=notes(comparison),
         spec_line=spec_line(comparison),

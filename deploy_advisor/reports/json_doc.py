@@ -27,6 +27,7 @@ def _row(row: Row) -> dict[str, Any]:
         "achieved_rps": run.achieved_rps,
         "latency_ms": {"p50": lat.p50, "p95": lat.p95, "p99": lat.p99},
         "cold_start": run.cold_start.model_dump() if run.cold_start is not None else None,
+        "start_to_ready_s": run.start_to_ready_s,
         "requests": run.requests,
         "failed": run.failures.total,
         "shed": run.failures.shed,

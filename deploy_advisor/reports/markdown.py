@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from deploy_advisor.reports.build import Report
-from deploy_advisor.reports.table import cells, columns, notes, spec_line
+from deploy_advisor.reports.table import READY, READY_LEGEND, cells, columns, notes, spec_line
 
 __all__ = ["MARKER", "render_markdown"]
 
@@ -44,6 +44,8 @@ def render_markdown(report: Report) -> str:
         "★ cheapest run that meets the SLO; `plan?` = plan assumed (the run named none); "
         "`≥` capacity = a lower bound (the run held its offered rate).",
     ]
+    if READY in names:
+        lines[-1] += " `" + READY_LEGEND.replace(" = ", "` = ", 1)
     if report.has_baseline:
         lines += ["", "#### Change against the baseline", ""]
         diff_rows = [

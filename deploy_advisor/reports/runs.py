@@ -6,12 +6,15 @@ import gzip
 import json
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from deploy_advisor.errors import InputError
 from deploy_advisor.targets.registry import target_class
+
+if TYPE_CHECKING:
+    from deploy_advisor.emulate.kubernetes_manifest import DeploymentShape
 
 __all__ = [
     "SUPPORTED_VERSION",
@@ -155,6 +158,12 @@ class RunResult(_Model):
     slo: list[SloVerdict] = Field(default_factory=list)
     capacity: CapacityResult | None = None
     cold_start: ColdStart | None = None
+    start_to_ready_s: float | None = None
+    """Seconds from starting the server (every replica) until /readyz first answered 200;
+    None for --url runs, the local target and runs recorded before loadtest timed it."""
+    startup_probe_s: float | None = None
+    """What the scaffold's Kubernetes startupProbe allows a pod to become ready, when the run
+    directory holds that scaffold (`RUNDIR/scaffold/k8s`)."""
     path: Path = Path()
     latencies_ms: tuple[float, ...] = ()
 
@@ -235,14 +244,21 @@ def load_run(run_dir: Path) -> RunResult:
     except ValidationError as exc:
         raise InputError(f"{path} is invalid ({_first_error(exc)}); re-run the load test") from exc
     update: dict[str, Any] = {"latencies_ms": _read_latencies(path.parent / "latencies.csv.gz")}
+    shape = _scaffold_shape(path.parent / "scaffold")
+    if shape is not None:
+        update["startup_probe_s"] = shape.startup_probe_s
     traits = target_class(run.target)
-    if traits is not None and traits.runs_on_nodes and run.deployment is None:
-        update["deployment"] = _scaffold_deployment(path.parent / "scaffold")
+    if traits is not None and traits.runs_on_nodes and run.deployment is None and shape:
+        update["deployment"] = Deployment(
+            replicas=max(shape.replicas, 1),
+            cpu_limit=shape.cpu_limit,
+            memory_limit_mb=shape.memory_limit_mb,
+        )
     return run.model_copy(update=update)
 
 
-def _scaffold_deployment(scaffold: Path) -> Deployment | None:
-    """Replicas and limits from the manifests `bench` scaffolded into the run directory."""
+def _scaffold_shape(scaffold: Path) -> DeploymentShape | None:
+    """What the Kubernetes manifests `bench` scaffolded into the run directory say, if any."""
     if not (scaffold / "k8s").is_dir():
         return None
     import yaml
@@ -250,14 +266,9 @@ def _scaffold_deployment(scaffold: Path) -> Deployment | None:
     from deploy_advisor.emulate.kubernetes_manifest import read_deployment
 
     try:
-        shape = read_deployment(scaffold)
+        return read_deployment(scaffold)
     except (InputError, OSError, ValueError, LookupError, TypeError, yaml.YAMLError):
         return None
-    return Deployment(
-        replicas=max(shape.replicas, 1),
-        cpu_limit=shape.cpu_limit,
-        memory_limit_mb=shape.memory_limit_mb,
-    )
 
 
 def load_runs(run_dirs: list[Path]) -> list[RunResult]:

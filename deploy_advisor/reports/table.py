@@ -12,6 +12,8 @@ __all__ = [
     "COLUMNS",
     "COMPACT",
     "COMPACT_COLD",
+    "READY",
+    "READY_LEGEND",
     "cold_cell",
     "columns",
     "compact",
@@ -19,7 +21,10 @@ __all__ = [
     "capacity_cell",
     "cells",
     "has_cold_starts",
+    "has_start_to_ready",
     "notes",
+    "ready_cell",
+    "ready_lines",
     "slo_cell",
     "spec_line",
     "spec_priced",
@@ -36,6 +41,11 @@ COMPACT = (
 AT_SPEC = "$/1M at spec"
 COLD = "cold start p50/max ms"
 COMPACT_COLD = "cold s"
+READY = "start → ready s"
+READY_LEGEND = (
+    "start → ready s = seconds from starting the server (its container or process; every "
+    "replica) until /readyz first answered 200, what a startup probe must allow."
+)
 
 CAPACITY_WORDS = {
     "measured": "measured",
@@ -56,12 +66,19 @@ def has_cold_starts(comparison: Comparison) -> bool:
     return any(row.run.cold_start is not None for row in comparison.rows)
 
 
+def has_start_to_ready(comparison: Comparison) -> bool:
+    """True when a run timed its server's start until ready, so the table gets that column."""
+    return any(row.run.start_to_ready_s is not None for row in comparison.rows)
+
+
 def columns(comparison: Comparison) -> tuple[str, ...]:
-    """COLUMNS, with the cold starts after p99 when a run scaled to zero, and the $/1M at the
-    spec's traffic when a spec gives requests/day."""
+    """COLUMNS, with the cold starts after p99 when a run scaled to zero, then start → ready when
+    a run timed it, and the $/1M at the spec's traffic when a spec gives requests/day."""
     names = list(COLUMNS)
     if has_cold_starts(comparison):
         names.insert(names.index("p99 ms") + 1, COLD)
+    if has_start_to_ready(comparison):
+        names.insert(names.index(COLD if COLD in names else "p99 ms") + 1, READY)
     return (*names, AT_SPEC) if spec_priced(comparison) else tuple(names)
 
 
@@ -90,6 +107,29 @@ def cold_cell(row: Row, *, seconds: bool = False) -> str:
     if seconds:
         return f"{cold.p50_ms / 1000:.1f}/{cold.max_ms / 1000:.1f}"
     return f"{fmt.ms(cold.p50_ms)}/{fmt.ms(cold.max_ms)}"
+
+
+def ready_cell(row: Row) -> str:
+    """`3.4` seconds from the server's start until ready; a dash for a run that did not time it."""
+    return fmt.seconds(row.run.start_to_ready_s)
+
+
+def ready_lines(comparison: Comparison) -> list[str]:
+    """The terminal's start → ready, a line per run that timed it (the table has no room)."""
+    lines = []
+    for row in comparison.rows:
+        run = row.run
+        if run.start_to_ready_s is None:
+            continue
+        replicas = run.deployment.replicas if run.deployment else 1
+        every = f", all {replicas} replicas" if replicas > 1 else ""
+        allows = (
+            f", startup probe allows {fmt.seconds(run.startup_probe_s)} s"
+            if run.startup_probe_s is not None
+            else ""
+        )
+        lines.append(f"{row.label}: {fmt.seconds(run.start_to_ready_s)} s{every}{allows}")
+    return lines
 
 
 def capacity_cell(row: Row, *, short: bool = False) -> str:
@@ -122,6 +162,7 @@ def _named(row: Row, *, short: bool = False) -> dict[str, str]:
         "p95 ms": fmt.ms(run.latency_ms.p95),
         "p99 ms": fmt.ms(run.latency_ms.p99),
         COLD: cold_cell(row),
+        READY: ready_cell(row),
         "errors": fmt.pct(run.error_pct),
         "CPU cores": fmt.cores(run.server.cpu_cores_mean),
         "mem MB": fmt.mb(run.server.memory_mb_max),

@@ -10,6 +10,7 @@ from deploy_advisor.reports.table import (
     compact,
     compact_columns,
     notes,
+    ready_lines,
     spec_line,
 )
 
@@ -46,6 +47,10 @@ def render_terminal(report: Report) -> list[RenderableType]:
         values[slo_at] = Text(str(values[slo_at]), style=_COLOUR[row.slo_passed])
         table.add_row(*values, style=style)
     out.append(table)
+    ready = ready_lines(comparison)
+    if ready:
+        out.append(Text("start → ready (server started until /readyz first answered 200):"))
+        out += [Text(f"  {line}") for line in ready]
     legend = (
         "★ cheapest run that meets the SLO · plan? = assumed · capacity: meas = capacity search, "
         "≥ = held the offered rate (a lower bound), ach = achieved while meeting the SLO, "

@@ -36,6 +36,8 @@ class RunSpec:
     seed: int = 7
     cold_starts_s: tuple[float, ...] | None = None
     """Scale to zero: each cold start's wait in seconds; None for a target that never scales."""
+    start_to_ready_s: float | None = None
+    """Server start until /readyz answered; None, as loadtest leaves it for --url and local."""
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -143,6 +145,8 @@ def write_run(root: Path, spec: RunSpec, *, name: str | None = None) -> Path:
         "slo": slo,
         "capacity": _capacity(spec),
     }
+    if spec.start_to_ready_s is not None:
+        result["start_to_ready_s"] = spec.start_to_ready_s
     if spec.cold_starts_s is not None:
         result["cold_start"] = cold_start_summary(list(spec.cold_starts_s))
     (run_dir / "result.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -19,25 +19,38 @@ REPO = Path(__file__).resolve().parents[2]
 PLAN = "linode-2gb"
 
 
-@pytest.fixture(scope="module")
-def real_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Four seconds at 20 req/s against the example model served by the runtime on 127.0.0.1."""
+def _loadtest(root: Path, *, target: str, scaffold_for: str, plan: str | None = None) -> Path:
+    """Four seconds at 20 req/s against the example model as `target` runs it on 127.0.0.1."""
     from deploy_advisor.intake.example import make_example_model
     from deploy_advisor.loadtest.runner import load_shape
     from deploy_advisor.loadtest.session import LoadTestRequest, run_session
     from deploy_advisor.loadtest.slo import parse_slos
     from deploy_advisor.targets.scaffold import scaffold
 
-    root = tmp_path_factory.mktemp("real")
     model = make_example_model(root / "model").joblib_path
-    scaffold(model=model, target="docker", out_dir=root / "scaffold")
+    scaffold(model=model, target=scaffold_for, out_dir=root / "scaffold")
     request = LoadTestRequest(
-        directory=root / "scaffold", url=None, target="local", plan=PLAN,
+        directory=root / "scaffold", url=None, target=target, plan=plan,
         shape=load_shape(rate=20, users=None, duration_s=4, ramp_s=0.5),
         slos=parse_slos("p95<200ms"), slo_text="p95<200ms", run_dir=root / "run", live=False,
     )  # fmt: skip
     _, run_dir = run_session(request)
     return run_dir
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The runtime server in this process's venv: the local target, which loadtest does not time."""
+    return _loadtest(
+        tmp_path_factory.mktemp("real"), target="local", scaffold_for="docker", plan=PLAN
+    )
+
+
+@pytest.fixture(scope="module")
+def heroku_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The heroku scaffold's Procfile web process (gunicorn in a dyno-sized cgroup), launched by
+    loadtest, which times it from start until /readyz answered."""
+    return _loadtest(tmp_path_factory.mktemp("heroku"), target="heroku", scaffold_for="heroku")
 
 
 def test_report_numbers_are_the_runs_numbers(real_run: Path, tmp_path: Path) -> None:
@@ -77,3 +90,59 @@ def test_report_numbers_are_the_runs_numbers(real_run: Path, tmp_path: Path) -> 
     p = result["latency_ms"]
     markdown = render_markdown(report).replace("**", "")  # the cheapest row is in bold
     assert f"| {fmt.ms(p['p50'])} | {fmt.ms(p['p95'])} | {fmt.ms(p['p99'])} |" in markdown
+
+
+def test_start_to_ready_of_a_real_launch_in_every_format(real_run: Path, heroku_run: Path) -> None:
+    from deploy_advisor.reports.html import render_html
+    from tests.reports.test_renderers import _column, _text
+
+    result = json.loads((heroku_run / "result.json").read_text(encoding="utf-8"))
+    assert result["requests"] > 40 and result["failures"]["total"] == 0  # it really ran
+    took = result["start_to_ready_s"]
+    assert 0.1 < took < 90  # gunicorn loaded the model and answered /readyz within its timeout
+    assert "start_to_ready_s" not in json.loads((real_run / "result.json").read_text())
+
+    report = build_report(run_dirs=[real_run, heroku_run])
+    assert [r["start_to_ready_s"] for r in report_json(report)["runs"]] == [None, took]
+    column = _column(render_markdown(report), "start → ready s")
+    assert column == {"local": "—", "heroku": fmt.seconds(took)}
+    assert f"<td>{fmt.seconds(took)}</td>" in render_html(report)
+    label = report.comparison.rows[1].label
+    assert f"\n  {label}: {fmt.seconds(took)} s\n" in _text(report)
+
+
+def test_a_start_slower_than_the_startup_probe_is_noted(heroku_run: Path, tmp_path: Path) -> None:
+    """The real heroku run, copied as a kubernetes run benched from a real kubernetes scaffold
+    (the launch itself needs Docker); its start set either side of the probe's allowance."""
+    from deploy_advisor.intake.example import make_example_model
+    from deploy_advisor.targets.scaffold import scaffold
+
+    model = make_example_model(tmp_path / "model").joblib_path
+    scaffold(model=model, target="kubernetes", out_dir=tmp_path / "k8s", plan="lke-linode-4gb")
+    runs = {}
+    for name in ("slow", "quick"):
+        runs[name] = shutil.copytree(heroku_run, tmp_path / name)
+        shutil.copytree(tmp_path / "k8s", runs[name] / "scaffold")
+    allowed = build_report(run_dirs=[runs["slow"]]).comparison.rows[0].run.startup_probe_s
+    assert allowed is not None and allowed >= 10  # at least 5 × 2 s, more for a slow load
+    for name, took in (("slow", allowed + 5), ("quick", allowed - 1)):
+        path = runs[name] / "result.json"
+        edited = {**json.loads(path.read_text()), "target": "kubernetes", "plan": "lke-linode-4gb"}
+        path.write_text(json.dumps({**edited, "start_to_ready_s": took}))
+
+    report = build_report(run_dirs=[runs["slow"], runs["quick"]])
+    slow, quick = report.comparison.rows
+    assert slow.run.deployment is not None and slow.run.deployment.replicas == 2
+    assert (
+        f"start → ready took {fmt.seconds(allowed + 5)} s (all 2 replicas), longer than the "
+        f"{fmt.seconds(allowed)} s its scaffold's startupProbe allows (initialDelaySeconds + "
+        "failureThreshold × periodSeconds): Kubernetes would restart a pod before it is ready; "
+        "raise the probe's failureThreshold in k8s/deployment.yaml"
+    ) in slow.notes
+    assert not any("startupProbe" in n for n in quick.notes)
+    from tests.reports.test_renderers import _text
+
+    assert (
+        f"  {quick.label}: {fmt.seconds(allowed - 1)} s, all 2 replicas, startup probe allows "
+        f"{fmt.seconds(allowed)} s\n"
+    ) in _text(report)

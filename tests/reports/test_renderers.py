@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -260,3 +261,70 @@ def test_sagemaker_serverless_is_priced_per_use_too(
         advisor.monthly_usd / (50_000 * 730 / 24) * 1e6
     )
     assert "| 2500/2500 |" in render_markdown(report).replace("**", "")
+
+
+# The four runs, three of them recorded since loadtest times a start until ready; the vps run
+# is an older result without it.
+READY = {"heroku": 2.41, "docker": 3.87, "kubernetes": 11.3}
+
+
+@pytest.fixture
+def ready_report(tmp_path: Path, catalog: Catalog) -> Report:
+    from tests.reports.conftest import FOUR, advised_comparison
+
+    runs = [
+        write_run(tmp_path / "timed", replace(s, start_to_ready_s=READY.get(s.target)))
+        for s in FOUR
+    ]
+    return Report(advised_comparison(runs, catalog, target="heroku"))
+
+
+def test_start_to_ready_under_the_terminal_table(
+    ready_report: Report, report: Report, request: pytest.FixtureRequest
+) -> None:
+    text = _text(ready_report)
+    assert text.startswith(GOLDEN.joinpath("terminal.txt").read_text(encoding="utf-8"))
+    under = text[text.index("\nstart → ready") + 1 : text.index("★ cheapest run that meets")]
+    golden = GOLDEN / "terminal_ready.txt"
+    if request.config.getoption("--update-golden"):
+        golden.write_text(under, encoding="utf-8")
+    assert under == golden.read_text(encoding="utf-8")
+    assert "start → ready" not in _text(report)  # no run timed it: nothing added
+
+
+def test_start_to_ready_column_in_markdown_json_and_html(
+    ready_report: Report, report: Report
+) -> None:
+    from deploy_advisor.reports.html import render_html
+
+    md = render_markdown(ready_report)
+    assert "| p99 ms | start → ready s | errors |" in md
+    assert _column(md, "start → ready s") == {
+        "heroku": "2.4", "vps": "—", "docker": "3.9", "kubernetes": "11.3"
+    }  # fmt: skip
+    assert _column(md, "SLO") == _column(render_markdown(report), "SLO")  # nothing shifted
+    assert "`start → ready s` = seconds from starting the server" in md
+    runs = report_json(ready_report)["runs"]
+    assert [r["start_to_ready_s"] for r in runs] == [2.41, None, 3.87, 11.3]
+    assert [r["start_to_ready_s"] for r in report_json(report)["runs"]] == [None] * 4
+    html = render_html(ready_report)
+    assert "<th>p99 ms</th><th>start → ready s</th><th>errors</th>" in html
+    row = html[html.index('data-target="kubernetes"') :].split("</tr>")[0]
+    assert "<td>11.3</td>" in row
+    assert "start → ready s = seconds from starting the server" in html
+    assert "start → ready" not in render_html(report) + render_markdown(report)
+
+
+def test_start_to_ready_follows_the_cold_start_column(cold_report: Report, tmp_path: Path) -> None:
+    """A Cloud Run run that scaled to zero timed its first start too: both columns, in order."""
+    from deploy_advisor.reports.build import build_report
+
+    cloud = write_run(tmp_path / "timed", replace(COLD, start_to_ready_s=4.2))
+    report = build_report(
+        run_dirs=[cold_report.comparison.rows[0].run.path, cloud],
+        spec_path=Path("deploy-advisor.yaml"),
+    )
+    md = render_markdown(report)
+    assert "| p99 ms | cold start p50/max ms | start → ready s | errors |" in md
+    assert _column(md, "start → ready s") == {"heroku": "—", "cloud-run": "4.2"}
+    assert "cloud-run/cloud-run-1vcpu-2gib: 4.2 s\n" in _text(report)

@@ -69,3 +69,37 @@ def test_corrupt_latencies_file_is_named(tmp_path: Path) -> None:
 def test_no_run_dirs_is_an_input_error() -> None:
     with pytest.raises(InputError, match="No run directories given"):
         load_runs([])
+
+
+def test_start_to_ready_is_read_and_older_runs_have_none(tmp_path: Path) -> None:
+    older = load_run(write_run(tmp_path, RunSpec("docker", None, rate=5, duration_s=2)))
+    assert older.start_to_ready_s is None and older.startup_probe_s is None
+    timed = RunSpec("heroku", None, rate=5, duration_s=2, start_to_ready_s=2.41)
+    assert load_run(write_run(tmp_path, timed)).start_to_ready_s == 2.41
+
+
+def test_startup_probe_allowance_from_the_benched_scaffold(tmp_path: Path) -> None:
+    from deploy_advisor.intake.example import make_example_model
+    from deploy_advisor.targets.scaffold import scaffold
+
+    run_dir = write_run(tmp_path, RunSpec("kubernetes", "lke-linode-4gb", start_to_ready_s=9.5))
+    model = make_example_model(tmp_path / "model").joblib_path
+    scaffold(model=model, target="kubernetes", out_dir=run_dir / "scaffold", plan="lke-linode-4gb")
+    probe = _startup_probe(run_dir / "scaffold" / "k8s" / "deployment.yaml")
+    run = load_run(run_dir)
+    # What the scaffold wrote: initialDelaySeconds (0 unless set) + failureThreshold × period.
+    expected = (
+        probe.get("initialDelaySeconds", 0) + probe["failureThreshold"] * probe["periodSeconds"]
+    )
+    assert run.startup_probe_s == expected and expected >= 10
+
+
+def _startup_probe(path: Path) -> dict[str, int]:
+    """The startupProbe of the Deployment's first container, as written."""
+    import yaml
+
+    (deployment,) = [
+        d for d in yaml.safe_load_all(path.read_text()) if d and d["kind"] == "Deployment"
+    ]
+    probe: dict[str, int] = deployment["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+    return probe
