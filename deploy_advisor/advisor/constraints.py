@@ -2,9 +2,12 @@
 
 * Connectivity offline, or data that may not leave the device, or a latency budget below a
   network round trip, rule out the server modes (realtime, batch): only edge is left.
-* A GPU rules out plans without one (so all of Heroku). A model that does not fit a plan's
-  memory rules that plan out. Limits from the catalog (request timeouts, slug size, plans that
-  sleep) rule plans out when the spec crosses them.
+* A GPU rules out plans without one (so all of Heroku, and serverless inference). A model that
+  does not fit a plan's memory rules that plan out. Limits from the catalog (request timeouts,
+  slug size, plans that sleep) rule plans out when the spec crosses them.
+* `cloud.provider` rules out the managed cloud services of other clouds (`advisor.managed`);
+  cold starts that land in the p95 budget rule out a serverless plan that cannot be kept warm
+  (`advisor.coldstart`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ __all__ = [
 ]
 
 MODES = ("realtime", "batch", "edge")
-SERVER_TARGETS = ("heroku", "vps", "docker", "kubernetes")
+SERVER_TARGETS = ("heroku", "vps", "docker", "kubernetes", "sagemaker", "cloud-run", "azure-ml")
 TARGETS = (*SERVER_TARGETS, "edge")
 #: At or above this availability a service runs on at least two instances.
 HA_AVAILABILITY = 99.9
@@ -62,6 +65,8 @@ def reserved_mb(plan: PricePlan) -> float:
 def plan_block(plan: PricePlan, spec: Spec, mode: str) -> str | None:
     """Why `plan` cannot serve this spec in `mode`, or None when it can."""
     if spec.model.gpu and not plan.gpu:
+        if plan.kind == "serverless":
+            return f"{plan.name} is serverless inference: CPU only, no GPU"
         return f"{plan.name} has no GPU"
     if plan.memory_mb is not None:
         reserve = reserved_mb(plan)

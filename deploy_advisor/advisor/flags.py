@@ -39,6 +39,10 @@ SPEC_FLAGS: tuple[SpecFlag, ...] = (
     SpecFlag("team.ops_skill", "--ops-skill", "beginner|intermediate|expert.", "LEVEL"),
     SpecFlag("availability", "--availability", "Availability target in percent.", "PCT"),
     SpecFlag(
+        "cloud.provider", "--cloud",
+        "any|aws|gcp|azure|none: the cloud the team already runs on.", "PROVIDER",
+    ),
+    SpecFlag(
         "edge.devices", "--edge-devices",
         "own (users' phones, browsers, desktops) | board (Raspberry Pi, Jetson).", "KIND",
     ),

@@ -10,6 +10,7 @@ from deploy_advisor.advisor.catalog import SERVING_KINDS, Catalog
 from deploy_advisor.advisor.constraints import MODES, SERVER_TARGETS, TARGETS, mode_blocks
 from deploy_advisor.advisor.costs import Ineligible, PlanCost, lower_bound, plan_cost
 from deploy_advisor.advisor.decision import ModeResult, Options, Recommendation, TargetResult
+from deploy_advisor.advisor.managed import cloud_block, foreign, prefers_a_cloud
 from deploy_advisor.advisor.regions import region_block
 from deploy_advisor.advisor.scoring import mode_factors, target_factors, weigh
 from deploy_advisor.advisor.spec import Spec
@@ -39,6 +40,8 @@ def _cost_key(spec: Spec) -> tuple[Any, ...]:
         spec.traffic.batch_rows,
         spec.edge.kind(spec.privacy.on_device_only),
         spec.privacy.region,
+        spec.traffic.pattern,
+        spec.cloud.provider,
     )
 
 
@@ -66,6 +69,7 @@ def _evaluate(
     fits: list[PlanCost] = []
     rejected: list[Ineligible] = []
     best = math.inf
+    best_only = best_only and not prefers_a_cloud(spec)  # the team's cloud first, not cheapest
     devices = spec.edge.kind(spec.privacy.on_device_only)
     for plan in catalog.plans_for(target):
         if plan.kind not in SERVING_KINDS:
@@ -95,10 +99,12 @@ def _evaluate(
         else:
             fits.append(result)
             best = min(best, result.monthly_usd)
-    # A model that needs no GPU: CPU plans with enough memory first, GPU plans only after.
+    # A model that needs no GPU: CPU plans with enough memory first, GPU plans only after;
+    # then the plans in the team's cloud.
     fits.sort(
         key=lambda c: (
             bool(c.plan.gpu) and not spec.model.gpu,
+            foreign(c.plan, spec),
             round(c.monthly_usd, 6),
             -(c.capacity_rps or 0),
             c.plan.name,
@@ -154,9 +160,8 @@ def decide(
         if mode in blocks:
             evaluated = {t: ([], []) for t in _targets_for(mode)}
         else:
-            evaluated = {
-                t: _evaluate(t, mode, spec, catalog, options, cache) for t in _targets_for(mode)
-            }
+            allowed = [t for t in _targets_for(mode) if cloud_block(t, spec) is None]
+            evaluated = {t: _evaluate(t, mode, spec, catalog, options, cache) for t in allowed}
         per_mode[mode] = evaluated
         bests = [fits[0] for fits, _ in evaluated.values() if fits]
         cheapest = min(bests, key=lambda c: c.monthly_usd) if bests else None
@@ -195,6 +200,10 @@ def decide(
                     f"(edge scores {modes['edge'].score:.2f})"
                 )
             results.append(TargetResult(target, False, 0.0, None, ruled_out=reason))
+            continue
+        blocked = cloud_block(target, spec)
+        if blocked is not None:
+            results.append(TargetResult(target, False, 0.0, None, ruled_out=blocked))
             continue
         fits, rejected = per_mode[mode][target]
         if not fits:

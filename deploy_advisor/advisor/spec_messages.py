@@ -32,6 +32,8 @@ HINTS: dict[str, str] = {
     "availability": "availability: 99.9",
     "edge": "edge: {devices: own}",
     "edge.devices": "devices: own (or board)",
+    "cloud": "cloud: {provider: aws}",
+    "cloud.provider": "provider: aws (or any, gcp, azure, none)",
 }
 
 

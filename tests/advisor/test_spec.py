@@ -29,6 +29,7 @@ def test_every_field_has_a_default() -> None:
         "connectivity": "always",
         "budget": {"monthly_usd": 100.0},
         "team": {"ops_skill": "intermediate"},
+        "cloud": {"provider": "any"},
         "availability": 99.5,
     }
 
@@ -78,7 +79,7 @@ def test_flags_override_the_file_and_derived_defaults_follow() -> None:
         (
             {"latncy": {}},
             "spec.yaml: unknown key 'latncy'; did you mean 'latency'? allowed keys: name, model, "
-            "latency, traffic, privacy, connectivity, edge, budget, team, availability",
+            "latency, traffic, privacy, connectivity, edge, budget, team, cloud, availability",
         ),
         (
             {"traffic": {"peak": 3}},
@@ -189,7 +190,11 @@ def test_json_schema_documents_every_field_and_forbids_extras() -> None:
         "team",
         "availability",
         "edge",
+        "cloud",
     }
+    cloud = schema["$defs"]["CloudSpec"]["properties"]["provider"]
+    assert cloud["enum"] == ["any", "aws", "gcp", "azure", "none"]
+    assert "Default: any." in cloud["description"]
     edge = schema["$defs"]["EdgeSpec"]["properties"]["devices"]
     assert "own = the users' own phones" in edge["description"]
     latency = schema["$defs"]["LatencySpec"]["properties"]
