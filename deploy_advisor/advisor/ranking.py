@@ -117,6 +117,8 @@ def _ruled_out(target: str, spec: Spec, rejected: list[Ineligible]) -> str:
     if not rejected:
         return f"the catalog has no {target} plan"
     if spec.model.gpu and not any(r.plan.gpu for r in rejected):
+        if all(r.plan.kind == "serverless" for r in rejected):
+            return f"no {target} plan has a GPU: serverless inference is CPU only"
         return f"no {target} plan in the catalog has a GPU"
     biggest = max(rejected, key=lambda r: (r.plan.memory_mb or 0, r.plan.name))
     return (
