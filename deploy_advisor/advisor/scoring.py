@@ -9,8 +9,10 @@ The reasoning encoded here:
   network is limited or absent, or the latency budget is below a network round trip.
 * Heroku for beginners and small budgets (easy, but limited flexibility and scale); a VPS for
   Linux-savvy, cost-sensitive teams who can run nginx and systemd; Kubernetes for large,
-  bursty, highly available load with an expert team (overkill for basic apps); Docker for
-  portable services in between.
+  bursty, highly available load with an expert team (overkill for basic apps); a Docker host
+  for portable services in between; a managed cloud service (SageMaker, Cloud Run, Azure ML)
+  for less operations work, scale to zero for low or sporadic traffic when cold starts stay out
+  of the p95 budget, and the cloud the team already runs on.
 """
 
 from __future__ import annotations
