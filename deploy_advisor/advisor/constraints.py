@@ -89,6 +89,16 @@ def plan_block(plan: PricePlan, spec: Spec, mode: str) -> str | None:
             limit = limits.get(key)
             if limit is not None and p95 > limit * 1000:
                 return f"p95 {p95:g} ms is longer than the {limit:g} s {what}"
+    payload_mb = limits.get("payload_max_mb")
+    if (
+        mode == "realtime"
+        and payload_mb is not None
+        and spec.traffic.payload_kb > payload_mb * 1024
+    ):
+        return (
+            f"a {spec.traffic.payload_kb:g} KB request is over the {payload_mb:g} MB payload limit "
+            f"of {plan.name}"
+        )
     max_availability = limits.get("max_availability_pct")
     if mode != "batch" and max_availability is not None and spec.availability > max_availability:
         detail = ""

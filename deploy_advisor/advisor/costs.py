@@ -40,8 +40,6 @@ from deploy_advisor.advisor.spec import Spec
 
 __all__ = ["Ineligible", "LineItem", "PlanCost", "lower_bound", "plan_cost"]
 
-#: Bytes in and out per request, for per-GB data charges (one JSON row each way).
-REQUEST_BYTES = 2048
 #: Targets whose batch scaffold runs on an always-on VM (a systemd timer or cron).
 ALWAYS_ON_BATCH = ("vps", "docker")
 
@@ -279,7 +277,7 @@ def _serverless(
     else:
         per_second = u.get("usd_per_second", 0.0)
         compute = requests * seconds_per_request * per_second
-        data = requests * REQUEST_BYTES / 1e9 * u.get("usd_per_gb_processed", 0.0)
+        data = requests * spec.traffic.payload_kb * 1024 / 1e9 * u.get("usd_per_gb_processed", 0)
         monthly = compute + data
 
         def explain() -> list[str]:

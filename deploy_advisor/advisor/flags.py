@@ -31,6 +31,7 @@ SPEC_FLAGS: tuple[SpecFlag, ...] = (
     SpecFlag("traffic.peak_rps", "--peak-rps", "Peak requests per second.", "RPS"),
     SpecFlag("traffic.pattern", "--pattern", "steady|bursty|scheduled.", "PATTERN"),
     SpecFlag("traffic.batch_rows", "--batch-rows", "Rows per scheduled batch run.", "N"),
+    SpecFlag("traffic.payload_kb", "--payload-kb", "Size of one request in KB.", "KB"),
     SpecFlag("privacy.pii", "--pii", "Requests carry personal data.", ""),
     SpecFlag("privacy.on_device_only", "--on-device-only", "Data may not leave the device.", ""),
     SpecFlag("privacy.region", "--region", "Region the data must stay in.", "REGION"),

@@ -292,6 +292,8 @@ def spec_to_yaml(spec: Spec) -> str:
     if "peak_rps" in given_traffic:
         traffic["peak_rps"] = s.traffic.peak_rps
     traffic |= {"pattern": s.traffic.pattern, "batch_rows": s.traffic.batch_rows}
+    if "payload_kb" in given_traffic:
+        traffic["payload_kb"] = s.traffic.payload_kb
     model: dict[str, Any] = {"path": s.model.path}
     if "size_mb" in given_model:
         model["size_mb"] = s.model.size_mb

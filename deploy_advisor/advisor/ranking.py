@@ -41,6 +41,7 @@ def _cost_key(spec: Spec) -> tuple[Any, ...]:
         spec.edge.kind(spec.privacy.on_device_only),
         spec.privacy.region,
         spec.traffic.pattern,
+        spec.traffic.payload_kb,
         spec.cloud.provider,
     )
 

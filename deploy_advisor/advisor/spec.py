@@ -175,6 +175,14 @@ class TrafficSpec(_Section):
         le=10**13,
         description="Rows scored per scheduled batch run; 0 = no batch job. Default: 0.",
     )
+    payload_kb: Number = Field(
+        2.0,
+        ge=0,
+        le=10_000_000,
+        description="Size of one prediction request in KB; a platform's payload limit below it "
+        "rules that platform out (SageMaker 6 MB, its Serverless 4 MB, Cloud Run 32 MiB). "
+        "Default: 2 (one JSON row).",
+    )
 
     @model_validator(mode="before")
     @classmethod

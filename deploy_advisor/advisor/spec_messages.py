@@ -20,6 +20,7 @@ HINTS: dict[str, str] = {
     "traffic.peak_rps": "peak_rps: 20",
     "traffic.pattern": "pattern: steady",
     "traffic.batch_rows": "batch_rows: 100000",
+    "traffic.payload_kb": "payload_kb: 2",
     "privacy": "privacy: {pii: false, on_device_only: false, region: null}",
     "privacy.pii": "pii: false",
     "privacy.on_device_only": "on_device_only: false",

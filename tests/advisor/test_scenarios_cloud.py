@@ -250,3 +250,21 @@ def test_cloud_flag_sets_the_spec_and_is_validated() -> None:
         "Error: --cloud is 'oracle', which is not one of any, aws, gcp, azure or none; "
         "pick one of those\n"
     )
+
+
+def test_payload_limits_are_hard_constraints(advise: Advise) -> None:
+    five_mb = advise({"traffic": {"requests_per_day": 5000, "payload_kb": 5000}})
+    sagemaker = target(five_mb, "sagemaker")
+    rejected = {r.plan.name: r.reason for r in sagemaker.rejected}
+    assert rejected["sagemaker-serverless-1024mb"] == (
+        "a 5000 KB request is over the 4 MB payload limit of sagemaker-serverless-1024mb"
+    )
+    assert sagemaker.cost.plan.kind == "instance"  # real-time endpoints take 6 MB
+    ten_mb = advise({"traffic": {"requests_per_day": 5000, "payload_kb": 10_000}})
+    assert "over the 6 MB payload limit" in target(ten_mb, "sagemaker").ruled_out
+    assert target(ten_mb, "cloud-run").eligible  # 32 MiB
+    huge = advise({"traffic": {"requests_per_day": 5000, "payload_kb": 40_000}})
+    assert target(huge, "cloud-run").ruled_out == (
+        "a 40000 KB request is over the 32 MB payload limit of cloud-run-1vcpu-2gib"
+    )
+    assert huge.target not in ("sagemaker", "cloud-run")

@@ -23,6 +23,7 @@ def test_every_field_has_a_default() -> None:
             "peak_rps": 1.0,
             "pattern": "steady",
             "batch_rows": 0,
+            "payload_kb": 2.0,
         },
         "privacy": {"pii": False, "on_device_only": False, "region": None},
         "edge": {"devices": None},
@@ -85,7 +86,7 @@ def test_flags_override_the_file_and_derived_defaults_follow() -> None:
             {"traffic": {"peak": 3}},
             "spec.yaml: unknown key 'peak' in traffic; did you mean 'peak_rps'? allowed keys: "
             "requests_per_day, peak_rps, "
-            "pattern, batch_rows",
+            "pattern, batch_rows, payload_kb",
         ),
         (
             {"model": {"size_mb": "big"}},
