@@ -6,11 +6,11 @@ import math
 from typing import Any
 
 from deploy_advisor.advisor.bom import bill_of_materials
-from deploy_advisor.advisor.catalog import SERVING_KINDS, Catalog
+from deploy_advisor.advisor.catalog import SERVING_KINDS, Catalog, PricePlan
 from deploy_advisor.advisor.constraints import MODES, SERVER_TARGETS, TARGETS, mode_blocks
 from deploy_advisor.advisor.costs import Ineligible, PlanCost, lower_bound, plan_cost
 from deploy_advisor.advisor.decision import ModeResult, Options, Recommendation, TargetResult
-from deploy_advisor.advisor.managed import cloud_block, foreign, prefers_a_cloud
+from deploy_advisor.advisor.managed import cloud_block, foreign
 from deploy_advisor.advisor.regions import region_block
 from deploy_advisor.advisor.scoring import mode_factors, target_factors, weigh
 from deploy_advisor.advisor.spec import Spec
@@ -69,8 +69,8 @@ def _evaluate(
         return hit
     fits: list[PlanCost] = []
     rejected: list[Ineligible] = []
-    best = math.inf
-    best_only = best_only and not prefers_a_cloud(spec)  # the team's cloud first, not cheapest
+    # the cheapest fit in the team's cloud (any plan without a named cloud), and elsewhere
+    best_home = best_away = math.inf
     devices = spec.edge.kind(spec.privacy.on_device_only)
     for plan in catalog.plans_for(target):
         if plan.kind not in SERVING_KINDS:
@@ -79,7 +79,7 @@ def _evaluate(
             continue
         if plan.kind == "device" and (plan.devices or "board") != devices:
             continue
-        if best_only and lower_bound(plan, spec, mode, catalog, target) >= best:
+        if best_only and _cannot_win(plan, spec, best_home, best_away, catalog, mode, target):
             continue
         block = region_block(plan, catalog, spec.privacy.region)
         if block is not None:
@@ -99,7 +99,10 @@ def _evaluate(
             rejected.append(result)
         else:
             fits.append(result)
-            best = min(best, result.monthly_usd)
+            if foreign(plan, spec):
+                best_away = min(best_away, result.monthly_usd)
+            else:
+                best_home = min(best_home, result.monthly_usd)
     # A model that needs no GPU: CPU plans with enough memory first, GPU plans only after;
     # then the plans in the team's cloud.
     fits.sort(
@@ -112,6 +115,17 @@ def _evaluate(
         )
     )
     return fits, rejected
+
+
+def _cannot_win(
+    plan: PricePlan, spec: Spec, best_home: float, best_away: float, catalog: Catalog, mode: str,
+    target: str,
+) -> bool:  # fmt: skip
+    """Whether `plan` cannot come first: a plan outside the team's cloud never beats a fit in it."""
+    floor = lower_bound(plan, spec, mode, catalog, target)
+    if foreign(plan, spec):
+        return best_home < math.inf or floor >= best_away
+    return floor >= best_home
 
 
 def _ruled_out(target: str, spec: Spec, rejected: list[Ineligible]) -> str:
