@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench bench-serving bench-batch venv clean checkov cloud-validators
+.PHONY: demo test test-fast lint bench bench-serving bench-serving-deep bench-batch venv clean checkov cloud-validators
 
 venv: $(STAMP)
 
@@ -76,6 +76,24 @@ FRAMEWORK_PINS = $(BIN)/python -c 'import importlib.metadata as m; \
 bench-serving: $(STAMP) $(foreach v,$(BENCH_VENVS),.venv-bench-$(v)/.installed)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python benchmarks/serving.py $(BENCH_SERVING_ARGS)
+
+# The deep-learning serving benchmark: a small text classifier (BERT-shaped, random weights, a
+# tokenizer trained here) served by ours, a plain FastAPI app with a transformers pipeline and
+# LitServe; the contenders' venv takes torch and transformers at .venv's versions (the CPU build).
+DEEP_PINS = $(BIN)/python -c 'import importlib.metadata as m; \
+	print("\n".join(f"{p}=={m.version(p)}" for p in ("torch", "transformers", "tokenizers", \
+	"safetensors", "numpy")))'
+
+.venv-bench-deep/.installed: benchmarks/contenders/requirements-deep.txt $(STAMP)
+	test -x .venv-bench-deep/bin/python || $(PYTHON) -m venv .venv-bench-deep
+	.venv-bench-deep/bin/pip install --quiet --upgrade pip
+	$(DEEP_PINS) > .venv-bench-deep/constraints.txt
+	.venv-bench-deep/bin/pip install --quiet -r $< -c .venv-bench-deep/constraints.txt
+	touch $@
+
+bench-serving-deep: $(STAMP) .venv-bench-deep/.installed
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python benchmarks/serving_deep.py $(BENCH_DEEP_ARGS)
 
 # The batch benchmark: 1,000,000 generated rows through the scorer (BENCH_BATCH_ARGS=--rows N).
 bench-batch: $(STAMP)

@@ -36,6 +36,7 @@ from contenders.mlserver_config import DEFAULT_PARALLEL_WORKERS, MLSERVER_SETTIN
 from contenders.models import MODEL_KINDS, BenchModel, churn_frame, make_models  # noqa: E402
 from contenders.payloads import matches, probabilities, request_body  # noqa: E402
 from contenders.report import markdown, summarise, targets  # noqa: E402
+from contenders.runinfo import machine, tree_cpu_seconds, write_atomic  # noqa: E402
 from contenders.servers import ROOT, Endpoint, RunningServer, ServerSpec, start_server  # noqa: E402
 from contenders.specs import CONTENDERS, server_specs  # noqa: E402
 from contenders.wrk import run_wrk, write_post_script  # noqa: E402
@@ -64,7 +65,7 @@ def main() -> int:
         "version": 2,
         "command": _command(),
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": _machine(),
+        "machine": machine(),
         "versions": _versions(),
         "settings": {
             "duration_s": args.duration,
@@ -89,8 +90,8 @@ def main() -> int:
     }
     document["targets"] = targets(document["summary"])
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    _write(args.out_dir / "serving.json", json.dumps(document, indent=2) + "\n")
-    _write(args.out_dir / "serving.md", markdown(document))
+    write_atomic(args.out_dir / "serving.json", json.dumps(document, indent=2) + "\n")
+    write_atomic(args.out_dir / "serving.md", markdown(document))
     _log(f"wrote {args.out_dir / 'serving.md'} and serving.json (server logs in {work})")
     sys.stdout.write(markdown(document))
     return 1 if problems else 0
@@ -133,11 +134,11 @@ def _measure(
                     _log(f"round {round_no} c={connections} {endpoint.name}")
                     if args.warmup > 0:
                         run_wrk(url, script=script, connections=connections, seconds=args.warmup)
-                    cpu_before = _tree_cpu_seconds(server.process.pid)
+                    cpu_before = tree_cpu_seconds(server.process.pid)
                     result = run_wrk(
                         url, script=script, connections=connections, seconds=args.duration
                     )
-                    cores = (_tree_cpu_seconds(server.process.pid) - cpu_before) / result.seconds
+                    cores = (tree_cpu_seconds(server.process.pid) - cpu_before) / result.seconds
                     runs.append(
                         {
                             "endpoint": endpoint.name,
@@ -242,20 +243,6 @@ def check_endpoint(url: str, endpoint: Endpoint, model: BenchModel) -> str | Non
     return None
 
 
-def _tree_cpu_seconds(pid: int) -> float:
-    import psutil
-
-    try:
-        root = psutil.Process(pid)
-        total = 0.0
-        for proc in [root, *root.children(recursive=True)]:
-            times = proc.cpu_times()
-            total += times.user + times.system
-        return total
-    except psutil.Error:
-        return 0.0
-
-
 def _in_process_limits(models: dict[str, BenchModel]) -> list[dict[str, Any]]:
     """Each model's own predict rate at batch 1 and 64, without HTTP (median of 5 repeats)."""
     import joblib
@@ -314,25 +301,6 @@ def _command() -> str:
     return shlex.join(["python", *sys.argv])
 
 
-def _machine() -> dict[str, Any]:
-    import psutil
-
-    model = platform.processor() or "unknown CPU"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return {
-        "cpu_model": model,
-        "cores": os.cpu_count(),
-        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-    }
-
-
 def _versions() -> dict[str, str]:
     """Versions of every moving part: ours from this venv, contenders' from theirs, and wrk."""
     wanted = {
@@ -370,12 +338,6 @@ def _versions() -> dict[str, str]:
     first = (wrk.stdout or wrk.stderr).split()
     versions["wrk"] = first[1] if len(first) > 1 else "unknown"
     return versions
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 if __name__ == "__main__":

@@ -19,8 +19,10 @@ if TYPE_CHECKING:
 __all__ = ["EMULATED_TARGETS", "QuickstartResult", "example_spec_text", "run_quickstart"]
 
 #: Targets benchmarked, besides local and docker, when a Docker engine is reachable.
-EMULATED_TARGETS = ("vps", "heroku", "kubernetes")
-_SCAFFOLDABLE = ("docker", "vps", "heroku", "kubernetes")
+EMULATED_TARGETS = ("vps", "heroku", "kubernetes", "cloud-run")
+_SCAFFOLDABLE = ("docker", "vps", "heroku", "kubernetes", "cloud-run")
+#: Cold starts measured before the load on a target that scales to zero (Cloud Run).
+COLD_STARTS = 3
 
 
 @dataclass(frozen=True)
@@ -61,8 +63,9 @@ def _bench_plans(rec: Recommendation) -> tuple[dict[str, str], dict[str, str]]:
 
     The advisor's plan is used when it is billed per instance or node. A plan billed per use
     (serverless) is benched as the per-instance plan of the same vCPU and memory, which a run can
-    price; without one, docker emulates the plan's own limits and other targets use their
-    default plan."""
+    price; without one, docker emulates the plan's own limits, a managed target (Cloud Run) runs
+    the plan itself, scaled to zero and priced per use, and a plan with no size gives way to
+    the target's default plan."""
     from deploy_advisor.advisor.catalog import load_catalog
 
     catalog = load_catalog()
@@ -96,6 +99,8 @@ def _bench_plans(rec: Recommendation) -> tuple[dict[str, str], dict[str, str]]:
                 f"docker is benched with the advisor's {pick.name} limits ({size}); that plan is "
                 "billed per use, so the report shows no per-instance cost for it"
             )
+        elif size:  # a managed target's own per-use plan (Cloud Run): emulated as it is
+            plans[name] = pick.name
         else:
             notes[name] = (
                 f"the advisor's {pick.name} for {name} is billed per use and has no size to "
@@ -218,7 +223,7 @@ def _bench(
         request = LoadTestRequest(
             directory=source, url=None, target=name, plan=plan,
             shape=shape, slos=parse_slos(slo) if slo else [], slo_text=slo, run_dir=run_dir,
-            force=True, live=False, base_image=base_image,
+            force=True, live=False, base_image=base_image, cold_starts=COLD_STARTS,
         )  # fmt: skip
         try:
             result, _ = run_session(request)
@@ -235,9 +240,15 @@ def _bench(
             console.warn(f"{name}: {result['error']}")
             continue
         p95 = result["latency_ms"]["p95"]
+        cold = result.get("cold_start") or {}
+        waits = (
+            f", {cold['count']} cold starts p50 {cold['p50_ms']:.0f} ms"
+            if cold.get("count")
+            else ""
+        )
         console.success(
             f"{name}: {result['achieved_rps']:.1f} req/s, p95 {p95:.1f} ms, "
-            f"{result['failures']['total']} errors of {result['requests']}"
+            f"{result['failures']['total']} errors of {result['requests']}{waits}"
         )
     return runs, skipped
 

@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from deploy_advisor.quickstart import example_spec_text
+import pytest
+
+from deploy_advisor.quickstart import COLD_STARTS, EMULATED_TARGETS, example_spec_text
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -45,15 +47,20 @@ def test_quickstart_local_writes_a_report_naming_the_run(tmp_path: Path) -> None
     )
 
 
-def test_quickstart_with_the_engine_benches_docker(tmp_path: Path, docker_client) -> None:  # type: ignore[no-untyped-def]
+def _quickstart_engine(tmp_path: Path, target: str, client) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+    """Quickstart on local and `target` for 3 s each; the image it built is removed after."""
     try:
-        done = _quickstart(
-            tmp_path, "--targets", "local,docker", "--duration", "3s",
+        return _quickstart(
+            tmp_path, "--targets", f"local,{target}", "--duration", "3s",
             "--base-image", "deploy-advisor-base:bookworm",
         )  # fmt: skip
     finally:
-        for image in docker_client.images.list(name=f"{PREFIX}-docker"):
-            docker_client.images.remove(image.id, force=True)
+        for image in client.images.list(name=f"{PREFIX}-{target}"):
+            client.images.remove(image.id, force=True)
+
+
+def test_quickstart_with_the_engine_benches_docker(tmp_path: Path, docker_client) -> None:  # type: ignore[no-untyped-def]
+    done = _quickstart_engine(tmp_path, "docker", docker_client)
     assert done.returncode == 0, done.stderr
     assert "✓ docker: 20.0 req/s" in done.stderr or "✓ docker: 19." in done.stderr
     assert "✓ advisor picks realtime on cloud-run (cloud-run-1vcpu-2gib)" in done.stderr
@@ -75,14 +82,14 @@ def test_bench_plans_follow_the_advisors_pick() -> None:
     plans, notes = _bench_plans(rec)
     picked = {t.name: t.cost.plan.name for t in rec.targets if t.cost is not None}
     assert (rec.target, rec.plan) == ("cloud-run", "cloud-run-1vcpu-2gib")
-    per_use = {"cloud-run", "sagemaker"}  # billed per use: benched on their default plans
-    assert plans == {name: plan for name, plan in picked.items() if name not in per_use}
-    assert plans["docker"] == "nanode-1gb"  # the Docker host is a VM plan of its own
-    assert set(notes) == per_use
-    assert notes["cloud-run"] == (
-        "the advisor's cloud-run-1vcpu-2gib for cloud-run is billed per use and has no size to "
-        "emulate; cloud-run is benched on its default plan"
-    )
+    # Every pick is benched as itself (Cloud Run scaled to zero, priced per use), but SageMaker
+    # Serverless, which has no vCPU size to emulate; docker is a VM plan of its own.
+    assert plans == {name: plan for name, plan in picked.items() if name != "sagemaker"}
+    assert plans["docker"] == "nanode-1gb"
+    assert notes == {
+        "sagemaker": "the advisor's sagemaker-serverless-1024mb for sagemaker is billed per use "
+        "and has no size to emulate; sagemaker is benched on its default plan"
+    }
 
 
 def test_quickstart_where_every_target_fails_says_why(tmp_path: Path, docker_client) -> None:  # type: ignore[no-untyped-def]
@@ -99,3 +106,53 @@ def test_quickstart_where_every_target_fails_says_why(tmp_path: Path, docker_cli
                          "images` lists them) or set DEPLOY_ADVISOR_BASE_IMAGE")  # fmt: skip
     assert "No run directories" not in done.stderr
     assert not docker_client.images.list(name=f"{PREFIX}-docker")
+
+
+def _cell(markdown: str, target: str, column: str) -> str:
+    """One cell of the report's Markdown table (the cheapest row's bold and star removed)."""
+    lines = [li.replace("**", "").replace("★ ", "") for li in markdown.splitlines()]
+    header = next(li for li in lines if li.startswith("| target |")).split(" | ")
+    row = next(li for li in lines if li.startswith(f"| {target} |")).split(" | ")
+    return row[header.index(column)]
+
+
+@pytest.mark.slow
+def test_quickstart_benches_cloud_run_scaled_to_zero(
+    tmp_path: Path, docker_client, nginx: str
+) -> None:  # type: ignore[no-untyped-def]
+    """The managed target of the demo: Cloud Run with min instances 0, its cold starts measured
+    before the load and shown in the report's cold-start column."""
+    assert EMULATED_TARGETS[-1] == "cloud-run"  # `make demo` benches it after the others
+    done = _quickstart_engine(tmp_path, "cloud-run", docker_client)
+    assert done.returncode == 0, done.stderr
+    result = json.loads((tmp_path / "qs/runs/cloud-run/result.json").read_text())
+    assert (result["target"], result["plan"]) == ("cloud-run", "cloud-run-1vcpu-2gib")
+    cold = result["cold_start"]
+    assert cold["count"] == COLD_STARTS and cold["max_ms"] >= cold["p50_ms"] > 100
+    assert f"{COLD_STARTS} cold starts p50 {cold['p50_ms']:.0f} ms" in done.stderr
+    markdown = (tmp_path / "qs" / "report.md").read_text(encoding="utf-8")
+    assert "| p99 ms | cold start p50/max ms | errors |" in markdown
+    wait = f"{cold['p50_ms']:.0f}/{cold['max_ms']:.0f}"  # cold starts are ≥100 ms: no decimals
+    assert _cell(markdown, "cloud-run", "cold start p50/max ms") == wait
+    assert _cell(markdown, "local", "cold start p50/max ms") == "—"
+    assert f"{cold['p50_ms'] / 1000:.1f}/{cold['max_ms'] / 1000:.1f}" in done.stdout  # cold s
+    assert not docker_client.containers.list(all=True, filters={"name": PREFIX})
+
+
+def test_a_managed_targets_per_use_pick_is_benched_as_itself() -> None:
+    """Where the advisor prices Cloud Run itself, quickstart emulates that plan (scaled to zero,
+    priced per use by the report), not a per-instance twin."""
+    from dataclasses import replace
+
+    from deploy_advisor.advisor.catalog import load_catalog
+    from deploy_advisor.advisor.recommend import recommend
+    from deploy_advisor.advisor.spec import load_spec
+    from deploy_advisor.quickstart import _bench_plans
+
+    rec = recommend(load_spec(REPO / "examples" / "deploy-advisor.yaml"), what_if=False)
+    first = next(t for t in rec.targets if t.cost is not None)
+    assert first.cost is not None
+    per_use = replace(first.cost, plan=load_catalog().plan("cloud-run-1vcpu-2gib"))
+    cloud_run = replace(first, name="cloud-run", cost=per_use)
+    plans, notes = _bench_plans(replace(rec, targets=[cloud_run]))
+    assert (plans, notes) == ({"cloud-run": "cloud-run-1vcpu-2gib"}, {})

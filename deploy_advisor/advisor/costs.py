@@ -54,8 +54,13 @@ def plan_cost(
     rps_per_vcpu: float | None = None,
     batch_rows_per_vcpu_s: float | None = None,
     target: str | None = None,
+    weigh_cold_starts: bool = False,
 ) -> PlanCost | Ineligible:
     """What `plan` costs a month for `spec` in `mode` on `target`, or why it cannot serve it.
+
+    With `weigh_cold_starts` (the advice), a serverless plan whose cold starts would land in the
+    p95 budget is priced kept warm, or ruled out when it cannot be; without (a run that scaled to
+    zero, priced by `report`), it is priced per use.
 
     `capacity_rps` is the measured requests/s one instance sustains; when None, capacity is
     the plan's vCPUs (workers) x `rps_per_vcpu` (default `DEFAULT_RPS_PER_VCPU`), and unknown
@@ -70,7 +75,7 @@ def plan_cost(
         return _batch(plan, spec, catalog, batch_rows_per_vcpu_s, target)
     if plan.kind == "serverless":
         cold = cold_starts(spec)
-        if not cold.in_p95:
+        if not (weigh_cold_starts and cold.in_p95):
             return _serverless(plan, spec, catalog, rps_per_vcpu)
         if "warm_usd_per_vcpu_second" in plan.usage:
             return _warm(plan, spec, rps_per_vcpu, cold)

@@ -94,6 +94,7 @@ def _evaluate(
             rps_per_vcpu=options.rps_per_vcpu,
             batch_rows_per_vcpu_s=options.batch_rows_per_vcpu_s,
             target=target,
+            weigh_cold_starts=True,
         )
         if isinstance(result, Ineligible):
             rejected.append(result)

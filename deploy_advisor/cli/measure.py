@@ -79,7 +79,7 @@ def loadtest(
     force: params.RunForce = False, json_output: params.ResultJson = False,
     master: params.Master = False, expect_workers: params.ExpectWorkers = 1,
     worker: params.Worker = None, base_image: params.BaseImage = None,
-    chaos: params.Chaos = None,
+    chaos: params.Chaos = None, cold_starts: params.ColdStarts = 0,
 ) -> None:  # fmt: skip
     """Load-test a scaffold (launched locally) or a URL with Locust; exit 3 if an SLO fails."""
     from deploy_advisor.loadtest.session import LoadTestRequest, run_session, run_worker_session
@@ -94,7 +94,7 @@ def loadtest(
         directory=directory, url=url, target=target, plan=plan, shape=shape,
         slos=load.slos(), slo_text=load.slo, run_dir=out, find_capacity=find_capacity,
         force=force, live=not json_output, payloads=payloads, base_image=base_image,
-        chaos=chaos,
+        chaos=chaos, cold_starts=cold_starts,
     )  # fmt: skip
     _finish([run_session(request)], as_json=json_output)
 

@@ -65,6 +65,13 @@ BaseImage = Annotated[
         help="Base image for docker/kubernetes builds (default python:3.11-slim).",
     ),
 ]  # fmt: skip
+ColdStarts = Annotated[
+    int,
+    Option(
+        "--cold-starts", metavar="N",
+        help="Scale-to-zero targets: stop and wake the server N times first, timing each.",
+    ),
+]  # fmt: skip
 BenchScaffold = Annotated[
     Path, Argument(metavar="SCAFFOLD_DIR", help="Scaffold to launch on each target.")
 ]

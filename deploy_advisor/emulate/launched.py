@@ -24,3 +24,9 @@ class Launched:
     #: Scale to zero: the cold starts so far (seconds from a request to a stopped server until
     #: its first answer byte); None when the server never scales to zero.
     cold_starts: Callable[[], list[float]] | None = None
+    #: Seconds from starting the server (container or process) until its /readyz first answered
+    #: 200: what a platform's startup probe must allow; None when the server was not started here.
+    start_to_ready_s: float | None = None
+    #: Scale to zero: stop the server now, so the next request waits for a cold start (False
+    #: when a request was still open); None when the server never scales to zero.
+    scale_to_zero: Callable[[], bool] | None = None

@@ -79,18 +79,32 @@ class ScaleToZero:
             self._server.close()
             await self._server.wait_closed()
 
-    async def _stop_when_idle(self) -> None:
+    def scale_to_zero(self, *, drain_s: float = 10.0) -> bool:
+        """Stop the instance now, as the idle period would, so the next request waits for a cold
+        start; waits up to `drain_s` for open connections to close, and is False when one is
+        still open (the instance then stays up)."""
+        done = asyncio.run_coroutine_threadsafe(self._stop(drain_s=drain_s), self._loop)
+        return done.result(timeout=drain_s + _STOP_TIMEOUT_S + 30)
+
+    async def _stop(self, *, drain_s: float = 0.0) -> bool:
         assert self._lock is not None
+        deadline = time.monotonic() + drain_s
+        while self._open and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)  # an answered request's connection is still closing
+        async with self._lock:
+            if self._running and self._open == 0:
+                await asyncio.to_thread(self.container.stop, timeout=_STOP_TIMEOUT_S)
+                self._running = False
+                self._stopped_at = time.monotonic()
+                self.stops += 1
+        return not self._running
+
+    async def _stop_when_idle(self) -> None:
         while True:
             await asyncio.sleep(0.2)
             idle = time.monotonic() - self._last >= self.idle_s
             if self._running and self._open == 0 and idle:
-                async with self._lock:
-                    if self._open == 0:
-                        await asyncio.to_thread(self.container.stop, timeout=_STOP_TIMEOUT_S)
-                        self._running = False
-                        self._stopped_at = time.monotonic()
-                        self.stops += 1
+                await self._stop()
 
     def _wake(self) -> None:
         self.container.start()

@@ -14,6 +14,7 @@ from deploy_advisor.emulate.launched import Launched
 from deploy_advisor.errors import InputError
 from deploy_advisor.loadtest.capacity_search import find_capacity
 from deploy_advisor.loadtest.chaos import check_chaos, with_chaos
+from deploy_advisor.loadtest.cold_probe import probe_cold_starts
 from deploy_advisor.loadtest.local_server import launch_local
 from deploy_advisor.loadtest.one_run import (
     check_run_dir,
@@ -52,6 +53,13 @@ class LoadTestRequest:
     payloads: Path | None = None
     base_image: str | None = None
     chaos: str | None = None
+    cold_starts: int = 0
+    """A server that scales to zero is stopped and woken this many times before the load, so
+    the run measures that many cold starts (a steady load never idles long enough)."""
+
+
+#: Each cold start waits for a container start and a model load.
+MAX_COLD_STARTS = 20
 
 
 def default_run_dir(target: str) -> Path:
@@ -160,6 +168,12 @@ def check_request(request: LoadTestRequest) -> _Checked:
         raise InputError("pass a scaffold DIR or --url URL to say where to send load")
     if request.find_capacity and (not request.slos or request.shape.rate is None):
         raise InputError("--find-capacity needs --slo and a start --rate")
+    if not 0 <= request.cold_starts <= MAX_COLD_STARTS:
+        raise InputError(
+            f"--cold-starts {request.cold_starts} is out of range; use 0 to {MAX_COLD_STARTS}"
+        )
+    if request.cold_starts and request.url is not None:
+        raise InputError("--cold-starts needs a scaffold DIR launched here, not --url")
     check_plan(request.plan)
     if request.url is not None:
         if request.chaos is not None:
@@ -253,16 +267,23 @@ def _run(request: LoadTestRequest, checked: _Checked, run_dir: Path) -> tuple[di
     """Launch or reach the server, then one load test or a capacity search into `run_dir`."""
     payloads = checked.payloads
     with _server(request, checked, run_dir) as (launched, info, locustfile):
+        probes = request.cold_starts  # before the first run only
 
         def one_run(shape: LoadShape, directory: Path, title: str) -> dict[str, Any]:
+            nonlocal probes
             earlier = len(launched.cold_starts()) if launched.cold_starts else 0
+            probe_cold_starts(launched, payloads=payloads, count=probes)
+            probes = 0
             result = run_loadtest(
                 info=info, shape=shape, slos=request.slos, run_dir=directory, payloads=payloads,
                 locustfile=locustfile, live=request.live, title=title,
                 server_stats=launched.stats.fresh() if launched.stats else None,
             )  # fmt: skip
+            if launched.start_to_ready_s is not None:
+                result["start_to_ready_s"] = round(launched.start_to_ready_s, 2)
             if launched.cold_starts is not None:  # a target that scales to zero
                 result["cold_start"] = cold_start_summary(launched.cold_starts()[earlier:])
+            if launched.start_to_ready_s is not None or launched.cold_starts is not None:
                 write_result(directory, result)
             return result
 

@@ -34,6 +34,7 @@ def _spec_view(spec: Spec, path: Path) -> SpecView:
         requests_per_day=float(spec.traffic.requests_per_day),
         p95_ms=None if spec.latency.p95_ms is None else float(spec.latency.p95_ms),
         error_budget_pct=round(100.0 - float(spec.availability), 6),
+        full=spec,
     )
 
 

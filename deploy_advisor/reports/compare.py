@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from deploy_advisor.reports import fmt
-from deploy_advisor.reports.cost import FORMULAS, Cost, cost_of
+from deploy_advisor.reports.cost import FORMULAS, PER_USE_FORMULA, Cost, cost_of, per_use_cost
 from deploy_advisor.reports.model import Advised, SpecView
-from deploy_advisor.reports.pricing import PlanPrice, platform_fee, run_plan
+from deploy_advisor.reports.pricing import PlanPrice, per_use_month, platform_fee, run_plan
 from deploy_advisor.reports.run_capacity import run_capacity
 from deploy_advisor.reports.runs import RunResult
 from deploy_advisor.reports.verdict import judge
@@ -78,6 +78,7 @@ def _row(
         plan_name=run.plan,
         catalog=catalog,
         advised=advised.plans.get(run.target) if advised else None,
+        scaled_to_zero=run.cold_start is not None,
     )
     notes += [note] if note else []
     priced = plan if verdict.errors_ok else None  # failed requests say nothing about cost
@@ -90,21 +91,52 @@ def _row(
         notes.append("partial run (interrupted); not eligible as cheapest")
     if run.generator.bound:
         notes.append("the load generator was the bottleneck; achieved req/s is a lower bound")
-    cost = cost_of(
-        plan_usd_per_hour=priced.usd_per_hour if priced else None,
-        plan_usd_per_month=priced.usd_per_month if priced else None,
-        platform_fee_month=fee,
-        capacity_rps=capacity.rps,
-        capacity_source=capacity.source,
-        peak_rps=spec.peak_rps if spec else None,
-        requests_per_day=spec.requests_per_day if spec else None,
-        min_instances=plan.min_instances if plan else 1,
-        capacity_lower_bound=capacity.lower_bound,
-        availability=(
-            100.0 - spec.error_budget_pct if spec and spec.error_budget_pct is not None else None
-        ),
-    )
+    notes += _cold_note(run, spec)
+    if priced is not None and priced.per_use:
+        monthly, use_note = per_use_month(
+            plan=priced, spec=spec.full if spec else None, catalog=catalog,
+            capacity_rps=capacity.rps,
+        )  # fmt: skip
+        notes += [use_note] if use_note else []
+        cost = per_use_cost(
+            usd_per_month=monthly, capacity_rps=capacity.rps, capacity_source=capacity.source,
+            requests_per_day=spec.requests_per_day if spec else None,
+            capacity_lower_bound=capacity.lower_bound,
+        )  # fmt: skip
+    else:
+        cost = cost_of(
+            plan_usd_per_hour=priced.usd_per_hour if priced else None,
+            plan_usd_per_month=priced.usd_per_month if priced else None,
+            platform_fee_month=fee,
+            capacity_rps=capacity.rps,
+            capacity_source=capacity.source,
+            peak_rps=spec.peak_rps if spec else None,
+            requests_per_day=spec.requests_per_day if spec else None,
+            min_instances=plan.min_instances if plan else 1,
+            capacity_lower_bound=capacity.lower_bound,
+            availability=(
+                100.0 - spec.error_budget_pct
+                if spec and spec.error_budget_pct is not None
+                else None
+            ),
+        )
     return Row(run, plan, cost, verdict.passed, verdict.objectives, verdict.failure, tuple(notes))
+
+
+def _cold_note(run: RunResult, spec: SpecView | None) -> list[str]:
+    """Cold starts weighed against the latency budget: a request that finds the instance
+    scaled to zero waits for one, which the warm p95 does not show."""
+    cold = run.cold_start
+    budget = spec.p95_ms if spec else None
+    if cold is None or not cold.count or cold.p50_ms is None or not budget:
+        return []
+    if cold.p50_ms <= budget:
+        return [f"its cold starts fit the spec's p95 of {budget:g} ms"]
+    return [
+        f"its cold starts break the spec's p95 of {budget:g} ms for the requests that find the "
+        "instance scaled to zero; keep one instance warm (min instances 1, billed while idle) "
+        "if they must not wait"
+    ]
 
 
 def _price_key(row: Row, *, by_month: bool) -> float | None:
@@ -195,11 +227,19 @@ def _headline(cheapest: Row | None, rows: list[Row], by_month: bool) -> str:
             if by_month
             else ""
         )
+        if cheapest.plan is not None and cheapest.plan.per_use:
+            scale = " for the spec's traffic, billed per use"
+        cold = cheapest.run.cold_start
+        wait = (
+            f"; a cold start after scaling to zero waits {fmt.ms(cold.p50_ms)} ms (p50)"
+            if cold is not None and cold.count
+            else ""
+        )
         return (
             f"{cheapest.label} is the cheapest run that meets the SLO: "
             f"{_money(cheapest, by_month=by_month)}{scale}, "
             f"p95 {fmt.ms(cheapest.run.latency_ms.p95)} ms "
-            f"at {fmt.rps(cheapest.run.achieved_rps)} req/s"
+            f"at {fmt.rps(cheapest.run.achieved_rps)} req/s{wait}"
         )
     if all(r.slo_passed is None for r in rows):
         return "No run recorded an SLO; pass --spec to judge the runs against latency.p95_ms"
@@ -263,4 +303,9 @@ def compare(
         agreement=agreement,
         advised=advised,
         spec=spec,
+        formulas=(
+            (*FORMULAS, PER_USE_FORMULA)
+            if any(r.plan is not None and r.plan.per_use for r in rows)
+            else FORMULAS
+        ),
     )

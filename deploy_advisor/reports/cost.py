@@ -13,8 +13,10 @@ __all__ = [
     "DAYS_PER_MONTH",
     "FORMULAS",
     "HOURS_PER_MONTH",
+    "PER_USE_FORMULA",
     "Cost",
     "cost_of",
+    "per_use_cost",
 ]
 
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24
@@ -35,6 +37,12 @@ FORMULAS = (
     "$/month = plan $/month × instances + platform fees (Kubernetes control plane)",
     "$/1M = plan $/hour ÷ (capacity × 3600) × 1,000,000 (one instance fully used)",
     f"$/1M at spec = $/month ÷ (spec requests/day × {DAYS_PER_MONTH:.2f} days) × 1,000,000",
+)
+
+PER_USE_FORMULA = (
+    "per use (a run that scaled to zero on Cloud Run or SageMaker Serverless): $/month = the "
+    "advisor's per-use price of the spec's requests/day, free tier included, at a compute time "
+    "per request of plan vCPU ÷ capacity; no instances, $/hour or $/1M at full use"
 )
 
 
@@ -83,11 +91,6 @@ def cost_of(
         if plan_usd_per_hour is not None and capacity_rps
         else None
     )
-    per_1m_spec = (
-        per_month / (requests_per_day * DAYS_PER_MONTH) * 1e6
-        if per_month is not None and requests_per_day
-        else None
-    )
     return Cost(
         capacity_rps=capacity_rps,
         capacity_source=capacity_source,
@@ -96,9 +99,38 @@ def cost_of(
         usd_per_month=per_month,
         platform_fee_month=platform_fee_month,
         usd_per_1m=per_1m,
-        usd_per_1m_spec=per_1m_spec,
+        usd_per_1m_spec=_at_spec(per_month, requests_per_day),
         capacity_lower_bound=capacity_lower_bound,
     )
+
+
+def per_use_cost(
+    *,
+    usd_per_month: float | None,
+    capacity_rps: float | None,
+    capacity_source: CapacitySource,
+    requests_per_day: float | None,
+    capacity_lower_bound: bool = False,
+) -> Cost:
+    """A per-use plan's cost: its $/month at the spec's traffic and that per 1M requests."""
+    return Cost(
+        capacity_rps=capacity_rps,
+        capacity_source=capacity_source,
+        instances=0,
+        usd_per_hour=None,
+        usd_per_month=usd_per_month,
+        platform_fee_month=0.0,
+        usd_per_1m=None,
+        usd_per_1m_spec=_at_spec(usd_per_month, requests_per_day),
+        capacity_lower_bound=capacity_lower_bound,
+    )
+
+
+def _at_spec(per_month: float | None, requests_per_day: float | None) -> float | None:
+    """$/1M at spec: a month's cost over a month of the spec's requests."""
+    if per_month is None or not requests_per_day:
+        return None
+    return per_month / (requests_per_day * DAYS_PER_MONTH) * 1e6
 
 
 def _times(price: float | None, instances: int | None) -> float | None:

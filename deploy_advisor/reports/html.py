@@ -10,7 +10,7 @@ from deploy_advisor.reports.build import Report
 from deploy_advisor.reports.charts import PALETTE, Bar, Series, bar_chart, histogram, line_chart
 from deploy_advisor.reports.compare import Comparison, Row
 from deploy_advisor.reports.runs import TimelinePoint
-from deploy_advisor.reports.table import cells, columns, notes, spec_line, spec_priced
+from deploy_advisor.reports.table import cells, columns, notes, spec_line
 
 __all__ = ["GENERATOR", "render_html"]
 
@@ -131,13 +131,15 @@ def render_html(report: Report) -> str:
     env = Environment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True)
     comparison = report.comparison
     charts = {k: [Markup(svg) for svg in v] for k, v in _charts(comparison).items()}
+    names = columns(comparison)
     return env.from_string(template_text).render(
         generator=GENERATOR,
         version=__version__,
         comparison=comparison,
         report=report,
-        columns=columns(comparison),
-        rows=[(row, cells(row, at_spec=spec_priced(comparison))) for row in comparison.rows],
+        columns=names,
+        slo_column=names.index("SLO"),
+        rows=[(row, cells(row, names=names)) for row in comparison.rows],
         notes=notes(comparison),
         spec_line=spec_line(comparison),
         charts=charts,

@@ -26,6 +26,7 @@ def _row(row: Row) -> dict[str, Any]:
         "run_dir": str(run.path),
         "achieved_rps": run.achieved_rps,
         "latency_ms": {"p50": lat.p50, "p95": lat.p95, "p99": lat.p99},
+        "cold_start": run.cold_start.model_dump() if run.cold_start is not None else None,
         "requests": run.requests,
         "failed": run.failures.total,
         "shed": run.failures.shed,

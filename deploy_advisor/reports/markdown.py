@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from deploy_advisor.reports.build import Report
-from deploy_advisor.reports.table import cells, columns, notes, spec_line, spec_priced
+from deploy_advisor.reports.table import cells, columns, notes, spec_line
 
 __all__ = ["MARKER", "render_markdown"]
 
@@ -32,13 +32,13 @@ def render_markdown(report: Report) -> str:
     if line:
         lines += [line, ""]
     rows = []
-    at_spec = spec_priced(comparison)
+    names = columns(comparison)
     for row in comparison.rows:
-        values = cells(row, at_spec=at_spec)
+        values = cells(row, names=names)
         if row.cheapest:
             values = [f"**{v}**" if v != "—" else v for v in values]
         rows.append(values)
-    lines += _table(list(columns(comparison)), rows, right_from=3)
+    lines += _table(list(names), rows, right_from=3)
     lines += [
         "",
         "★ cheapest run that meets the SLO; `plan?` = plan assumed (the run named none); "

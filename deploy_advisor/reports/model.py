@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from deploy_advisor.advisor.spec import Spec
 
 __all__ = ["Advised", "SpecView"]
 
@@ -17,6 +21,8 @@ class SpecView:
     requests_per_day: float | None
     p95_ms: float | None
     error_budget_pct: float | None = None  # 100 - availability: the failed requests allowed
+    full: Spec | None = None
+    """The whole spec, to price a per-use plan with the advisor's own formulas."""
 
 
 @dataclass(frozen=True)

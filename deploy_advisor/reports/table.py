@@ -8,13 +8,17 @@ from deploy_advisor.reports.compare import Comparison, Row
 __all__ = [
     "AT_SPEC",
     "CAPACITY_WORDS",
+    "COLD",
     "COLUMNS",
     "COMPACT",
+    "COMPACT_COLD",
+    "cold_cell",
     "columns",
     "compact",
     "compact_columns",
     "capacity_cell",
     "cells",
+    "has_cold_starts",
     "notes",
     "slo_cell",
     "spec_line",
@@ -30,6 +34,8 @@ COMPACT = (
     "$/hour", "$/month", "$/1M",
 )  # fmt: skip
 AT_SPEC = "$/1M at spec"
+COLD = "cold start p50/max ms"
+COMPACT_COLD = "cold s"
 
 CAPACITY_WORDS = {
     "measured": "measured",
@@ -45,20 +51,45 @@ def spec_priced(comparison: Comparison) -> bool:
     return comparison.spec is not None and comparison.spec.requests_per_day is not None
 
 
+def has_cold_starts(comparison: Comparison) -> bool:
+    """True when a run scaled to zero, so the table gets a cold-start column."""
+    return any(row.run.cold_start is not None for row in comparison.rows)
+
+
 def columns(comparison: Comparison) -> tuple[str, ...]:
-    """COLUMNS, plus the $/1M at the spec's traffic when a spec gives requests/day."""
-    return (*COLUMNS, AT_SPEC) if spec_priced(comparison) else COLUMNS
+    """COLUMNS, with the cold starts after p99 when a run scaled to zero, and the $/1M at the
+    spec's traffic when a spec gives requests/day."""
+    names = list(COLUMNS)
+    if has_cold_starts(comparison):
+        names.insert(names.index("p99 ms") + 1, COLD)
+    return (*names, AT_SPEC) if spec_priced(comparison) else tuple(names)
 
 
 def compact_columns(comparison: Comparison) -> tuple[str, ...]:
-    """COMPACT; with a spec's traffic, $/1M at spec in place of $/hour ($/month says it)."""
-    if not spec_priced(comparison):
-        return COMPACT
-    return (*COMPACT[:-3], *COMPACT[-2:], "$/1M spec")
+    """COMPACT; with a spec's traffic, $/1M at spec in place of $/hour ($/month says it); with
+    cold starts, emu and CPU/MB give way to them (the other formats keep all three)."""
+    names = list(COMPACT)
+    if has_cold_starts(comparison):
+        names[names.index("CPU/MB")] = COMPACT_COLD
+        names.remove("emu")
+    if spec_priced(comparison):
+        names.remove("$/hour")
+        names.append("$/1M spec")
+    return tuple(names)
 
 
 def slo_cell(row: Row) -> str:
     return {True: "pass", False: "FAIL", None: "—"}[row.slo_passed]
+
+
+def cold_cell(row: Row, *, seconds: bool = False) -> str:
+    """`1812/2310` ms (`1.8/2.3` s in the terminal); a dash for a run without a cold start."""
+    cold = row.run.cold_start
+    if cold is None or not cold.count or cold.p50_ms is None or cold.max_ms is None:
+        return fmt.DASH
+    if seconds:
+        return f"{cold.p50_ms / 1000:.1f}/{cold.max_ms / 1000:.1f}"
+    return f"{fmt.ms(cold.p50_ms)}/{fmt.ms(cold.max_ms)}"
 
 
 def capacity_cell(row: Row, *, short: bool = False) -> str:
@@ -72,8 +103,8 @@ def capacity_cell(row: Row, *, short: bool = False) -> str:
     return text.rstrip()
 
 
-def cells(row: Row, *, short: bool = False, at_spec: bool = False) -> list[str]:
-    """One row's cells in COLUMNS order, and the $/1M at spec last when `at_spec`."""
+def _named(row: Row, *, short: bool = False) -> dict[str, str]:
+    """Every cell of the row by its column name."""
     run, cost = row.run, row.cost
     plan = row.plan.name if row.plan else (run.plan or fmt.DASH)
     if row.plan and row.plan.assumed:
@@ -82,24 +113,31 @@ def cells(row: Row, *, short: bool = False, at_spec: bool = False) -> list[str]:
     if cost.instances and cost.instances > 1 and cost.usd_per_month is not None:
         month += f" ×{cost.instances}"
     target = f"{run.target} {row.tag}" if row.tag else run.target
-    values = [
-        ("★ " if row.cheapest else "") + target,
-        plan,
-        "yes" if run.emulated else "no",
-        fmt.rps(run.achieved_rps),
-        fmt.ms(run.latency_ms.p50),
-        fmt.ms(run.latency_ms.p95),
-        fmt.ms(run.latency_ms.p99),
-        fmt.pct(run.error_pct),
-        fmt.cores(run.server.cpu_cores_mean),
-        fmt.mb(run.server.memory_mb_max),
-        slo_cell(row),
-        capacity_cell(row, short=short),
-        fmt.usd(cost.usd_per_hour),
-        month,
-        fmt.usd(cost.usd_per_1m),
-    ]
-    return [*values, fmt.usd(cost.usd_per_1m_spec)] if at_spec else values
+    return {
+        "target": ("★ " if row.cheapest else "") + target,
+        "plan": plan,
+        "emulated": "yes" if run.emulated else "no",
+        "req/s": fmt.rps(run.achieved_rps),
+        "p50 ms": fmt.ms(run.latency_ms.p50),
+        "p95 ms": fmt.ms(run.latency_ms.p95),
+        "p99 ms": fmt.ms(run.latency_ms.p99),
+        COLD: cold_cell(row),
+        "errors": fmt.pct(run.error_pct),
+        "CPU cores": fmt.cores(run.server.cpu_cores_mean),
+        "mem MB": fmt.mb(run.server.memory_mb_max),
+        "SLO": slo_cell(row),
+        "capacity req/s": capacity_cell(row, short=short),
+        "$/hour": fmt.usd(cost.usd_per_hour),
+        "$/month": month,
+        "$/1M": fmt.usd(cost.usd_per_1m),
+        AT_SPEC: fmt.usd(cost.usd_per_1m_spec),
+    }
+
+
+def cells(row: Row, *, names: tuple[str, ...] = COLUMNS) -> list[str]:
+    """One row's cells in the order of `names` (from `columns`)."""
+    named = _named(row)
+    return [named[name] for name in names]
 
 
 def spec_line(comparison: Comparison) -> str | None:
@@ -135,10 +173,19 @@ def notes(comparison: Comparison) -> list[str]:
     return lines
 
 
-def compact(row: Row, *, at_spec: bool = False) -> list[str]:
-    """The row in COMPACT order, for a 120-column terminal."""
-    c = cells(row, short=True, at_spec=at_spec)
-    lat = row.run.latency_ms
-    whole = "/".join(fmt.DASH if v is None else f"{v:.0f}" for v in (lat.p50, lat.p95, lat.p99))
-    money = c[13:] if at_spec else c[12:]  # $/hour gives way to $/1M at spec
-    return [c[0], c[1], c[2], c[3], whole, c[7], f"{c[8]}/{c[9]}", c[10], c[11], *money]
+def compact(row: Row, *, names: tuple[str, ...] = COMPACT) -> list[str]:
+    """The row in the order of `names` (from `compact_columns`), for a 120-column terminal."""
+    named = _named(row, short=True)
+    lat, use = row.run.latency_ms, row.run.server
+    named.update({
+        "emu": named["emulated"],
+        "p50/95/99 ms": "/".join(
+            fmt.DASH if v is None else f"{v:.0f}" for v in (lat.p50, lat.p95, lat.p99)
+        ),
+        "err": named["errors"],
+        "CPU/MB": f"{fmt.cores(use.cpu_cores_mean)}/{fmt.mb(use.memory_mb_max)}",
+        COMPACT_COLD: cold_cell(row, seconds=True),
+        "capacity": named["capacity req/s"],
+        "$/1M spec": named[AT_SPEC],
+    })  # fmt: skip
+    return [named[name] for name in names]

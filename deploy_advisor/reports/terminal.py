@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from deploy_advisor.reports.build import Report
-from deploy_advisor.reports.table import compact, compact_columns, notes, spec_line, spec_priced
+from deploy_advisor.reports.table import (
+    COMPACT_COLD,
+    compact,
+    compact_columns,
+    notes,
+    spec_line,
+)
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -29,21 +35,24 @@ def render_terminal(report: Report) -> list[RenderableType]:
     if line:
         out.append(Text(line, style="dim"))
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True, show_edge=False)
-    at_spec = spec_priced(comparison)
-    for i, name in enumerate(compact_columns(comparison)):
+    names = compact_columns(comparison)
+    for i, name in enumerate(names):
         # Target and plan may wrap (a `#2` tag stays visible); numbers never do.
-        table.add_column(name, justify="left" if i < 3 else "right", no_wrap=i > 1)
+        table.add_column(name, justify="left" if i < 2 or name == "emu" else "right", no_wrap=i > 1)
+    slo_at = names.index("SLO")
     for row in comparison.rows:
         style = "bold green" if row.cheapest else None
-        values = compact(row, at_spec=at_spec)
-        slo = Text(values[7], style=_COLOUR[row.slo_passed])
-        table.add_row(*values[:7], slo, *values[8:], style=style)
+        values: list[str | Text] = list(compact(row, names=names))
+        values[slo_at] = Text(str(values[slo_at]), style=_COLOUR[row.slo_passed])
+        table.add_row(*values, style=style)
     out.append(table)
     legend = (
         "★ cheapest run that meets the SLO · plan? = assumed · capacity: meas = capacity search, "
         "≥ = held the offered rate (a lower bound), ach = achieved while meeting the SLO, "
         "dflt = default"
     )
+    if COMPACT_COLD in names:
+        legend += " · cold s = cold start p50/max after scaling to zero"
     out.append(Text(legend))
     out += [Text(f"- {n}", style="dim") for n in notes(comparison)]
     out.append(Text("How the costs are computed:", style="bold"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .deep_binary import binary_outputs, decode_inputs, outputs_response
 from .deep_routes import MEDIA, predict_body, v2_infer_body, v2_metadata
 from .oip_tensors import OCTETS, SERVER_VERSION, split_body
 from .responses import JSON, Receive, Response, Scope, header, json_response
@@ -102,27 +103,17 @@ class DeepServing:
         )
 
     async def infer(self, scope: Scope, receive: Receive, params: dict[str, str]) -> Response:
-        """OIP v2 inference with JSON tensors; the binary tensor extension is refused (415)."""
+        """OIP v2 inference with JSON tensors or the binary tensor data extension."""
         self.check_name(params)
         self._admit()
         body, _ = await self.server._body(scope, receive, (JSON, OCTETS))
         payload, binary = split_body(body, header(scope, b"inference-header-content-length"))
-        if binary or any(
-            isinstance(t, dict)
-            and isinstance(t.get("parameters"), dict)
-            and "binary_data_size" in t["parameters"]
-            for t in (payload.get("inputs") or [] if isinstance(payload, dict) else [])
-        ):
-            raise HTTPError(
-                415,
-                "binary tensor data is not supported for deep-learning models; send each "
-                "input's values as JSON `data` (tritonclient: set_data_from_numpy(x, "
-                "binary_data=False))",
-            )
         if not isinstance(payload, dict):
             raise HTTPError(
                 400, f"the body must be a JSON object with `inputs`, not {type(payload).__name__}"
             )
+        if binary or _has_binary_inputs(payload):
+            payload = decode_inputs(payload, binary, kind=self.deep.kind)
         outputs, batch = await v2_infer_body(self.deep, self.batcher, payload, self.defaults)
         answer: dict[str, Any] = {
             "model_name": self.server.model_name,
@@ -131,4 +122,15 @@ class DeepServing:
         }
         if "id" in payload:
             answer["id"] = payload["id"]
-        return json_response(200, answer, batch)
+        wanted = binary_outputs(payload, [out["name"] for out in outputs])
+        return outputs_response(answer, wanted, batch)
+
+
+def _has_binary_inputs(payload: dict[str, Any]) -> bool:
+    inputs = payload.get("inputs")
+    return isinstance(inputs, list) and any(
+        isinstance(t, dict)
+        and isinstance(t.get("parameters"), dict)
+        and "binary_data_size" in t["parameters"]
+        for t in inputs
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +31,7 @@ def launch_docker(
     image = engine.build_image(client, directory, base_image=base)
     host_port = free_port()
     name = f"{engine.name_prefix()}-docker-{engine.unique_suffix()}"
+    started = time.monotonic()
     with engine.running_container(
         client, image, name=name, port=CONTAINER_PORT, host_port=host_port, vcpu=plan.vcpu,
         memory_mb=plan.memory_mb, environment={"PORT": str(CONTAINER_PORT)}, log=log,
@@ -41,6 +43,7 @@ def launch_docker(
             gone=engine.container_gone(container),
             log=log,
         )
+        ready_s = time.monotonic() - started
         yield Launched(
             base_url=base_url,
             plan=plan.name,
@@ -50,4 +53,5 @@ def launch_docker(
                 f"--memory {plan.memory_mb}m (plan {plan.name or 'default'})"
             ),
             stats=DockerStatsSampler([container]),
+            start_to_ready_s=ready_s,
         )

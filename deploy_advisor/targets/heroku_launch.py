@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,12 +49,14 @@ def launch_heroku(
     # Heroku's router is the only client of a dyno; here the server stays on loopback.
     command = ["/bin/bash", "-c", web_command(directory).replace("0.0.0.0:", "127.0.0.1:")]
     name = f"da-heroku-{os.getpid()}-{port}"
+    started = time.monotonic()
     with (
         process_limits(name, vcpu=plan.vcpu, memory_mb=plan.memory_mb) as limits,
         running_process(limits.wrap(command), cwd=directory, env=env, log=log) as proc,
     ):
         base_url = f"http://127.0.0.1:{port}"
         wait_ready(f"{base_url}/readyz", timeout=ready_timeout, proc=proc, log=log)
+        ready_s = time.monotonic() - started
         yield Launched(
             base_url=base_url,
             plan=plan.name,
@@ -63,4 +66,5 @@ def launch_heroku(
                 f"{plan.name or 'default'}; {limits.describe}"
             ),
             stats=ProcessTreeSampler(proc.pid),
+            start_to_ready_s=ready_s,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -27,12 +28,13 @@ from deploy_advisor.targets.kubernetes_replicas import ReplicaSet
 __all__ = ["launch_kubernetes"]
 
 
-# Retries go to another replica only for a failed connect/exchange, 502 or 503, at most 3 tries
-# in 10 s. `non_idempotent` lets a POST be retried: through docker-proxy (like kube-proxy) a
-# connection to a dead replica is accepted and then reset after the request was written, so nginx
-# cannot tell "never reached the server" from "sent"; /predict has no side effects, so a retry
-# costs at most one duplicate predict.
-_SITE = """\
+# The Service: nginx over the ready replicas, reloaded whenever the Endpoints change. Retries go to
+# another replica only for a failed connect/exchange, 502 or 503, at most 3 tries in 10 s.
+# `non_idempotent` lets a POST be retried: through docker-proxy (like kube-proxy) a connection to
+# a dead replica is accepted and then reset after the request was written, so nginx cannot tell
+# "never reached the server" from "sent"; /predict has no side effects, so a retry costs at most
+# one duplicate predict.
+_SERVICE = """\
 upstream replicas {{
     include {upstreams};
     keepalive 16;
@@ -46,6 +48,22 @@ server {{
         proxy_next_upstream error timeout http_502 http_503 non_idempotent;
         proxy_next_upstream_tries 3;
         proxy_next_upstream_timeout 10s;
+        proxy_connect_timeout 2s;
+    }}
+}}
+"""
+
+# The cloud load balancer in front, which clients keep their connections to: never reloaded. A
+# reload makes nginx's old workers close their idle keep-alive connections, and a client that
+# sends on one at that instant gets the connection closed under its request; so this hop opens a
+# fresh connection to the Service per request (a fresh connection is never closed as idle), and
+# the client's own connections never see a reload.
+_BALANCER = """\
+server {{
+    listen 127.0.0.1:{port};
+    location / {{
+        proxy_pass http://127.0.0.1:{service};
+        proxy_http_version 1.1;
         proxy_connect_timeout 2s;
     }}
 }}
@@ -71,14 +89,18 @@ def launch_kubernetes(
             upstream_file=root / "upstreams.conf", log=log,
         )  # fmt: skip
         stack.callback(pods.close)
+        began = time.monotonic()
         started = [pods.start_replica() for _ in range(shape.replicas)]
-        listen = free_port()
-        (root / "site.conf").write_text(
-            _SITE.format(upstreams=root / "upstreams.conf", port=listen)
+        listen, service = free_port(), free_port()
+        (root / "service.conf").write_text(
+            _SERVICE.format(upstreams=root / "upstreams.conf", port=service)
         )
+        (root / "balancer.conf").write_text(_BALANCER.format(port=listen, service=service))
         for replica in started:
             pods.wait_ready(replica, timeout=ready_timeout)
-        pods.nginx = stack.enter_context(running_nginx(root / "nginx", site=root / "site.conf"))
+        ready_s = time.monotonic() - began  # every replica ready
+        pods.nginx = stack.enter_context(running_nginx(root / "nginx", site=root / "service.conf"))
+        stack.enter_context(running_nginx(root / "balancer", site=root / "balancer.conf"))
         pods.start()
         base_url = f"http://127.0.0.1:{listen}"
         wait_ready(f"{base_url}/readyz", timeout=10)
@@ -90,8 +112,9 @@ def launch_kubernetes(
             describe=(
                 f"kubernetes emulation: {shape.replicas} replica(s) of {image} ({limits} each, "
                 f"plan {plan_name or 'default'}) on network {network}, nginx round-robin over "
-                f"ready replicas, preStop {shape.prestop_s:g} s"
+                f"ready replicas behind a steady front balancer, preStop {shape.prestop_s:g} s"
             ),
             stats=DockerStatsSampler(pods.sampled),
             chaos=lambda action, note: pods.chaos(action, note=note, timeout=ready_timeout),
+            start_to_ready_s=ready_s,
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -156,6 +157,7 @@ def launch_behind_proxy(
     image = build_image(client, directory, base_image=resolve_base_image(base_image))
     host_port = free_port()
     name = f"{name_prefix()}-{target}-{unique_suffix()}"
+    started = time.monotonic()
     with (
         running_container(
             client, image, name=name, port=CONTAINER_PORT, host_port=host_port, vcpu=plan.vcpu,
@@ -167,6 +169,7 @@ def launch_behind_proxy(
             f"http://127.0.0.1:{host_port}/readyz", timeout=ready_timeout,
             gone=container_gone(container), log=log,
         )  # fmt: skip
+        ready_s = time.monotonic() - started
         front = (
             ScaleToZero(container, upstream_port=host_port, idle_s=idle_seconds())
             if scales_to_zero(target, directory) else None
@@ -191,4 +194,6 @@ def launch_behind_proxy(
                     ),
                     stats=DockerStatsSampler([container]),
                     cold_starts=(lambda: list(front.cold_starts)) if front is not None else None,
+                    start_to_ready_s=ready_s,
+                    scale_to_zero=front.scale_to_zero if front is not None else None,
                 )

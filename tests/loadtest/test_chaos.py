@@ -74,6 +74,7 @@ def test_a_replica_disrupted_under_load_fails_no_request(
         assert events.count("exited with code 0") == 2  # both original replicas replaced
         assert events.count("started (surge)") == 2
     assert result["requests"] >= 60 * 12
+    assert 0 < result["start_to_ready_s"] < 300  # both replicas started, to both ready
     assert result["failures"] == {"total": 0, "by_kind": {}, "shed": 0}, chaos
     assert chaos["failed_requests"] == 0
     assert not docker_client.containers.list(all=True, filters={"name": f"{PREFIX}-"})

@@ -108,6 +108,8 @@ def test_load_flags_are_one_line_errors_in_both_commands(
         (["loadtest", "--target", "foo"], f"--target 'foo' is not a target; use one of: {TARGETS}"),
         (["loadtest", "--find-capacity", "--rate", "5"], "--find-capacity needs --slo and a start "
                                                          "--rate"),
+        (["loadtest", "--cold-starts", "-1"], "--cold-starts -1 is out of range; use 0 to 20"),
+        (["loadtest", "--cold-starts", "21"], "--cold-starts 21 is out of range; use 0 to 20"),
     ],
 )  # fmt: skip
 def test_targets_and_plans_are_checked_before_the_first_run(
@@ -178,3 +180,12 @@ def test_an_earlier_run_is_kept_without_force(tmp_path: Path, payloads: Path) ->
         cwd=tmp_path,
     )  # fmt: skip
     assert _refused(done) == "Error: run already holds a result; pass --force or another --out"
+
+
+def test_cold_starts_need_a_server_launched_here(tmp_path: Path) -> None:
+    done = run_cli(
+        "loadtest", "--url", "http://127.0.0.1:9", "--cold-starts", "2", "--duration", "2s",
+        "--out", "run", cwd=tmp_path,
+    )  # fmt: skip
+    assert _refused(done) == "Error: --cold-starts needs a scaffold DIR launched here, not --url"
+    assert not (tmp_path / "run").exists()

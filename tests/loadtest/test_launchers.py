@@ -110,6 +110,9 @@ def test_launcher_serves_the_model_and_cleans_up(
         lock = json.loads((directory / "deploy-advisor.lock.json").read_text())
         assert launched.plan == lock["plan"] and lock["plan"]  # the plan it was sized for
         assert httpx.get(f"{launched.base_url}/readyz", timeout=5).status_code == 200
+        if target in ("docker", "heroku", "kubernetes"):  # started here: start to ready timed
+            assert launched.start_to_ready_s is not None
+            assert 0.2 < launched.start_to_ready_s < 120, launched.start_to_ready_s
         sampler = launched.stats.fresh() if launched.stats else None
         assert sampler is not None
         sampler.start()

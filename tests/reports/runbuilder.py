@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deploy_advisor.loadtest.result import cold_start_summary
+
 __all__ = ["RunSpec", "edit_result", "write_run"]
 
 
@@ -32,6 +34,8 @@ class RunSpec:
     generator_bound: bool = False
     partial: bool = False
     seed: int = 7
+    cold_starts_s: tuple[float, ...] | None = None
+    """Scale to zero: each cold start's wait in seconds; None for a target that never scales."""
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -139,6 +143,8 @@ def write_run(root: Path, spec: RunSpec, *, name: str | None = None) -> Path:
         "slo": slo,
         "capacity": _capacity(spec),
     }
+    if spec.cold_starts_s is not None:
+        result["cold_start"] = cold_start_summary(list(spec.cold_starts_s))
     (run_dir / "result.json").write_text(json.dumps(result, indent=2) + "\n")
     with gzip.open(run_dir / "latencies.csv.gz", "wt") as out:
         out.writelines(f"{v:.3f}\n" for v in ms)

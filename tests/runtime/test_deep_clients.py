@@ -3,6 +3,7 @@ hypothesis fuzz of tensor bodies (every answer a prediction or a 4xx naming the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,17 +114,42 @@ def test_the_server_is_still_ready_after_the_fuzz(scorer: tuple[Scorer, Server])
     assert Path(srv.log_path).is_file()
 
 
-def test_binary_tensors_are_refused_and_invocations_predict(scorer: tuple[Scorer, Server]) -> None:
+def test_binary_tensors_both_ways_and_invocations_predict(scorer: tuple[Scorer, Server]) -> None:
     import tritonclient.http as triton
     from tritonclient.utils import InferenceServerException
 
     net, srv = scorer
     client = triton.InferenceServerClient(f"127.0.0.1:{srv.port}")
-    x = np.zeros((1, 2, 6), dtype=np.float32)
+    name = client.get_model_metadata("scorer")["outputs"][0]["name"]
+    x = np.random.default_rng(1).normal(size=(3, 2, 6)).astype(np.float32)
+    with torch.no_grad():
+        want = net(torch.from_numpy(x)).numpy()
     inp = triton.InferInput("seq", list(x.shape), "FP32")
     inp.set_data_from_numpy(x, binary_data=True)
-    with pytest.raises(InferenceServerException, match="binary tensor data is not supported"):
-        client.infer("scorer", [inp])
+    # tritonclient's defaults: binary inputs, and every output as binary data
+    default = client.infer("scorer", [inp])
+    assert default.get_output(name)["parameters"]["binary_data_size"] == want.nbytes
+    np.testing.assert_allclose(default.as_numpy(name), want, atol=1e-5)
+    as_json = client.infer("scorer", [inp], outputs=[triton.InferRequestedOutput(name, False)])
+    assert "data" in as_json.get_output(name)
+    np.testing.assert_allclose(as_json.as_numpy(name), want, atol=1e-5)
+    with pytest.raises(InferenceServerException, match="unknown output 'nope'"):
+        client.infer("scorer", [inp], outputs=[triton.InferRequestedOutput("nope")])
+    # 48 bytes where the shape needs 96, and bytes left over: 400s naming the sizes
+    for size, extra, needle in ((48, b"", "needs 96"), (96, b"\0" * 8, "add up to 96")):
+        tensor = {"name": "seq", "shape": [2, 2, 6], "datatype": "FP32"}
+        head = json.dumps({"inputs": [{**tensor, "parameters": {"binary_data_size": size}}]})
+        r = httpx.post(
+            f"http://127.0.0.1:{srv.port}/v2/models/scorer/infer",
+            content=head.encode() + np.zeros(size // 4, np.float32).tobytes() + extra,
+            headers={
+                "Content-Type": "application/octet-stream",
+                "Inference-Header-Content-Length": str(len(head)),
+            },
+            timeout=30,
+        )
+        assert r.status_code == 400 and needle in r.json()["error"], r.text
+    x = np.zeros((1, 2, 6), dtype=np.float32)
     body = {"instances": x.tolist()}
     sage = httpx.post(f"http://127.0.0.1:{srv.port}/invocations", json=body, timeout=30)
     assert sage.status_code == 200, sage.text

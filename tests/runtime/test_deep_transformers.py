@@ -7,12 +7,14 @@ import base64
 import concurrent.futures
 import contextlib
 import io
+import json
 import os
 import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -124,6 +126,18 @@ def _pipeline(model: Path, task: str) -> object:
     return transformers.pipeline(task, model=str(model), device="cpu", local_files_only=True)
 
 
+def _triton_bytes(port: int, model: str, elements: list[bytes]) -> list[dict[str, Any]]:
+    """tritonclient's defaults: a BYTES input as binary data, the output asked back as binary."""
+    import tritonclient.http as triton
+
+    client = triton.InferenceServerClient(f"127.0.0.1:{port}")
+    inp = triton.InferInput("input", [len(elements)], "BYTES")
+    inp.set_data_from_numpy(np.array(elements, dtype=np.object_))
+    result = client.infer(model, [inp])
+    assert "binary_data_size" in result.get_output("predictions")["parameters"]
+    return [json.loads(e) for e in result.as_numpy("predictions")]
+
+
 def test_text_classification_equals_the_pipeline(hf: HF, tmp_path: Path) -> None:
     pipe = _pipeline(hf.text, "text-classification")
     want = {t: {d["label"]: d["score"] for d in pipe(t, top_k=None)} for t in TEXTS}
@@ -156,6 +170,7 @@ def test_text_classification_equals_the_pipeline(hf: HF, tmp_path: Path) -> None
             )
             meta = c.get("/v2/models/text").json()
             assert c.get("/readyz").status_code == 200
+        binary = _triton_bytes(s.port, "text", [b"good movie", b"bad film"])
     for texts, preds in zip(jobs, results, strict=True):
         for t, p in zip(texts, preds, strict=True):
             scores = dict(zip(["neg", "neu", "pos"], p["scores"], strict=True))
@@ -169,6 +184,9 @@ def test_text_classification_equals_the_pipeline(hf: HF, tmp_path: Path) -> None
     assert cut.status_code == 200
     assert number.status_code == 422 and "instances[0]" in number.json()["error"]
     assert v2.status_code == 200, v2.text
+    for text, answer in zip(["good movie", "bad film"], binary, strict=True):
+        scores = dict(zip(["neg", "neu", "pos"], answer["scores"], strict=True))
+        assert all(abs(scores[k] - v) < TOL for k, v in want[text].items())
     assert meta["parameters"]["task"] == "text-classification"
     assert meta["parameters"]["max_length"] == 24
 
@@ -243,11 +261,14 @@ def test_image_classification_from_base64_and_upload(hf: HF, tmp_path: Path) -> 
         )
         bad_b64 = c.post("/predict", json={"instances": [{"b64": "%%%"}]})
         assert c.get("/readyz").status_code == 200
+        binary = _triton_bytes(s.port, "image", images)
     for r in (b64, upload):
         assert r.status_code == 200, r.text
         got = np.array([p["scores"] for p in r.json()["predictions"]])
         np.testing.assert_allclose(got, want, atol=TOL)
         assert r.json()["classes"] == ["cat", "dog"]
+    got = np.array([answer["scores"] for answer in binary])  # raw image bytes, as Triton takes
+    np.testing.assert_allclose(got, want, atol=TOL)
     assert garbage.status_code == 422 and "cannot be decoded" in garbage.json()["error"]
     assert bad_b64.status_code == 400 and "base64" in bad_b64.json()["error"]
 

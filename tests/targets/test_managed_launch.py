@@ -159,4 +159,8 @@ def test_sparse_load_test_reports_its_cold_starts(
     report = run_cli("report", str(tmp_path / "run"), "--md", str(tmp_path / "report.md"))
     assert report.returncode == 0, report.stderr
     assert f"{cold['count']} cold start(s) after scaling to zero" in report.stdout
-    assert "cold start(s) after scaling to zero" in (tmp_path / "report.md").read_text()
+    markdown = (tmp_path / "report.md").read_text()
+    assert "cold start(s) after scaling to zero" in markdown
+    # The cold-start column: the run's own p50/max, in ms (cold starts are ≥100 ms: no decimals).
+    assert "| p99 ms | cold start p50/max ms | errors |" in markdown
+    assert f" | {cold['p50_ms']:.0f}/{cold['max_ms']:.0f} | " in markdown.replace("**", "")
