@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -62,7 +63,7 @@ def _quickstart_engine(tmp_path: Path, target: str, client) -> subprocess.Comple
 def test_quickstart_with_the_engine_benches_docker(tmp_path: Path, docker_client) -> None:  # type: ignore[no-untyped-def]
     done = _quickstart_engine(tmp_path, "docker", docker_client)
     assert done.returncode == 0, done.stderr
-    assert "✓ docker: 20.0 req/s" in done.stderr or "✓ docker: 19." in done.stderr
+    assert re.search(r"✓ docker: (19\.\d|20\.\d) req/s", done.stderr)  # about the 20 req/s asked
     assert "✓ advisor picks realtime on cloud-run (cloud-run-1vcpu-2gib)" in done.stderr
     # docker is a Docker host: benched on the advisor's own VM plan for it, with no note.
     assert "billed per use" not in done.stderr
