@@ -76,10 +76,12 @@ def bill_of_materials(
     serverless = plan.kind == "serverless"
     autoscaled = target == "kubernetes" or serverless
     instances = cost.instances
-    if cost.mode == "realtime" and target == "kubernetes":
-        min_instances = 2 if cost.headroom else 1
-    elif serverless:
+    # a job, or a service that scales to zero; else min instances are kept warm
+    scale_to_zero = serverless and (cost.mode == "batch" or instances == 0)
+    if scale_to_zero:
         min_instances = 0
+    elif cost.mode == "realtime" and target == "kubernetes":
+        min_instances = 2 if cost.headroom else 1
     else:
         min_instances = instances
     max_instances: int | None = instances
@@ -106,6 +108,11 @@ def bill_of_materials(
         notes.append(
             f"scale the web process to {instances} dynos (heroku ps:scale web={instances})"
         )
+    if serverless and not scale_to_zero and cost.mode == "realtime":
+        notes.append(
+            f"min instances {instances}, CPU always allocated: cold starts would land in the "
+            "p95 budget, so the price keeps instances warm"
+        )
     if cost.mode == "batch" and target in ("vps", "docker") and not serverless:
         timer = "a systemd timer" if target == "vps" else "cron on the Docker host"
         notes.append(f"an always-on VM runs the job from {timer}")
@@ -115,13 +122,13 @@ def bill_of_materials(
         plan=plan.name,
         provider=plan.provider,
         instances=instances,
-        min_instances=min(min_instances, instances) if not serverless else 0,
+        min_instances=min(min_instances, instances),
         max_instances=max_instances,
         load_balancer=lb.name if lb else None,
         load_balancer_priced=lb is not None,
         region=region,
         gpu=plan.gpu,
-        scale_to_zero=serverless,
+        scale_to_zero=scale_to_zero,
         schedule=SCHEDULES[spec.latency.freshness] if cost.mode == "batch" else None,
         runtime=plan.runtime,
         capacity_rps_per_instance=cost.capacity_rps,

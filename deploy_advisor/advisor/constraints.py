@@ -2,9 +2,12 @@
 
 * Connectivity offline, or data that may not leave the device, or a latency budget below a
   network round trip, rule out the server modes (realtime, batch): only edge is left.
-* A GPU rules out plans without one (so all of Heroku). A model that does not fit a plan's
-  memory rules that plan out. Limits from the catalog (request timeouts, slug size, plans that
-  sleep) rule plans out when the spec crosses them.
+* A GPU rules out plans without one (so all of Heroku, and serverless inference). A model that
+  does not fit a plan's memory rules that plan out. Limits from the catalog (request timeouts,
+  slug size, plans that sleep) rule plans out when the spec crosses them.
+* `cloud.provider` rules out the managed cloud services of other clouds (`advisor.managed`);
+  cold starts that land in the p95 budget rule out a serverless plan that cannot be kept warm
+  (`advisor.coldstart`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ __all__ = [
 ]
 
 MODES = ("realtime", "batch", "edge")
-SERVER_TARGETS = ("heroku", "vps", "docker", "kubernetes")
+SERVER_TARGETS = ("heroku", "vps", "docker", "kubernetes", "sagemaker", "cloud-run", "azure-ml")
 TARGETS = (*SERVER_TARGETS, "edge")
 #: At or above this availability a service runs on at least two instances.
 HA_AVAILABILITY = 99.9
@@ -62,6 +65,8 @@ def reserved_mb(plan: PricePlan) -> float:
 def plan_block(plan: PricePlan, spec: Spec, mode: str) -> str | None:
     """Why `plan` cannot serve this spec in `mode`, or None when it can."""
     if spec.model.gpu and not plan.gpu:
+        if plan.kind == "serverless":
+            return f"{plan.name} is serverless inference: CPU only, no GPU"
         return f"{plan.name} has no GPU"
     if plan.memory_mb is not None:
         reserve = reserved_mb(plan)
@@ -84,6 +89,16 @@ def plan_block(plan: PricePlan, spec: Spec, mode: str) -> str | None:
             limit = limits.get(key)
             if limit is not None and p95 > limit * 1000:
                 return f"p95 {p95:g} ms is longer than the {limit:g} s {what}"
+    payload_mb = limits.get("payload_max_mb")
+    if (
+        mode == "realtime"
+        and payload_mb is not None
+        and spec.traffic.payload_kb > payload_mb * 1024
+    ):
+        return (
+            f"a {spec.traffic.payload_kb:g} KB request is over the {payload_mb:g} MB payload limit "
+            f"of {plan.name}"
+        )
     max_availability = limits.get("max_availability_pct")
     if mode != "batch" and max_availability is not None and spec.availability > max_availability:
         detail = ""

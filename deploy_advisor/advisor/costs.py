@@ -22,6 +22,7 @@ from deploy_advisor.advisor.capacity import (
     workers_that_fit,
 )
 from deploy_advisor.advisor.catalog import Catalog, PricePlan
+from deploy_advisor.advisor.coldstart import ColdStarts, cold_starts
 from deploy_advisor.advisor.constraints import (
     HA_AVAILABILITY,
     HA_CONTROL_PLANE_AVAILABILITY,
@@ -39,8 +40,6 @@ from deploy_advisor.advisor.spec import Spec
 
 __all__ = ["Ineligible", "LineItem", "PlanCost", "lower_bound", "plan_cost"]
 
-#: Bytes in and out per request, for per-GB data charges (one JSON row each way).
-REQUEST_BYTES = 2048
 #: Targets whose batch scaffold runs on an always-on VM (a systemd timer or cron).
 ALWAYS_ON_BATCH = ("vps", "docker")
 
@@ -55,8 +54,13 @@ def plan_cost(
     rps_per_vcpu: float | None = None,
     batch_rows_per_vcpu_s: float | None = None,
     target: str | None = None,
+    weigh_cold_starts: bool = False,
 ) -> PlanCost | Ineligible:
     """What `plan` costs a month for `spec` in `mode` on `target`, or why it cannot serve it.
+
+    With `weigh_cold_starts` (the advice), a serverless plan whose cold starts would land in the
+    p95 budget is priced kept warm, or ruled out when it cannot be; without (a run that scaled to
+    zero, priced by `report`), it is priced per use.
 
     `capacity_rps` is the measured requests/s one instance sustains; when None, capacity is
     the plan's vCPUs (workers) x `rps_per_vcpu` (default `DEFAULT_RPS_PER_VCPU`), and unknown
@@ -70,7 +74,16 @@ def plan_cost(
     if mode == "batch":
         return _batch(plan, spec, catalog, batch_rows_per_vcpu_s, target)
     if plan.kind == "serverless":
-        return _serverless(plan, spec, catalog, rps_per_vcpu)
+        cold = cold_starts(spec)
+        if not (weigh_cold_starts and cold.in_p95):
+            return _serverless(plan, spec, catalog, rps_per_vcpu)
+        if "warm_usd_per_vcpu_second" in plan.usage:
+            return _warm(plan, spec, rps_per_vcpu, cold)
+        return Ineligible(
+            plan,
+            f"{cold.why()}; {plan.name} keeps no instance warm (provisioned concurrency is not "
+            "in the catalog)",
+        )
     return _realtime(plan, spec, catalog, capacity_rps, rps_per_vcpu)
 
 
@@ -248,7 +261,8 @@ def _serverless(
         cpu = max(0.0, vcpu_s - u.get("free_vcpu_seconds", 0)) * u["usd_per_vcpu_second"]
         mem = max(0.0, gib_s - u.get("free_gib_seconds", 0)) * u.get("usd_per_gib_second", 0)
         paid_requests = max(0.0, requests - u.get("free_requests", 0))
-        monthly = cpu + mem + paid_requests / 1e6 * u.get("usd_per_million_requests", 0)
+        request_fees = paid_requests / 1e6 * u.get("usd_per_million_requests", 0)
+        monthly = cpu + mem + request_fees
 
         def explain() -> list[str]:
             free = (
@@ -259,19 +273,23 @@ def _serverless(
             return [
                 f"{requests:,.0f} requests a month x {billed:g} s billed = {vcpu_s:,.0f} vCPU-s "
                 f"and {gib_s:,.0f} GiB-s; after the monthly free tier ({free}): {usd(monthly)}",
+                f"request fees {usd(request_fees)} ({paid_requests:,.0f} requests beyond the free "
+                f"tier at {usd_rate(u.get('usd_per_million_requests', 0))} per million)",
+                _IDLE,
                 f"scales with traffic; {rate:g} req/s per vCPU assumed for compute time",
             ]
 
     else:
         per_second = u.get("usd_per_second", 0.0)
         compute = requests * seconds_per_request * per_second
-        data = requests * REQUEST_BYTES / 1e9 * u.get("usd_per_gb_processed", 0.0)
+        data = requests * spec.traffic.payload_kb * 1024 / 1e9 * u.get("usd_per_gb_processed", 0)
         monthly = compute + data
 
         def explain() -> list[str]:
             return [
                 f"{requests:,.0f} requests x {seconds_per_request * 1000:g} ms at "
                 f"${per_second:g}/s = {usd(compute)}, data processed {usd(data)}",
+                _IDLE,
                 f"scales with traffic; {rate:g} req/s per vCPU assumed for compute time",
             ]
 
@@ -283,6 +301,42 @@ def _serverless(
         capacity_rps=None,
         explain=explain,
         items=_usage(plan, monthly, f"{requests:,.0f} requests a month, billed per use"),
+    )
+
+
+_IDLE = "idle time $0.00: it scales to zero between requests"
+
+
+def _warm(plan: PricePlan, spec: Spec, rps_per_vcpu: float | None, cold: ColdStarts) -> PlanCost:
+    """A serverless service kept warm (min instances, CPU always allocated) for the peak."""
+    u = plan.usage
+    vcpu = plan.vcpu or 1.0
+    per_instance = vcpu * (rps_per_vcpu or DEFAULT_RPS_PER_VCPU)
+    warm = instances_needed(spec.traffic.peak_rps, per_instance) if spec.traffic.peak_rps else 1
+    seconds = HOURS_PER_MONTH * 3600 * warm
+    vcpu_s, gib_s = seconds * vcpu, seconds * (plan.memory_mb or 0) / 1024
+    cpu = max(0.0, vcpu_s - u.get("warm_free_vcpu_seconds", 0)) * u["warm_usd_per_vcpu_second"]
+    mem = max(0.0, gib_s - u.get("warm_free_gib_seconds", 0)) * u.get("warm_usd_per_gib_second", 0)
+    monthly = cpu + mem
+    what = f"min instances {warm}, kept warm all month"
+
+    def explain() -> list[str]:
+        return [
+            f"{cold.why()}: {what} (instance-based billing, CPU always allocated, no request "
+            f"fees): {vcpu_s:,.0f} vCPU-s and {gib_s:,.0f} GiB-s after the free tier = "
+            f"{usd(monthly)}",
+            f"{warm} warm instance{'s' if warm > 1 else ''} at {per_instance:g} req/s each "
+            f"carry the {spec.traffic.peak_rps:g} req/s peak",
+        ]
+
+    return PlanCost(
+        plan=plan,
+        mode="realtime",
+        monthly_usd=monthly,
+        instances=warm,
+        capacity_rps=per_instance,
+        explain=explain,
+        items=_usage(plan, monthly, what),
     )
 
 

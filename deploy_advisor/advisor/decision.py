@@ -11,7 +11,14 @@ from deploy_advisor.advisor.capacity import (
     DEFAULT_RPS_PER_VCPU,
     RUNS_PER_MONTH,
 )
+from deploy_advisor.advisor.coldstart import (
+    CONTAINER_START_S,
+    IDLE_WINDOW_S,
+    MODEL_LOAD_MB_PER_S,
+    cold_starts,
+)
 from deploy_advisor.advisor.costs import Ineligible, PlanCost
+from deploy_advisor.advisor.managed import lock_in
 from deploy_advisor.advisor.regions import region_price_risk
 from deploy_advisor.advisor.scoring import Factor
 from deploy_advisor.advisor.spec import PEAK_TO_AVERAGE, REALTIME_DEFAULT_P95_MS, Spec
@@ -128,9 +135,18 @@ class Recommendation:
         cost = self.chosen.cost
         out: list[str] = []
         if cost is not None:
-            out.extend(cost.plan.risk_texts(self.mode))
+            texts = cost.plan.risk_texts(self.mode)
+            if cost.plan.kind == "serverless" and cost.instances and self.mode == "realtime":
+                texts = [t for t in texts if "cold start" not in t]  # kept warm: none
+                out.append(
+                    f"the {cost.instances} min instance{'s are' if cost.instances > 1 else ' is'} "
+                    "billed all month, busy or idle; a burst beyond them still meets a cold start"
+                )
+            out.extend(texts)
             for extra in cost.extras:
                 out.extend(extra.risk_texts(self.mode))
+            lock = lock_in(self.target)
+            out.extend([lock] if lock else [])
             budget = self.spec.budget.monthly_usd
             if cost.monthly_usd > budget:
                 out.append(
@@ -160,6 +176,15 @@ class Recommendation:
             out.append(
                 f"peak {spec.traffic.peak_rps:g} req/s: {PEAK_TO_AVERAGE:g}x the average rate "
                 "of requests_per_day (at least 1)"
+            )
+        cost = self.chosen.cost
+        if self.mode == "realtime" and cost is not None and cost.plan.kind == "serverless":
+            cold = cold_starts(spec)
+            out.append(
+                f"cold start ~{cold.seconds:.1f} s ({CONTAINER_START_S:g} s container start plus "
+                f"the model at {MODEL_LOAD_MB_PER_S:g} MB/s), an idle instance kept "
+                f"{IDLE_WINDOW_S / 60:g} minutes, requests arriving at random; `deploy-advisor "
+                "loadtest SCAFFOLD --target TARGET` measures cold starts"
             )
         if self.mode == "realtime":
             if self.options.capacity_rps is not None:

@@ -31,6 +31,7 @@ SPEC_FLAGS: tuple[SpecFlag, ...] = (
     SpecFlag("traffic.peak_rps", "--peak-rps", "Peak requests per second.", "RPS"),
     SpecFlag("traffic.pattern", "--pattern", "steady|bursty|scheduled.", "PATTERN"),
     SpecFlag("traffic.batch_rows", "--batch-rows", "Rows per scheduled batch run.", "N"),
+    SpecFlag("traffic.payload_kb", "--payload-kb", "Size of one request in KB.", "KB"),
     SpecFlag("privacy.pii", "--pii", "Requests carry personal data.", ""),
     SpecFlag("privacy.on_device_only", "--on-device-only", "Data may not leave the device.", ""),
     SpecFlag("privacy.region", "--region", "Region the data must stay in.", "REGION"),
@@ -38,6 +39,10 @@ SPEC_FLAGS: tuple[SpecFlag, ...] = (
     SpecFlag("budget.monthly_usd", "--budget", "Monthly budget in USD.", "USD"),
     SpecFlag("team.ops_skill", "--ops-skill", "beginner|intermediate|expert.", "LEVEL"),
     SpecFlag("availability", "--availability", "Availability target in percent.", "PCT"),
+    SpecFlag(
+        "cloud.provider", "--cloud",
+        "any|aws|gcp|azure|none: the cloud the team already runs on.", "PROVIDER",
+    ),
     SpecFlag(
         "edge.devices", "--edge-devices",
         "own (users' phones, browsers, desktops) | board (Raspberry Pi, Jetson).", "KIND",

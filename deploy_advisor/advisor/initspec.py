@@ -13,6 +13,7 @@ from typing import Any
 from deploy_advisor import console
 from deploy_advisor.advisor.inputs import NULL_WORDS, model_size_mb
 from deploy_advisor.advisor.spec import (
+    CLOUD_PROVIDERS,
     CONNECTIVITY_LEVELS,
     EDGE_DEVICES,
     FRESHNESS_LEVELS,
@@ -108,6 +109,13 @@ QUESTIONS: tuple[Question, ...] = (
         "availability",
         "Availability target in percent (99.9 and up adds a spare instance)",
         "number",
+        relevant=lambda s: not s.privacy.on_device_only,
+    ),
+    Question(
+        "cloud.provider",
+        "Cloud the team already runs on (any = no preference; none = no managed cloud service)",
+        "choice",
+        CLOUD_PROVIDERS,
         relevant=lambda s: not s.privacy.on_device_only,
     ),
 )
@@ -284,6 +292,8 @@ def spec_to_yaml(spec: Spec) -> str:
     if "peak_rps" in given_traffic:
         traffic["peak_rps"] = s.traffic.peak_rps
     traffic |= {"pattern": s.traffic.pattern, "batch_rows": s.traffic.batch_rows}
+    if "payload_kb" in given_traffic:
+        traffic["payload_kb"] = s.traffic.payload_kb
     model: dict[str, Any] = {"path": s.model.path}
     if "size_mb" in given_model:
         model["size_mb"] = s.model.size_mb
@@ -337,6 +347,8 @@ def spec_to_yaml(spec: Spec) -> str:
         f"budget: {{monthly_usd: {_scalar(s.budget.monthly_usd)}}}   # USD a month",
         f"team: {{ops_skill: {_scalar(s.team.ops_skill)}}}   # beginner|intermediate|expert",
         f"availability: {_scalar(s.availability)}   # percent",
+        f"cloud: {{provider: {_scalar(s.cloud.provider)}}}   # any|aws|gcp|azure|none: where the "
+        "team already runs",
         f"edge: {{devices: {_scalar(s.edge.devices)}}}   # own|board; null = own when the data "
         "stays on the device, else board",
     ]

@@ -6,10 +6,11 @@ import math
 from typing import Any
 
 from deploy_advisor.advisor.bom import bill_of_materials
-from deploy_advisor.advisor.catalog import SERVING_KINDS, Catalog
+from deploy_advisor.advisor.catalog import SERVING_KINDS, Catalog, PricePlan
 from deploy_advisor.advisor.constraints import MODES, SERVER_TARGETS, TARGETS, mode_blocks
 from deploy_advisor.advisor.costs import Ineligible, PlanCost, lower_bound, plan_cost
 from deploy_advisor.advisor.decision import ModeResult, Options, Recommendation, TargetResult
+from deploy_advisor.advisor.managed import cloud_block, foreign
 from deploy_advisor.advisor.regions import region_block
 from deploy_advisor.advisor.scoring import mode_factors, target_factors, weigh
 from deploy_advisor.advisor.spec import Spec
@@ -39,6 +40,9 @@ def _cost_key(spec: Spec) -> tuple[Any, ...]:
         spec.traffic.batch_rows,
         spec.edge.kind(spec.privacy.on_device_only),
         spec.privacy.region,
+        spec.traffic.pattern,
+        spec.traffic.payload_kb,
+        spec.cloud.provider,
     )
 
 
@@ -65,7 +69,8 @@ def _evaluate(
         return hit
     fits: list[PlanCost] = []
     rejected: list[Ineligible] = []
-    best = math.inf
+    # the cheapest fit in the team's cloud (any plan without a named cloud), and elsewhere
+    best_home = best_away = math.inf
     devices = spec.edge.kind(spec.privacy.on_device_only)
     for plan in catalog.plans_for(target):
         if plan.kind not in SERVING_KINDS:
@@ -74,7 +79,7 @@ def _evaluate(
             continue
         if plan.kind == "device" and (plan.devices or "board") != devices:
             continue
-        if best_only and lower_bound(plan, spec, mode, catalog, target) >= best:
+        if best_only and _cannot_win(plan, spec, best_home, best_away, catalog, mode, target):
             continue
         block = region_block(plan, catalog, spec.privacy.region)
         if block is not None:
@@ -89,16 +94,22 @@ def _evaluate(
             rps_per_vcpu=options.rps_per_vcpu,
             batch_rows_per_vcpu_s=options.batch_rows_per_vcpu_s,
             target=target,
+            weigh_cold_starts=True,
         )
         if isinstance(result, Ineligible):
             rejected.append(result)
         else:
             fits.append(result)
-            best = min(best, result.monthly_usd)
-    # A model that needs no GPU: CPU plans with enough memory first, GPU plans only after.
+            if foreign(plan, spec):
+                best_away = min(best_away, result.monthly_usd)
+            else:
+                best_home = min(best_home, result.monthly_usd)
+    # A model that needs no GPU: CPU plans with enough memory first, GPU plans only after;
+    # then the plans in the team's cloud.
     fits.sort(
         key=lambda c: (
             bool(c.plan.gpu) and not spec.model.gpu,
+            foreign(c.plan, spec),
             round(c.monthly_usd, 6),
             -(c.capacity_rps or 0),
             c.plan.name,
@@ -107,10 +118,23 @@ def _evaluate(
     return fits, rejected
 
 
+def _cannot_win(
+    plan: PricePlan, spec: Spec, best_home: float, best_away: float, catalog: Catalog, mode: str,
+    target: str,
+) -> bool:  # fmt: skip
+    """Whether `plan` cannot come first: a plan outside the team's cloud never beats a fit in it."""
+    floor = lower_bound(plan, spec, mode, catalog, target)
+    if foreign(plan, spec):
+        return best_home < math.inf or floor >= best_away
+    return floor >= best_home
+
+
 def _ruled_out(target: str, spec: Spec, rejected: list[Ineligible]) -> str:
     if not rejected:
         return f"the catalog has no {target} plan"
     if spec.model.gpu and not any(r.plan.gpu for r in rejected):
+        if all(r.plan.kind == "serverless" for r in rejected):
+            return f"no {target} plan has a GPU: serverless inference is CPU only"
         return f"no {target} plan in the catalog has a GPU"
     biggest = max(rejected, key=lambda r: (r.plan.memory_mb or 0, r.plan.name))
     return (
@@ -154,9 +178,8 @@ def decide(
         if mode in blocks:
             evaluated = {t: ([], []) for t in _targets_for(mode)}
         else:
-            evaluated = {
-                t: _evaluate(t, mode, spec, catalog, options, cache) for t in _targets_for(mode)
-            }
+            allowed = [t for t in _targets_for(mode) if cloud_block(t, spec) is None]
+            evaluated = {t: _evaluate(t, mode, spec, catalog, options, cache) for t in allowed}
         per_mode[mode] = evaluated
         bests = [fits[0] for fits, _ in evaluated.values() if fits]
         cheapest = min(bests, key=lambda c: c.monthly_usd) if bests else None
@@ -195,6 +218,10 @@ def decide(
                     f"(edge scores {modes['edge'].score:.2f})"
                 )
             results.append(TargetResult(target, False, 0.0, None, ruled_out=reason))
+            continue
+        blocked = cloud_block(target, spec)
+        if blocked is not None:
+            results.append(TargetResult(target, False, 0.0, None, ruled_out=blocked))
             continue
         fits, rejected = per_mode[mode][target]
         if not fits:

@@ -1,9 +1,9 @@
 """The recommendation: hard constraints, then weighted factors, then the plan and its cost.
 
 `recommend(spec, catalog=..., weights=...)` ranks the modes (realtime, batch, edge), picks the
-best eligible one, ranks the targets (heroku, vps, docker, kubernetes, edge) within it, chooses
-the cheapest plan that fits for each target, lists the risks from the catalog, and finds the
-smallest single change to the inputs that would flip the choice.
+best eligible one, ranks the targets (heroku, vps, docker, kubernetes, sagemaker, cloud-run,
+azure-ml, edge) within it, chooses the cheapest plan that fits for each target, lists the risks
+from the catalog, and finds the smallest single change to the inputs that would flip the choice.
 """
 
 from __future__ import annotations

@@ -9,8 +9,10 @@ The reasoning encoded here:
   network is limited or absent, or the latency budget is below a network round trip.
 * Heroku for beginners and small budgets (easy, but limited flexibility and scale); a VPS for
   Linux-savvy, cost-sensitive teams who can run nginx and systemd; Kubernetes for large,
-  bursty, highly available load with an expert team (overkill for basic apps); Docker for
-  portable services in between.
+  bursty, highly available load with an expert team (overkill for basic apps); a Docker host
+  for portable services in between; a managed cloud service (SageMaker, Cloud Run, Azure ML)
+  for less operations work, scale to zero for low or sporadic traffic when cold starts stay out
+  of the p95 budget, and the cloud the team already runs on.
 """
 
 from __future__ import annotations
@@ -19,9 +21,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from deploy_advisor.advisor.coldstart import cold_starts
 from deploy_advisor.advisor.constraints import HA_AVAILABILITY
 from deploy_advisor.advisor.costs import PlanCost
+from deploy_advisor.advisor.managed import CLOUD_NAMES, MANAGED_CLOUD, foreign, prefers_a_cloud
 from deploy_advisor.advisor.spec import NETWORK_ROUND_TRIP_MS, Spec
+from deploy_advisor.advisor.traits import AVAILABILITY as _AVAILABILITY
+from deploy_advisor.advisor.traits import BURST as _BURST
+from deploy_advisor.advisor.traits import OPS as _OPS
+from deploy_advisor.advisor.traits import SCALE as _SCALE
+from deploy_advisor.advisor.traits import SCALE_REASON as _SCALE_REASON
 
 __all__ = [
     "Factor",
@@ -296,64 +305,11 @@ def _mode_model(spec: Spec, mode: str) -> Factor:
 
 # --- targets -------------------------------------------------------------------------------
 
-_OPS: dict[str, dict[str, tuple[float, str]]] = {
-    "heroku": {
-        "beginner": (1.0, "git push deploys, no servers to run"),
-        "intermediate": (0.7, "easy, but little control over the machine"),
-        "expert": (0.5, "easy, but limited flexibility and scale for an expert team"),
-    },
-    "vps": {
-        "beginner": (0.1, "a VPS needs Linux administration: nginx, systemd, updates"),
-        "intermediate": (0.6, "a VPS needs some Linux administration (nginx, systemd)"),
-        "expert": (1.0, "a Linux-savvy team runs nginx + systemd on a cheap VPS"),
-    },
-    "docker": {
-        "beginner": (0.4, "containers are one more thing to learn"),
-        "intermediate": (1.0, "a portable image the team can run anywhere"),
-        "expert": (0.9, "a portable image; simple to run"),
-    },
-    "kubernetes": {
-        "beginner": (0.0, "Kubernetes is far beyond a beginner team"),
-        "intermediate": (0.3, "Kubernetes needs an expert team"),
-        "expert": (1.0, "the team can run Kubernetes"),
-    },
-    "edge": {
-        "beginner": (0.3, "updating a fleet of devices is hard"),
-        "intermediate": (0.6, "devices need an update process"),
-        "expert": (0.9, "the team can manage a device fleet"),
-    },
-}
-
-_SCALE: dict[str, dict[str, float]] = {
-    "heroku": {"tiny": 1.0, "small": 0.8, "medium": 0.5, "large": 0.3},
-    "vps": {"tiny": 1.0, "small": 1.0, "medium": 0.7, "large": 0.4},
-    "docker": {"tiny": 0.8, "small": 0.9, "medium": 0.9, "large": 0.7},
-    "kubernetes": {"tiny": 0.2, "small": 0.4, "medium": 0.8, "large": 1.0},
-    "edge": {"tiny": 0.7, "small": 0.7, "medium": 0.7, "large": 0.7},
-}
-_SCALE_REASON = {
-    "heroku": "dynos scale by hand, to a limit",
-    "vps": "one box scales up, not out",
-    "docker": "containers scale out behind a load balancer",
-    "kubernetes": "built for large, bursty load",
-    "edge": "each device serves its own traffic",
-}
-_BURST = {"heroku": -0.1, "vps": -0.3, "docker": -0.1, "kubernetes": 0.2, "edge": 0.0}
-
-_AVAILABILITY: dict[str, tuple[float, float, str, str]] = {
-    # (score at 99.9, score above 99.9, reason at 99.9, reason above); {n}: instances priced
-    "heroku": (0.8, 0.5, "{n} dynos", "no SLA on the Common Runtime's standard dynos"),
-    "vps": (0.6, 0.3, "{n} VPSes behind {balancer}", "failover is on you"),
-    "docker": (0.7, 0.5, "{n} hosts and a load balancer", "failover is on you"),
-    "kubernetes": (1.0, 1.0, "replicas, probes and rescheduling built in", "self-healing"),
-    "edge": (0.5, 0.3, "devices fail one by one", "devices fail one by one"),
-}
-
-TargetFactor = Callable[[Spec, str, str, PlanCost], Factor]
+TargetFactor = Callable[[Spec, str, str, PlanCost], Factor | None]
 
 
 def target_factors(spec: Spec, target: str, mode: str, cost: PlanCost) -> list[Factor]:
-    return [f(spec, target, mode, cost) for f in _TARGET_FACTORS]
+    return [f for f in (factor(spec, target, mode, cost) for factor in _TARGET_FACTORS) if f]
 
 
 def _t_latency(spec: Spec, target: str, mode: str, cost: PlanCost) -> Factor:
@@ -362,7 +318,12 @@ def _t_latency(spec: Spec, target: str, mode: str, cost: PlanCost) -> Factor:
     if mode != "realtime" or p95 is None:
         return Factor(name, 1.0, "nobody waits online" if p95 is None else "results precomputed")
     if cost.plan.kind == "serverless":
-        return Factor(name, 0.5, f"scales to zero: cold starts land in p95 {p95:g} ms")
+        if cost.instances > 0:
+            warm = f"min instances {cost.instances} kept warm"
+            return Factor(name, 1.0, f"{warm}: no cold start lands in p95 {p95:g} ms")
+        cold = cold_starts(spec)
+        score = 0.9 if cold.seconds * 1000 <= p95 else 0.8
+        return Factor(name, score, cold.why())
     if "sleep_after_idle_min" in cost.plan.limits:
         return Factor(name, 0.5, f"{cost.plan.name} sleeps when idle: waking lands in p95")
     return Factor(name, 1.0, f"a warm server answers within p95 {p95:g} ms")
@@ -376,7 +337,7 @@ def _t_privacy(spec: Spec, target: str, mode: str, cost: PlanCost) -> Factor:
         return Factor(
             "privacy", 0.6, "personal data on a shared platform: check its terms" + region
         )
-    if cost.plan.kind == "serverless":
+    if cost.plan.kind == "serverless" or target in MANAGED_CLOUD:
         return Factor("privacy", 0.7, "personal data on a managed platform" + region)
     if target == "edge":
         return Factor("privacy", 1.0, "personal data stays on the device")
@@ -414,6 +375,8 @@ def _t_traffic(spec: Spec, target: str, mode: str, cost: PlanCost) -> Factor:
         why = "overkill for a basic app"
     elif target == "vps" and cost.instances > 1:
         why = f"{cost.instances} boxes behind {_balancer(cost)}"
+    if cost.plan.kind == "serverless":
+        why = "scales to zero, billed per request" if cost.instances == 0 else f"{why}, kept warm"
     reason = f"{bucket} load ({t.peak_rps:g} req/s peak): {why}"
     if t.pattern == "bursty" and _BURST[target]:
         score += _BURST[target]
@@ -458,6 +421,22 @@ def _t_model(spec: Spec, target: str, mode: str, cost: PlanCost) -> Factor:
     return Factor("model", 1.0, f"a {size:g} MB model fits {cost.plan.name}")
 
 
+def _t_cloud(spec: Spec, target: str, mode: str, cost: PlanCost) -> Factor | None:
+    """Fit with the cloud the team already runs on; None (not weighed) when it named none."""
+    if not prefers_a_cloud(spec):
+        return None
+    team = CLOUD_NAMES[spec.cloud.provider]
+    if cost.plan.kind == "device":
+        return Factor("cloud", 1.0, "runs on devices, beside the team's cloud")
+    if not foreign(cost.plan, spec):
+        return Factor(
+            "cloud", 1.0, f"the team already runs on {team}: account, IAM and billing carry over"
+        )
+    return Factor(
+        "cloud", 0.4, f"{cost.plan.provider} is a vendor beside {team}: another account and bill"
+    )
+
+
 _TARGET_FACTORS: tuple[TargetFactor, ...] = (
     _t_latency,
     _t_privacy,
@@ -467,4 +446,5 @@ _TARGET_FACTORS: tuple[TargetFactor, ...] = (
     _t_ops,
     _t_availability,
     _t_model,
+    _t_cloud,
 )

@@ -43,6 +43,7 @@ from deploy_advisor.advisor.spec_messages import show as _show
 from deploy_advisor.errors import SpecError
 
 __all__ = [
+    "CLOUD_PROVIDERS",
     "DEFAULT_SPEC_FILE",
     "FLAGS",
     "NETWORK_ROUND_TRIP_MS",
@@ -78,6 +79,8 @@ CONNECTIVITY_LEVELS: tuple[str, ...] = ("always", "intermittent", "offline")
 OPS_SKILLS: tuple[str, ...] = ("beginner", "intermediate", "expert")
 EdgeDevices = Literal["own", "board"]
 EDGE_DEVICES: tuple[str, ...] = ("own", "board")
+CloudProvider = Literal["any", "aws", "gcp", "azure", "none"]
+CLOUD_PROVIDERS: tuple[str, ...] = ("any", "aws", "gcp", "azure", "none")
 
 
 def _not_bool(kind: str) -> Any:
@@ -172,6 +175,14 @@ class TrafficSpec(_Section):
         le=10**13,
         description="Rows scored per scheduled batch run; 0 = no batch job. Default: 0.",
     )
+    payload_kb: Number = Field(
+        2.0,
+        ge=0,
+        le=10_000_000,
+        description="Size of one prediction request in KB; a platform's payload limit below it "
+        "rules that platform out (SageMaker 6 MB, its Serverless 4 MB, Cloud Run 32 MiB). "
+        "Default: 2 (one JSON row).",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -233,6 +244,17 @@ class TeamSpec(_Section):
     )
 
 
+class CloudSpec(_Section):
+    """Where the team already runs: which managed cloud services may compete."""
+
+    provider: CloudProvider = Field(
+        "any",
+        description="The cloud the team already runs on: any|aws|gcp|azure|none. aws keeps "
+        "SageMaker among the managed services, gcp Cloud Run, azure Azure ML; none rules the "
+        "managed cloud services out; any lets them all compete. Default: any.",
+    )
+
+
 class Spec(_Section):
     """deploy-advisor.yaml: what the deployment must do. Every field is optional."""
 
@@ -248,6 +270,7 @@ class Spec(_Section):
     edge: EdgeSpec = Field(default_factory=EdgeSpec)
     budget: BudgetSpec = Field(default_factory=BudgetSpec)
     team: TeamSpec = Field(default_factory=TeamSpec)
+    cloud: CloudSpec = Field(default_factory=CloudSpec)
     availability: Number = Field(
         99.5,
         ge=0,
@@ -393,6 +416,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "budget": BudgetSpec,
     "team": TeamSpec,
     "edge": EdgeSpec,
+    "cloud": CloudSpec,
 }
 
 

@@ -20,6 +20,7 @@ HINTS: dict[str, str] = {
     "traffic.peak_rps": "peak_rps: 20",
     "traffic.pattern": "pattern: steady",
     "traffic.batch_rows": "batch_rows: 100000",
+    "traffic.payload_kb": "payload_kb: 2",
     "privacy": "privacy: {pii: false, on_device_only: false, region: null}",
     "privacy.pii": "pii: false",
     "privacy.on_device_only": "on_device_only: false",
@@ -32,6 +33,8 @@ HINTS: dict[str, str] = {
     "availability": "availability: 99.9",
     "edge": "edge: {devices: own}",
     "edge.devices": "devices: own (or board)",
+    "cloud": "cloud: {provider: aws}",
+    "cloud.provider": "provider: aws (or any, gcp, azure, none)",
 }
 
 

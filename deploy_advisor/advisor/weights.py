@@ -23,6 +23,7 @@ FACTORS = (
     "ops_skill",
     "availability",
     "model",
+    "cloud",
 )
 LEVELS = ("modes", "targets")
 MAX_WEIGHT = 1000.0

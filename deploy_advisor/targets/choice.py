@@ -309,6 +309,7 @@ def _fits(target: str, mode: str, advice: Recommendation) -> tuple[list[PlanCost
             candidate, advice.spec, mode, catalog, capacity_rps=options.capacity_rps,
             rps_per_vcpu=options.rps_per_vcpu,
             batch_rows_per_vcpu_s=options.batch_rows_per_vcpu_s, target=target,
+            weigh_cold_starts=True,
         )  # fmt: skip
         if isinstance(cost, Ineligible):
             reasons.append(cost.reason)

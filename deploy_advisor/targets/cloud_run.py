@@ -35,6 +35,14 @@ def memory_limit(memory_mb: int) -> str:
     return f"{memory_mb // 1024}Gi" if memory_mb % 1024 == 0 else f"{memory_mb}Mi"
 
 
+def _warm_instances(ctx: RenderContext) -> int:
+    """The min instances the advisor priced warm (cold starts would break p95), else 0."""
+    bom = ctx.bom
+    if bom is None or bom.mode != "realtime" or bom.scale_to_zero:
+        return MIN_INSTANCES
+    return bom.min_instances
+
+
 @register
 class CloudRunTarget(RenderedTarget):
     """A Cloud Run service running the scaffold's image from Artifact Registry."""
@@ -50,9 +58,11 @@ class CloudRunTarget(RenderedTarget):
 
     def _values(self, ctx: RenderContext) -> dict[str, Any]:
         values = managed_values(ctx)
+        warm = _warm_instances(ctx)
         values.update(
-            min_instances=MIN_INSTANCES,
-            max_instances=MAX_INSTANCES,
+            min_instances=warm,
+            max_instances=max(MAX_INSTANCES, warm),
+            cpu_throttling=warm == 0,
             concurrency=_PER_WORKER * ctx.workers,
             timeout_s=REQUEST_TIMEOUT_S,
             memory=memory_limit(ctx.plan.memory_mb),

@@ -16,6 +16,7 @@ from .conftest import EXAMPLE, cli
 
 CONTRACT_KEYS = {"mode", "target", "mode_scores", "targets", "explanation"}
 TARGET_KEYS = {"name", "score", "eligible", "plan", "monthly_usd", "reasons"}
+TARGETS = ("heroku", "vps", "docker", "kubernetes", "sagemaker", "cloud-run", "azure-ml", "edge")
 
 
 def test_recommend_json_follows_the_contract() -> None:
@@ -25,11 +26,11 @@ def test_recommend_json_follows_the_contract() -> None:
     doc = json.loads(done.stdout)  # exactly one JSON object
     assert set(doc) >= CONTRACT_KEYS
     assert doc["mode"] in ("realtime", "batch", "edge")
-    assert doc["target"] in ("heroku", "vps", "docker", "kubernetes", "edge")
+    assert doc["target"] in TARGETS
     assert set(doc["mode_scores"]) == {"realtime", "batch", "edge"}
     assert all(isinstance(v, float) for v in doc["mode_scores"].values())
     assert [t["name"] for t in doc["targets"]][0] == doc["target"]
-    assert {t["name"] for t in doc["targets"]} == {"heroku", "vps", "docker", "kubernetes", "edge"}
+    assert {t["name"] for t in doc["targets"]} == set(TARGETS)
     for t in doc["targets"]:
         assert set(t) >= TARGET_KEYS
         assert isinstance(t["reasons"], list) and t["reasons"]
@@ -43,7 +44,7 @@ def test_recommend_prints_a_short_verdict_by_default() -> None:
     done = cli("recommend", str(EXAMPLE))
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0].startswith("Recommendation: realtime on docker, $")
+    assert lines[0].startswith("Recommendation: realtime on cloud-run, $0.00/month")
     assert "Why" in lines and "What would change this" in lines
     assert "Modes: each factor's contribution" not in done.stdout
     assert len(lines) <= 16
@@ -60,7 +61,7 @@ def test_recommend_details_shows_the_explanation() -> None:
     assert "Targets for realtime, ranked" in out
     flat = " ".join(out.split())  # rich wraps long cells
     assert "ineligible: the chosen mode is realtime: the model runs on a server" in flat
-    assert "Why docker: each factor's contribution" in out
+    assert "Why cloud-run: each factor's contribution" in out
     assert "Cost of cloud-run-1vcpu-2gib (gcp-cloud-run)" in lines
     assert "Risks" in lines and "Assumptions" in lines
     assert "run `deploy-advisor loadtest --find-capacity` to measure" in flat
@@ -134,7 +135,7 @@ def test_the_spec_files_model_path_gives_the_size_relative_to_the_file(tmp_path:
          "content; check the indentation and quoting there"),
         (["recommend", "spec.yaml"], {"spec.yaml": "latncy: {p95_ms: 20}\n"},
          "Error: spec.yaml: unknown key 'latncy'; did you mean 'latency'? allowed keys: name, "
-         "model, latency, traffic, privacy, connectivity, edge, budget, team, availability"),
+         "model, latency, traffic, privacy, connectivity, edge, budget, team, cloud, availability"),
         (["recommend", "spec.yaml"], {"spec.yaml": "traffic: {peak_rps: lots}\n"},
          "Error: spec.yaml: traffic.peak_rps is 'lots', which is not a number; write a number, "
          "e.g. peak_rps: 20"),
@@ -149,12 +150,19 @@ def test_the_spec_files_model_path_gives_the_size_relative_to_the_file(tmp_path:
          "Error: contradictory inputs: --connectivity offline with --availability 99.99 (a web "
          "SLA an offline deployment cannot give); set availability to 99.9 or lower, or "
          "connectivity to intermittent or always"),
+        (["recommend", "--cloud", "oracle"], {},
+         "Error: --cloud is 'oracle', which is not one of any, aws, gcp, azure or none; "
+         "pick one of those"),
+        (["recommend", "spec.yaml"], {"spec.yaml": "cloud: {provider: ibm}\n"},
+         "Error: spec.yaml: cloud.provider is 'ibm', which is not one of any, aws, gcp, azure or "
+         "none; pick one of those"),
         (["recommend", "--ops-skill", "guru"], {},
          "Error: --ops-skill is 'guru', which is not one of beginner, intermediate or expert; "
          "pick one of those"),
         (["recommend", "--weights", "w.yaml"], {"w.yaml": "modes: {speed: 2}\n"},
          "Error: weights file 'w.yaml': unknown factor modes.speed; factors are "
-         "latency_freshness, privacy, connectivity, cost, traffic, ops_skill, availability, model"),
+         "latency_freshness, privacy, connectivity, cost, traffic, ops_skill, availability, model, "
+         "cloud"),
         (["recommend", "--weights", "w.yaml"], {"w.yaml": "modes: {cost: 1.0e+308}\n"},
          "Error: weights file 'w.yaml': modes.cost is 1e+308; use 0 to 1000 (weights are "
          "relative)"),
@@ -307,6 +315,7 @@ def test_init_asks_the_questions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         "40",  # budget
         "beginner",  # ops skill
         "99",  # availability
+        "azure",  # cloud
     ]
     result = CliRunner().invoke(app, ["init"], input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
@@ -323,6 +332,7 @@ def test_init_asks_the_questions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert (spec.privacy.pii, spec.privacy.region) == (True, "eu")
     assert spec.team.ops_skill == "beginner"
     assert spec.availability == 99
+    assert spec.cloud.provider == "azure"
 
 
 def test_init_takes_natural_answers_and_skips_what_they_make_irrelevant(
@@ -347,6 +357,7 @@ def test_init_takes_natural_answers_and_skips_what_they_make_irrelevant(
         "$50",  # budget
         "expert",  # ops skill
         "99.9%",  # availability
+        "AWS",  # cloud
     ]
     result = CliRunner().invoke(app, ["init"], input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
@@ -360,6 +371,7 @@ def test_init_takes_natural_answers_and_skips_what_they_make_irrelevant(
     assert (spec.budget.monthly_usd, spec.availability) == (50, 99.9)
     assert spec.model.size_mb == 3.0 and spec.privacy.pii is True
     assert spec.traffic.pattern == "steady"
+    assert spec.cloud.provider == "aws"
 
 
 def test_init_writes_the_model_path_relative_to_the_spec_and_leaves_its_size_to_it(

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
-from deploy_advisor.advisor.recommend import Recommendation
+from deploy_advisor.advisor.catalog import Catalog
+from deploy_advisor.advisor.recommend import Recommendation, recommend
 from deploy_advisor.advisor.spec import spec_from_mapping
+from deploy_advisor.advisor.weights import Weights
 from deploy_advisor.errors import DeployAdvisorError, SpecError
 
 Advise = Callable[..., Recommendation]
@@ -20,13 +22,22 @@ def target(rec: Recommendation, name: str) -> Any:
 
 
 def test_beginner_with_a_small_budget_gets_heroku(advise: Advise) -> None:
-    rec = advise(
-        {
-            "team": {"ops_skill": "beginner"},
-            "budget": {"monthly_usd": 20},
-            "traffic": {"requests_per_day": 5000},
-        }
+    small = {
+        "team": {"ops_skill": "beginner"},
+        "budget": {"monthly_usd": 20},
+        "traffic": {"requests_per_day": 5000},
+    }
+    # Any cloud: Cloud Run's free tier serves 5,000 requests a day for nothing, without servers.
+    managed = advise(small)
+    assert (managed.target, managed.plan, managed.monthly_usd) == (
+        "cloud-run", "cloud-run-1vcpu-2gib", 0.0,
+    )  # fmt: skip
+    assert (
+        "beginner team: push an image and Google runs and scales it: no servers to run"
+        in managed.chosen.reasons
     )
+    # No managed cloud service: Heroku, as before.
+    rec = advise({**small, "cloud": {"provider": "none"}})
     assert (rec.mode, rec.target) == ("realtime", "heroku")
     assert rec.plan == "heroku-eco"
     assert rec.monthly_usd == 5.0
@@ -43,6 +54,7 @@ def test_beginner_needing_availability_gets_a_dyno_that_does_not_sleep(advise: A
             "budget": {"monthly_usd": 80},
             "availability": 99.9,
             "traffic": {"requests_per_day": 5000},
+            "cloud": {"provider": "none"},  # any: Cloud Run's free tier (see above)
         }
     )
     assert rec.target == "heroku"
@@ -93,15 +105,22 @@ def test_kubernetes_is_overkill_for_a_basic_app(advise: Advise) -> None:
 
 
 def test_intermediate_team_with_moderate_load_gets_docker(advise: Advise) -> None:
-    rec = advise(
-        {
-            "team": {"ops_skill": "intermediate"},
-            "budget": {"monthly_usd": 300},
-            "traffic": {"requests_per_day": 1_000_000, "peak_rps": 50},
-            "availability": 99.9,
-        }
-    )
+    moderate = {
+        "team": {"ops_skill": "intermediate"},
+        "budget": {"monthly_usd": 300},
+        "traffic": {"requests_per_day": 1_000_000, "peak_rps": 50},
+        "availability": 99.9,
+    }
+    # Without managed cloud services, a Docker host: two VMs behind a load balancer.
+    rec = advise({**moderate, "cloud": {"provider": "none"}})
     assert (rec.mode, rec.target) == ("realtime", "docker")
+    assert rec.chosen.cost is not None and rec.chosen.cost.plan.kind == "instance"
+    # Any cloud: Cloud Run runs the container without a host to keep up, well within budget;
+    # the Docker host stays the cheaper runner-up.
+    managed = advise(moderate)
+    assert managed.target == "cloud-run"
+    docker = target(managed, "docker")
+    assert docker.cost.monthly_usd < managed.monthly_usd < 300 / 3
 
 
 @pytest.mark.parametrize(
@@ -255,9 +274,9 @@ def test_reasons_describe_the_setup_that_was_priced(advise: Advise) -> None:
     assert balancer in " ".join(vps.cost.explain())  # the reason names what was priced
     assert _reason(vps, "traffic").endswith(f"{boxes} boxes behind {balancer}")
     assert _reason(vps, "availability").endswith(f"{boxes} VPSes behind {balancer}")
-    docker = target(advise({"availability": 99.9}), "docker")
-    assert docker.cost.plan.kind == "serverless"
-    assert _reason(docker, "availability") == (
+    cloud_run = target(advise({"availability": 99.9}), "cloud-run")
+    assert cloud_run.cost.plan.kind == "serverless"
+    assert _reason(cloud_run, "availability") == (
         "availability 99.9%: the platform replaces failed instances; one region"
     )
     heroku = target(rec, "heroku")
@@ -287,14 +306,10 @@ def test_a_parallel_batch_job_says_so_and_its_sum_adds_up(advise: Advise) -> Non
     )
 
 
-def test_equal_scores_go_to_the_cheaper_plan(advise: Advise) -> None:
-    rec = advise(
-        {
-            "team": {"ops_skill": "beginner"},
-            "model": {"size_mb": 2900},
-            "budget": {"monthly_usd": 500},
-        }
-    )
+def test_equal_scores_go_to_the_cheaper_plan(catalog: Catalog, weights: Weights) -> None:
+    only_the_model = Weights(modes=weights.modes, targets={"model": 1.0})  # every target ties
+    spec = {"team": {"ops_skill": "beginner"}, "model": {"size_mb": 2900}}
+    rec = recommend(spec_from_mapping(spec), catalog=catalog, weights=only_the_model)
     first, second = rec.targets[:2]
     assert first.score == pytest.approx(second.score)
     assert first.cost.monthly_usd < second.cost.monthly_usd

@@ -27,6 +27,7 @@ def flags(text: str) -> dict[str, Any]:
         "--model-size-mb": "model.size_mb", "--region": "privacy.region",
         "--freshness": "latency.freshness", "--batch-rows": "traffic.batch_rows",
         "--edge-devices": "edge.devices", "--pattern": "traffic.pattern",
+        "--cloud": "cloud.provider",
     }  # fmt: skip
     switches = {"--pii": "privacy.pii", "--on-device-only": "privacy.on_device_only"}
     words = text.split()
@@ -209,8 +210,13 @@ OWN: list[tuple[str, str, dict[str, Any]]] = [  # noqa: E501
     ("eu shop", "--requests-per-day 100000 --region eu --pii --budget 200", {"mode": "realtime"}),  # noqa: E501
     (
         "heroku eu",
-        "--requests-per-day 5000 --region eu --ops-skill beginner --budget 60",
+        "--requests-per-day 5000 --region eu --ops-skill beginner --budget 60 --cloud none",
         {"target": "heroku"},
+    ),  # noqa: E501
+    (
+        "cloud run eu",
+        "--requests-per-day 5000 --region eu --ops-skill beginner --budget 60",
+        {"target": "cloud-run"},
     ),  # noqa: E501
     (
         "weekly report",

@@ -23,12 +23,14 @@ def test_every_field_has_a_default() -> None:
             "peak_rps": 1.0,
             "pattern": "steady",
             "batch_rows": 0,
+            "payload_kb": 2.0,
         },
         "privacy": {"pii": False, "on_device_only": False, "region": None},
         "edge": {"devices": None},
         "connectivity": "always",
         "budget": {"monthly_usd": 100.0},
         "team": {"ops_skill": "intermediate"},
+        "cloud": {"provider": "any"},
         "availability": 99.5,
     }
 
@@ -78,13 +80,13 @@ def test_flags_override_the_file_and_derived_defaults_follow() -> None:
         (
             {"latncy": {}},
             "spec.yaml: unknown key 'latncy'; did you mean 'latency'? allowed keys: name, model, "
-            "latency, traffic, privacy, connectivity, edge, budget, team, availability",
+            "latency, traffic, privacy, connectivity, edge, budget, team, cloud, availability",
         ),
         (
             {"traffic": {"peak": 3}},
             "spec.yaml: unknown key 'peak' in traffic; did you mean 'peak_rps'? allowed keys: "
             "requests_per_day, peak_rps, "
-            "pattern, batch_rows",
+            "pattern, batch_rows, payload_kb",
         ),
         (
             {"model": {"size_mb": "big"}},
@@ -189,7 +191,11 @@ def test_json_schema_documents_every_field_and_forbids_extras() -> None:
         "team",
         "availability",
         "edge",
+        "cloud",
     }
+    cloud = schema["$defs"]["CloudSpec"]["properties"]["provider"]
+    assert cloud["enum"] == ["any", "aws", "gcp", "azure", "none"]
+    assert "Default: any." in cloud["description"]
     edge = schema["$defs"]["EdgeSpec"]["properties"]["devices"]
     assert "own = the users' own phones" in edge["description"]
     latency = schema["$defs"]["LatencySpec"]["properties"]

@@ -32,10 +32,15 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def work(tmp_path: Path) -> Path:
-    """Four runs under runs/ and the example spec, addressed by relative paths."""
+    """Four runs under runs/ and the example spec, addressed by relative paths.
+
+    The spec keeps to self-run targets (cloud.provider none), so the advisor's pick (docker)
+    is one of the measured runs; with any cloud it picks Cloud Run, which no run here measures."""
     for spec in FOUR:
         write_run(tmp_path / "runs", spec)
     shutil.copy(REPO / "examples" / "deploy-advisor.yaml", tmp_path / "deploy-advisor.yaml")
+    with (tmp_path / "deploy-advisor.yaml").open("a", encoding="utf-8") as spec_file:
+        spec_file.write("cloud: {provider: none}\n")
     return tmp_path
 
 

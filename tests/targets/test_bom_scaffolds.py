@@ -253,3 +253,34 @@ def test_without_a_spec_the_lock_has_no_bom_and_validate_runs_no_bom_check(
     report = validate_dir(directory=out)
     assert "bom" not in [check.name for check in report.checks]
     assert json.loads((out / "app.json").read_text())["formation"]["web"]["quantity"] == 1
+
+
+def test_cloud_run_keeps_the_min_instances_the_advisor_priced_warm(
+    tmp_path: Path, example_model: Path, cloud_validators: None
+) -> None:
+    """Bursty traffic and a tight p95: cold starts would break it, so the advisor prices one
+    min instance with CPU always allocated, and the service.yaml keeps exactly that."""
+    spec = tmp_path / "deploy-advisor.yaml"
+    bursty = {"requests_per_day": 300_000, "peak_rps": 80, "pattern": "bursty"}
+    spec.write_text(yaml.safe_dump({"traffic": bursty, "latency": {"p95_ms": 150}}))
+    choice = choose(target="cloud-run", mode=None, spec=spec, model=example_model)
+    assert choice.bom is not None
+    assert (choice.bom.min_instances, choice.bom.scale_to_zero) == (1, False)
+    out = tmp_path / "out"
+    write_choice(choice, model=example_model, out_dir=out)
+    annotations = _yaml(out / "cloud-run" / "service.yaml")["spec"]["template"]["metadata"][
+        "annotations"
+    ]
+    assert annotations["autoscaling.knative.dev/minScale"] == "1"
+    assert annotations["run.googleapis.com/cpu-throttling"] == "false"
+    report = validate_dir(directory=out)
+    assert report.ok, [f.line() for f in report.errors]
+    # The same traffic, steady: it scales to zero, CPU only while serving.
+    spec.write_text(yaml.safe_dump({"traffic": {**bursty, "pattern": "steady"}}))
+    steady = choose(target="cloud-run", mode=None, spec=spec, model=example_model)
+    write_choice(steady, model=example_model, out_dir=tmp_path / "steady")
+    annotations = _yaml(tmp_path / "steady" / "cloud-run" / "service.yaml")["spec"]["template"][
+        "metadata"
+    ]["annotations"]
+    assert annotations["autoscaling.knative.dev/minScale"] == "0"
+    assert annotations["run.googleapis.com/cpu-throttling"] == "true"
