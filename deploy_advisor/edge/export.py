@@ -1,4 +1,5 @@
-"""Export a scikit-learn model to ONNX (skl2onnx, float32 input, no ZipMap); ONNX is kept as is."""
+"""Export a model to ONNX (no ZipMap): scikit-learn with skl2onnx (one float32 input, or one input
+per column for a pipeline over a DataFrame), boosters with their converters; ONNX is kept as is."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from deploy_advisor.edge.convert import (
     n_features_of,
 )
 from deploy_advisor.errors import ModelError
+from deploy_advisor.runtime.schema import InputSchema
+
+from .typed import convert_typed, typed_schema
 
 __all__ = ["ExportedModel", "export_onnx", "load_original"]
 
@@ -31,6 +35,8 @@ class ExportedModel:
     converted: bool
     n_features: int
     size_bytes: int
+    schema: InputSchema | None = None
+    """The named, typed columns when the model takes one ONNX input per column."""
 
 
 def load_original(model_path: Path) -> Any:
@@ -66,20 +72,26 @@ def export_onnx(*, model_path: Path, out_path: Path) -> ExportedModel:
     n_features = n_features_of(estimator)
     if n_features is None:
         raise ModelError(f"{model_path} is not a fitted model (no n_features_in_)")
+    schema = None
     if framework_of(estimator) in ("sklearn", "imblearn"):
+        check_convertible(estimator, model_path=model_path)
+        schema = typed_schema(estimator, model_path)
+    if schema is not None:
+        onnx_model = convert_typed(estimator, schema, model_path=model_path)
+    elif framework_of(estimator) in ("sklearn", "imblearn"):
         onnx_model = _convert(estimator, n_features, model_path)
     else:
         onnx_model = convert(estimator, n_features=n_features, model_path=model_path)
     data = onnx_model.SerializeToString()
     _write_bytes_atomic(out_path, data)
-    return ExportedModel(path=out_path, converted=True, n_features=n_features, size_bytes=len(data))
+    return ExportedModel(
+        path=out_path, converted=True, n_features=n_features, size_bytes=len(data), schema=schema
+    )
 
 
 def _convert(estimator: Any, n_features: int, model_path: Path) -> Any:
     from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import FloatTensorType
-
-    check_convertible(estimator, model_path=model_path)
 
     options = {"zipmap": False} if hasattr(estimator, "predict_proba") else None
     try:
