@@ -97,8 +97,10 @@ def _cell(col: InputColumn, value: Any, where: str) -> Any:
     """The checked value of one cell (None when missing)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         if not col.nullable:
-            raise ValueError(f"{where}: missing, and the model takes no missing value there; "
-                             f"send {_WANT[col.type]}")
+            raise ValueError(
+                f"{where}: missing, and the model takes no missing value there; "
+                f"send {_WANT[col.type]}"
+            )
         return None
     if col.type == "string":
         ok = isinstance(value, str)
@@ -125,7 +127,7 @@ def _from_text(col: InputColumn, text: str, where: str) -> Any:
         return None
     if col.type == "string":
         return text
-    if col.type == "bool" and cell.lower() in ("true", "false"):
+    if cell.lower() in ("true", "false"):  # a boolean, also where the model reads it as 1 or 0
         return cell.lower() == "true"
     try:
         number = float(cell)
@@ -144,8 +146,10 @@ def check_rows(rows: list[Any], columns: list[InputColumn], *, kind: str = "JSON
         if isinstance(row, dict):
             unknown = [str(k) for k in row if k not in names]
             if unknown:
-                raise ValueError(f"{kind} row {number}: unknown column {unknown[0]!r}; the model "
-                                 f"takes {', '.join(names)}")
+                raise ValueError(
+                    f"{kind} row {number}: unknown column {unknown[0]!r}; the model "
+                    f"takes {', '.join(names)}"
+                )
             missing = [n for n in names if n not in row]
             if missing:
                 raise ValueError(f"{kind} row {number}: column {missing[0]!r} is missing")
@@ -153,8 +157,10 @@ def check_rows(rows: list[Any], columns: list[InputColumn], *, kind: str = "JSON
         elif not isinstance(row, list):
             raise ValueError(f"{kind} row {number} is {_describe(row)}, not a record; {_SEND}")
         elif len(row) != len(columns):
-            raise ValueError(f"{kind} row {number} has {len(row)} values; the model takes "
-                             f"{len(columns)} columns ({', '.join(names)})")
+            raise ValueError(
+                f"{kind} row {number} has {len(row)} values; the model takes "
+                f"{len(columns)} columns ({', '.join(names)})"
+            )
         for j, col in enumerate(columns):
             table[i, j] = _cell(col, row[j], f"{kind} row {number}, column {col.name!r}")
     return table
@@ -203,8 +209,10 @@ def _json_rows(text: str) -> list[Any]:
         try:
             document = [json.loads(line) for line in text.splitlines() if line.strip()]
         except json.JSONDecodeError:
-            raise ValueError(f"the input is not valid JSON ({whole.msg} at line {whole.lineno} "
-                             f"column {whole.colno}); {_SEND}") from None
+            raise ValueError(
+                f"the input is not valid JSON ({whole.msg} at line {whole.lineno} "
+                f"column {whole.colno}); {_SEND}"
+            ) from None
     if isinstance(document, dict):
         for key in ("records", "instances"):
             if key in document:
@@ -222,15 +230,18 @@ def _csv_records(text: str, columns: list[InputColumn]) -> list[Any]:
     header = [name.strip() for name in lines[0]]
     by_name = {c.name: c for c in columns}
     if not set(header) & set(by_name):
-        raise ValueError(f"the CSV input needs a header naming the columns "
-                         f"({', '.join(by_name)}); its first line is {text.splitlines()[0][:60]!r}")
+        raise ValueError(
+            f"the CSV input needs a header naming the columns "
+            f"({', '.join(by_name)}); its first line is {text.splitlines()[0][:60]!r}"
+        )
     records: list[Any] = []
     for number, cells in enumerate(lines[1:], start=1):
         if not cells:
             continue
         if len(cells) != len(header):
-            raise ValueError(f"CSV row {number} has {len(cells)} cells under a header of "
-                             f"{len(header)} names")
+            raise ValueError(
+                f"CSV row {number} has {len(cells)} cells under a header of {len(header)} names"
+            )
         record = {}
         for name, cell in zip(header, cells, strict=True):
             col = by_name.get(name)

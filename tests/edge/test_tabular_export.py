@@ -107,14 +107,3 @@ def test_a_pipeline_with_the_users_own_class_is_refused_with_the_reason(tmp_path
     message = str(caught.value)
     assert "Log1p (churn_features)" in message and "no ONNX converter" in message
     assert "\n" not in message
-
-
-def test_a_pipeline_over_text_columns_is_refused_with_the_reason(tmp_path: Path) -> None:
-    from deploy_advisor.intake.tabular_examples import make_tabular_example
-
-    model = make_tabular_example("churn", tmp_path).model_path
-    with pytest.raises(ModelError) as caught:
-        prepare_bundle(model_path=model, name="bundle")
-    message = str(caught.value)
-    assert "reads text columns (contract, payment_method, internet_service)" in message
-    assert "--target docker" in message and "\n" not in message
