@@ -4,12 +4,15 @@ a step no converter handles is refused in one line naming it."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -213,3 +216,44 @@ def test_a_step_no_converter_handles_is_refused_in_one_line(
                           "pass the .onnx")  # fmt: skip
     assert done.stderr.count("Error") == 1 and "Traceback" not in done.stderr
     assert not (tmp_path / "bundle").exists()
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_the_typed_bundle_image_builds_offline_and_answers_records_like_the_pipeline(
+    bundles: Callable[[str], Any], docker_client: Any, tmp_path: Path
+) -> None:
+    import docker
+
+    from deploy_advisor.edge.bench import _build_context
+    from tests.conftest import BASE_IMAGE
+
+    case, _, bundle = bundles("churn")
+    context = _build_context(bundle, tmp_path / "context")  # adds wheels/ for offline
+    tag = f"da-edge-typed-test:{uuid.uuid4().hex[:8]}"
+    container = None
+    try:
+        docker_client.images.build(
+            path=str(context), tag=tag, buildargs={"BASE_IMAGE": BASE_IMAGE}, rm=True,
+            forcerm=True, network_mode="none",
+        )  # fmt: skip
+        container = docker_client.containers.run(
+            tag, detach=True, name=f"da-edge-typed-{uuid.uuid4().hex[:8]}",
+            ports={"8080/tcp": ("127.0.0.1", None)},
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while b"listening on" not in container.logs() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        container.reload()
+        port = container.ports["8080/tcp"][0]["HostPort"]
+        answers = _post(f"http://127.0.0.1:{port}/predict", {"records": case.records()})
+        np.testing.assert_allclose(_answers(case, answers), case.expected, atol=TOLERANCE)
+        code, output = container.exec_run(["python", "-m", "edge_runtime", "bench",
+                                           "--predictions", "50"])  # fmt: skip
+        assert code == 0, output.decode()
+        assert json.loads(output.decode().splitlines()[-1])["predictions"] == 50
+    finally:
+        if container is not None:
+            container.remove(force=True)
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            docker_client.images.remove(tag, force=True)
