@@ -18,7 +18,7 @@ from deploy_advisor.edge.convert import (
     n_features_of,
 )
 from deploy_advisor.errors import ModelError
-from deploy_advisor.runtime.schema import InputSchema
+from deploy_advisor.runtime.schema import Column, InputSchema
 
 from .typed import convert_typed, typed_schema
 
@@ -62,11 +62,13 @@ def export_onnx(*, model_path: Path, out_path: Path) -> ExportedModel:
         if not model_path.exists():
             raise ModelError(f"model {model_path} not found; pass --model PATH")
         _copy_atomic(model_path, out_path)
+        width, schema = _onnx_inputs(out_path)
         return ExportedModel(
             path=out_path,
             converted=False,
-            n_features=_onnx_width(out_path),
+            n_features=width,
             size_bytes=out_path.stat().st_size,
+            schema=schema,
         )
     estimator = load_original(model_path)
     n_features = n_features_of(estimator)
@@ -107,19 +109,32 @@ def _convert(estimator: Any, n_features: int, model_path: Path) -> Any:
         ) from None
 
 
-def _onnx_width(path: Path) -> int:
+def _onnx_inputs(path: Path) -> tuple[int, InputSchema | None]:
+    """How many features the model takes, and its columns when it takes one input per column."""
     import onnxruntime as ort
+
+    from deploy_advisor.edge_runtime.columns import typed_columns
 
     try:
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     except Exception as exc:
         raise ModelError(f"{path} is not a loadable ONNX model ({str(exc)[:160]})") from None
+    columns = typed_columns(session)
+    if columns is not None:
+        schema = InputSchema(
+            columns=tuple(
+                Column(c.name, c.type, c.categories, c.nullable)  # type: ignore[arg-type]
+                for c in columns
+            ),
+            needs_dataframe=True,
+        )
+        return len(columns), schema
     shape = session.get_inputs()[0].shape
     if len(shape) != 2 or not isinstance(shape[1], int):
         raise ModelError(
             f"{path} takes input of shape {shape}; the edge runtime needs [N, features]"
         )
-    return shape[1]
+    return shape[1], None
 
 
 def _write_bytes_atomic(path: Path, data: bytes) -> None:

@@ -170,6 +170,21 @@ def _post(url: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     return answers
 
 
+def test_an_exported_typed_onnx_is_taken_as_is_with_its_columns(house: Any, tmp_path: Path) -> None:
+    case, _, bundle = house
+
+    done = scaffold_edge(bundle / "model.onnx", tmp_path / "again")
+
+    assert done.returncode == 0, done.stderr
+    again = tmp_path / "again"
+    assert (again / "model.onnx").read_bytes() == (bundle / "model.onnx").read_bytes()
+    info = json.loads((again / "bundle.json").read_text())
+    assert info["inputs"] == json.loads((bundle / "bundle.json").read_text())["inputs"]
+    predicted = _runtime(again, "predict", stdin=(again / "sample.json").read_text())
+    assert predicted.returncode == 0, predicted.stderr
+    assert len(predicted.stdout.splitlines()) == 20
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [
