@@ -21,7 +21,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from .conftest import run_cli, scaffold_edge
+from .conftest import run_cli, scaffold_edge, serving
 from .typed_models import TypedCase, churn_pipeline, house_pipeline, refused_pipeline
 
 TOLERANCE = 1e-5
@@ -137,28 +137,16 @@ def test_the_sample_the_bundle_ships_predicts(typed: Any) -> None:
 
 def test_http_mode_answers_records(typed: Any) -> None:
     case, _, bundle = typed
-    server = subprocess.Popen(
-        [sys.executable, "-m", "edge_runtime", "serve", "--port", "0"],
-        cwd=bundle, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert server.stderr is not None
-        match = re.fullmatch(r"listening on http://127\.0\.0\.1:(\d+)\n", server.stderr.readline())
-        assert match
-        answers = _post(f"http://127.0.0.1:{match.group(1)}/predict", {"records": case.records()})
+    with serving(bundle) as base:
+        answers = _post(f"{base}/predict", {"records": case.records()})
         np.testing.assert_allclose(_answers(case, answers), case.expected, atol=TOLERANCE)
         bad = {"records": [{**case.records()[0], "surprise": 1}]}
         with pytest.raises(urllib.error.HTTPError) as refused:
-            _post(f"http://127.0.0.1:{match.group(1)}/predict", bad)
+            _post(f"{base}/predict", bad)
         assert refused.value.code == 400
         assert json.loads(refused.value.read())["error"].startswith(
             "JSON row 1: unknown column 'surprise'; the model takes "
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stderr is not None:
-            server.stderr.close()
 
 
 def _post(url: str, body: dict[str, Any]) -> list[dict[str, Any]]:
