@@ -222,6 +222,8 @@ def _json_rows(text: str) -> list[Any]:
             document = [document]  # one record
     if not isinstance(document, list):
         raise ValueError(f"the JSON input is {json.dumps(document)[:40]}, not rows; {_SEND}")
+    if document and not isinstance(document[0], list | dict):
+        document = [document]  # one row of values
     return document
 
 
