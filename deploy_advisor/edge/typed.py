@@ -10,6 +10,7 @@ are written into the ONNX metadata, where the bundle's runtime reads them back.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,29 @@ def _value(rng: np.random.Generator, column: Column) -> Any:
     return round(float(rng.normal()), 4)
 
 
+def _with_range(column: Column, estimator: Any) -> Column:
+    """The column with the range a fitted scaler saw (mean ± 2 standard deviations) when the
+    schema has none: realistic numbers for the sample and the parity check."""
+    if column.type not in ("float", "int") or column.minimum is not None or column.categories:
+        return column
+    for _, transformer, selected in getattr(_first_step(estimator), "transformers_", []):
+        names = [str(c) for c in np.atleast_1d(np.asarray(selected, dtype=object))]
+        steps = [s for _, s in getattr(transformer, "steps", [])] or [transformer]
+        scaler = next((s for s in steps if hasattr(s, "mean_") and hasattr(s, "scale_")), None)
+        if scaler is not None and column.name in names and len(names) == len(scaler.mean_):
+            mean, scale = (
+                scaler.mean_[names.index(column.name)],
+                scaler.scale_[names.index(column.name)],
+            )
+            return replace(column, minimum=float(mean - 2 * scale), maximum=float(mean + 2 * scale))
+    return column
+
+
+def _first_step(estimator: Any) -> Any:
+    steps = getattr(estimator, "steps", None)
+    return steps[0][1] if steps else estimator
+
+
 def typed_sample(
     estimator: Any, schema: InputSchema, *, n: int = 500, seed: int = 0, shown: int = 20
 ) -> SampleRows:
@@ -112,10 +136,11 @@ def typed_sample(
     from deploy_advisor.runtime.frames import to_frame
 
     rng = np.random.default_rng(seed)
+    ranged = [_with_range(column, estimator) for column in schema.columns]
     rows: list[list[Any]] = []
     for _ in range(n):
         row: list[Any] = []
-        for column in schema.columns:
+        for column in ranged:
             draw = rng.random()
             if column.nullable and draw < MISSING_SHARE:
                 row.append(None)
