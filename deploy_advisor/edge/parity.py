@@ -93,10 +93,18 @@ def check_parity(
     accept_drift: bool = False,
 ) -> ParityReport:
     """Max |original − ONNX| on the sample; refuses above `tolerance` unless `accept_drift`."""
-    if hasattr(estimator, "predict_proba"):
-        expected, compared = estimator.predict_proba(sample.original), "probabilities"
-    else:
-        expected, compared = estimator.predict(sample.original), "predictions"
+    compared = "probabilities" if hasattr(estimator, "predict_proba") else "predictions"
+    try:
+        if compared == "probabilities":
+            expected = estimator.predict_proba(sample.original)
+        else:
+            expected = estimator.predict(sample.original)
+    except Exception as exc:
+        raise ModelError(
+            f"the model itself fails on the sample rows the parity check draws from its input "
+            f"schema ({type(exc).__name__}: {' '.join(str(exc).split())[:160]}); serve it with "
+            "--target docker"
+        ) from None
     actual = onnx_outputs(onnx_path, sample.onnx)
     expected = np.asarray(expected, dtype=np.float64).reshape(actual.shape)
     report = ParityReport(
