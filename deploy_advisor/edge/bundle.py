@@ -12,14 +12,13 @@ from dataclasses import asdict, dataclass
 from importlib import metadata, resources
 from pathlib import Path
 
-import numpy as np
-
 from deploy_advisor.errors import InputError, ModelError
 from deploy_advisor.files import write_atomic_with
 
 from .export import ExportedModel, export_onnx, load_original
-from .parity import DEFAULT_TOLERANCE, ParityReport, check_parity, sample_rows
+from .parity import DEFAULT_TOLERANCE, ParityReport, SampleRows, check_parity, numeric_sample
 from .quantize import QuantizeReport, quantize
+from .typed import input_columns, typed_sample
 
 __all__ = ["EdgeBundle", "check_size", "prepare_bundle", "write_tarball"]
 
@@ -70,12 +69,12 @@ def prepare_bundle(
         model_file = stage / MODEL_FILE
         exported = export_onnx(model_path=model_path, out_path=model_file)
         estimator = load_original(model_path) if exported.converted else None
-        rows = _rows(estimator, exported)
+        sample = _sample(estimator, exported)
         parity = (
             check_parity(
                 estimator=estimator,
                 onnx_path=model_file,
-                rows=rows,
+                sample=sample,
                 tolerance=tolerance,
                 accept_drift=accept_drift,
             )
@@ -84,14 +83,15 @@ def prepare_bundle(
         )
         report, quantized = None, False
         if quantize_model:
-            report = quantize(onnx_path=model_file, out_path=stage / "model.quant.onnx", rows=rows)
+            quantized_file = stage / "model.quant.onnx"
+            report = quantize(onnx_path=model_file, out_path=quantized_file, sample=sample)
             quantized = _adopt_quantized(stage, report, tolerance, accept_drift)
         size = model_file.stat().st_size
         check_size(size_bytes=size, max_size_mb=max_size_mb)
         sha = hashlib.sha256(model_file.read_bytes()).hexdigest()
         load_seconds = _load_seconds(model_file)
         _write_runtime(stage)
-        _write_support_files(stage, model_path, exported, parity, quantized, rows, size, sha)
+        _write_support_files(stage, model_path, exported, parity, quantized, sample, size, sha)
         files = {
             path.relative_to(stage).as_posix(): path.read_bytes()
             for path in sorted(stage.rglob("*"))
@@ -121,8 +121,10 @@ def _load_seconds(model_file: Path) -> float:
     return round(time.perf_counter() - started, 4)
 
 
-def _rows(estimator: object, exported: ExportedModel) -> np.ndarray:
-    return sample_rows(estimator, n_features=exported.n_features)
+def _sample(estimator: object, exported: ExportedModel) -> SampleRows:
+    if exported.schema is not None:
+        return typed_sample(estimator, exported.schema, shown=SAMPLE_ROWS)
+    return numeric_sample(estimator, n_features=exported.n_features, shown=SAMPLE_ROWS)
 
 
 def _adopt_quantized(
@@ -155,7 +157,7 @@ def _write_support_files(
     exported: ExportedModel,
     parity: ParityReport | None,
     quantized: bool,
-    rows: np.ndarray,
+    sample: SampleRows,
     size: int,
     sha: str,
 ) -> None:
@@ -178,6 +180,7 @@ def _write_support_files(
         "source_name": model_path.name,
         "converted": exported.converted,
         "parity_line": _parity_line(parity),
+        "columns": _column_list(exported),
     }
     for template, target in (("Dockerfile.j2", "Dockerfile"), ("README.md.j2", "README.md")):
         (stage / target).write_text(env.get_template(template).render(**context))
@@ -185,8 +188,7 @@ def _write_support_files(
     (stage / "requirements.txt").write_text(
         f"onnxruntime=={metadata.version('onnxruntime')}\nnumpy=={metadata.version('numpy')}\n"
     )
-    sample = {"instances": rows[:SAMPLE_ROWS].astype(float).round(6).tolist()}
-    (stage / "sample.json").write_text(json.dumps(sample) + "\n")
+    (stage / "sample.json").write_text(json.dumps(sample.body) + "\n")
     info = {
         "version": 1,
         "model": {
@@ -200,7 +202,29 @@ def _write_support_files(
         },
         "parity": asdict(parity) if parity else None,
     }
+    if exported.schema is not None:
+        info["inputs"] = [c.to_json() for c in input_columns(exported.schema)]
     (stage / "bundle.json").write_text(json.dumps(info, indent=2) + "\n")
+
+
+def _column_list(exported: ExportedModel) -> str:
+    """One README line per typed column; empty for a model of numbers."""
+    if exported.schema is None:
+        return ""
+    kinds = {"string": "a string", "float": "a number", "int": "a whole number", "bool": "boolean"}
+    lines = []
+    for c in exported.schema.columns:
+        line = f"- `{c.name}`: {kinds[c.type]}"
+        if c.categories:
+            line += f", one of {_few(c.categories)}"
+        elif c.known_values:
+            line += f" (seen in training: {_few(c.known_values)}; others are ignored)"
+        lines.append(line + (", may be missing" if c.nullable else ""))
+    return "\n".join(lines)
+
+
+def _few(values: tuple[object, ...]) -> str:
+    return ", ".join(map(str, values[:6])) + (", ..." if len(values) > 6 else "")
 
 
 def _parity_line(parity: ParityReport | None) -> str:

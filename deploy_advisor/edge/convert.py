@@ -112,34 +112,13 @@ def _custom_steps(model: Any) -> list[str]:
     return found
 
 
-def _string_columns(model: Any) -> list[str]:
-    """Input columns that fitted encoders read as strings (categories of text)."""
-    found: list[str] = []
-    for _, transformer, columns in getattr(model, "transformers_", []):
-        steps = [s for _, s in getattr(transformer, "steps", [])] or [transformer]
-        categories = next((s.categories_ for s in steps if hasattr(s, "categories_")), None)
-        if categories is not None and any(c.dtype.kind in "OUS" for c in categories):
-            found += [str(c) for c in np.atleast_1d(columns)]
-    for _, step in getattr(model, "steps", []):
-        found += _string_columns(step)
-    return found
-
-
 def check_convertible(model: Any, *, model_path: Path) -> None:
-    """Refuse a model with a class from the user's own code (no converter knows it), or one
-    that reads text columns (the edge runtime feeds one tensor of numbers)."""
+    """Refuse a model with a class from the user's own code (no converter knows it)."""
     custom = _custom_steps(model)
     if custom:
         raise ModelError(
             f"{model_path.name} uses your own class {custom[0]}: no ONNX converter exists for "
             "it; serve it with another target, or export it to ONNX yourself and pass the .onnx"
-        )
-    text = _string_columns(model)
-    if text:
-        raise ModelError(
-            f"{model_path.name} reads text columns ({', '.join(text[:3])}): the edge bundle feeds "
-            "the model one tensor of numbers; encode the text before the model, or use "
-            "--target docker"
         )
 
 

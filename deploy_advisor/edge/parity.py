@@ -10,9 +10,31 @@ import numpy as np
 
 from deploy_advisor.errors import ModelError
 
-__all__ = ["DEFAULT_TOLERANCE", "ParityReport", "check_parity", "onnx_outputs", "sample_rows"]
+__all__ = [
+    "DEFAULT_TOLERANCE",
+    "ParityReport",
+    "SampleRows",
+    "check_parity",
+    "numeric_sample",
+    "onnx_outputs",
+    "sample_rows",
+]
 
 DEFAULT_TOLERANCE = 1e-4
+Feed = np.ndarray | dict[str, np.ndarray]
+"""What an ONNX model is run on: one float tensor of rows, or one tensor per input by name."""
+
+
+@dataclass(frozen=True)
+class SampleRows:
+    """The same sample rows as the original model takes them and as its ONNX export does."""
+
+    original: Any
+    """A float64 matrix, or the DataFrame of a model over named, typed columns."""
+    onnx: Feed
+    count: int
+    body: dict[str, Any]
+    """The first rows as a request body for the bundle's sample.json."""
 
 
 @dataclass(frozen=True)
@@ -39,14 +61,23 @@ def sample_rows(estimator: Any, *, n_features: int, n: int = 500, seed: int = 0)
     return rng.uniform(low, high, size=(n, n_features)).astype(np.float32)
 
 
-def onnx_outputs(path: Path, rows: np.ndarray) -> np.ndarray:
+def numeric_sample(estimator: Any, *, n_features: int, shown: int = 20) -> SampleRows:
+    """Rows of numbers (see :func:`sample_rows`), the first `shown` as `instances`."""
+    rows = sample_rows(estimator, n_features=n_features)
+    body = {"instances": rows[:shown].astype(float).round(6).tolist()}
+    return SampleRows(original=rows.astype(np.float64), onnx=rows, count=len(rows), body=body)
+
+
+def onnx_outputs(path: Path, rows: Feed) -> np.ndarray:
     """The ONNX model's probabilities when it has them, else its first output."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.log_severity_level = 3  # converters declare label shapes onnxruntime warns about
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    outputs = session.run(None, {session.get_inputs()[0].name: rows.astype(np.float32)})
+    if not isinstance(rows, dict):
+        rows = {session.get_inputs()[0].name: rows.astype(np.float32)}
+    outputs = session.run(None, rows)
     chosen = outputs[1] if len(outputs) > 1 else outputs[0]
     if isinstance(chosen, list) and chosen and isinstance(chosen[0], dict):  # ZipMap: per row
         chosen = [[row[key] for key in sorted(row)] for row in chosen]
@@ -57,21 +88,29 @@ def check_parity(
     *,
     estimator: Any,
     onnx_path: Path,
-    rows: np.ndarray,
+    sample: SampleRows,
     tolerance: float = DEFAULT_TOLERANCE,
     accept_drift: bool = False,
 ) -> ParityReport:
-    """Max |original − ONNX| on `rows`; refuses above `tolerance` unless `accept_drift`."""
-    if hasattr(estimator, "predict_proba"):
-        expected, compared = estimator.predict_proba(rows.astype(np.float64)), "probabilities"
-    else:
-        expected, compared = estimator.predict(rows.astype(np.float64)), "predictions"
-    actual = onnx_outputs(onnx_path, rows)
+    """Max |original − ONNX| on the sample; refuses above `tolerance` unless `accept_drift`."""
+    compared = "probabilities" if hasattr(estimator, "predict_proba") else "predictions"
+    try:
+        if compared == "probabilities":
+            expected = estimator.predict_proba(sample.original)
+        else:
+            expected = estimator.predict(sample.original)
+    except Exception as exc:
+        raise ModelError(
+            f"the model itself fails on the sample rows the parity check draws from its input "
+            f"schema ({type(exc).__name__}: {' '.join(str(exc).split())[:160]}); serve it with "
+            "--target docker"
+        ) from None
+    actual = onnx_outputs(onnx_path, sample.onnx)
     expected = np.asarray(expected, dtype=np.float64).reshape(actual.shape)
     report = ParityReport(
-        max_abs_diff=float(np.max(np.abs(expected - actual))) if len(rows) else 0.0,
+        max_abs_diff=float(np.max(np.abs(expected - actual))) if sample.count else 0.0,
         tolerance=tolerance,
-        rows=len(rows),
+        rows=sample.count,
         compared=compared,
         accepted_drift=accept_drift,
     )

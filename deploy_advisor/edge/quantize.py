@@ -10,7 +10,7 @@ import numpy as np
 
 from deploy_advisor.errors import ModelError
 
-from .parity import onnx_outputs
+from .parity import SampleRows, onnx_outputs
 
 __all__ = ["QUANTIZABLE_OPS", "QuantizeReport", "quantize"]
 
@@ -32,7 +32,7 @@ class QuantizeReport:
         return self.size_after < self.size_before
 
 
-def quantize(*, onnx_path: Path, out_path: Path, rows: np.ndarray) -> QuantizeReport:
+def quantize(*, onnx_path: Path, out_path: Path, sample: SampleRows) -> QuantizeReport:
     """Write a dynamically quantised (int8 weights) copy of `onnx_path` to `out_path`."""
     import logging
 
@@ -61,10 +61,10 @@ def quantize(*, onnx_path: Path, out_path: Path, rows: np.ndarray) -> QuantizeRe
             ) from None
         finally:
             root.setLevel(level)
-        before, after = onnx_outputs(onnx_path, rows), onnx_outputs(staged, rows)
+        before, after = onnx_outputs(onnx_path, sample.onnx), onnx_outputs(staged, sample.onnx)
         staged.replace(out_path)
     return QuantizeReport(
         size_before=size,
         size_after=out_path.stat().st_size,
-        max_abs_diff=float(np.max(np.abs(before - after))) if len(rows) else 0.0,
+        max_abs_diff=float(np.max(np.abs(before - after))) if sample.count else 0.0,
     )

@@ -2,6 +2,7 @@
 
 predict  reads JSON or CSV rows on stdin, writes one JSON line of outputs per row
 serve    a tiny HTTP server (127.0.0.1 by default): POST /predict {"instances": [[...]]}
+         (a model with named columns: {"records": [{"column": value, ...}]})
 bench    load time, p50/p99 latency per one-row prediction and peak memory, as JSON
 """
 
@@ -62,8 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "bench":
         sample = args.sample or model_path.with_name("sample.json")
-        rows = parse_rows(sample.read_text(), fmt="json")
-        print(json.dumps(bench(model_path, rows, predictions=args.predictions)))
+        print(json.dumps(bench(model_path, sample.read_text(), predictions=args.predictions)))
         return 0
     model = load(model_path)
     if args.command == "serve":
@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         serve(model, host=args.host, port=args.port)
         return 0
     try:
-        rows = parse_rows(sys.stdin.read(), fmt=args.format)
+        rows = parse_rows(sys.stdin.read(), fmt=args.format, columns=model.columns)
         records = model.records(rows)
     except ValueError as exc:
         print(f"Error: {exc}", file=sys.stderr)

@@ -9,15 +9,16 @@ from typing import Any
 import numpy as np
 
 from .model import load, memory_mb
+from .rows import parse_rows
 
 __all__ = ["bench"]
 
 
-def bench(
-    model_path: Path, rows: np.ndarray, *, predictions: int, warmup: int = 20
-) -> dict[str, Any]:
-    """Load the model once, then time `predictions` one-row calls cycling through `rows`."""
+def bench(model_path: Path, sample: str, *, predictions: int, warmup: int = 20) -> dict[str, Any]:
+    """Load the model once, then time `predictions` one-row calls cycling through the rows of
+    the JSON `sample`."""
     model = load(model_path)
+    rows = parse_rows(sample, fmt="json", columns=model.columns)
     for i in range(warmup):
         model.predict(rows[i % len(rows) : i % len(rows) + 1])
     latencies = np.empty(predictions)

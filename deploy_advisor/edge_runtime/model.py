@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from .columns import InputColumn, feed, typed_columns
+
 __all__ = ["EdgeModel", "load", "memory_mb"]
 
 
@@ -22,9 +24,14 @@ class EdgeModel:
     n_features: int | None
     output_names: list[str]
     load_seconds: float
+    columns: list[InputColumn] | None = None
+    """The named, typed columns of a model with one input per column; None: one float tensor."""
 
     def predict(self, rows: np.ndarray) -> dict[str, np.ndarray]:
-        """Every model output for a 2-D float batch, by output name."""
+        """Every model output for a 2-D batch (floats, or checked typed rows), by output name."""
+        if self.columns is not None:
+            outputs = self.session.run(None, feed(rows, self.columns))
+            return dict(zip(self.output_names, map(np.asarray, outputs), strict=True))
         batch = np.ascontiguousarray(rows, dtype=np.float32)
         if batch.ndim != 2 or (self.n_features and batch.shape[1] != self.n_features):
             raise ValueError(f"expected rows of {self.n_features} numbers, got shape {batch.shape}")
@@ -51,13 +58,17 @@ def load(path: Path, *, threads: int = 1) -> EdgeModel:
     options.inter_op_num_threads = 1
     session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     first = session.get_inputs()[0]
+    columns = typed_columns(session)
     width = first.shape[1] if len(first.shape) == 2 else None
+    if columns is not None:
+        width = len(columns)
     return EdgeModel(
         session=session,
         input_name=first.name,
         n_features=width if isinstance(width, int) else None,
         output_names=[o.name for o in session.get_outputs()],
         load_seconds=time.perf_counter() - started,
+        columns=columns,
     )
 
 

@@ -1,4 +1,5 @@
-"""Read rows of numbers from JSON or CSV text; bad input is one ValueError naming the problem."""
+"""Read rows from JSON or CSV text (numbers, or typed named columns); bad input is one ValueError
+naming the problem."""
 
 from __future__ import annotations
 
@@ -9,13 +10,20 @@ from typing import Any
 
 import numpy as np
 
+from .columns import InputColumn, parse_typed
+
 __all__ = ["parse_rows"]
 
 _SEND = 'send {"instances": [[...]]}, a JSON list of rows, or CSV rows of numbers'
 
 
-def parse_rows(text: str, *, fmt: str = "auto") -> np.ndarray:
-    """Rows from JSON (`{"instances": [...]}`, a list of rows, or one row per line) or CSV."""
+def parse_rows(
+    text: str, *, fmt: str = "auto", columns: list[InputColumn] | None = None
+) -> np.ndarray:
+    """Rows from JSON (`{"instances": [...]}`, a list of rows, or one row per line) or CSV; for a
+    model with typed `columns`, records too, checked column by column."""
+    if columns is not None:
+        return parse_typed(text, columns, fmt=fmt)
     stripped = text.strip()
     if not stripped:
         raise ValueError("no input: send JSON or CSV rows on standard input")

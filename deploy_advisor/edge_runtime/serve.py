@@ -37,7 +37,8 @@ def serve(model: EdgeModel, *, host: str, port: int) -> None:
                 self._reply(413, {"error": f"body over {MAX_BODY_BYTES} bytes"})
                 return
             try:
-                rows = parse_rows(self.rfile.read(length).decode("utf-8"), fmt="json")
+                text = self.rfile.read(length).decode("utf-8")
+                rows = parse_rows(text, fmt="json", columns=model.columns)
                 self._reply(200, {"predictions": model.records(rows)})
             except (ValueError, UnicodeDecodeError) as exc:
                 self._reply(400, {"error": str(exc)})

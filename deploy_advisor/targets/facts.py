@@ -126,9 +126,9 @@ def _predict_ms(path: Path, n_features: int, payloads: list[dict[str, Any]]) -> 
             records = next((b["records"][:1] for b in payloads if b.get("records")), None)
             if records is None:
                 raise
-            import pandas as pd
+            from deploy_advisor.runtime.frames import typed_batch
 
-            row = pd.DataFrame(records)
+            row = typed_batch({"records": records}, model.schema)  # as the server checks it
         timings = []
         for _ in range(5):
             started = time.perf_counter()

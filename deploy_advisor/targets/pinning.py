@@ -259,11 +259,11 @@ def model_needs(path: Path) -> ModelNeeds:
         return ModelNeeds("lightgbm", None, frozenset({"lightgbm"}))
     if suffix == ".cbm":
         return ModelNeeds("catboost", None, frozenset({"catboost"}))
-    if suffix == ".skops":
-        modules = _top_level(_skops_modules(path)) | {"skops"}
-        return ModelNeeds("skops", None, frozenset(modules))
-    named = pickle_modules(path)
+    named = _skops_modules(path) if suffix == ".skops" else pickle_modules(path)
     by_name = any(m.startswith(("sklearn.compose", "pandas")) for m in named)
+    if suffix == ".skops":
+        modules = _top_level(named) | {"skops"}
+        return ModelNeeds("skops", None, frozenset(modules), takes_dataframe=by_name)
     tops = frozenset(_top_level(named))
     if "xgboost" in tops:
         return ModelNeeds("xgboost", _pickled_xgboost_version(path), tops, takes_dataframe=by_name)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import joblib
@@ -24,6 +27,26 @@ def run_cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedP
 def scaffold_edge(model: Path, out: Path, *flags: str) -> subprocess.CompletedProcess[str]:
     """`deploy-advisor scaffold --target edge --model MODEL -o OUT FLAGS`."""
     return run_cli("scaffold", "--target", "edge", "--model", model, "-o", out, *flags)
+
+
+@contextlib.contextmanager
+def serving(bundle: Path) -> Iterator[str]:
+    """The bundle's `edge_runtime serve` on a free port; yields its base URL, then stops it."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "edge_runtime", "serve", "--port", "0"],
+        cwd=bundle, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stderr is not None
+        line = server.stderr.readline()
+        match = re.fullmatch(r"listening on http://127\.0\.0\.1:(\d+)\n", line)
+        assert match, line
+        yield f"http://127.0.0.1:{match.group(1)}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        if server.stderr is not None:
+            server.stderr.close()
 
 
 def breast_cancer() -> tuple[np.ndarray, np.ndarray]:

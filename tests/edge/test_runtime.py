@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import urllib.request
@@ -12,7 +11,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from .conftest import breast_cancer
+from .conftest import breast_cancer, serving
 
 
 def _runtime(bundle: Path, *args: str, stdin: str) -> subprocess.CompletedProcess[str]:
@@ -61,16 +60,7 @@ def test_bad_input_is_one_error_line(bundle: Path) -> None:
 
 def test_http_mode_answers_predict_and_health(bundle: Path, forest_path: Path) -> None:
     features, _ = breast_cancer()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "edge_runtime", "serve", "--port", "0"],
-        cwd=bundle, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert server.stderr is not None
-        line = server.stderr.readline()
-        match = re.fullmatch(r"listening on http://127\.0\.0\.1:(\d+)\n", line)
-        assert match, line
-        base = f"http://127.0.0.1:{match.group(1)}"
+    with serving(bundle) as base:
         body = json.dumps({"instances": features[:3].tolist()}).encode()
         request = urllib.request.Request(
             f"{base}/predict", data=body, headers={"Content-Type": "application/json"}
@@ -82,8 +72,3 @@ def test_http_mode_answers_predict_and_health(bundle: Path, forest_path: Path) -
         with urllib.request.urlopen(f"{base}/healthz", timeout=10) as response:
             health = json.loads(response.read())
         assert health["status"] == "ok" and health["rss_mb"] > 10
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        if server.stderr is not None:
-            server.stderr.close()

@@ -109,12 +109,30 @@ def test_a_pipeline_with_the_users_own_class_is_refused_with_the_reason(tmp_path
     assert "\n" not in message
 
 
-def test_a_pipeline_over_text_columns_is_refused_with_the_reason(tmp_path: Path) -> None:
-    from deploy_advisor.intake.tabular_examples import make_tabular_example
+def test_a_pipeline_selecting_number_columns_by_name_takes_one_input_per_column(
+    tmp_path: Path,
+) -> None:
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
 
-    model = make_tabular_example("churn", tmp_path).model_path
-    with pytest.raises(ModelError) as caught:
-        prepare_bundle(model_path=model, name="bundle")
-    message = str(caught.value)
-    assert "reads text columns (contract, payment_method, internet_service)" in message
-    assert "--target docker" in message and "\n" not in message
+    features, labels = _data()
+    frame = pd.DataFrame(features, columns=["a", "b", "c", "d"])
+    columns = ColumnTransformer([("scale", StandardScaler(), ["a", "b"])], remainder="drop")
+    forest = RandomForestClassifier(n_estimators=5, random_state=0)
+    model = Pipeline([("columns", columns), ("forest", forest)]).fit(frame, labels)
+    joblib.dump(model, tmp_path / "model.joblib")
+
+    bundle = prepare_bundle(model_path=tmp_path / "model.joblib", name="bundle")
+
+    assert bundle.parity is not None and bundle.parity.within, bundle.parity
+    onnx_file = tmp_path / "exported.onnx"
+    onnx_file.write_bytes(bundle.files["model.onnx"])
+    edge = load(onnx_file)
+    assert [c.name for c in edge.columns or []] == ["a", "b", "c", "d"]
+    rows = np.empty((8, 4), dtype=object)
+    rows[:] = features[:8]
+    got = edge.predict(rows)["probabilities"]
+    np.testing.assert_allclose(got, model.predict_proba(frame.head(8)), atol=1e-5)

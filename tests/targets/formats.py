@@ -16,6 +16,9 @@ from deploy_advisor.intake.tabular_examples import NUMERIC, churn_frame, make_ta
 
 FORMATS = ("xgboost-pickle", "lightgbm-pickle", "churn-pipeline", "xgboost-json", "lightgbm-txt")
 """Pickled scikit-learn wrappers load today; the others need the DataFrame/native loader."""
+IMAGE_FORMATS = (*FORMATS, "catboost-cbm", "skops-pipeline")
+"""Every format an image is built for: CatBoost's own file (with a string column) and a
+pipeline over a DataFrame saved with skops too."""
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,54 @@ def make_case(name: str, folder: Path) -> FormatCase:
             import lightgbm
 
             expected = lightgbm.Booster(model_file=str(path)).predict(probe)
+    elif name == "catboost-cbm":
+        path, expected, body = _catboost(frame, labels, folder)
+    elif name == "skops-pipeline":
+        path, expected, body = _skops(frame, labels, folder)
     else:
         raise ValueError(name)
     return FormatCase(model=path, body=body, expected=np.asarray(expected, dtype=float))
+
+
+def _records(rows: Any) -> list[dict[str, Any]]:
+    return list(rows.astype(object).where(rows.notna(), None).to_dict("records"))
+
+
+def _catboost(frame: Any, labels: Any, folder: Path) -> tuple[Path, Any, dict[str, Any]]:
+    """A CatBoostClassifier saved as .cbm, with `contract` as a categorical string column."""
+    import catboost
+
+    columns = ["tenure_months", "monthly_charges", "support_calls", "contract"]
+    rows = frame[columns].fillna({"monthly_charges": 65.0})
+    model = catboost.CatBoostClassifier(
+        iterations=8, depth=3, verbose=0, cat_features=["contract"], allow_writing_files=False,
+        thread_count=1,
+    ).fit(rows, labels)  # fmt: skip
+    path = folder / "model.cbm"
+    model.save_model(str(path))
+    probe = rows.head(6)
+    return path, model.predict_proba(probe)[:, 1], {"records": _records(probe)}
+
+
+def _skops(frame: Any, labels: Any, folder: Path) -> tuple[Path, Any, dict[str, Any]]:
+    """A pipeline over a DataFrame (strings one-hot encoded, numbers scaled) saved with skops:
+    no imputer, whose fitted dtype skops does not trust by default."""
+    import skops.io
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    rows = frame[["tenure_months", "support_calls", "contract", "internet_service"]]
+    columns = ColumnTransformer([
+        ("numbers", StandardScaler(), ["tenure_months", "support_calls"]),
+        ("categories", OneHotEncoder(handle_unknown="ignore"), ["contract", "internet_service"]),
+    ])  # fmt: skip
+    model = Pipeline([("columns", columns), ("classify", LogisticRegression())]).fit(rows, labels)
+    path = folder / "model.skops"
+    skops.io.dump(model, path)
+    probe = rows.head(6)
+    return path, model.predict_proba(probe)[:, 1], {"records": _records(probe)}
 
 
 def assert_serves(base_url: str, case: FormatCase) -> None:

@@ -11,13 +11,13 @@ import pytest
 
 from deploy_advisor.targets.scaffold import scaffold
 from tests.conftest import BASE_IMAGE
-from tests.targets.formats import FORMATS, assert_serves, make_case
+from tests.targets.formats import IMAGE_FORMATS, assert_serves, make_case
 from tests.targets.serving import wait_for
 
 
 @pytest.mark.docker
 @pytest.mark.slow
-@pytest.mark.parametrize("name", FORMATS)
+@pytest.mark.parametrize("name", IMAGE_FORMATS)
 def test_image_of_each_format_builds_offline_and_predicts_like_the_framework(
     name: str, tmp_path: Path, docker_client: object
 ) -> None:
@@ -28,7 +28,10 @@ def test_image_of_each_format_builds_offline_and_predicts_like_the_framework(
     out = tmp_path / "scaffold"
     scaffold(model=case.model, target="docker", out_dir=out, wheelhouse=True, base_image=BASE_IMAGE)
     requirements = (out / "requirements.txt").read_text()
-    framework = {"xgboost": "xgboost-cpu==", "lightgbm": "lightgbm==", "churn": "pandas=="}
+    framework = {
+        "xgboost": "xgboost-cpu==", "lightgbm": "lightgbm==", "churn": "pandas==",
+        "catboost": "catboost==", "skops": "skops==",
+    }  # fmt: skip
     assert framework[name.split("-")[0]] in requirements, requirements
     tag = f"da-formats-test:{uuid.uuid4().hex[:8]}"
     container = None

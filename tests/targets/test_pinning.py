@@ -153,6 +153,19 @@ def test_skops_files_pin_skops_and_the_modules_their_schema_lists(
     needs = model_needs(tmp_path / "model.skops")
     assert {"skops", "sklearn", "numpy"} <= needs.modules
     assert "skops" in {r.name for r in framework_pins(needs)}
+    assert not needs.takes_dataframe
+
+
+def test_a_skops_pipeline_selecting_columns_by_name_pins_pandas(tmp_path: Path) -> None:
+    import skops.io as sio
+
+    from tests.targets.formats import make_case
+
+    model = make_case("skops-pipeline", tmp_path).model
+    needs = model_needs(model)
+    assert needs.takes_dataframe
+    assert {"skops", "pandas"} <= {r.name for r in framework_pins(needs)}
+    assert sio.get_untrusted_types(file=str(model)) == []
 
 
 def write_own_module(folder: Path) -> Path:
