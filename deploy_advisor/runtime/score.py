@@ -19,13 +19,10 @@ import argparse
 import functools
 import json
 import os
-import queue
-import resource
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -42,6 +39,7 @@ from .score_input import (
     select_columns,
 )
 from .score_output import OutputDirectory, Progress, body_start, id_positions, ids_as_written
+from .score_stages import Scored, ScoreSummary, Totals, prefetch, run_chunks
 
 __all__ = ["ScoreSummary", "main", "score"]
 
@@ -59,23 +57,6 @@ class Model(Protocol):
     allows_nan: bool
 
     def predict(self, batch: np.ndarray) -> np.ndarray: ...
-
-
-@dataclass(frozen=True)
-class ScoreSummary:
-    """What a scoring run did; also written to DIR/_summary.json."""
-
-    rows_scored: int
-    rows_rejected: int
-    rows_scored_this_run: int
-    chunks: int
-    chunks_skipped: int
-    wall_seconds: float
-    rows_per_second: float
-    load_seconds: float
-    peak_rss_mb: float
-    output: str
-    rejects_file: str
 
 
 def score(
@@ -130,7 +111,6 @@ def score(
     except FileExistsError as exc:
         raise ScoreInputError(str(exc)) from None
 
-    totals = {"scored": 0, "rejected": 0, "scored_now": 0, "chunks": 0, "skipped": 0}
     bar = Progress(sum(f.size for f in inputs), enabled=progress)
     # Where each file starts in the bar, and what its chunks' `bytes_done` counts in.
     bar_start = {f.name: sum(g.size for g in inputs[:i]) for i, f in enumerate(inputs)}
@@ -141,7 +121,7 @@ def score(
 
     run_started = time.monotonic()
     id_name = id_column or "row"
-    chunks = _prefetch(
+    chunks = prefetch(
         _all_chunks(
             inputs,
             out,
@@ -152,66 +132,46 @@ def score(
             schema=getattr(model, "schema", None),
         )
     )
+    id_index = id_positions(inputs, id_column)
+
+    def score_chunk(index: int, chunk: Chunk) -> Scored:
+        source = chunk.source
+        predictions, kept, model_rejects = _predict(model, chunk)
+        rejects = sorted([*chunk.rejects, *model_rejects], key=lambda r: r.row)
+        if rejects and (position := id_index[source.name]) is not None:
+            rejects = ids_as_written(
+                source, rejects, start=chunk.bytes_start, chunk=chunk, index=position
+            )
+        write = functools.partial(
+            out.write_chunk,
+            index,
+            record={
+                "source": source.name,
+                "first_row": chunk.first_row,
+                "rows": chunk.n_rows,
+                "scored": len(kept),
+                "rejected": len(rejects),
+            },
+            id_name=id_name,
+            ids=_ids(chunk, kept),
+            predictions=predictions,
+            columns=_prediction_columns(model, predictions),
+            rejects=rejects,
+            source=source.name if len(inputs) > 1 else None,
+        )
+        return Scored(write, len(kept), len(rejects))
+
+    def show(chunk: Chunk, totals: Totals) -> None:
+        name = chunk.source.name
+        within = chunk.bytes_done / units[name] if units[name] else 1.0
+        bar.update(int(bar_start[name] + chunk.source.size * within), totals.scored)
+
     # Three stages, each on its own thread: parse the next chunk, predict this one, write the
     # one before. pyarrow and the model release the GIL, so the stages overlap on the cores.
-    id_index = id_positions(inputs, id_column)
-    chunk_start = {f.name: body_start(f) for f in inputs}
-    with _InOrder("score-writer") as writer:
-        for source, index, chunk in chunks:
-            start, chunk_start[source.name] = chunk_start[source.name], chunk.bytes_done
-            record = out.done(index)
-            if chunk.skipped and record is not None:
-                totals["skipped"] += 1
-                totals["scored"] += record["scored"]
-                totals["rejected"] += record["rejected"]
-            else:
-                predictions, kept, model_rejects = _predict(model, chunk)
-                rejects = sorted([*chunk.rejects, *model_rejects], key=lambda r: r.row)
-                if rejects and (position := id_index[source.name]) is not None:
-                    rejects = ids_as_written(
-                        source, rejects, start=start, chunk=chunk, index=position
-                    )
-                writer.submit(
-                    functools.partial(
-                        out.write_chunk,
-                        index,
-                        record={
-                            "source": source.name,
-                            "first_row": chunk.first_row,
-                            "rows": chunk.n_rows,
-                            "scored": len(kept),
-                            "rejected": len(rejects),
-                        },
-                        id_name=id_name,
-                        ids=_ids(chunk, kept),
-                        predictions=predictions,
-                        columns=_prediction_columns(model, predictions),
-                        rejects=rejects,
-                        source=source.name if len(inputs) > 1 else None,
-                    )
-                )
-                totals["scored"] += len(kept)
-                totals["scored_now"] += len(kept)
-                totals["rejected"] += len(rejects)
-            totals["chunks"] += 1
-            within = chunk.bytes_done / units[source.name] if units[source.name] else 1.0
-            bar.update(int(bar_start[source.name] + source.size * within), totals["scored"])
+    totals = run_chunks(chunks, done=out.done, score=score_chunk, after=show)
     bar.close()
-    wall = time.monotonic() - run_started
-    summary = ScoreSummary(
-        rows_scored=totals["scored"],
-        rows_rejected=totals["rejected"],
-        rows_scored_this_run=totals["scored_now"],
-        chunks=totals["chunks"],
-        chunks_skipped=totals["skipped"],
-        wall_seconds=round(wall, 3),
-        rows_per_second=round(totals["scored_now"] / wall, 1) if wall > 0 else 0.0,
-        load_seconds=round(load_seconds, 3),
-        peak_rss_mb=_peak_rss_mb(),
-        output=str(output),
-        rejects_file=str(output / "rejects.csv"),
-    )
-    out.finish(totals["chunks"], {"version": 1, **asdict(summary)})
+    summary = totals.summary(started=run_started, load_seconds=load_seconds, output=output)
+    out.finish(totals.chunks, {"version": 1, **asdict(summary)})
     return summary
 
 
@@ -224,11 +184,12 @@ def _all_chunks(
     chunk_rows: int,
     allow_missing: bool,
     schema: Any = None,
-) -> Iterator[tuple[InputFile, int, Chunk]]:
+) -> Iterator[tuple[int, Chunk]]:
     """Every chunk of every file with its global index; chunks already done are not parsed."""
     base = 0
     for source in inputs:
         start = base
+        position = body_start(source)
         for chunk in read_chunks(
             source,
             columns=columns,
@@ -238,68 +199,9 @@ def _all_chunks(
             skip=lambda i, start=start: out.done(start + i) is not None,  # type: ignore[misc]
             schema=schema,
         ):
-            yield source, base, chunk
+            chunk.bytes_start, position = position, chunk.bytes_done
+            yield base, chunk
             base += 1
-
-
-def _prefetch(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
-    """Produce the next items in a background thread while the caller works on this one."""
-    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-
-    def fill() -> None:
-        try:
-            for item in items:
-                q.put(("item", item))
-        except BaseException as exc:  # handed to the consumer, re-raised there
-            q.put(("error", exc))
-        else:
-            q.put(("end", None))
-
-    threading.Thread(target=fill, name="score-reader", daemon=True).start()
-    while True:
-        kind, value = q.get()
-        if kind == "end":
-            return
-        if kind == "error":
-            raise value
-        yield value
-
-
-class _InOrder:
-    """Run jobs one after another on a background thread, with at most `depth` waiting.
-
-    Leaving the `with` block waits for the jobs already submitted, so every chunk that was
-    scored is written (or its error raised) before the run reports; the first job that fails
-    stops the rest and its exception is raised in the caller.
-    """
-
-    def __init__(self, name: str, depth: int = 1) -> None:
-        self._jobs: queue.Queue[Callable[[], object] | None] = queue.Queue(maxsize=depth)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-    def __enter__(self) -> _InOrder:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._jobs.put(None)
-        self._thread.join()
-        if self._error is not None and exc_info[0] is None:
-            raise self._error
-
-    def submit(self, job: Callable[[], object]) -> None:
-        if self._error is not None:
-            raise self._error
-        self._jobs.put(job)
-
-    def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            if self._error is None:  # after a failure, drain without running
-                try:
-                    job()
-                except BaseException as exc:  # handed to the caller, raised there
-                    self._error = exc
 
 
 def _predict(model: Model, chunk: Chunk) -> tuple[np.ndarray, np.ndarray, list[Reject]]:
@@ -359,21 +261,6 @@ def _file_units(source: InputFile) -> int:
 
         return int(pq.ParquetFile(source.path).metadata.num_rows)
     return source.size
-
-
-def _peak_rss_mb() -> float:
-    """This process's peak resident memory in MB.
-
-    Linux's VmHWM starts afresh at exec; ru_maxrss does not, so under a parent that forked
-    with a large heap it would report the parent's size instead of the scorer's.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _load_model(

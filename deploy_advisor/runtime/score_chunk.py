@@ -36,6 +36,7 @@ class Chunk:
     features: np.ndarray  # float64, or checked objects for DataFrame models; (rows, n_features)
     rejects: list[Reject] = field(default_factory=list)
     bytes_done: int = 0  # position reached in the source (bytes for CSV, rows for Parquet)
+    bytes_start: int = 0  # where the chunk starts in the source (set by the scorer)
     skipped: bool = False  # already done by an earlier run: not parsed
 
 

@@ -117,12 +117,14 @@ class OutputDirectory:
         record: dict[str, Any],
         id_name: str,
         ids: Any,
-        predictions: np.ndarray,
+        predictions: np.ndarray | dict[str, Any],
         columns: list[str],
         rejects: list[Reject],
         source: str | None,
     ) -> None:
-        """Write a chunk's part file and rejects, then its done marker: each atomically."""
+        """Write a chunk's part file and rejects, then its done marker: each atomically.
+
+        ``predictions`` is a matrix named by ``columns``, or columns by name (deep models)."""
         part = self.root / f"part-{index:05d}.{self.fmt}"
         table = _prediction_table(id_name, ids, predictions, columns, source)
         if self.fmt == "parquet":
@@ -214,7 +216,7 @@ def ids_as_written(
 def _prediction_table(
     id_name: str,
     ids: Any,
-    predictions: np.ndarray,
+    predictions: np.ndarray | dict[str, Any],
     columns: list[str],
     source: str | None,
 ) -> Any:
@@ -224,6 +226,8 @@ def _prediction_table(
     if source is not None:
         data["source"] = pa.array([source] * len(ids), pa.string())
     data[id_name] = ids if isinstance(ids, pa.Array) else pa.array(ids)
+    if isinstance(predictions, dict):
+        return pa.table({**data, **predictions})
     values = predictions.reshape(len(ids), -1) if predictions.ndim != 1 else predictions[:, None]
     for j, name in enumerate(columns):
         column = values[:, j]
