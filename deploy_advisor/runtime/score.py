@@ -2,6 +2,7 @@
 
     python -m model_server.score --model PATH --input PATH --output DIR
         [--chunk-rows N] [--id-column NAME] [--format csv|parquet] [--restart] [--no-progress]
+        [--text-column NAME] [--truncate] [--task TASK]        (text and image models)
 
 Three stages overlap on their own threads: the next chunk is parsed while this one is
 predicted and the one before is written, so memory stays flat at a few chunks. Each chunk's
@@ -9,8 +10,11 @@ predictions are written atomically to DIR/part-NNNNN.*, so a rerun after a crash
 skips the chunks already done and ends with the same files as an uninterrupted run. Rows with
 a wrong number of fields or a value that is not a finite number go to DIR/rejects.csv with the
 reason and their id exactly as written (bytes that are not UTF-8 kept as they were); they
-never stop the run. Exit codes: 0 done (even with rejects), 2 unusable input or an output that
-cannot be written (full disk, read-only): finished chunks stay, and a rerun resumes after them.
+never stop the run. Text and image models (:mod:`.score_deep`) read a text column, a folder of
+.txt files, a folder of images or a file list, and reject unreadable, non-UTF-8, empty or
+over-long texts and undecodable images the same way. Exit codes: 0 done (even with rejects),
+2 unusable input or an output that cannot be written (full disk, read-only): finished chunks
+stay, and a rerun resumes after them.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .score_deep import DEFAULT_ITEM_CHUNK, ItemOptions, score_items
 from .score_input import (
     Chunk,
     InputFile,
@@ -64,21 +69,48 @@ def score(
     model_path: Path,
     input_path: Path,
     output: Path,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_rows: int | None = None,
     id_column: str | None = None,
     fmt: str | None = None,
     restart: bool = False,
     progress: bool = True,
     schema_path: Path | None = None,
     trust_types: tuple[str, ...] = (),
+    items: ItemOptions | None = None,
 ) -> ScoreSummary:
-    """Score every row of `input_path` with the model into the directory `output`."""
+    """Score every row (or text, or image) of `input_path` into the directory `output`.
+
+    `chunk_rows` defaults to 50,000 rows for tabular models and 1,000 items for deep ones.
+    """
     started = time.monotonic()
-    if chunk_rows < 1:
+    if chunk_rows is not None and chunk_rows < 1:
         raise ScoreInputError(f"--chunk-rows {chunk_rows} must be at least 1")
-    inputs = find_inputs(input_path)
-    model = _load_model(model_path, schema_path=schema_path, trust_types=trust_types)
+    if not input_path.exists():
+        raise ScoreInputError(f"input {input_path} does not exist; pass --input FILE_OR_DIRECTORY")
+    model = _load_model(
+        model_path,
+        schema_path=schema_path,
+        trust_types=trust_types,
+        task=items.task if items else None,
+    )
     load_seconds = time.monotonic() - started
+    deep = getattr(model, "deep", None)
+    if deep is not None:
+        return score_items(
+            deep,
+            model_sha256=model.sha256,
+            input_path=input_path,
+            output=output,
+            chunk_rows=chunk_rows,
+            id_column=id_column,
+            options=items or ItemOptions(),
+            fmt=fmt,
+            restart=restart,
+            progress=progress,
+            load_seconds=load_seconds,
+        )
+    chunk_rows = chunk_rows or DEFAULT_CHUNK_ROWS
+    inputs = find_inputs(input_path)
     header = read_header(inputs[0])
     columns = select_columns(
         header,
@@ -264,14 +296,18 @@ def _file_units(source: InputFile) -> int:
 
 
 def _load_model(
-    path: Path, *, schema_path: Path | None = None, trust_types: tuple[str, ...] = ()
+    path: Path,
+    *,
+    schema_path: Path | None = None,
+    trust_types: tuple[str, ...] = (),
+    task: str | None = None,
 ) -> Model:
     """The runtime's loader, so the scorer accepts exactly what the server accepts."""
     from .loader import ModelLoadError, load_model, read_schema_file
 
     try:
         schema = read_schema_file(schema_path) if schema_path is not None else None
-        model: Model = load_model(path, schema=schema, trust_types=trust_types)
+        model: Model = load_model(path, schema=schema, trust_types=trust_types, task=task)
     except ModelLoadError as exc:
         raise ScoreInputError(str(exc)) from None
     return model
@@ -291,16 +327,46 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     env = os.environ.get
     parser = argparse.ArgumentParser(
         prog="python -m model_server.score",
-        description="Score a CSV/Parquet file or directory in chunks; rerun to resume. "
-        "Flags default to MODEL_PATH, SCORE_INPUT, SCORE_OUTPUT, CHUNK_ROWS, ID_COLUMN.",
+        description="Score a CSV/Parquet file or directory (a text model: a text column or "
+        "a folder of .txt files; an image model: a folder of images or a file list) in chunks; "
+        "rerun to resume. Flags default to MODEL_PATH, SCORE_INPUT, SCORE_OUTPUT, CHUNK_ROWS, "
+        "ID_COLUMN, TEXT_COLUMN, TRUNCATE, MODEL_TASK.",
     )
     parser.add_argument("--model", type=Path, default=env("MODEL_PATH"), help="model file")
     parser.add_argument("--input", type=Path, default=env("SCORE_INPUT"), help="file or folder")
     parser.add_argument("--output", type=Path, default=env("SCORE_OUTPUT"), help="output folder")
     parser.add_argument(
-        "--chunk-rows", type=int, default=int(env("CHUNK_ROWS") or DEFAULT_CHUNK_ROWS), metavar="N"
+        "--chunk-rows",
+        type=int,
+        default=int(env("CHUNK_ROWS") or 0) or None,
+        metavar="N",
+        help=f"rows per chunk (default {DEFAULT_CHUNK_ROWS:,}; {DEFAULT_ITEM_CHUNK:,} texts "
+        "or images)",
     )
     parser.add_argument("--id-column", metavar="NAME", default=env("ID_COLUMN") or None)
+    parser.add_argument(
+        "--text-column",
+        metavar="NAME",
+        default=env("TEXT_COLUMN") or "text",
+        help="the column of texts for a text model (default: text)",
+    )
+    parser.add_argument(
+        "--truncate",
+        action="store_true",
+        default=env("TRUNCATE", "").lower() in ("1", "true", "yes"),
+        help="cut texts over the model's maximum length instead of rejecting them",
+    )
+    parser.add_argument("--task", default=env("MODEL_TASK") or None, help="transformers task")
+    parser.add_argument(
+        "--batch-rows", type=int, default=64, metavar="N", help="texts or images per forward pass"
+    )
+    parser.add_argument(
+        "--batch-tokens",
+        type=int,
+        default=8192,
+        metavar="N",
+        help="padded tokens per forward pass (rows times the longest text)",
+    )
     parser.add_argument("--format", choices=["csv", "parquet"], help="output format")
     parser.add_argument("--restart", action="store_true", help="discard a previous run's output")
     parser.add_argument(
@@ -326,6 +392,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point; prints the summary to stderr and returns the exit code."""
     args = _parse_args(argv)
+    # The scorer's own progress bar is the only one: none from transformers loading weights.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         summary = score(
             model_path=args.model,
@@ -338,6 +406,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=not args.no_progress,
             schema_path=args.schema,
             trust_types=tuple(t.strip() for t in args.trust_types.split(",") if t.strip()),
+            items=ItemOptions(
+                text_column=args.text_column,
+                truncate=args.truncate,
+                task=args.task,
+                batch_rows=max(args.batch_rows, 1),
+                batch_tokens=max(args.batch_tokens, 1),
+            ),
         )
     except ScoreInputError as exc:
         print(f"Error: {exc}", file=sys.stderr)
