@@ -20,7 +20,6 @@ stay, and a rerun resumes after them.
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
 import sys
@@ -43,8 +42,15 @@ from .score_input import (
     read_header,
     select_columns,
 )
-from .score_output import OutputDirectory, Progress, body_start, id_positions, ids_as_written
-from .score_stages import Scored, ScoreSummary, Totals, prefetch, run_chunks
+from .score_output import (
+    OutputDirectory,
+    Progress,
+    body_start,
+    id_positions,
+    ids_as_written,
+    open_output,
+)
+from .score_stages import Scored, ScoreSummary, Totals, prefetch, run_chunks, write_job
 
 __all__ = ["ScoreSummary", "main", "score"]
 
@@ -137,11 +143,7 @@ def score(
         "columns": columns,
         "format": fmt,
     }
-    out = OutputDirectory(output, fmt=fmt)
-    try:
-        out.prepare(manifest, restart=restart)
-    except FileExistsError as exc:
-        raise ScoreInputError(str(exc)) from None
+    out = open_output(output, fmt=fmt, manifest=manifest, restart=restart)
 
     bar = Progress(sum(f.size for f in inputs), enabled=progress)
     # Where each file starts in the bar, and what its chunks' `bytes_done` counts in.
@@ -174,24 +176,19 @@ def score(
             rejects = ids_as_written(
                 source, rejects, start=chunk.bytes_start, chunk=chunk, index=position
             )
-        write = functools.partial(
-            out.write_chunk,
+        return write_job(
+            out,
             index,
-            record={
-                "source": source.name,
-                "first_row": chunk.first_row,
-                "rows": chunk.n_rows,
-                "scored": len(kept),
-                "rejected": len(rejects),
-            },
+            source=source.name,
+            first_row=chunk.first_row,
+            n_rows=chunk.n_rows,
             id_name=id_name,
             ids=_ids(chunk, kept),
             predictions=predictions,
             columns=_prediction_columns(model, predictions),
             rejects=rejects,
-            source=source.name if len(inputs) > 1 else None,
+            several=len(inputs) > 1,
         )
-        return Scored(write, len(kept), len(rejects))
 
     def show(chunk: Chunk, totals: Totals) -> None:
         name = chunk.source.name

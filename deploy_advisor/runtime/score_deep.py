@@ -25,8 +25,8 @@ from typing import Any
 from .score_columns import Reject
 from .score_input import ScoreInputError
 from .score_items import ItemChunk, find_items, read_item_chunks
-from .score_output import OutputDirectory, Progress
-from .score_stages import Scored, ScoreSummary, Totals, prefetch, run_chunks
+from .score_output import OutputDirectory, Progress, open_output
+from .score_stages import Scored, ScoreSummary, Totals, prefetch, run_chunks, write_job
 from .tensors import DeepModel, InputError, Prepared
 from .text_batching import split_batches
 
@@ -89,16 +89,11 @@ def score_items(
         "truncate": options.truncate,
         "format": fmt,
     }
-    out = OutputDirectory(output, fmt=fmt)
-    try:
-        out.prepare(manifest, restart=restart)
-    except FileExistsError as exc:
-        raise ScoreInputError(str(exc)) from None
+    out = open_output(output, fmt=fmt, manifest=manifest, restart=restart)
 
     bar = Progress(items.count(), enabled=progress)
     run_started = time.monotonic()
     id_name = "id" if not items.tables else id_column or "row"
-    several = len(items.tables) > 1
     params = {"truncate": options.truncate}
     seen = [0]
 
@@ -107,24 +102,19 @@ def score_items(
             deep, chunk, params=params, max_rows=options.batch_rows, max_tokens=options.batch_tokens
         )
         rejects = sorted([*chunk.rejects, *model_rejects], key=lambda r: r.row)
-        write = functools.partial(
-            out.write_chunk,
+        return write_job(
+            out,
             index,
-            record={
-                "source": chunk.source,
-                "first_row": chunk.first_row,
-                "rows": chunk.n_rows,
-                "scored": len(kept),
-                "rejected": len(rejects),
-            },
+            source=chunk.source,
+            first_row=chunk.first_row,
+            n_rows=chunk.n_rows,
             id_name=id_name,
             ids=[chunk.ids[i] for i in kept],
             predictions=answer_columns(deep, answers, fmt=fmt),
             columns=[],
             rejects=rejects,
-            source=chunk.source if several else None,
+            several=len(items.tables) > 1,
         )
-        return Scored(write, len(kept), len(rejects))
 
     def show(chunk: ItemChunk, totals: Totals) -> None:
         seen[0] += chunk.n_rows

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .score_chunk import InputFile
+from .score_chunk import InputFile, groups_of_rows
 from .score_columns import Reject
 from .score_input import ScoreInputError, find_inputs, read_header
 
@@ -229,30 +229,15 @@ def _table_chunks(
             )
         except pa.ArrowInvalid as exc:
             raise ScoreInputError(f"{table.path} cannot be read as CSV ({exc})") from None
-    pending: list[Any] = []
-    n_pending = 0
     first_row = 1
-
-    def flush() -> tuple[ItemChunk, list[Any], list[str | None]]:
-        batch = pa.Table.from_batches(pending)
-        texts = batch.column(items.text_column).to_pylist()
+    for group in groups_of_rows(batches, chunk_rows):
+        rows = pa.Table.from_batches(group)
+        texts = rows.column(items.text_column).to_pylist()
         keys: list[str | None] = [None] * len(texts)
         if items.id_column:
-            keys = [_id(v) for v in batch.column(items.id_column).to_pylist()]
-        return ItemChunk(table.name, first_row, len(texts)), texts, keys
-
-    for batch in batches:
-        while batch.num_rows:
-            take = min(chunk_rows - n_pending, batch.num_rows)
-            pending.append(batch.slice(0, take))
-            n_pending += take
-            batch = batch.slice(take)
-            if n_pending == chunk_rows:
-                yield flush()
-                first_row += n_pending
-                pending, n_pending = [], 0
-    if n_pending:
-        yield flush()
+            keys = [_id(v) for v in rows.column(items.id_column).to_pylist()]
+        yield ItemChunk(table.name, first_row, len(texts)), texts, keys
+        first_row += len(texts)
 
 
 def _id(value: object) -> str:

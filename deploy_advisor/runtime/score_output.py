@@ -29,7 +29,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from .score_input import Chunk, InputFile, Reject, read_header
+from .score_input import Chunk, InputFile, Reject, ScoreInputError, read_header
 
 __all__ = [
     "MANIFEST",
@@ -38,6 +38,7 @@ __all__ = [
     "body_start",
     "id_positions",
     "ids_as_written",
+    "open_output",
     "write_atomic",
 ]
 
@@ -170,6 +171,18 @@ class OutputDirectory:
             for path in folder.glob(".*.tmp"):
                 path.unlink(missing_ok=True)
         self.chunks_dir.mkdir(exist_ok=True)
+
+
+def open_output(
+    root: Path, *, fmt: str, manifest: dict[str, Any], restart: bool
+) -> OutputDirectory:
+    """The output directory of a run with `manifest`, new or resumed (refusals: input errors)."""
+    out = OutputDirectory(root, fmt=fmt)
+    try:
+        out.prepare(manifest, restart=restart)
+    except FileExistsError as exc:
+        raise ScoreInputError(str(exc)) from None
+    return out
 
 
 def id_positions(inputs: list[InputFile], id_column: str | None) -> dict[str, int | None]:

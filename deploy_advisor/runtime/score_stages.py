@@ -6,6 +6,7 @@ chunk on a reader thread, predict on the caller's and write on a writer thread.
 
 from __future__ import annotations
 
+import functools
 import queue
 import resource
 import threading
@@ -15,7 +16,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["InOrder", "ScoreSummary", "Scored", "Totals", "peak_rss_mb", "prefetch", "run_chunks"]
+from .score_columns import Reject
+from .score_output import OutputDirectory
+
+__all__ = [
+    "InOrder",
+    "ScoreSummary",
+    "Scored",
+    "Totals",
+    "peak_rss_mb",
+    "prefetch",
+    "run_chunks",
+    "write_job",
+]
 
 
 @dataclass(frozen=True)
@@ -150,6 +163,41 @@ class Scored:
     write: Callable[[], object]
     scored: int
     rejected: int
+
+
+def write_job(
+    out: OutputDirectory,
+    index: int,
+    *,
+    source: str,
+    first_row: int,
+    n_rows: int,
+    id_name: str,
+    ids: Any,
+    predictions: Any,
+    columns: list[str],
+    rejects: list[Reject],
+    several: bool,
+) -> Scored:
+    """A scored chunk: its part file, rejects and done marker to write, and its counts."""
+    write = functools.partial(
+        out.write_chunk,
+        index,
+        record={
+            "source": source,
+            "first_row": first_row,
+            "rows": n_rows,
+            "scored": len(ids),
+            "rejected": len(rejects),
+        },
+        id_name=id_name,
+        ids=ids,
+        predictions=predictions,
+        columns=columns,
+        rejects=rejects,
+        source=source if several else None,
+    )
+    return Scored(write, len(ids), len(rejects))
 
 
 def run_chunks(
