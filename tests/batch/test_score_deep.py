@@ -238,7 +238,10 @@ def test_image_folder_and_file_list(hf: HF, tmp_path: Path) -> None:
     np.testing.assert_allclose(got, want, atol=TOL)
     [reject] = _rejects(out)
     assert (reject["id"], reject["row"]) == ("broken.png", "3")
-    assert reject["reason"].startswith("the image cannot be decoded (cannot identify image file")
+    assert reject["reason"] == (
+        "the image cannot be decoded (not a format Pillow reads: send PNG, JPEG, WebP, GIF, BMP "
+        "or TIFF bytes)"
+    )
 
     listing = tmp_path / "list.txt"
     listing.write_text("images/more/c.png\n\nimages/a.png\nimages/missing.png\n", encoding="utf-8")
