@@ -7,7 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -309,3 +314,34 @@ def test_unusable_text_input_is_a_one_line_error(hf: HF, tmp_path: Path) -> None
         2,
         f"Error: input {empty / 'missing'} does not exist; pass --input FILE_OR_DIRECTORY\n",
     )
+
+
+def test_killed_run_resumes_to_the_same_files(hf: HF, tmp_path: Path) -> None:
+    n_texts, chunk = 4_000, 40
+    source = tmp_path / "many.csv"
+    lines = [f"k{i},{TEXTS[i % 6]} {TEXTS[i * 7 % 6][: i % 17]}" for i in range(n_texts)]
+    source.write_text("id,text\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    args = ["--model", hf.text, "--input", source, "--id-column", "id"]
+    args += ["--chunk-rows", str(chunk), "--no-progress"]
+    reference = tmp_path / "reference"
+    done = score_file(hf.text, source, reference, *args[4:])
+    assert done.returncode == 0, done.stderr
+
+    out = tmp_path / "killed"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deploy_advisor.runtime.score", *map(str, args), "--output", out],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while len(list(out.glob("_chunks/*.json"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    done_at_kill = len(list(out.glob("_chunks/*.json")))
+    assert 3 <= done_at_kill < n_texts // chunk, "the scorer must be killed mid-run"
+
+    again = score_file(hf.text, source, out, *args[4:])
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["chunks_skipped"] >= done_at_kill
+    assert _files(out) == _files(reference)
