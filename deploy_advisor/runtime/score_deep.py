@@ -68,7 +68,7 @@ def score_items(
     if deep.kind == "tensor":
         raise ScoreInputError(
             "the batch scorer takes tabular, text and image models; a tensor model is served "
-            "(serve --model PATH) and sent its tensors over /v2"
+            "(serve --model PATH) and sent its tensors over /predict or /v2"
         )
     chunk_rows = chunk_rows or DEFAULT_ITEM_CHUNK
     text_column = options.text_column

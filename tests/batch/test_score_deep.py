@@ -345,3 +345,16 @@ def test_killed_run_resumes_to_the_same_files(hf: HF, tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["chunks_skipped"] >= done_at_kill
     assert _files(out) == _files(reference)
+
+
+def test_tensor_model_is_refused_in_one_line(tmp_path: Path) -> None:
+    net = torch.nn.Sequential(torch.nn.Linear(4, 2))
+    model = tmp_path / "net.pt2"
+    torch.export.save(torch.export.export(net.eval(), (torch.randn(2, 4),)), model)
+    source = _texts_csv(tmp_path / "texts.csv")
+    done = score_file(model, source, tmp_path / "out")
+    assert (done.returncode, done.stderr) == (
+        2,
+        "Error: the batch scorer takes tabular, text and image models; a tensor model is served "
+        "(serve --model PATH) and sent its tensors over /predict or /v2\n",
+    )
