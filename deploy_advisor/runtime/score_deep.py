@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -157,14 +158,15 @@ def predict_chunk(
             return None
 
     positions = range(len(chunk.payloads))
+    groups: Iterable[list[tuple[int, Prepared]]]
     if deep.kind == "text":
-        groups = [[(i, p) for i in positions if (p := prepare(i)) is not None]]
-        groups[0].sort(key=lambda item: item[1].tokens)
-    else:
-        groups = [
+        texts = [(i, p) for i in positions if (p := prepare(i)) is not None]
+        groups = [sorted(texts, key=lambda item: item[1].tokens)]
+    else:  # a generator: each group is prepared when the one before has run
+        groups = (
             [(i, p) for i in positions[start : start + max_rows] if (p := prepare(i)) is not None]
             for start in range(0, len(positions), max_rows)
-        ]
+        )
     for group in groups:
         by_key: dict[Any, list[tuple[int, Prepared]]] = {}
         for i, p in group:
