@@ -2,6 +2,7 @@
 
     python -m model_server.score --model PATH --input PATH --output DIR
         [--chunk-rows N] [--id-column NAME] [--format csv|parquet] [--restart] [--no-progress]
+        [--text-column NAME] [--truncate] [--task TASK]        (text and image models)
 
 Three stages overlap on their own threads: the next chunk is parsed while this one is
 predicted and the one before is written, so memory stays flat at a few chunks. Each chunk's
@@ -9,28 +10,28 @@ predictions are written atomically to DIR/part-NNNNN.*, so a rerun after a crash
 skips the chunks already done and ends with the same files as an uninterrupted run. Rows with
 a wrong number of fields or a value that is not a finite number go to DIR/rejects.csv with the
 reason and their id exactly as written (bytes that are not UTF-8 kept as they were); they
-never stop the run. Exit codes: 0 done (even with rejects), 2 unusable input or an output that
-cannot be written (full disk, read-only): finished chunks stay, and a rerun resumes after them.
+never stop the run. Text and image models (:mod:`.score_deep`) read a text column, a folder of
+.txt files, a folder of images or a file list, and reject unreadable, non-UTF-8, empty or
+over-long texts and undecodable images the same way. Exit codes: 0 done (even with rejects),
+2 unusable input or an output that cannot be written (full disk, read-only): finished chunks
+stay, and a rerun resumes after them.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import os
-import queue
-import resource
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
+from .score_deep import DEFAULT_ITEM_CHUNK, ItemOptions, score_items
 from .score_input import (
     Chunk,
     InputFile,
@@ -41,7 +42,15 @@ from .score_input import (
     read_header,
     select_columns,
 )
-from .score_output import OutputDirectory, Progress, body_start, id_positions, ids_as_written
+from .score_output import (
+    OutputDirectory,
+    Progress,
+    body_start,
+    id_positions,
+    ids_as_written,
+    open_output,
+)
+from .score_stages import Scored, ScoreSummary, Totals, prefetch, run_chunks, write_job
 
 __all__ = ["ScoreSummary", "main", "score"]
 
@@ -61,43 +70,53 @@ class Model(Protocol):
     def predict(self, batch: np.ndarray) -> np.ndarray: ...
 
 
-@dataclass(frozen=True)
-class ScoreSummary:
-    """What a scoring run did; also written to DIR/_summary.json."""
-
-    rows_scored: int
-    rows_rejected: int
-    rows_scored_this_run: int
-    chunks: int
-    chunks_skipped: int
-    wall_seconds: float
-    rows_per_second: float
-    load_seconds: float
-    peak_rss_mb: float
-    output: str
-    rejects_file: str
-
-
 def score(
     *,
     model_path: Path,
     input_path: Path,
     output: Path,
-    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    chunk_rows: int | None = None,
     id_column: str | None = None,
     fmt: str | None = None,
     restart: bool = False,
     progress: bool = True,
     schema_path: Path | None = None,
     trust_types: tuple[str, ...] = (),
+    items: ItemOptions | None = None,
 ) -> ScoreSummary:
-    """Score every row of `input_path` with the model into the directory `output`."""
+    """Score every row (or text, or image) of `input_path` into the directory `output`.
+
+    `chunk_rows` defaults to 50,000 rows for tabular models and 1,000 items for deep ones.
+    """
     started = time.monotonic()
-    if chunk_rows < 1:
+    if chunk_rows is not None and chunk_rows < 1:
         raise ScoreInputError(f"--chunk-rows {chunk_rows} must be at least 1")
-    inputs = find_inputs(input_path)
-    model = _load_model(model_path, schema_path=schema_path, trust_types=trust_types)
+    if not input_path.exists():
+        raise ScoreInputError(f"input {input_path} does not exist; pass --input FILE_OR_DIRECTORY")
+    model = _load_model(
+        model_path,
+        schema_path=schema_path,
+        trust_types=trust_types,
+        task=items.task if items else None,
+    )
     load_seconds = time.monotonic() - started
+    deep = getattr(model, "deep", None)
+    if deep is not None:
+        return score_items(
+            deep,
+            model_sha256=model.sha256,
+            input_path=input_path,
+            output=output,
+            chunk_rows=chunk_rows,
+            id_column=id_column,
+            options=items or ItemOptions(),
+            fmt=fmt,
+            restart=restart,
+            progress=progress,
+            load_seconds=load_seconds,
+        )
+    chunk_rows = chunk_rows or DEFAULT_CHUNK_ROWS
+    inputs = find_inputs(input_path)
     header = read_header(inputs[0])
     columns = select_columns(
         header,
@@ -124,13 +143,8 @@ def score(
         "columns": columns,
         "format": fmt,
     }
-    out = OutputDirectory(output, fmt=fmt)
-    try:
-        out.prepare(manifest, restart=restart)
-    except FileExistsError as exc:
-        raise ScoreInputError(str(exc)) from None
+    out = open_output(output, fmt=fmt, manifest=manifest, restart=restart)
 
-    totals = {"scored": 0, "rejected": 0, "scored_now": 0, "chunks": 0, "skipped": 0}
     bar = Progress(sum(f.size for f in inputs), enabled=progress)
     # Where each file starts in the bar, and what its chunks' `bytes_done` counts in.
     bar_start = {f.name: sum(g.size for g in inputs[:i]) for i, f in enumerate(inputs)}
@@ -141,7 +155,7 @@ def score(
 
     run_started = time.monotonic()
     id_name = id_column or "row"
-    chunks = _prefetch(
+    chunks = prefetch(
         _all_chunks(
             inputs,
             out,
@@ -152,66 +166,41 @@ def score(
             schema=getattr(model, "schema", None),
         )
     )
+    id_index = id_positions(inputs, id_column)
+
+    def score_chunk(index: int, chunk: Chunk) -> Scored:
+        source = chunk.source
+        predictions, kept, model_rejects = _predict(model, chunk)
+        rejects = sorted([*chunk.rejects, *model_rejects], key=lambda r: r.row)
+        if rejects and (position := id_index[source.name]) is not None:
+            rejects = ids_as_written(
+                source, rejects, start=chunk.bytes_start, chunk=chunk, index=position
+            )
+        return write_job(
+            out,
+            index,
+            source=source.name,
+            first_row=chunk.first_row,
+            n_rows=chunk.n_rows,
+            id_name=id_name,
+            ids=_ids(chunk, kept),
+            predictions=predictions,
+            columns=_prediction_columns(model, predictions),
+            rejects=rejects,
+            several=len(inputs) > 1,
+        )
+
+    def show(chunk: Chunk, totals: Totals) -> None:
+        name = chunk.source.name
+        within = chunk.bytes_done / units[name] if units[name] else 1.0
+        bar.update(int(bar_start[name] + chunk.source.size * within), totals.scored)
+
     # Three stages, each on its own thread: parse the next chunk, predict this one, write the
     # one before. pyarrow and the model release the GIL, so the stages overlap on the cores.
-    id_index = id_positions(inputs, id_column)
-    chunk_start = {f.name: body_start(f) for f in inputs}
-    with _InOrder("score-writer") as writer:
-        for source, index, chunk in chunks:
-            start, chunk_start[source.name] = chunk_start[source.name], chunk.bytes_done
-            record = out.done(index)
-            if chunk.skipped and record is not None:
-                totals["skipped"] += 1
-                totals["scored"] += record["scored"]
-                totals["rejected"] += record["rejected"]
-            else:
-                predictions, kept, model_rejects = _predict(model, chunk)
-                rejects = sorted([*chunk.rejects, *model_rejects], key=lambda r: r.row)
-                if rejects and (position := id_index[source.name]) is not None:
-                    rejects = ids_as_written(
-                        source, rejects, start=start, chunk=chunk, index=position
-                    )
-                writer.submit(
-                    functools.partial(
-                        out.write_chunk,
-                        index,
-                        record={
-                            "source": source.name,
-                            "first_row": chunk.first_row,
-                            "rows": chunk.n_rows,
-                            "scored": len(kept),
-                            "rejected": len(rejects),
-                        },
-                        id_name=id_name,
-                        ids=_ids(chunk, kept),
-                        predictions=predictions,
-                        columns=_prediction_columns(model, predictions),
-                        rejects=rejects,
-                        source=source.name if len(inputs) > 1 else None,
-                    )
-                )
-                totals["scored"] += len(kept)
-                totals["scored_now"] += len(kept)
-                totals["rejected"] += len(rejects)
-            totals["chunks"] += 1
-            within = chunk.bytes_done / units[source.name] if units[source.name] else 1.0
-            bar.update(int(bar_start[source.name] + source.size * within), totals["scored"])
+    totals = run_chunks(chunks, done=out.done, score=score_chunk, after=show)
     bar.close()
-    wall = time.monotonic() - run_started
-    summary = ScoreSummary(
-        rows_scored=totals["scored"],
-        rows_rejected=totals["rejected"],
-        rows_scored_this_run=totals["scored_now"],
-        chunks=totals["chunks"],
-        chunks_skipped=totals["skipped"],
-        wall_seconds=round(wall, 3),
-        rows_per_second=round(totals["scored_now"] / wall, 1) if wall > 0 else 0.0,
-        load_seconds=round(load_seconds, 3),
-        peak_rss_mb=_peak_rss_mb(),
-        output=str(output),
-        rejects_file=str(output / "rejects.csv"),
-    )
-    out.finish(totals["chunks"], {"version": 1, **asdict(summary)})
+    summary = totals.summary(started=run_started, load_seconds=load_seconds, output=output)
+    out.finish(totals.chunks, {"version": 1, **asdict(summary)})
     return summary
 
 
@@ -224,11 +213,12 @@ def _all_chunks(
     chunk_rows: int,
     allow_missing: bool,
     schema: Any = None,
-) -> Iterator[tuple[InputFile, int, Chunk]]:
+) -> Iterator[tuple[int, Chunk]]:
     """Every chunk of every file with its global index; chunks already done are not parsed."""
     base = 0
     for source in inputs:
         start = base
+        position = body_start(source)
         for chunk in read_chunks(
             source,
             columns=columns,
@@ -238,68 +228,9 @@ def _all_chunks(
             skip=lambda i, start=start: out.done(start + i) is not None,  # type: ignore[misc]
             schema=schema,
         ):
-            yield source, base, chunk
+            chunk.bytes_start, position = position, chunk.bytes_done
+            yield base, chunk
             base += 1
-
-
-def _prefetch(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
-    """Produce the next items in a background thread while the caller works on this one."""
-    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-
-    def fill() -> None:
-        try:
-            for item in items:
-                q.put(("item", item))
-        except BaseException as exc:  # handed to the consumer, re-raised there
-            q.put(("error", exc))
-        else:
-            q.put(("end", None))
-
-    threading.Thread(target=fill, name="score-reader", daemon=True).start()
-    while True:
-        kind, value = q.get()
-        if kind == "end":
-            return
-        if kind == "error":
-            raise value
-        yield value
-
-
-class _InOrder:
-    """Run jobs one after another on a background thread, with at most `depth` waiting.
-
-    Leaving the `with` block waits for the jobs already submitted, so every chunk that was
-    scored is written (or its error raised) before the run reports; the first job that fails
-    stops the rest and its exception is raised in the caller.
-    """
-
-    def __init__(self, name: str, depth: int = 1) -> None:
-        self._jobs: queue.Queue[Callable[[], object] | None] = queue.Queue(maxsize=depth)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-    def __enter__(self) -> _InOrder:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._jobs.put(None)
-        self._thread.join()
-        if self._error is not None and exc_info[0] is None:
-            raise self._error
-
-    def submit(self, job: Callable[[], object]) -> None:
-        if self._error is not None:
-            raise self._error
-        self._jobs.put(job)
-
-    def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            if self._error is None:  # after a failure, drain without running
-                try:
-                    job()
-                except BaseException as exc:  # handed to the caller, raised there
-                    self._error = exc
 
 
 def _predict(model: Model, chunk: Chunk) -> tuple[np.ndarray, np.ndarray, list[Reject]]:
@@ -361,30 +292,19 @@ def _file_units(source: InputFile) -> int:
     return source.size
 
 
-def _peak_rss_mb() -> float:
-    """This process's peak resident memory in MB.
-
-    Linux's VmHWM starts afresh at exec; ru_maxrss does not, so under a parent that forked
-    with a large heap it would report the parent's size instead of the scorer's.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-
-
 def _load_model(
-    path: Path, *, schema_path: Path | None = None, trust_types: tuple[str, ...] = ()
+    path: Path,
+    *,
+    schema_path: Path | None = None,
+    trust_types: tuple[str, ...] = (),
+    task: str | None = None,
 ) -> Model:
     """The runtime's loader, so the scorer accepts exactly what the server accepts."""
     from .loader import ModelLoadError, load_model, read_schema_file
 
     try:
         schema = read_schema_file(schema_path) if schema_path is not None else None
-        model: Model = load_model(path, schema=schema, trust_types=trust_types)
+        model: Model = load_model(path, schema=schema, trust_types=trust_types, task=task)
     except ModelLoadError as exc:
         raise ScoreInputError(str(exc)) from None
     return model
@@ -404,16 +324,46 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     env = os.environ.get
     parser = argparse.ArgumentParser(
         prog="python -m model_server.score",
-        description="Score a CSV/Parquet file or directory in chunks; rerun to resume. "
-        "Flags default to MODEL_PATH, SCORE_INPUT, SCORE_OUTPUT, CHUNK_ROWS, ID_COLUMN.",
+        description="Score a CSV/Parquet file or directory (a text model: a text column or "
+        "a folder of .txt files; an image model: a folder of images or a file list) in chunks; "
+        "rerun to resume. Flags default to MODEL_PATH, SCORE_INPUT, SCORE_OUTPUT, CHUNK_ROWS, "
+        "ID_COLUMN, TEXT_COLUMN, TRUNCATE, MODEL_TASK.",
     )
     parser.add_argument("--model", type=Path, default=env("MODEL_PATH"), help="model file")
     parser.add_argument("--input", type=Path, default=env("SCORE_INPUT"), help="file or folder")
     parser.add_argument("--output", type=Path, default=env("SCORE_OUTPUT"), help="output folder")
     parser.add_argument(
-        "--chunk-rows", type=int, default=int(env("CHUNK_ROWS") or DEFAULT_CHUNK_ROWS), metavar="N"
+        "--chunk-rows",
+        type=int,
+        default=int(env("CHUNK_ROWS") or 0) or None,
+        metavar="N",
+        help=f"rows per chunk (default {DEFAULT_CHUNK_ROWS:,}; {DEFAULT_ITEM_CHUNK:,} texts "
+        "or images)",
     )
     parser.add_argument("--id-column", metavar="NAME", default=env("ID_COLUMN") or None)
+    parser.add_argument(
+        "--text-column",
+        metavar="NAME",
+        default=env("TEXT_COLUMN") or "text",
+        help="the column of texts for a text model (default: text)",
+    )
+    parser.add_argument(
+        "--truncate",
+        action="store_true",
+        default=env("TRUNCATE", "").lower() in ("1", "true", "yes"),
+        help="cut texts over the model's maximum length instead of rejecting them",
+    )
+    parser.add_argument("--task", default=env("MODEL_TASK") or None, help="transformers task")
+    parser.add_argument(
+        "--batch-rows", type=int, default=64, metavar="N", help="texts or images per forward pass"
+    )
+    parser.add_argument(
+        "--batch-tokens",
+        type=int,
+        default=8192,
+        metavar="N",
+        help="padded tokens per forward pass (rows times the longest text)",
+    )
     parser.add_argument("--format", choices=["csv", "parquet"], help="output format")
     parser.add_argument("--restart", action="store_true", help="discard a previous run's output")
     parser.add_argument(
@@ -439,6 +389,8 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry point; prints the summary to stderr and returns the exit code."""
     args = _parse_args(argv)
+    # The scorer's own progress bar is the only one: none from transformers loading weights.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     try:
         summary = score(
             model_path=args.model,
@@ -451,6 +403,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress=not args.no_progress,
             schema_path=args.schema,
             trust_types=tuple(t.strip() for t in args.trust_types.split(",") if t.strip()),
+            items=ItemOptions(
+                text_column=args.text_column,
+                truncate=args.truncate,
+                task=args.task,
+                batch_rows=max(args.batch_rows, 1),
+                batch_tokens=max(args.batch_tokens, 1),
+            ),
         )
     except ScoreInputError as exc:
         print(f"Error: {exc}", file=sys.stderr)

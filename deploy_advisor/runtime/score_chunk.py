@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import numpy as np
 
 from .score_columns import Reject
 
-__all__ = ["Chunk", "InputFile", "skipped_chunk", "valid_rows"]
+__all__ = ["Chunk", "InputFile", "groups_of_rows", "skipped_chunk", "valid_rows"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class Chunk:
     features: np.ndarray  # float64, or checked objects for DataFrame models; (rows, n_features)
     rejects: list[Reject] = field(default_factory=list)
     bytes_done: int = 0  # position reached in the source (bytes for CSV, rows for Parquet)
+    bytes_start: int = 0  # where the chunk starts in the source (set by the scorer)
     skipped: bool = False  # already done by an earlier run: not parsed
 
 
@@ -59,3 +61,20 @@ def valid_rows(n_rows: int, value_rejects: list[tuple[int, Reject]]) -> np.ndarr
     if value_rejects:
         ok[[i for i, _ in value_rejects]] = False
     return ok
+
+
+def groups_of_rows(batches: Iterable[Any], n: int) -> Iterator[list[Any]]:
+    """pyarrow record batches regrouped into runs of `n` rows (the last may be shorter)."""
+    pending: list[Any] = []
+    count = 0
+    for batch in batches:
+        while batch.num_rows:
+            take = min(n - count, batch.num_rows)
+            pending.append(batch.slice(0, take))
+            count += take
+            batch = batch.slice(take)
+            if count == n:
+                yield pending
+                pending, count = [], 0
+    if count:
+        yield pending

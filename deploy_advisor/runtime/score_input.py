@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .schema import InputSchema
-from .score_chunk import Chunk, InputFile, skipped_chunk, valid_rows
+from .score_chunk import Chunk, InputFile, groups_of_rows, skipped_chunk, valid_rows
 from .score_columns import Reject, to_float
 from .score_csv import parse_csv_chunk, split_header
 from .score_typed import TypedConverter
@@ -262,12 +262,9 @@ def _parquet_chunks(
 
     wanted = [*columns, *([id_column] if id_column else [])]
     parquet = pq.ParquetFile(source.path)
-    pending: list[pa.RecordBatch] = []
-    pending_rows = 0
     first_row = 1
-    index = 0
 
-    def flush(batches: list[pa.RecordBatch]) -> Chunk:
+    def flush(batches: list[pa.RecordBatch], index: int) -> Chunk:
         n_rows = sum(b.num_rows for b in batches)
         if skip(index):
             chunk = skipped_chunk(source, first_row, n_rows, len(columns))
@@ -291,19 +288,11 @@ def _parquet_chunks(
             bytes_done=first_row - 1 + table.num_rows,
         )
 
-    for batch in parquet.iter_batches(batch_size=chunk_rows, columns=wanted):
-        while batch.num_rows:
-            take = min(chunk_rows - pending_rows, batch.num_rows)
-            pending.append(batch.slice(0, take))
-            pending_rows += take
-            batch = batch.slice(take)
-            if pending_rows == chunk_rows:
-                yield flush(pending)
-                first_row += pending_rows
-                index += 1
-                pending, pending_rows = [], 0
-    if pending_rows:
-        yield flush(pending)
+    batches = parquet.iter_batches(batch_size=chunk_rows, columns=wanted)
+    for index, group in enumerate(groups_of_rows(batches, chunk_rows)):
+        chunk = flush(group, index)
+        yield chunk
+        first_row += chunk.n_rows
 
 
 def _key(value: object) -> str:

@@ -29,7 +29,7 @@ from typing import Any, TextIO
 
 import numpy as np
 
-from .score_input import Chunk, InputFile, Reject, read_header
+from .score_input import Chunk, InputFile, Reject, ScoreInputError, read_header
 
 __all__ = [
     "MANIFEST",
@@ -38,6 +38,7 @@ __all__ = [
     "body_start",
     "id_positions",
     "ids_as_written",
+    "open_output",
     "write_atomic",
 ]
 
@@ -117,12 +118,14 @@ class OutputDirectory:
         record: dict[str, Any],
         id_name: str,
         ids: Any,
-        predictions: np.ndarray,
+        predictions: np.ndarray | dict[str, Any],
         columns: list[str],
         rejects: list[Reject],
         source: str | None,
     ) -> None:
-        """Write a chunk's part file and rejects, then its done marker: each atomically."""
+        """Write a chunk's part file and rejects, then its done marker: each atomically.
+
+        ``predictions`` is a matrix named by ``columns``, or columns by name (deep models)."""
         part = self.root / f"part-{index:05d}.{self.fmt}"
         table = _prediction_table(id_name, ids, predictions, columns, source)
         if self.fmt == "parquet":
@@ -170,6 +173,18 @@ class OutputDirectory:
         self.chunks_dir.mkdir(exist_ok=True)
 
 
+def open_output(
+    root: Path, *, fmt: str, manifest: dict[str, Any], restart: bool
+) -> OutputDirectory:
+    """The output directory of a run with `manifest`, new or resumed (refusals: input errors)."""
+    out = OutputDirectory(root, fmt=fmt)
+    try:
+        out.prepare(manifest, restart=restart)
+    except FileExistsError as exc:
+        raise ScoreInputError(str(exc)) from None
+    return out
+
+
 def id_positions(inputs: list[InputFile], id_column: str | None) -> dict[str, int | None]:
     """Where the id column sits in each CSV input's header (None: no id or not a CSV)."""
     positions: dict[str, int | None] = {}
@@ -214,7 +229,7 @@ def ids_as_written(
 def _prediction_table(
     id_name: str,
     ids: Any,
-    predictions: np.ndarray,
+    predictions: np.ndarray | dict[str, Any],
     columns: list[str],
     source: str | None,
 ) -> Any:
@@ -224,6 +239,8 @@ def _prediction_table(
     if source is not None:
         data["source"] = pa.array([source] * len(ids), pa.string())
     data[id_name] = ids if isinstance(ids, pa.Array) else pa.array(ids)
+    if isinstance(predictions, dict):
+        return pa.table({**data, **predictions})
     values = predictions.reshape(len(ids), -1) if predictions.ndim != 1 else predictions[:, None]
     for j, name in enumerate(columns):
         column = values[:, j]

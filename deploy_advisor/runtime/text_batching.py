@@ -19,7 +19,7 @@ from typing import Any
 
 from .tensors import InputError, Prepared
 
-__all__ = ["ItemBatcher"]
+__all__ = ["ItemBatcher", "split_batches"]
 
 _Req = tuple[list[Prepared], "asyncio.Future[tuple[list[Any], int]]"]
 
@@ -135,25 +135,9 @@ class ItemBatcher:
         if self._pending and self._handle is None and self._loop is not None:
             self._handle = self._loop.call_soon(self._flush)
 
-    def _chunks(self, items: list[Prepared]) -> list[list[Prepared]]:
-        """``items`` cut into runs within the row and token caps (one request may be big)."""
-        out: list[list[Prepared]] = []
-        cur: list[Prepared] = []
-        longest = 0
-        for it in items:
-            top = max(longest, it.tokens)
-            if cur and (len(cur) + 1 > self.max_rows or (len(cur) + 1) * top > self.max_tokens):
-                out.append(cur)
-                cur, top = [], it.tokens
-            cur.append(it)
-            longest = top
-        if cur:
-            out.append(cur)
-        return out
-
     def _forward(self, items: list[Prepared]) -> list[Any]:
         answers: list[Any] = []
-        for chunk in self._chunks(items):
+        for chunk in split_batches(items, max_rows=self.max_rows, max_tokens=self.max_tokens):
             self.on_batch(len(chunk))
             got = self.run([it.data for it in chunk])
             if len(got) != len(chunk):
@@ -207,3 +191,21 @@ class ItemBatcher:
             else:
                 fut.set_result((res, size))
         self._schedule_next()
+
+
+def split_batches(items: list[Prepared], *, max_rows: int, max_tokens: int) -> list[list[Prepared]]:
+    """``items`` cut, in order, into runs within the row cap and the padded-token cap (rows
+    times the longest item of the run)."""
+    out: list[list[Prepared]] = []
+    cur: list[Prepared] = []
+    longest = 0
+    for it in items:
+        top = max(longest, it.tokens)
+        if cur and (len(cur) + 1 > max_rows or (len(cur) + 1) * top > max_tokens):
+            out.append(cur)
+            cur, top = [], it.tokens
+        cur.append(it)
+        longest = top
+    if cur:
+        out.append(cur)
+    return out

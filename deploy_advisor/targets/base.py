@@ -44,6 +44,8 @@ class ModelFacts:
     """The framework and modules the model file references beyond scikit-learn (pinning.py)."""
     code_dir: str | None = None
     """Where the user's code the model imports sits in the scaffold (`code`), if given."""
+    input_kind: str | None = None
+    """What a deep model takes: ``"text"``, ``"image"`` or ``"tensor"``; None for tables."""
 
     @property
     def file(self) -> str:

@@ -9,9 +9,11 @@ from deploy_advisor.targets.base import RenderContext
 from deploy_advisor.targets.bom_values import on_calendar
 from deploy_advisor.targets.sizing import sized_values
 
-__all__ = ["CHUNK_ROWS", "batch_values"]
+__all__ = ["CHUNK_ROWS", "ITEM_CHUNK", "batch_values", "chunk_rows_for"]
 
 CHUNK_ROWS = 50_000
+ITEM_CHUNK = 1_000  # texts or images per chunk: the scorer's default for deep models
+TEXT_COLUMN = "text"  # the scorer's default text column, written out so users see the knob
 SCHEDULE_CRON = "0 2 * * *"  # daily at 02:00
 SCHEDULE_SYSTEMD = "*-*-* 02:00:00"
 BACKOFF_LIMIT = 3
@@ -29,7 +31,8 @@ def batch_values(ctx: RenderContext) -> dict[str, Any]:
         "cpu_request": f"{ctx.plan.vcpu / 2:g}",
         "cpu_quota_pct": math.ceil(ctx.plan.vcpu * 100),
         "memory_mb": ctx.plan.memory_mb,
-        "chunk_rows": CHUNK_ROWS,
+        "chunk_rows": chunk_rows_for(ctx),
+        "text_column": TEXT_COLUMN if ctx.model.input_kind == "text" else None,
         "schedule": schedule or SCHEDULE_CRON,
         "on_calendar": on_calendar(schedule) if schedule else SCHEDULE_SYSTEMD,
         "bom": ctx.bom,
@@ -40,3 +43,8 @@ def batch_values(ctx: RenderContext) -> dict[str, Any]:
         "app_root": f"/opt/{ctx.app_name}",
         "data_root": f"/var/lib/{ctx.app_name}",
     }
+
+
+def chunk_rows_for(ctx: RenderContext) -> int:
+    """Rows per chunk for a table, or texts or images per chunk for a deep model."""
+    return ITEM_CHUNK if ctx.model.input_kind in ("text", "image") else CHUNK_ROWS

@@ -85,6 +85,7 @@ def _deep_facts(path: Path, report: Any, *, code_dir: str | None) -> ModelFacts:
         trained_sklearn_version=None,
         payloads_json=json.dumps(payloads, indent=1) + "\n",
         code_dir=code_dir,
+        input_kind=(report.deep or {}).get("kind"),
     )
 
 

@@ -31,7 +31,7 @@ from deploy_advisor.targets.base import (
     ScaffoldResult,
     Target,
 )
-from deploy_advisor.targets.batch import CHUNK_ROWS
+from deploy_advisor.targets.batch import chunk_rows_for
 from deploy_advisor.targets.bom_values import bom_lines
 from deploy_advisor.targets.code import CODE_DIR, code_files
 from deploy_advisor.targets.facts import model_facts
@@ -219,7 +219,8 @@ def render_text_files(target: RenderedTarget, ctx: RenderContext) -> dict[str, s
         files=list(target.batch_file_notes if batch else target.file_table(ctx)),
         commands=target.batch_readme_commands(ctx) if batch else target.readme_commands(ctx),
         local_port=ctx.app_port,
-        chunk_rows=CHUNK_ROWS,
+        chunk_rows=chunk_rows_for(ctx),
+        input_kind=ctx.model.input_kind,
         bom_lines=[*bom_lines(ctx.bom), *target.bom_notes(ctx)] if ctx.bom else [],
         gpu=gpu_lock(ctx) if ctx.gpu else None,
     )

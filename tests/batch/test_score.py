@@ -273,10 +273,10 @@ def test_header_only_csv_scores_nothing_and_says_so(model_path: Path, tmp_path: 
 
 
 def test_writer_runs_jobs_in_order_and_raises_the_first_failure() -> None:
-    from deploy_advisor.runtime.score import _InOrder
+    from deploy_advisor.runtime.score_stages import InOrder
 
     ran: list[int] = []
-    with _InOrder("test-writer") as writer:
+    with InOrder("test-writer") as writer:
         for i in range(5):
             writer.submit(lambda i=i: ran.append(i))
     assert ran == [0, 1, 2, 3, 4]
@@ -285,7 +285,7 @@ def test_writer_runs_jobs_in_order_and_raises_the_first_failure() -> None:
         raise OSError("disk full")
 
     ran.clear()
-    with pytest.raises(OSError, match="disk full"), _InOrder("test-writer") as writer:
+    with pytest.raises(OSError, match="disk full"), InOrder("test-writer") as writer:
         writer.submit(lambda: ran.append(1))
         writer.submit(fail)
         writer.submit(lambda: ran.append(3))  # not run: the writer stopped at the failure

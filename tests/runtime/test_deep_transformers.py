@@ -9,15 +9,15 @@ import contextlib
 import io
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+
+from tests.deep_models import HF, LABELS, TEXTS, build_hf
 
 from .conftest import Server, runtime_argv, server_env, start_server
 
@@ -26,93 +26,11 @@ transformers = pytest.importorskip("transformers")
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 TOL = 1e-5  # float32 forward passes: batched and padded vs alone
-TEXTS = [
-    "the cat sat on the mat",
-    "a dog ran in the park",
-    "good movie",
-    "bad film",
-    "the weather is nice today",
-    "we like the park and the cat",
-]
-LABELS = {0: "neg", 1: "neu", 2: "pos"}
-
-
-@dataclass
-class HF:
-    text: Path
-    tokens: Path
-    embed: Path
-    image: Path
-    no_tokenizer: Path
-
-
-def _tokenizer() -> object:
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers
-
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok.train_from_iterator(
-        TEXTS * 5, trainers.WordPieceTrainer(vocab_size=120, special_tokens=specials)
-    )
-    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        pair="[CLS] $A [SEP] $B [SEP]",
-        special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
-    )
-    return transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        unk_token="[UNK]",
-        pad_token="[PAD]",
-        cls_token="[CLS]",
-        sep_token="[SEP]",
-        mask_token="[MASK]",
-        model_max_length=24,
-    )
 
 
 @pytest.fixture(scope="module")
 def hf(tmp_path_factory: pytest.TempPathFactory) -> HF:
-    torch.manual_seed(0)
-    d = tmp_path_factory.mktemp("hf")
-    tok = _tokenizer()
-    cfg = {
-        "vocab_size": len(tok),
-        "hidden_size": 32,
-        "num_hidden_layers": 2,
-        "num_attention_heads": 2,
-        "intermediate_size": 64,
-        "max_position_embeddings": 64,
-        "num_labels": 3,
-        "id2label": LABELS,
-        "label2id": {v: k for k, v in LABELS.items()},
-    }
-    bert = transformers.BertConfig(**cfg)
-    for name, cls in (
-        ("text", transformers.BertForSequenceClassification),
-        ("tokens", transformers.BertForTokenClassification),
-        ("embed", transformers.BertModel),
-    ):
-        cls(bert).eval().save_pretrained(d / name)
-        tok.save_pretrained(d / name)
-    vit = transformers.ViTConfig(
-        image_size=16,
-        patch_size=8,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        num_labels=2,
-        id2label={0: "cat", 1: "dog"},
-        label2id={"cat": 0, "dog": 1},
-    )
-    transformers.ViTForImageClassification(vit).eval().save_pretrained(d / "image")
-    transformers.ViTImageProcessor(size={"height": 16, "width": 16}).save_pretrained(d / "image")
-    shutil.copytree(d / "text", d / "no_tokenizer")
-    (d / "no_tokenizer" / "tokenizer.json").unlink()
-    return HF(d / "text", d / "tokens", d / "embed", d / "image", d / "no_tokenizer")
+    return build_hf(tmp_path_factory.mktemp("hf"))
 
 
 @contextlib.contextmanager

@@ -266,7 +266,12 @@ def _image_model(
         try:
             with Image.open(io.BytesIO(raw)) as img:
                 rgb = img.convert("RGB")
-        except (UnidentifiedImageError, OSError, ValueError) as exc:
+        except UnidentifiedImageError:
+            raise InputError(
+                f"{where}: the image cannot be decoded (not a format Pillow reads: send PNG, "
+                "JPEG, WebP, GIF, BMP or TIFF bytes)"
+            ) from None
+        except (OSError, ValueError) as exc:
             raise InputError(f"{where}: the image cannot be decoded ({exc})") from None
         pixels = processor(images=rgb, return_tensors="np")["pixel_values"][0]
         arr = np.asarray(pixels, dtype=np.float32)
