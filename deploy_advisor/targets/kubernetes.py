@@ -73,7 +73,7 @@ def _load_weights(ctx: RenderContext) -> str:
         "kubectl apply -f k8s/namespace.yaml -f k8s/pvc.yaml -f k8s/load-weights.yaml\n"
         f"kubectl -n {ns} wait --for=condition=Ready pod/{pod} --timeout=300s\n"
         f"kubectl -n {ns} cp {MODEL_DIR}/. {pod}:{MODEL_MOUNT}/\n"
-        f"kubectl -n {ns} delete pod {pod}\n"
+        "kubectl delete -f k8s/load-weights.yaml\n"
         "# new weights: the same steps (the claim is ReadWriteOnce: scale the Deployment to 0\n"
         "# first if the loader waits for its node), then\n"
         f"kubectl -n {ns} rollout restart deployment/{ns}"
