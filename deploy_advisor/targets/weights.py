@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IMAGE", "MODEL_MOUNT", "VOLUME", "WEIGHTS", "check_weights", "claim_size_gi", "weights_for",
-    "weights_values",
+    "weights_mounts", "weights_values",
 ]  # fmt: skip
 
 IMAGE = "image"
@@ -45,6 +45,13 @@ def weights_for(given: str | None, earlier: ScaffoldLock | None) -> str:
 def claim_size_gi(size_bytes: int) -> int:
     """The PersistentVolumeClaim's size in GiB: the model twice over, at least 1 GiB."""
     return max(1, math.ceil(_HEADROOM * size_bytes / 2**30))
+
+
+def weights_mounts(directory: Path, lock: ScaffoldLock | None) -> dict[str, dict[str, str]]:
+    """What a local launch of a volume scaffold binds: its model/ read-only at MODEL_MOUNT."""
+    if lock is None or lock.weights != VOLUME:
+        return {}
+    return {str((directory / MODEL_DIR).resolve()): {"bind": MODEL_MOUNT, "mode": "ro"}}
 
 
 def weights_values(ctx: RenderContext) -> dict[str, Any]:

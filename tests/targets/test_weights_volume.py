@@ -14,10 +14,11 @@ import pytest
 import yaml
 
 from deploy_advisor.lockfile import LOCK_NAME
+from deploy_advisor.targets import get_target
 from deploy_advisor.targets.scaffold import scaffold
 from deploy_advisor.targets.validate import validate_dir
 from deploy_advisor.targets.weights import claim_size_gi
-from tests.conftest import BASE_IMAGE
+from tests.conftest import BASE_IMAGE, require
 from tests.targets.conftest import run_cli
 from tests.targets.serving import assert_predicts, wait_for
 
@@ -168,3 +169,20 @@ def test_volume_image_predicts_with_the_model_bind_mounted_read_only(
             container.remove(force=True)
         with contextlib.suppress(docker.errors.ImageNotFound):
             client.images.remove(tag, force=True)
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+@pytest.mark.parametrize("target", ["docker", "kubernetes"])
+def test_loadtest_launcher_binds_the_model_of_a_volume_scaffold(
+    example_model: Path, tmp_path: Path, docker_client: object, target: str
+) -> None:
+    require("nginx")
+    out = tmp_path / target
+    scaffold(
+        model=example_model, target=target, out_dir=out, weights="volume", wheelhouse=True,
+        base_image=BASE_IMAGE,
+    )  # fmt: skip
+    with get_target(target).launch(out, plan=None, base_image=BASE_IMAGE) as launched:
+        assert launched.start_to_ready_s is not None
+        assert_predicts(launched.base_url, out)
