@@ -70,6 +70,8 @@ class ScaffoldLock(BaseModel):
     tarball: LockedTarball | None = None
     gpu: dict[str, Any] | None = None
     """`scaffold --gpu`: the plan, its GPU, torch and the CUDA its wheel and base image have."""
+    weights: str | None = None
+    """`scaffold --weights volume`: the model is mounted, not in the image (unset: image)."""
     bom: dict[str, Any] | None = None
     """The advisor's bill of materials for this target (`scaffold --spec`): what the files must
     build for the priced plan to hold; `validate` checks the files against it."""

@@ -201,6 +201,15 @@ Gpu = Annotated[
         "(docker, kubernetes).",
     ),
 ]
+ScaffoldWeights = Annotated[
+    str | None,
+    Option(
+        "--weights", metavar="WHERE",
+        help="image (the model is copied into the image) or volume (mounted read-only: a host "
+        "directory, a PersistentVolumeClaim; docker, kubernetes); default: the earlier "
+        "scaffold's, else image.",
+    ),
+]  # fmt: skip
 Quantize = Annotated[
     bool, Option("--quantize", help="Edge: dynamic int8 quantisation, with its drift.")
 ]

@@ -23,7 +23,7 @@ def scaffold(
     host: params.PublicHost = None, strict: params.Strict = False, mode: params.Mode = None,
     max_size_mb: params.MaxSizeMb = None, accept_drift: params.AcceptDrift = False,
     quantize: params.Quantize = False, code: params.ScaffoldCode = None,
-    gpu: params.Gpu = False,
+    gpu: params.Gpu = False, weights: params.ScaffoldWeights = None,
 ) -> None:  # fmt: skip
     """Write the serving app, model, pinned requirements and target files into a directory."""
     from deploy_advisor.files import check_output_dir, output_errors
@@ -34,7 +34,7 @@ def scaffold(
     flags = ScaffoldFlags(
         plan=plan, host_name=host, base_image=base_image, wheelhouse=wheelhouse,
         max_size_mb=max_size_mb, accept_drift=accept_drift, quantize=quantize, code=code,
-        gpu=gpu,
+        gpu=gpu, weights=weights,
     )  # fmt: skip
     with code_on_path(check_code(code)):  # the advisor may load the model to size it
         chosen = choose(target=target, mode=mode, spec=spec, flags=flags, model=model)

@@ -139,8 +139,10 @@ def running_container(
     client: Any, image: str, *, name: str, port: int, host_port: int, vcpu: float | None,
     memory_mb: int | None, environment: dict[str, str] | None = None,
     command: list[str] | None = None, network: str | None = None, log: Path | None = None,
+    volumes: dict[str, dict[str, str]] | None = None,
 ) -> Iterator[Any]:  # fmt: skip
-    """Run `image` with limits, `port` published on 127.0.0.1:`host_port`; always remove it."""
+    """Run `image` with limits, `port` published on 127.0.0.1:`host_port`, `volumes` bound
+    (docker's {host path: {"bind": path, "mode": "ro"}}); always remove it."""
     import docker
 
     limits: dict[str, Any] = {}
@@ -153,7 +155,7 @@ def running_container(
         container = client.containers.run(
             image, command=command, name=name, detach=True, environment=environment or {},
             ports={f"{port}/tcp": ("127.0.0.1", host_port)}, network=network,
-            labels={"deploy-advisor": "launch"}, **limits,
+            labels={"deploy-advisor": "launch"}, volumes=volumes, **limits,
         )  # fmt: skip
     except docker.errors.APIError as exc:
         raise LaunchError(f"cannot start container {name}: {exc.explanation}") from exc

@@ -121,6 +121,8 @@ class RenderContext:
     """The advisor's bill of materials (`scaffold --spec`): None renders the defaults."""
     gpu: str | None = None
     """The plan's GPU when scaffolded with --gpu (a CUDA image, GPU limits); None: CPU."""
+    weights: str = "image"
+    """`--weights`: "image" copies the model into the image, "volume" mounts it read-only."""
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,8 @@ class ScaffoldRequest:
     """The advisor's bill of materials for this target and plan (`scaffold --spec`)."""
     gpu: bool = False
     """`--gpu`: a CUDA image and GPU limits, sized for a catalog plan with a GPU."""
+    weights: str | None = None
+    """`--weights image|volume`; None: the earlier scaffold's choice, else image."""
 
 
 @dataclass(frozen=True)
@@ -210,6 +214,8 @@ class Target(ABC):
     #: Its scaffold can target a GPU (`scaffold --gpu`); else `no_gpu` says why not.
     takes_gpu: ClassVar[bool] = False
     no_gpu: ClassVar[str] = "its scaffold is written for CPU plans only"
+    #: Its server can read the model from a mounted volume (`scaffold --weights volume`).
+    takes_weights_volume: ClassVar[bool] = False
 
     @abstractmethod
     def scaffold(self, request: ScaffoldRequest) -> ScaffoldResult:

@@ -10,6 +10,7 @@ from deploy_advisor.errors import InputError
 from deploy_advisor.lockfile import DEFAULT_BASE_IMAGE
 from deploy_advisor.targets.plans import resolve_plan
 from deploy_advisor.targets.registry import get_target, target_names, targets_with
+from deploy_advisor.targets.weights import WEIGHTS
 
 if TYPE_CHECKING:
     from deploy_advisor.advisor.bom import BillOfMaterials
@@ -39,6 +40,8 @@ class ScaffoldFlags:
     """The user's module or package the model imports (`--code`), copied into the scaffold."""
     gpu: bool = False
     """`--gpu`: a CUDA image and GPU limits, on a catalog plan with a GPU."""
+    weights: str | None = None
+    """`--weights image|volume`; None: the earlier scaffold's choice, else image."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ def choose(
     flags = flags or ScaffoldFlags()
     if mode is not None and mode not in SERVER_MODES:
         raise InputError(f"--mode {mode!r} is unknown; use realtime or batch")
+    if flags.weights is not None and flags.weights not in WEIGHTS:
+        raise InputError(f"--weights {flags.weights!r} is unknown; use image or volume")
     advice = _advice(spec, model) if spec is not None else None
     if target is not None:
         target, named = get_target(target).name, f"--target {target}"
@@ -83,6 +88,8 @@ def choose(
         )
     if flags.gpu:
         _check_gpu_flags(target, named, mode)
+    if flags.weights == "volume":
+        _check_volume(target, named, mode)
     if "edge" in get_target(target).modes:
         _check_edge_flags(named, mode, flags)
         picked = "" if named.startswith("--") else f" (the advisor's pick for {spec})"
@@ -146,7 +153,7 @@ def write_choice(
         base_image=flags.base_image or DEFAULT_BASE_IMAGE, wheelhouse=flags.wheelhouse,
         host_name=flags.host_name, force=force, dry_run=dry_run, strict=strict,
         mode="realtime" if choice.mode == "edge" else choice.mode, edge=edge, code=flags.code,
-        bom=choice.bom, gpu=flags.gpu,
+        bom=choice.bom, gpu=flags.gpu, weights=flags.weights,
     )  # fmt: skip
 
 
@@ -209,6 +216,19 @@ def _check_gpu_flags(target: str, named: str, mode: str | None) -> None:
         raise _refuse(
             ["--gpu"], f"--mode batch on {named}", "--gpu writes a GPU server, not a batch job",
             "drop --mode batch",
+        )  # fmt: skip
+
+
+def _check_volume(target: str, named: str, mode: str | None) -> None:
+    """--weights volume only for a server whose platform mounts a volume at the model path."""
+    takers = [n for n in target_names() if get_target(n).takes_weights_volume]
+    fix = f"pass --target {' or '.join(takers)}"
+    if not get_target(target).takes_weights_volume:
+        raise _refuse(["--weights volume"], named, "it cannot mount the model from a volume", fix)
+    if mode == "batch":
+        raise _refuse(
+            ["--weights volume"], f"--mode batch on {named}",
+            "a batch job's image carries its model", "drop --mode batch",
         )  # fmt: skip
 
 

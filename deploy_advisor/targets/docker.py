@@ -6,6 +6,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from deploy_advisor.lockfile import MODEL_DIR
 from deploy_advisor.targets.base import RenderContext
 from deploy_advisor.targets.batch import batch_values
 from deploy_advisor.targets.gpu import gpu_values
@@ -14,6 +15,7 @@ from deploy_advisor.targets.rendered import RenderedTarget
 from deploy_advisor.targets.requirements_deep import TORCH_CPU_INDEX
 from deploy_advisor.targets.sizing import image_name, sized_values, start_period_s
 from deploy_advisor.targets.templating import render_template
+from deploy_advisor.targets.weights import MODEL_MOUNT, VOLUME, weights_values
 
 if TYPE_CHECKING:
     from deploy_advisor.emulate.launched import Launched
@@ -34,6 +36,7 @@ def docker_values(ctx: RenderContext) -> dict[str, Any]:
         "python_version": ctx.python_version,
         "torch_index": cpu_torch_index(ctx),
         **gpu_values(ctx),
+        **weights_values(ctx),
     }
 
 
@@ -65,6 +68,7 @@ class DockerTarget(RenderedTarget):
     launches_locally = True
     instance_noun = "container"
     takes_gpu = True
+    takes_weights_volume = True
 
     file_notes = (
         ("Dockerfile", "multi-stage image, non-root, HEALTHCHECK on /livez"),
@@ -89,7 +93,7 @@ class DockerTarget(RenderedTarget):
         build = f"docker build -t {image} ."
         if ctx.wheelhouse:
             build = "# wheels/ holds every dependency: the build needs no package index\n" + build
-        return {
+        commands = {
             "build": build,
             "run": "docker compose up -d\ndocker compose ps   # wait for (healthy)",
             "deploy": (
@@ -105,6 +109,16 @@ class DockerTarget(RenderedTarget):
                 "mv .env.previous .env && docker compose up -d"
             ),
         }
+        if ctx.weights == VOLUME:
+            commands["weights"] = (
+                f"# compose bind-mounts ./{MODEL_DIR} (beside compose.yaml) read-only at "
+                f"{MODEL_MOUNT}; here it holds the model already.\n"
+                "# On a server: copy it beside compose.yaml there (DIR), readable by uid 10001\n"
+                f"rsync -a --chmod=a+rX {MODEL_DIR}/ SERVER:DIR/{MODEL_DIR}/\n"
+                "# new weights (same file name): replace them in model/, then\n"
+                "docker compose restart"
+            )
+        return commands
 
     def render_batch(self, ctx: RenderContext) -> dict[str, str]:
         values = batch_values(ctx)

@@ -12,7 +12,9 @@ from deploy_advisor.emulate.launched import Launched
 from deploy_advisor.emulate.ports import free_port
 from deploy_advisor.emulate.procstats import DockerStatsSampler
 from deploy_advisor.emulate.readiness import wait_ready
+from deploy_advisor.lockfile import read_lock
 from deploy_advisor.targets.base import PlanSize
+from deploy_advisor.targets.weights import weights_mounts
 
 __all__ = ["CONTAINER_PORT", "launch_docker"]
 
@@ -35,6 +37,7 @@ def launch_docker(
     with engine.running_container(
         client, image, name=name, port=CONTAINER_PORT, host_port=host_port, vcpu=plan.vcpu,
         memory_mb=plan.memory_mb, environment={"PORT": str(CONTAINER_PORT)}, log=log,
+        volumes=weights_mounts(directory, read_lock(directory)),
     ) as container:  # fmt: skip
         base_url = f"http://127.0.0.1:{host_port}"
         wait_ready(

@@ -7,6 +7,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from deploy_advisor.lockfile import MODEL_DIR
 from deploy_advisor.targets.base import RenderContext
 from deploy_advisor.targets.batch import batch_values
 from deploy_advisor.targets.docker import dockerfile, dockerignore
@@ -15,6 +16,7 @@ from deploy_advisor.targets.registry import register
 from deploy_advisor.targets.rendered import RenderedTarget
 from deploy_advisor.targets.sizing import STARTUP_MARGIN, image_name, sized_values
 from deploy_advisor.targets.templating import render_template
+from deploy_advisor.targets.weights import MODEL_MOUNT, VOLUME, weights_values
 
 if TYPE_CHECKING:
     from deploy_advisor.emulate.launched import Launched
@@ -50,6 +52,7 @@ def kubernetes_values(ctx: RenderContext) -> dict[str, Any]:
         "service_type": "LoadBalancer" if bom and bom.load_balancer_priced else "ClusterIP",
         "bom": bom,
         **gpu_values(ctx),
+        **weights_values(ctx),
         "cpu_request": f"{ctx.plan.vcpu / 2:g}",
         "startup_margin": STARTUP_MARGIN,
         "startup_period_s": _STARTUP_PERIOD_S,
@@ -60,6 +63,21 @@ def kubernetes_values(ctx: RenderContext) -> dict[str, Any]:
         "tls_secret": f"{ctx.app_name}-tls",
         "public_paths": _PUBLIC_PATHS,
     }
+
+
+def _load_weights(ctx: RenderContext) -> str:
+    """The README's steps that copy model/ into the claim through a loader pod."""
+    ns, pod = ctx.app_name, f"{ctx.app_name}-load-weights"
+    return (
+        f"kind load docker-image {image_name(ctx)}   # the loader pod runs the server's image\n"
+        "kubectl apply -f k8s/namespace.yaml -f k8s/pvc.yaml -f k8s/load-weights.yaml\n"
+        f"kubectl -n {ns} wait --for=condition=Ready pod/{pod} --timeout=300s\n"
+        f"kubectl -n {ns} cp {MODEL_DIR}/. {pod}:{MODEL_MOUNT}/\n"
+        "kubectl delete -f k8s/load-weights.yaml\n"
+        "# new weights: the same steps (the claim is ReadWriteOnce: scale the Deployment to 0\n"
+        "# first if the loader waits for its node), then\n"
+        f"kubectl -n {ns} rollout restart deployment/{ns}"
+    )
 
 
 @register
@@ -77,6 +95,7 @@ class KubernetesTarget(RenderedTarget):
     instance_noun = "pod"
     runs_on_nodes = True
     takes_gpu = True
+    takes_weights_volume = True
 
     file_notes = (
         ("Dockerfile", "the image the Deployment runs"),
@@ -86,6 +105,10 @@ class KubernetesTarget(RenderedTarget):
             "Namespace, ConfigMap, Service, HPA (owns the replica count), PDB, "
             "NetworkPolicy, Ingress (with --host: nginx, TLS), kustomization",
         ),
+    )
+    volume_file_notes = (
+        ("k8s/pvc.yaml", "the claim holding the weights, mounted read-only by every pod"),
+        ("k8s/load-weights.yaml", "an idle pod to `kubectl cp` the weights into the claim"),
     )
     batch_file_notes = (
         ("k8s/cronjob.yaml", "CronJob: a run writes /data/output/<job name>; Forbid, retries"),
@@ -97,9 +120,14 @@ class KubernetesTarget(RenderedTarget):
     def render(self, ctx: RenderContext) -> dict[str, str]:
         values = kubernetes_values(ctx)
         names = list(_OBJECTS) + (["ingress"] if ctx.host_name else [])
+        names += ["pvc"] if values["weights_volume"] else []
         files = {
             f"k8s/{n}.yaml": render_template(f"kubernetes/{n}.yaml.j2", **values) for n in names
         }
+        if values["weights_volume"]:  # applied once by hand, not by kustomize
+            files["k8s/load-weights.yaml"] = render_template(
+                "kubernetes/load-weights.yaml.j2", **values
+            )
         resources = [f"{n}.yaml" for n in names]
         files["k8s/kustomization.yaml"] = render_template(
             "kubernetes/kustomization.yaml.j2", resources=resources, **values
@@ -107,6 +135,9 @@ class KubernetesTarget(RenderedTarget):
         files["Dockerfile"] = dockerfile(ctx)
         files[".dockerignore"] = dockerignore(ctx)
         return files
+
+    def file_table(self, ctx: RenderContext) -> tuple[tuple[str, str], ...]:
+        return self.file_notes + (self.volume_file_notes if ctx.weights == VOLUME else ())
 
     def readme_commands(self, ctx: RenderContext) -> dict[str, str]:
         image = image_name(ctx)
@@ -123,6 +154,8 @@ class KubernetesTarget(RenderedTarget):
             "rollback": f"kubectl -n {ctx.app_name} rollout undo deployment/{ctx.app_name}\n"
             f"kubectl -n {ctx.app_name} rollout status deployment/{ctx.app_name}",
         }
+        if ctx.weights == VOLUME:
+            commands["weights"] = _load_weights(ctx)
         if ctx.host_name:
             commands["tls"] = (
                 f"# the Ingress serves https://{ctx.host_name} with the certificate in the Secret "

@@ -24,6 +24,7 @@ from deploy_advisor.emulate.procstats import DockerStatsSampler
 from deploy_advisor.emulate.readiness import wait_ready
 from deploy_advisor.lockfile import read_scaffold
 from deploy_advisor.targets.kubernetes_replicas import ReplicaSet
+from deploy_advisor.targets.weights import weights_mounts
 
 __all__ = ["launch_kubernetes"]
 
@@ -87,6 +88,7 @@ def launch_kubernetes(
         pods = ReplicaSet(
             client=client, image=image, stem=stem, shape=shape, network=network,
             upstream_file=root / "upstreams.conf", log=log,
+            volumes=weights_mounts(directory, read_scaffold(directory).lock),
         )  # fmt: skip
         stack.callback(pods.close)
         began = time.monotonic()

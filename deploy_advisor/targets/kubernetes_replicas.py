@@ -37,9 +37,11 @@ class ReplicaSet:
     def __init__(
         self, *, client: Any, image: str, stem: str, shape: DeploymentShape, network: str,
         upstream_file: Path, log: Path | None, interval: float = 1.0,
+        volumes: dict[str, dict[str, str]] | None = None,
     ) -> None:  # fmt: skip
         self._client, self._image, self._stem, self._shape = client, image, stem, shape
         self._network, self._file, self._log, self._interval = network, upstream_file, log, interval
+        self._volumes = volumes
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -64,6 +66,7 @@ class ReplicaSet:
             self._client, self._image, name=name, port=self._shape.port, host_port=port,
             vcpu=self._shape.cpu_limit, memory_mb=self._shape.memory_limit_mb,
             environment=environment, network=self._network, log=self._log,
+            volumes=self._volumes,
         ))  # fmt: skip
         replica = Replica(container=container, port=port)
         with self._lock:

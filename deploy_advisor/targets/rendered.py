@@ -46,6 +46,7 @@ from deploy_advisor.targets.requirements import (
 from deploy_advisor.targets.requirements_deep import cuda_image
 from deploy_advisor.targets.sizing import workers_for
 from deploy_advisor.targets.templating import render_template
+from deploy_advisor.targets.weights import IMAGE, VOLUME, weights_for
 from deploy_advisor.targets.wheelhouse import download_wheels
 from deploy_advisor.targets.writer import (
     FileAction,
@@ -127,6 +128,7 @@ def build_context(
     listen_port: int = 80,
     bom: BillOfMaterials | None = None,
     gpu: bool = False,
+    weights: str = IMAGE,
 ) -> RenderContext:
     """The render context for one target: plan size, workers and pinned requirements; with
     `gpu`, for the plan's GPU: CUDA torch, Ubuntu's Python, one worker owning the GPU."""
@@ -165,6 +167,7 @@ def build_context(
         listen_port=listen_port,
         bom=bom,
         gpu=size.gpu if gpu else None,
+        weights=weights,
     )
 
 
@@ -294,6 +297,8 @@ def lock_file(
         lock.code = {"dir": ctx.model.code_dir, "on_import_path": True}
     if ctx.gpu is not None:
         lock.gpu = gpu_lock(ctx)
+    if ctx.weights == VOLUME:
+        lock.weights = VOLUME
     if ctx.bom is not None:
         lock.bom = ctx.bom.to_json()
     return GeneratedFile(lock_text(lock).encode())
@@ -302,9 +307,8 @@ def lock_file(
 def scaffold_rendered(target: RenderedTarget, request: ScaffoldRequest) -> ScaffoldResult:
     """The rendered scaffold of `request.model` for `target`, written unless dry_run."""
     size = gpu_plan(target, request.plan) if request.gpu else resolve_plan(target, request.plan)
-    facts = _reuse_measurements(
-        model_facts(request.model, code=request.code), read_lock(request.out_dir)
-    )
+    earlier = read_lock(request.out_dir)
+    facts = _reuse_measurements(model_facts(request.model, code=request.code), earlier)
     base_image = request.base_image
     if request.gpu:
         check_gpu_model(facts)
@@ -313,7 +317,7 @@ def scaffold_rendered(target: RenderedTarget, request: ScaffoldRequest) -> Scaff
         target, facts, app_name=app_name_for(request.model), plan=size, mode=request.mode,
         base_image=base_image, wheelhouse=request.wheelhouse,
         host_name=request.host_name, app_port=request.app_port, listen_port=request.listen_port,
-        bom=request.bom, gpu=request.gpu,
+        bom=request.bom, gpu=request.gpu, weights=_weights(target, request, earlier),
     )  # fmt: skip
     findings = target.preflight(ctx)
     mismatch = sklearn_mismatch(facts)
@@ -333,6 +337,18 @@ def scaffold_rendered(target: RenderedTarget, request: ScaffoldRequest) -> Scaff
         apply_actions(actions, out_dir=request.out_dir)
     found = findings + kept_findings(actions)
     return ScaffoldResult(target.name, request.out_dir, actions, found, request.dry_run)
+
+
+def _weights(target: RenderedTarget, request: ScaffoldRequest, earlier: ScaffoldLock | None) -> str:
+    """--weights, else the earlier scaffold's choice; a volume only for a server that mounts one."""
+    if request.weights == VOLUME and (request.mode == "batch" or not target.takes_weights_volume):
+        raise InputError(
+            f"--weights volume does not apply to {target.name} in {request.mode} mode; drop "
+            "--weights, or pass --target docker or kubernetes without --mode batch"
+        )
+    if request.mode == "batch" or not target.takes_weights_volume:
+        return IMAGE
+    return weights_for(request.weights, earlier)
 
 
 def kept_findings(actions: list[FileAction]) -> list[Finding]:

@@ -54,18 +54,21 @@ def scaffold(
     lock_wait_s: float | None = None,
     bom: BillOfMaterials | None = None,
     gpu: bool = False,
+    weights: str | None = None,
 ) -> ScaffoldResult:
     """Write (or with dry_run, only plan) a scaffold of `model` for `target` into `out_dir`,
     holding the directory's scaffold lock (waiting up to `lock_wait_s`) while writing.
 
     `code` is the user's module or package the model imports: copied to code/ and put on the
     server's import path. `bom` is the advisor's bill of materials: rendered into the files
-    and recorded in the lock. `gpu` writes a CUDA image and GPU limits for a plan with a GPU."""
+    and recorded in the lock. `gpu` writes a CUDA image and GPU limits for a plan with a GPU.
+    `weights` "volume" mounts the model instead of copying it into the image (None: as the
+    earlier scaffold in `out_dir` did, else "image")."""
     request = ScaffoldRequest(
         model=model, out_dir=out_dir, plan=plan, mode=mode, base_image=base_image,
         wheelhouse=wheelhouse, host_name=host_name, force=force, dry_run=dry_run, strict=strict,
         app_port=app_port, listen_port=listen_port, edge=edge or EdgeOptions(),
-        code=check_code(code), bom=bom, gpu=gpu,
+        code=check_code(code), bom=bom, gpu=gpu, weights=weights,
     )  # fmt: skip
     if dry_run:
         return get_target(target).scaffold(request)

@@ -28,6 +28,7 @@ from deploy_advisor.targets.shapes import (
 )
 from deploy_advisor.targets.systemd import check_systemd_units
 from deploy_advisor.targets.tools import check_kubernetes, check_nginx, run_checkov, run_hadolint
+from deploy_advisor.targets.weights import check_weights
 from deploy_advisor.targets.writer import sha256
 
 __all__ = ["ValidationReport", "validate_dir"]
@@ -193,6 +194,10 @@ def validate_dir(*, directory: Path) -> ValidationReport:
         )
     if lock is not None and lock.gpu is not None:
         findings += ran.add("gpu", "deploy-advisor", [LOCK_NAME], check_gpu(directory, lock))
+    if lock is not None and lock.weights is not None:
+        findings += ran.add(
+            "weights", "deploy-advisor", [LOCK_NAME], check_weights(directory, lock)
+        )
     if lock is not None and lock.bom is not None:
         findings += ran.add("bom", "deploy-advisor", [LOCK_NAME], check_bom(directory, lock))
     return ValidationReport(directory, findings, ran.runs)

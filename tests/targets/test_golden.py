@@ -38,7 +38,9 @@ LARGE = PlanSize("linode-4gb", 2.0, 4096, "linode")
 CASES: dict[str, dict[str, object]] = {
     "docker": {"plan": SMALL},
     "docker-wheelhouse": {"plan": LARGE, "wheelhouse": True},
+    "docker-volume": {"plan": SMALL, "weights": "volume"},
     "kubernetes": {"plan": LARGE, "host_name": "api.example.com"},
+    "kubernetes-volume": {"plan": LARGE, "weights": "volume"},
     "heroku": {"plan": PlanSize("heroku-standard-2x", 1.0, 1024, "heroku")},
     "vps": {"plan": SMALL, "host_name": "api.example.com"},
     "sagemaker": {"plan": PlanSize("sagemaker-ml-m5-large", 2.0, 8192, "aws-sagemaker")},
