@@ -63,8 +63,7 @@ bench: $(STAMP)
 # BENCH_SERVING_ARGS picks the run, e.g. '--models forest,churn --contenders ours,mlserver'.
 BENCH_VENVS := bentoml mlflow flask mlserver litserve
 SKLEARN_PIN = scikit-learn==$$($(BIN)/python -c 'import sklearn; print(sklearn.__version__)')
-FRAMEWORK_PINS = $(BIN)/python -c 'import importlib.metadata as m; \
-	print("\n".join(f"{p}=={m.version(p)}" for p in ("scikit-learn", "xgboost", "lightgbm")))'
+FRAMEWORK_PINS = $(BIN)/python benchmarks/contenders/pins.py scikit-learn 'xgboost|xgboost-cpu' lightgbm
 
 .venv-bench-%/.installed: benchmarks/contenders/requirements-%.txt $(STAMP)
 	test -x .venv-bench-$*/bin/python || $(PYTHON) -m venv .venv-bench-$*
@@ -80,9 +79,7 @@ bench-serving: $(STAMP) $(foreach v,$(BENCH_VENVS),.venv-bench-$(v)/.installed)
 # The deep-learning serving benchmark: a small text classifier (BERT-shaped, random weights, a
 # tokenizer trained here) served by ours, a plain FastAPI app with a transformers pipeline and
 # LitServe; the contenders' venv takes torch and transformers at .venv's versions (the CPU build).
-DEEP_PINS = $(BIN)/python -c 'import importlib.metadata as m; \
-	print("\n".join(f"{p}=={m.version(p)}" for p in ("torch", "transformers", "tokenizers", \
-	"safetensors", "numpy")))'
+DEEP_PINS = $(BIN)/python benchmarks/contenders/pins.py torch transformers tokenizers safetensors numpy
 
 .venv-bench-deep/.installed: benchmarks/contenders/requirements-deep.txt $(STAMP)
 	test -x .venv-bench-deep/bin/python || $(PYTHON) -m venv .venv-bench-deep
