@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -19,6 +24,18 @@ def _pinned_terminal(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("TERM", "dumb")
     monkeypatch.delenv("DEPLOY_ADVISOR_DEBUG", raising=False)
     yield
+
+
+@contextlib.contextmanager
+def imported_from(folder: Path, name: str) -> Iterator[ModuleType]:
+    """The module `name` imported from `folder`, forgotten again on exit, so that a model pickled
+    meanwhile refers to it by name only (as a user's own module would)."""
+    sys.path.insert(0, str(folder))
+    try:
+        yield importlib.import_module(name)
+    finally:
+        sys.path.remove(str(folder))
+        sys.modules.pop(name, None)
 
 
 #: Fixtures that bring up a real component, and the marker a test using them (directly or through

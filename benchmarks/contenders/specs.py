@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from .mlserver_config import DEFAULT_PARALLEL_WORKERS, write_repository
 from .models import BenchModel
@@ -20,6 +22,7 @@ __all__ = ["CONTENDERS", "server_specs"]
 CONTENDERS = ("ours", "bentoml", "mlflow", "flask", "mlserver", "litserve")
 LITSERVE_LABEL = "LitServe 0.2, batching 64/5 ms, 2 workers"
 Command = Callable[[Path, int], list[str]]
+LOOPBACK = "127.0.0.1"
 
 
 def server_specs(
@@ -31,26 +34,51 @@ def server_specs(
         if kind == "forest":
             specs += _forest_specs(model)
         else:
-            specs.append(
-                ServerSpec(
-                    name=f"ours-{kind}",
-                    contender="ours",
-                    model=kind,
-                    venv=".venv",
-                    command=_ours(model.joblib_path),
-                    ready_path="/readyz",
-                    endpoints=(Endpoint(f"ours-{kind}", "ours, 2 workers", "/predict", "ours"),),
-                )
-            )
+            specs.append(_ours(f"ours-{kind}", kind, model.joblib_path, "ours, 2 workers"))
         specs += [_mlserver(model, mlserver_workers), _litserve(model)]
     return specs
 
 
-def _ours(model_file: Path) -> Command:
-    return lambda work, port: [
-        str(ROOT / ".venv/bin/python"), "-m", "deploy_advisor.runtime", "serve",
-        "--model", str(model_file), "--host", "127.0.0.1", "--port", str(port), "--workers", "2",
-    ]  # fmt: skip
+def _command(venv: str, program: str, *args: str) -> Command:
+    """``program`` from ``venv``'s bin with ``args``, where ``{port}`` and ``{work}`` stand for
+    the server's port and work directory."""
+
+    def command(work: Path, port: int) -> list[str]:
+        filled = (a.replace("{port}", str(port)).replace("{work}", str(work)) for a in args)
+        return [str(ROOT / venv / "bin" / program), *filled]
+
+    return command
+
+
+def _server(
+    name: str,
+    contender: str,
+    model: str,
+    venv: str,
+    command: Command,
+    ready_path: str,
+    endpoint: tuple[str, str] | tuple[str, str, str],
+    **more: Any,
+) -> ServerSpec:
+    """A server with one endpoint named after it: ``(label, path[, protocol])``."""
+    return ServerSpec(
+        name=name,
+        contender=contender,
+        model=model,
+        venv=venv,
+        command=command,
+        ready_path=ready_path,
+        endpoints=(Endpoint(name, *endpoint),),
+        **more,
+    )
+
+
+def _ours(name: str, model: str, model_file: Path, label: str) -> ServerSpec:
+    command = _command(
+        ".venv", "python", "-m", "deploy_advisor.runtime", "serve", "--model", str(model_file),
+        "--host", LOOPBACK, "--port", "{port}", "--workers", "2",
+    )  # fmt: skip
+    return _server(name, "ours", model, ".venv", command, "/readyz", (label, "/predict", "ours"))
 
 
 def _mlserver(model: BenchModel, parallel_workers: int) -> ServerSpec:
@@ -58,42 +86,33 @@ def _mlserver(model: BenchModel, parallel_workers: int) -> ServerSpec:
         write_repository(model, grpc_port=free_port(), parallel_workers=parallel_workers)
 
     label = f"MLServer 1.7, batching 64/5 ms, parallel_workers {parallel_workers}"
-
-    return ServerSpec(
-        name=f"mlserver-{model.kind}",
-        contender="mlserver",
-        model=model.kind,
-        venv=".venv-bench-mlserver",
-        command=lambda work, port: [
-            str(ROOT / ".venv-bench-mlserver/bin/mlserver"),
-            "start",
-            str(model.directory),
-        ],  # fmt: skip
-        ready_path=f"/v2/models/{model.kind}/ready",
-        endpoints=(
-            Endpoint(f"mlserver-{model.kind}", label, f"/v2/models/{model.kind}/infer", "v2"),
-        ),
+    venv = ".venv-bench-mlserver"
+    return _server(
+        f"mlserver-{model.kind}",
+        "mlserver",
+        model.kind,
+        venv,
+        _command(venv, "mlserver", "start", str(model.directory)),
+        f"/v2/models/{model.kind}/ready",
+        (label, f"/v2/models/{model.kind}/infer", "v2"),
         prepare=prepare,
         # The pickles the other contenders load carry n_jobs=1; MLServer loads the native files,
         # whose thread count is OpenMP's default: one thread each, like the others.
-        env={"MLSERVER_HOST": "127.0.0.1", "OMP_NUM_THREADS": "1"},
+        env={"MLSERVER_HOST": LOOPBACK, "OMP_NUM_THREADS": "1"},
         port_env="MLSERVER_HTTP_PORT",
     )
 
 
 def _litserve(model: BenchModel) -> ServerSpec:
-    return ServerSpec(
-        name=f"litserve-{model.kind}",
-        contender="litserve",
-        model=model.kind,
-        venv=".venv-bench-litserve",
-        command=lambda work, port: [
-            str(ROOT / ".venv-bench-litserve/bin/python"),
-            "litserve_app.py",
-            str(port),
-        ],  # fmt: skip
-        ready_path="/health",
-        endpoints=(Endpoint(f"litserve-{model.kind}", LITSERVE_LABEL, "/predict", "litserve"),),
+    venv = ".venv-bench-litserve"
+    return _server(
+        f"litserve-{model.kind}",
+        "litserve",
+        model.kind,
+        venv,
+        _command(venv, "python", "litserve_app.py", "{port}"),
+        "/health",
+        (LITSERVE_LABEL, "/predict", "litserve"),
         cwd=HERE,
         env={
             "BENCH_MODEL": str(model.joblib_path),
@@ -106,12 +125,6 @@ def _litserve(model: BenchModel) -> ServerSpec:
 def _forest_specs(model: BenchModel) -> list[ServerSpec]:
     joblib_model, onnx_model = model.joblib_path, model.directory / "model.onnx"
 
-    def bento(service: str) -> Command:
-        return lambda work, port: [
-            str(ROOT / ".venv-bench-bentoml/bin/bentoml"), "serve", f"bentoml_service:{service}",
-            "--host", "127.0.0.1", "--port", str(port),
-        ]  # fmt: skip
-
     def save_mlflow(work: Path) -> None:
         subprocess.run(
             [str(ROOT / ".venv-bench-mlflow/bin/python"), str(HERE / "mlflow_save.py"),
@@ -121,106 +134,36 @@ def _forest_specs(model: BenchModel) -> list[ServerSpec]:
 
     model_env = {"BENCH_MODEL": str(joblib_model)}
     bento_env = {**model_env, "BENTOML_DO_NOT_TRACK": "true"}
+    bento, flask = ".venv-bench-bentoml", ".venv-bench-flask"
+    onnx = _ours("ours-onnx", "forest", onnx_model, "ours, RF as ONNX, 2 workers")
+    noop = Endpoint("ours-noop", "ours, no-op endpoint (HTTP floor)", NOOP_PATH, "ours", False)
     return [
-        ServerSpec(
-            name="ours-joblib",
-            contender="ours",
-            model="forest",
-            venv=".venv",
-            command=_ours(joblib_model),
-            ready_path="/readyz",
-            endpoints=(Endpoint("ours-joblib", "ours, RF joblib, 2 workers", "/predict", "ours"),),
+        _ours("ours-joblib", "forest", joblib_model, "ours, RF joblib, 2 workers"),
+        replace(onnx, endpoints=(*onnx.endpoints, noop)),
+        *(
+            _server(
+                f"bentoml-{variant}", "bentoml", "forest", bento,
+                _command(bento, "bentoml", "serve", f"bentoml_service:{service}",
+                         "--host", LOOPBACK, "--port", "{port}"),
+                "/readyz", (f"BentoML 1.4, {variant}", "/predict"), cwd=HERE, env=bento_env,
+            )
+            for variant, service in (("default", "RFDefault"), ("batchable", "RFBatchable"))
         ),
-        ServerSpec(
-            name="ours-onnx",
-            contender="ours",
-            model="forest",
-            venv=".venv",
-            command=_ours(onnx_model),
-            ready_path="/readyz",
-            endpoints=(
-                Endpoint("ours-onnx", "ours, RF as ONNX, 2 workers", "/predict", "ours"),
-                Endpoint(
-                    "ours-noop", "ours, no-op endpoint (HTTP floor)", NOOP_PATH, "ours", False
-                ),  # noqa: E501
-            ),
-        ),
-        ServerSpec(
-            name="bentoml-default",
-            contender="bentoml",
-            model="forest",
-            venv=".venv-bench-bentoml",
-            command=bento("RFDefault"),
-            ready_path="/readyz",
-            endpoints=(Endpoint("bentoml-default", "BentoML 1.4, default", "/predict"),),
-            cwd=HERE,
-            env=bento_env,
-        ),
-        ServerSpec(
-            name="bentoml-batchable",
-            contender="bentoml",
-            model="forest",
-            venv=".venv-bench-bentoml",
-            command=bento("RFBatchable"),
-            ready_path="/readyz",
-            endpoints=(Endpoint("bentoml-batchable", "BentoML 1.4, batchable", "/predict"),),
-            cwd=HERE,
-            env=bento_env,
-        ),
-        ServerSpec(
-            name="mlflow",
-            contender="mlflow",
-            model="forest",
-            venv=".venv-bench-mlflow",
-            command=lambda work, port: [
-                str(ROOT / ".venv-bench-mlflow/bin/mlflow"),
-                "models",
-                "serve",
-                "-m",
-                str(work / "mlflow-model"),
-                "--env-manager",
-                "local",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-            ],  # fmt: skip
-            ready_path="/ping",
-            endpoints=(Endpoint("mlflow", "MLflow 3 models serve", "/invocations"),),
-            prepare=save_mlflow,
+        _server(
+            "mlflow", "mlflow", "forest", ".venv-bench-mlflow",
+            _command(".venv-bench-mlflow", "mlflow", "models", "serve", "-m", "{work}/mlflow-model",
+                     "--env-manager", "local", "-h", LOOPBACK, "-p", "{port}"),
+            "/ping", ("MLflow 3 models serve", "/invocations"), prepare=save_mlflow,
             env={"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"},
         ),
-        ServerSpec(
-            name="flask-dev",
-            contender="flask",
-            model="forest",
-            venv=".venv-bench-flask",
-            command=lambda work, port: [
-                str(ROOT / ".venv-bench-flask/bin/python"),
-                "flask_app.py",
-                str(port),
-            ],  # fmt: skip
-            ready_path="/ping",
-            endpoints=(Endpoint("flask-dev", "Flask dev server (threaded)", "/predict"),),
-            cwd=HERE,
-            env=model_env,
+        _server(
+            "flask-dev", "flask", "forest", flask,
+            _command(flask, "python", "flask_app.py", "{port}"),
+            "/ping", ("Flask dev server (threaded)", "/predict"), cwd=HERE, env=model_env,
         ),
-        ServerSpec(
-            name="flask-gunicorn",
-            contender="flask",
-            model="forest",
-            venv=".venv-bench-flask",
-            command=lambda work, port: [
-                str(ROOT / ".venv-bench-flask/bin/gunicorn"),
-                "-w",
-                "2",
-                "-b",
-                f"127.0.0.1:{port}",
-                "flask_app:app",
-            ],  # fmt: skip
-            ready_path="/ping",
-            endpoints=(Endpoint("flask-gunicorn", "Flask + gunicorn, 2 sync workers", "/predict"),),
-            cwd=HERE,
-            env=model_env,
+        _server(
+            "flask-gunicorn", "flask", "forest", flask,
+            _command(flask, "gunicorn", "-w", "2", "-b", f"{LOOPBACK}:{{port}}", "flask_app:app"),
+            "/ping", ("Flask + gunicorn, 2 sync workers", "/predict"), cwd=HERE, env=model_env,
         ),
-    ]
+    ]  # fmt: skip

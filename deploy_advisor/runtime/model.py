@@ -6,6 +6,7 @@ This module is part of the self-contained runtime: standard library and numpy on
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,14 @@ import numpy as np
 from .schema import InputSchema
 from .tensors import DeepModel
 
-__all__ = ["OUTPUT_KINDS", "OUTPUTS", "LoadedModel", "ModelLoadError", "file_sha256"]
+__all__ = [
+    "OUTPUT_KINDS",
+    "OUTPUTS",
+    "LoadedModel",
+    "ModelLoadError",
+    "file_sha256",
+    "framework",
+]
 
 log = logging.getLogger("model_server")
 
@@ -111,6 +119,17 @@ class LoadedModel:
             "schema": self.schema.to_json(),
             **({"deep": self.deep.describe()} if self.deep is not None else {}),
         }
+
+
+def framework(path: Path, module: str, kind: str) -> Any:
+    """The library `module` that a model file of `kind` (e.g. "a LightGBM") needs; when it is
+    missing, a load error naming the file and the pip command."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ModelLoadError(
+            f"{path.name} is {kind} model and needs {module}: pip install {module}"
+        ) from exc
 
 
 def file_sha256(path: Path) -> str:

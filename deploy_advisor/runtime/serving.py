@@ -1,4 +1,5 @@
-"""What the protocol modules (OIP v2, SageMaker) need of the server, without importing it."""
+"""What the route modules (OIP v2, SageMaker, tabular, info) need of the server, without
+importing it."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class Server(Protocol):
     ready: bool
     draining: bool
     model_name: str
+    model: LoadedModel | None
     schema: InputSchema | None
     typed: bool
 

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import math
-from contextlib import AbstractContextManager
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from deploy_advisor.targets.base import RenderContext
 from deploy_advisor.targets.batch import batch_values
 from deploy_advisor.targets.docker import dockerignore
-from deploy_advisor.targets.managed import dockerfile_for, launch_managed, managed_values
+from deploy_advisor.targets.managed import ManagedTarget, dockerfile_for, managed_values
 from deploy_advisor.targets.registry import register
-from deploy_advisor.targets.rendered import RenderedTarget
 from deploy_advisor.targets.templating import render_template
-
-if TYPE_CHECKING:
-    from deploy_advisor.emulate.launched import Launched
 
 __all__ = ["AzureMLTarget", "instance_type"]
 
@@ -43,16 +37,12 @@ def instance_type(plan_name: str | None) -> str:
 
 
 @register
-class AzureMLTarget(RenderedTarget):
+class AzureMLTarget(ManagedTarget):
     """An Azure ML managed online endpoint running the scaffold's image from ACR."""
 
     name = "azure-ml"
     description = "Azure ML managed online endpoint (endpoint.yml, deployment.yml)"
     default_plan = "azureml-standard-ds3-v2"
-    builds_image = True
-    modes = ("realtime", "batch")
-    launches_locally = True
-    instance_noun = "instance"
 
     def _values(self, ctx: RenderContext) -> dict[str, Any]:
         values = managed_values(ctx)
@@ -165,10 +155,3 @@ class AzureMLTarget(RenderedTarget):
             f"cluster `{BATCH_COMPUTE}` scales to zero between jobs. Each input file's "
             "predictions land in its own folder of the job's output.",
         }
-
-    def launch(
-        self, directory: Path, *, plan: str | None, base_image: str | None = None,
-        log: Path | None = None,
-    ) -> AbstractContextManager[Launched]:  # fmt: skip
-        """The image in one container sized like the plan."""
-        return launch_managed(self, directory, plan=plan, base_image=base_image, log=log)

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import math
-from contextlib import AbstractContextManager
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from deploy_advisor.targets.base import Finding, RenderContext
 from deploy_advisor.targets.batch import batch_values
 from deploy_advisor.targets.docker import dockerignore
-from deploy_advisor.targets.managed import dockerfile_for, launch_managed, managed_values
+from deploy_advisor.targets.managed import ManagedTarget, dockerfile_for, managed_values
 from deploy_advisor.targets.registry import register
-from deploy_advisor.targets.rendered import RenderedTarget
 from deploy_advisor.targets.templating import render_template
-
-if TYPE_CHECKING:
-    from deploy_advisor.emulate.launched import Launched
 
 __all__ = ["CloudRunTarget", "memory_limit"]
 
@@ -44,17 +38,13 @@ def _warm_instances(ctx: RenderContext) -> int:
 
 
 @register
-class CloudRunTarget(RenderedTarget):
+class CloudRunTarget(ManagedTarget):
     """A Cloud Run service running the scaffold's image from Artifact Registry."""
 
     name = "cloud-run"
     description = "Google Cloud Run service (service.yaml)"
     no_gpu = "a serverless Cloud Run service is priced and written without a GPU"
     default_plan = "cloud-run-1vcpu-2gib"
-    builds_image = True
-    modes = ("realtime", "batch")
-    launches_locally = True
-    instance_noun = "instance"
 
     def _values(self, ctx: RenderContext) -> dict[str, Any]:
         values = managed_values(ctx)
@@ -168,10 +158,3 @@ class CloudRunTarget(RenderedTarget):
                 f"{REQUEST_TIMEOUT_S} s request timeout; raise timeoutSeconds or use a job",
             )]  # fmt: skip
         return []
-
-    def launch(
-        self, directory: Path, *, plan: str | None, base_image: str | None = None,
-        log: Path | None = None,
-    ) -> AbstractContextManager[Launched]:  # fmt: skip
-        """The image in one container sized like the plan."""
-        return launch_managed(self, directory, plan=plan, base_image=base_image, log=log)

@@ -1,4 +1,5 @@
-"""What the managed cloud targets (SageMaker, Cloud Run, Azure ML) share: port, image, sizing."""
+"""What the managed cloud targets (SageMaker, Cloud Run, Azure ML) share: their base class,
+port, image, sizing."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deploy_advisor.targets.base import RenderContext, Target
+from deploy_advisor.targets.base import RenderContext
 from deploy_advisor.targets.docker import docker_values
+from deploy_advisor.targets.rendered import RenderedTarget
 from deploy_advisor.targets.sizing import STARTUP_MARGIN
 from deploy_advisor.targets.templating import render_template
 
@@ -17,9 +19,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MANAGED_PORT",
+    "ManagedTarget",
     "dockerfile_for",
     "instance_capacity_rps",
-    "launch_managed",
     "managed_values",
     "startup_budget_s",
 ]
@@ -51,18 +53,27 @@ def managed_values(ctx: RenderContext) -> dict[str, Any]:
     return values
 
 
-def launch_managed(
-    target: Target, directory: Path, *, plan: str | None, base_image: str | None,
-    log: Path | None,
-) -> AbstractContextManager[Launched]:  # fmt: skip
-    """The image in one container sized like the plan, behind the platform's request limits."""
-    from deploy_advisor.targets.managed_launch import launch_behind_proxy
-    from deploy_advisor.targets.plans import resolve_plan
+class ManagedTarget(RenderedTarget):
+    """A managed cloud service running the scaffold's image, real-time or as a batch job; run
+    here as one container sized like the plan, behind the platform's request limits."""
 
-    return launch_behind_proxy(
-        directory, target=target.name, plan=resolve_plan(target, plan), base_image=base_image,
-        log=log,
-    )  # fmt: skip
+    builds_image = True
+    modes = ("realtime", "batch")
+    launches_locally = True
+    instance_noun = "instance"
+
+    def launch(
+        self, directory: Path, *, plan: str | None, base_image: str | None = None,
+        log: Path | None = None,
+    ) -> AbstractContextManager[Launched]:  # fmt: skip
+        """The image in one container sized like the plan."""
+        from deploy_advisor.targets.managed_launch import launch_behind_proxy
+        from deploy_advisor.targets.plans import resolve_plan
+
+        return launch_behind_proxy(
+            directory, target=self.name, plan=resolve_plan(self, plan), base_image=base_image,
+            log=log,
+        )  # fmt: skip
 
 
 def dockerfile_for(ctx: RenderContext, *, sagemaker: bool = False) -> str:

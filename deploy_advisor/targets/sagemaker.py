@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from deploy_advisor.targets.base import Finding, RenderContext
 from deploy_advisor.targets.docker import dockerignore
-from deploy_advisor.targets.managed import dockerfile_for, launch_managed, managed_values
+from deploy_advisor.targets.managed import ManagedTarget, dockerfile_for, managed_values
 from deploy_advisor.targets.registry import register
-from deploy_advisor.targets.rendered import RenderedTarget
 from deploy_advisor.targets.templating import render_template
-
-if TYPE_CHECKING:
-    from deploy_advisor.emulate.launched import Launched
 
 __all__ = ["SageMakerTarget", "instance_type", "is_serverless"]
 
@@ -44,16 +38,12 @@ def instance_type(plan_name: str | None) -> str:
 
 
 @register
-class SageMakerTarget(RenderedTarget):
+class SageMakerTarget(ManagedTarget):
     """A SageMaker real-time or serverless endpoint running the scaffold's image from ECR."""
 
     name = "sagemaker"
     description = "AWS SageMaker endpoint (CloudFormation)"
     default_plan = "sagemaker-ml-m5-large"
-    builds_image = True
-    modes = ("realtime", "batch")
-    launches_locally = True
-    instance_noun = "instance"
 
     def _values(self, ctx: RenderContext) -> dict[str, Any]:
         values = managed_values(ctx)
@@ -187,10 +177,3 @@ class SageMakerTarget(RenderedTarget):
                 f"{INVOCATION_TIMEOUT_S} s invocation timeout; use a batch job instead",
             ))  # fmt: skip
         return findings
-
-    def launch(
-        self, directory: Path, *, plan: str | None, base_image: str | None = None,
-        log: Path | None = None,
-    ) -> AbstractContextManager[Launched]:  # fmt: skip
-        """The image in one container sized like the plan."""
-        return launch_managed(self, directory, plan=plan, base_image=base_image, log=log)

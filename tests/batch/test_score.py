@@ -24,6 +24,11 @@ def _expected(model_path: Path, rows: np.ndarray) -> np.ndarray:
     return np.asarray(joblib.load(model_path).predict_proba(rows))
 
 
+def by_id(chunk_rows: int) -> tuple[str, ...]:
+    """Scorer flags: rows keyed by their `id` column, `chunk_rows` a chunk, no progress line."""
+    return ("--id-column", "id", "--chunk-rows", str(chunk_rows), "--no-progress")
+
+
 def test_csv_file_is_scored_in_chunks_next_to_its_ids(model_path: Path, tmp_path: Path) -> None:
     rows = feature_rows(2_500)
     source = write_csv(tmp_path / "in.csv", rows)
@@ -57,16 +62,7 @@ def test_parquet_file_is_scored_and_written_as_parquet(model_path: Path, tmp_pat
     rows = feature_rows(1_800, seed=1)
     source = write_parquet(tmp_path / "in.parquet", rows)
 
-    done = score_file(
-        model_path,
-        source,
-        tmp_path / "out",
-        "--id-column",
-        "id",
-        "--chunk-rows",
-        "500",
-        "--no-progress",
-    )
+    done = score_file(model_path, source, tmp_path / "out", *by_id(500))
 
     assert done.returncode == 0, done.stderr
     parts = sorted(p.name for p in (tmp_path / "out").glob("part-*"))
@@ -86,16 +82,7 @@ def test_directory_of_csv_and_parquet_files_names_the_source(
     write_parquet(folder / "b.parquet", second)
     (folder / "notes.txt").write_text("not an input\n")
 
-    done = score_file(
-        model_path,
-        folder,
-        tmp_path / "out",
-        "--id-column",
-        "id",
-        "--chunk-rows",
-        "250",
-        "--no-progress",
-    )
+    done = score_file(model_path, folder, tmp_path / "out", *by_id(250))
 
     assert done.returncode == 0, done.stderr
     import pyarrow.csv as pacsv
@@ -132,16 +119,7 @@ def test_bad_rows_land_in_the_reject_file_with_their_reason(
     rows = feature_rows(40, seed=4)
     source = _bad_rows_csv(tmp_path / "in.csv", rows)
 
-    done = score_file(
-        model_path,
-        source,
-        tmp_path / "out",
-        "--id-column",
-        "id",
-        "--chunk-rows",
-        "16",
-        "--no-progress",
-    )
+    done = score_file(model_path, source, tmp_path / "out", *by_id(16))
 
     assert done.returncode == 0, done.stderr
     # the forest accepts missing values (NaN): an empty cell is scored, an empty line is not

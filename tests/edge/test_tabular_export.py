@@ -14,6 +14,7 @@ from deploy_advisor.edge.bundle import prepare_bundle
 from deploy_advisor.edge.export import load_original
 from deploy_advisor.edge_runtime.model import load
 from deploy_advisor.errors import ModelError
+from tests.conftest import imported_from
 from tests.targets.test_pinning import train_with_own_module, write_own_module
 
 
@@ -95,15 +96,8 @@ def test_boosters_export_to_onnx_within_tolerance_and_the_bundle_predicts_alike(
 def test_a_pipeline_with_the_users_own_class_is_refused_with_the_reason(tmp_path: Path) -> None:
     module = write_own_module(tmp_path)
     model = train_with_own_module(tmp_path)
-    import sys
-
-    sys.path.insert(0, str(module.parent))
-    try:
-        with pytest.raises(ModelError) as caught:
-            prepare_bundle(model_path=model, name="bundle")
-    finally:
-        sys.path.remove(str(module.parent))
-        sys.modules.pop("churn_features", None)
+    with imported_from(module.parent, "churn_features"), pytest.raises(ModelError) as caught:
+        prepare_bundle(model_path=model, name="bundle")
     message = str(caught.value)
     assert "Log1p (churn_features)" in message and "no ONNX converter" in message
     assert "\n" not in message

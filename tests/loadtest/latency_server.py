@@ -6,6 +6,7 @@
 Request i (counted from 0) waits `slow_ms` when `(i + 1) % slow_every == 0`, else `delay_ms`.
 `--serial` serves one request at a time (a hard capacity of 1000 / delay_ms req/s).
 `--fail-every N` answers 503 to every N-th request. It writes its port to PORTFILE when ready.
+`GET /count` answers how many requests (other than probes and counts) it has had so far.
 """
 
 from __future__ import annotations
@@ -29,13 +30,19 @@ def main() -> None:
     parser.add_argument("--serial", action="store_true")
     args = parser.parse_args()
     counter = itertools.count()
+    seen = 0
     lock = asyncio.Lock()
 
     async def respond(writer: asyncio.StreamWriter, path: bytes) -> None:
+        nonlocal seen
+        body = _BODY
         if path in (b"/readyz", b"/livez"):
             status, delay = b"200 OK", 0.0
+        elif path == b"/count":
+            status, delay, body = b"200 OK", 0.0, str(seen).encode()
         else:
             number = next(counter)
+            seen = number + 1
             slow = args.slow_every and (number + 1) % args.slow_every == 0
             delay = (args.slow_ms if slow else args.delay_ms) / 1000
             failed = args.fail_every and (number + 1) % args.fail_every == 0
@@ -47,7 +54,7 @@ def main() -> None:
             await asyncio.sleep(delay)
         writer.write(
             b"HTTP/1.1 " + status + b"\r\nContent-Type: application/json\r\n"
-            b"Content-Length: " + str(len(_BODY)).encode() + b"\r\n\r\n" + _BODY
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
         )
         await writer.drain()
 

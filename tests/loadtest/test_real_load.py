@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 
 from deploy_advisor.loadtest.samples import nearest_rank
@@ -143,7 +144,10 @@ def test_ctrl_c_stops_the_load_and_writes_a_partial_result(
         "loadtest", "--url", url, "--payloads", str(payloads), "--rate", "30", "--duration", "60s",
         "--out", str(tmp_path / "run"), cwd=tmp_path,
     )  # fmt: skip
-    time.sleep(6)
+    deadline = time.monotonic() + 60
+    while int(httpx.get(f"{url}/count", timeout=10).text) < 30:  # about a second of load
+        assert proc.poll() is None and time.monotonic() < deadline, "the load never started"
+        time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr

@@ -25,6 +25,8 @@ import httpx
 import numpy as np
 import pytest
 
+from tests.conftest import imported_from
+
 from .churn import Churn, train_churn
 
 REPO = Path(__file__).resolve().parents[2]
@@ -144,17 +146,11 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Models:
     helpers = d / "helpers"
     helpers.mkdir()
     (helpers / "rt_helpers.py").write_text(HELPERS)
-    sys.path.insert(0, str(helpers))
-    try:
-        import rt_helpers
-
+    with imported_from(helpers, "rt_helpers") as rt_helpers:
         joblib.dump(rt_helpers.Boom(rf), d / "boom.joblib")
         (d / "markers").mkdir()
         joblib.dump(rt_helpers.Slow(rf, 0.4, str(d / "markers")), d / "slow.joblib")
         joblib.dump(rt_helpers.SlowToLoad(rf, 0.0, 3.0), d / "slow_to_load.joblib")
-    finally:
-        sys.path.remove(str(helpers))
-        sys.modules.pop("rt_helpers", None)
     return Models(
         dir=d,
         helpers=helpers,
@@ -319,11 +315,34 @@ def serve_model(
         yield srv
 
 
+def serve_refused(
+    model: Path, *, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`serve` on a model it cannot load: the finished process, with its stderr as text."""
+    return subprocess.run(
+        runtime_argv("--model", str(model), "--port", "0"),
+        env=env if env is not None else server_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
+
+
 def wait_for_predict_call(models: Models, timeout: float = 30.0) -> None:
     """Block until the Slow model has started a predict call since the markers were cleared."""
     deadline = time.monotonic() + timeout
     while not any(models.markers.iterdir()):
         assert time.monotonic() < deadline, "no predict call started"
+        time.sleep(0.01)
+
+
+def wait_in_flight(srv: Server, at_least: int = 1, timeout: float = 30.0) -> None:
+    """Block until the server is handling `at_least` requests besides the scrape that asks."""
+    name = "model_server_requests_in_flight"
+    deadline = time.monotonic() + timeout
+    while metric(httpx.get(f"{srv.url}/metrics", timeout=30).text, name) < at_least + 1:
+        assert time.monotonic() < deadline, f"fewer than {at_least} requests reached the server"
         time.sleep(0.01)
 
 

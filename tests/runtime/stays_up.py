@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import sys
 import textwrap
 import threading
 import time
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+
+from tests.conftest import imported_from
 
 from .conftest import REPO, Models, Server, runtime_argv, start_server
 
@@ -80,10 +81,7 @@ def build_models(directory: Path, models: Models) -> StayModels:
     helpers = directory / "helpers"
     helpers.mkdir()
     (helpers / "stay_helpers.py").write_text(SOURCE)
-    sys.path.insert(0, str(helpers))
-    try:
-        import stay_helpers
-
+    with imported_from(helpers, "stay_helpers") as stay_helpers:
         out = StayModels(
             helpers=helpers,
             raising=directory / "raising.joblib",
@@ -93,9 +91,6 @@ def build_models(directory: Path, models: Models) -> StayModels:
         joblib.dump(stay_helpers.Raising(models.rf), out.raising)
         joblib.dump(stay_helpers.Sleepy(models.rf, 0.2), out.sleepy)
         joblib.dump(stay_helpers.Sleepy(models.rf, 0.0), out.slow_on_marker)
-    finally:
-        sys.path.remove(str(helpers))
-        sys.modules.pop("stay_helpers", None)
     return out
 
 

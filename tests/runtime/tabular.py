@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from tests.conftest import imported_from
 
 CUSTOM = textwrap.dedent(
     '''
@@ -119,19 +120,13 @@ def build(d: Path) -> Tabular:
     custom_dir = d / "custom"
     custom_dir.mkdir()
     (custom_dir / "user_transforms.py").write_text(CUSTOM)
-    sys.path.insert(0, str(custom_dir))
-    try:
-        import user_transforms
-
+    with imported_from(custom_dir, "user_transforms") as user_transforms:
         doubled = make_pipeline(user_transforms.Doubler(), LogisticRegression())
         doubled.fit(numeric, labels)
         files["custom_pickle"] = d / "custom.joblib"
         joblib.dump(doubled, files["custom_pickle"])
         files["custom_skops"] = d / "custom.skops"
         skops.io.dump(doubled, files["custom_skops"])
-    finally:
-        sys.path.remove(str(custom_dir))
-        sys.modules.pop("user_transforms", None)
     return Tabular(
         dir=d,
         frame=frame,

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import runtime_argv, server_env, start_server
+from .conftest import runtime_argv, serve_refused, server_env, start_server
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
@@ -85,13 +85,6 @@ def test_a_layer_the_server_cannot_rebuild_is_named(tmp_path: Path) -> None:
     )
     env = server_env(KERAS_BACKEND="torch")
     subprocess.run([sys.executable, "-c", script], env=env, check=True, timeout=120)
-    proc = subprocess.run(
-        runtime_argv("--model", str(tmp_path / "custom.keras"), "--port", "0"),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
+    proc = serve_refused(tmp_path / "custom.keras", cwd=tmp_path, env=env)
     assert proc.returncode == 3, proc.stderr
     assert "Doubler" in proc.stderr and "register_keras_serializable" in proc.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import subprocess
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import Server, runtime_argv, server_env, start_server
+from .conftest import Server, runtime_argv, serve_refused, server_env, start_server
 
 torch = pytest.importorskip("torch")
 
@@ -259,13 +258,6 @@ def test_torchscript_file_serves(tm: TorchModels, tmp_path: Path) -> None:
 
 
 def test_state_dict_is_refused_naming_the_export_call(tm: TorchModels, tmp_path: Path) -> None:
-    proc = subprocess.run(
-        runtime_argv("--model", str(tm.state_dict), "--port", "0"),
-        env=server_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
+    proc = serve_refused(tm.state_dict, cwd=tmp_path)
     assert proc.returncode == 3, proc.stderr
     assert "state_dict" in proc.stderr and "torch.export.save(torch.export.export(" in proc.stderr

@@ -9,7 +9,6 @@ import contextlib
 import io
 import json
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import pytest
 
 from tests.deep_models import HF, LABELS, TEXTS, build_hf
 
-from .conftest import Server, runtime_argv, server_env, start_server
+from .conftest import Server, runtime_argv, serve_refused, server_env, start_server
 
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
@@ -192,14 +191,7 @@ def test_image_classification_from_base64_and_upload(hf: HF, tmp_path: Path) -> 
 
 
 def test_incomplete_directory_names_the_missing_file(hf: HF, tmp_path: Path) -> None:
-    proc = subprocess.run(
-        runtime_argv("--model", str(hf.no_tokenizer), "--port", "0"),
-        env=server_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
+    proc = serve_refused(hf.no_tokenizer, cwd=tmp_path)
     assert proc.returncode == 3, proc.stderr
     assert "tokenizer.json" in proc.stderr and "save_pretrained" in proc.stderr
 

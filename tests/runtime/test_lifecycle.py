@@ -255,8 +255,9 @@ def test_drain_timeout_bounds_the_wait(tmp_path: Path, models: Models) -> None:
             except httpx.TransportError:
                 return -1
 
+        clear_markers(models)  # warm-up calls leave markers too
         futures = [pool.submit(call, i) for i in range(25)]
-        time.sleep(0.6)
+        wait_for_predict_call(models)
         started = time.monotonic()
         srv.proc.send_signal(signal.SIGTERM)
         rc = srv.proc.wait(30)

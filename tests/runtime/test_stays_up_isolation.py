@@ -12,7 +12,7 @@ import httpx
 import numpy as np
 import pytest
 
-from .conftest import Models, metric
+from .conftest import Models, metric, wait_in_flight
 from .stays_up import RAISE_ON, SLOW_ON, SLOW_S, StayModels, build_models, serve_stay
 
 
@@ -76,7 +76,7 @@ def test_a_slow_predict_never_holds_up_the_probes(
 
         started = time.monotonic()
         future = pool.submit(slow)
-        time.sleep(0.5)  # the slow predict is under way
+        wait_in_flight(srv)  # the slow predict is under way
         took: dict[str, list[float]] = {"/livez": [], "/readyz": [], "/metrics": []}
         while time.monotonic() - started < SLOW_S - 1.0:
             for path, seen in took.items():

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import Models, Server, serve_model
+from .conftest import Models, Server, serve_model, wait_in_flight
 from .stays_up import rss_bytes
 
 CHUNK = b"a" * 65536
@@ -159,7 +159,7 @@ def test_a_stalled_body_never_delays_shutdown_past_the_drain_timeout(
             b"POST /predict HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n"
             b"content-length: 1000\r\n\r\n{"
         )
-        time.sleep(0.3)
+        wait_in_flight(srv)  # the app is waiting for the rest of the body
         started = time.monotonic()
         srv.proc.send_signal(signal.SIGTERM)
         rc = srv.proc.wait(30)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -97,3 +98,16 @@ def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
         [sys.executable, "-m", "deploy_advisor", *args],
         capture_output=True, text=True, check=False, env={**os.environ, **(env or {})},
     )  # fmt: skip
+
+
+def edited_copy(src: Path, tmp_path: Path, file: str, edits: dict[str, str]) -> Path:
+    """A copy of the scaffold `src` whose `file` has each key of `edits` replaced by its value."""
+    out = tmp_path / "copy"
+    shutil.copytree(src, out)
+    path = out / file
+    text = path.read_text()
+    for old, new in edits.items():
+        assert old in text, f"{old!r} is not in {file}"
+        text = text.replace(old, new)
+    path.write_text(text)
+    return out

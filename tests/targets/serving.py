@@ -8,13 +8,16 @@ import os
 import signal
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import numpy as np
 
 from deploy_advisor.runtime.loader import load_model
+from tests.conftest import BASE_IMAGE
 
 
 @contextlib.contextmanager
@@ -68,3 +71,47 @@ def assert_predicts(base_url: str, scaffold_dir: Path) -> None:
         np.asarray(body["instances"], dtype=float)
     )
     assert np.allclose(np.asarray(predictions, dtype=float), expected, atol=1e-6)
+
+
+@contextlib.contextmanager
+def built_image(client: Any, scaffold_dir: Path, name: str) -> Iterator[str]:
+    """The scaffold's image, built without network on the local base image; its tag, removed
+    on exit."""
+    import docker
+
+    tag = f"{name}:{uuid.uuid4().hex[:8]}"
+    try:
+        client.images.build(
+            path=str(scaffold_dir), tag=tag, buildargs={"BASE_IMAGE": BASE_IMAGE}, rm=True,
+            forcerm=True, network_mode="none",
+        )  # fmt: skip
+        yield tag
+    finally:
+        with contextlib.suppress(docker.errors.ImageNotFound):
+            client.images.remove(tag, force=True)
+
+
+@contextlib.contextmanager
+def served_image(
+    client: Any,
+    scaffold_dir: Path,
+    name: str,
+    *,
+    port: int = 8000,
+    command: list[str] | None = None,
+) -> Iterator[tuple[Any, str]]:
+    """A container of the scaffold's image serving on a free loopback port: the container and
+    its base URL; the container and the image are removed on exit."""
+    with built_image(client, scaffold_dir, name) as tag:
+        container = None
+        try:
+            container = client.containers.run(
+                tag, command=command, detach=True, name=f"{name}-{uuid.uuid4().hex[:8]}",
+                ports={f"{port}/tcp": ("127.0.0.1", None)},
+            )  # fmt: skip
+            container.reload()
+            host_port = container.ports[f"{port}/tcp"][0]["HostPort"]
+            yield container, f"http://127.0.0.1:{host_port}"
+        finally:
+            if container is not None:
+                container.remove(force=True)

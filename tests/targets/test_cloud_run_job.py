@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import json
 import shutil
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import yaml
 
 from tests.conftest import BASE_IMAGE
 from tests.targets.conftest import run_cli
+from tests.targets.serving import built_image
 
 
 def test_job_validates_and_a_broken_job_is_caught(
@@ -63,14 +62,9 @@ def test_job_image_scores_into_one_directory_per_execution(
         writer.writerow([f"f{i}" for i in range(n_features)])
         for row in range(25):
             writer.writerow([(row * 7 + i) % 11 / 10 for i in range(n_features)])
-    tag = f"wave2-cloud16-job:{uuid.uuid4().hex[:8]}"
     env = {e["name"]: e["value"] for e in container_spec["env"]}
     env["CLOUD_RUN_EXECUTION"] = "score-abc12"
-    try:
-        client.images.build(
-            path=str(out), tag=tag, buildargs={"BASE_IMAGE": BASE_IMAGE}, rm=True, forcerm=True,
-            network_mode="none",
-        )  # fmt: skip
+    with built_image(client, out, "wave2-cloud16-job") as tag:
         logs = client.containers.run(
             tag, entrypoint=container_spec["command"], command=container_spec["args"],
             environment=env, volumes={str(data): {"bind": "/data", "mode": "rw"}},
@@ -80,6 +74,3 @@ def test_job_image_scores_into_one_directory_per_execution(
         summary = json.loads((result / "_summary.json").read_text())
         assert summary["rows_scored"] == 25, logs
         assert sorted(p.name for p in result.glob("part-*.csv")) == ["part-00000.csv"]
-    finally:
-        with contextlib.suppress(docker.errors.ImageNotFound):
-            client.images.remove(tag, force=True)

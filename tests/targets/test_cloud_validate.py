@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.targets.conftest import run_cli
+from tests.targets.conftest import edited_copy, run_cli
 
 CASES = {
     "sagemaker": {},
@@ -34,96 +33,83 @@ def test_every_managed_scaffold_validates_with_zero_errors(
     assert "not run" not in done.stdout, "every checker must really run"
 
 
-def _broken(case: str, scaffolded: Callable[..., Path], tmp_path: Path, rel: str,
-            old: str, new: str) -> Path:  # fmt: skip
-    out = tmp_path / "copy"
-    shutil.copytree(_scaffold(case, scaffolded), out)
-    text = (out / rel).read_text()
-    assert old in text
-    (out / rel).write_text(text.replace(old, new))
-    return out
+# Each break: the case, the file, the edits, the checker whose error line must hold the
+# expected texts (or None: the whole output must), and those texts.
+BREAKS = [
+    pytest.param(
+        "sagemaker-serverless", "sagemaker/endpoint.yaml",
+        {"MaxConcurrency: 20": "MaxConcurrency: lots\n            MaxMemory: 1"},
+        None,
+        ["cfn-lint E3012", "'lots' is not of type 'integer'", "'MaxMemory' was unexpected"],
+        id="cfn-lint-wrong-property-and-type",
+    ),
+    pytest.param(
+        "azure-ml", "azure-ml/deployment.yml",
+        {"instance_count: 1": "instance_count: many\nmax_replicas: 3"},
+        "azure-ai-ml",
+        ["azure-ml/deployment.yml", "Not a valid integer", "max_replicas"],
+        id="azure-loader-bad-count-and-unknown-setting",
+    ),
+    pytest.param(
+        "cloud-run", "cloud-run/service.yaml",
+        {"containerConcurrency:": "maxConcurrency: 4\n      containerConcurrency:"},
+        None,
+        ["cloud-run-schema", "'maxConcurrency' was unexpected"],
+        id="cloud-run-unknown-key",
+    ),
+    pytest.param(
+        "cloud-run", "cloud-run/service.yaml",
+        {
+            "          env:\n": (
+                "          env:\n            - name: PORT\n              value: '9000'\n"
+            ),
+            "memory: 2Gi": "memory: 16Gi",
+        },
+        None,
+        ["env PORT is set by Cloud Run itself", "memory 16Gi needs more than 1 CPU"],
+        id="cloud-run-what-cloud-run-refuses",
+    ),
+    pytest.param(
+        "sagemaker-batch", "sagemaker/transform-job.json",
+        {'"BatchStrategy": "MultiRecord"': '"BatchStrategy": "Multi", "MaxPayload": 6'},
+        "botocore",
+        ["sagemaker/transform-job.json", "MaxPayload"],
+        id="botocore-bad-transform-request",
+    ),
+    pytest.param(
+        "sagemaker-batch", "sagemaker/transform-job.json",
+        {'"BatchStrategy": "MultiRecord"': '"BatchStrategy": "Multi"'},
+        None,
+        ["BatchStrategy: 'Multi' is not one of MultiRecord, SingleRecord"],
+        id="botocore-bad-batch-strategy",
+    ),
+    pytest.param(
+        "azure-ml-batch", "azure-ml/batch-deployment.yml",
+        {"mini_batch_size: 1": "mini_batch_size: one"},
+        "azure-ai-ml",
+        ["azure-ml/batch-deployment.yml", "mini_batch_size"],
+        id="azure-batch-loader-bad-setting",
+    ),
+]  # fmt: skip
 
 
-def test_cfn_lint_catches_a_wrong_property_and_type(
-    scaffolded: Callable[..., Path], tmp_path: Path, cloud_validators: None
+@pytest.mark.parametrize(("case", "file", "edits", "checker", "expected"), BREAKS)
+def test_a_broken_managed_file_is_an_error(
+    case: str,
+    file: str,
+    edits: dict[str, str],
+    checker: str | None,
+    expected: list[str],
+    scaffolded: Callable[..., Path],
+    tmp_path: Path,
+    cloud_validators: None,
 ) -> None:
-    out = _broken(
-        "sagemaker-serverless", scaffolded, tmp_path, "sagemaker/endpoint.yaml",
-        "MaxConcurrency: 20", "MaxConcurrency: lots\n            MaxMemory: 1",
-    )  # fmt: skip
+    out = edited_copy(_scaffold(case, scaffolded), tmp_path, file, edits)
     done = run_cli("validate", str(out))
     assert done.returncode == 1
-    assert "cfn-lint E3012" in done.stdout and "'lots' is not of type 'integer'" in done.stdout
-    assert "'MaxMemory' was unexpected" in done.stdout
-
-
-def test_azure_loader_catches_a_bad_count_and_an_unknown_setting(
-    scaffolded: Callable[..., Path], tmp_path: Path, cloud_validators: None
-) -> None:
-    out = _broken(
-        "azure-ml", scaffolded, tmp_path, "azure-ml/deployment.yml",
-        "instance_count: 1", "instance_count: many\nmax_replicas: 3",
-    )  # fmt: skip
-    done = run_cli("validate", str(out))
-    assert done.returncode == 1
-    line = next(ln for ln in done.stdout.splitlines() if "azure-ai-ml" in ln)
-    assert line.startswith("error") and "azure-ml/deployment.yml" in line
-    assert "Not a valid integer" in line and "max_replicas" in line
-
-
-def test_cloud_run_check_catches_an_unknown_key(
-    scaffolded: Callable[..., Path], tmp_path: Path, cloud_validators: None
-) -> None:
-    out = _broken(
-        "cloud-run", scaffolded, tmp_path, "cloud-run/service.yaml",
-        "containerConcurrency:", "maxConcurrency: 4\n      containerConcurrency:",
-    )  # fmt: skip
-    done = run_cli("validate", str(out))
-    assert done.returncode == 1
-    assert "cloud-run-schema" in done.stdout and "'maxConcurrency' was unexpected" in done.stdout
-
-
-def test_cloud_run_check_catches_what_cloud_run_refuses(
-    scaffolded: Callable[..., Path], tmp_path: Path, cloud_validators: None
-) -> None:
-    out = _broken(
-        "cloud-run", scaffolded, tmp_path, "cloud-run/service.yaml",
-        "          env:\n",
-        "          env:\n            - name: PORT\n              value: '9000'\n",
-    )  # fmt: skip
-    text = (out / "cloud-run/service.yaml").read_text().replace("memory: 2Gi", "memory: 16Gi")
-    (out / "cloud-run/service.yaml").write_text(text)
-    done = run_cli("validate", str(out))
-    assert done.returncode == 1
-    assert "env PORT is set by Cloud Run itself" in done.stdout
-    assert "memory 16Gi needs more than 1 CPU" in done.stdout
-
-
-def test_botocore_model_catches_a_bad_transform_request(
-    scaffolded: Callable[..., Path], tmp_path: Path, cloud_validators: None
-) -> None:
-    out = _broken(
-        "sagemaker-batch", scaffolded, tmp_path, "sagemaker/transform-job.json",
-        '"BatchStrategy": "MultiRecord"', '"BatchStrategy": "Multi", "MaxPayload": 6',
-    )  # fmt: skip
-    done = run_cli("validate", str(out))
-    assert done.returncode == 1
-    line = next(ln for ln in done.stdout.splitlines() if "botocore" in ln)
-    assert "sagemaker/transform-job.json" in line and "MaxPayload" in line
-    request = out / "sagemaker" / "transform-job.json"
-    request.write_text(request.read_text().replace(', "MaxPayload": 6', ""))
-    done = run_cli("validate", str(out))
-    assert "BatchStrategy: 'Multi' is not one of MultiRecord, SingleRecord" in done.stdout
-
-
-def test_azure_batch_loader_catches_a_bad_setting(
-    scaffolded: Callable[..., Path], tmp_path: Path, cloud_validators: None
-) -> None:
-    out = _broken(
-        "azure-ml-batch", scaffolded, tmp_path, "azure-ml/batch-deployment.yml",
-        "mini_batch_size: 1", "mini_batch_size: one",
-    )  # fmt: skip
-    done = run_cli("validate", str(out))
-    assert done.returncode == 1
-    line = next(ln for ln in done.stdout.splitlines() if "azure-ai-ml" in ln)
-    assert "azure-ml/batch-deployment.yml" in line and "mini_batch_size" in line
+    found = done.stdout
+    if checker is not None:
+        found = next(ln for ln in done.stdout.splitlines() if checker in ln)
+        assert found.startswith("error"), found
+    for text in expected:
+        assert text in found, done.stdout

@@ -3,9 +3,7 @@ wheel (no CUDA libraries), runs, and answers as the program does here."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import uuid
 from pathlib import Path
 
 import httpx
@@ -13,8 +11,7 @@ import numpy as np
 import pytest
 
 from deploy_advisor.targets.scaffold import scaffold
-from tests.conftest import BASE_IMAGE
-from tests.targets.serving import wait_for
+from tests.targets.serving import served_image, wait_for
 
 torch = pytest.importorskip("torch")
 
@@ -38,20 +35,7 @@ def test_torch_image_builds_with_the_cpu_wheel_and_predicts(
     wheels = [w.name for w in (out / "wheels").glob("*.whl")]
     assert any(w.startswith("torch-") and "+cpu" in w for w in wheels), wheels
     assert not any(w.startswith("nvidia") for w in wheels), wheels
-    tag = f"wave2-dl17-deep:{uuid.uuid4().hex[:8]}"
-    container = None
-    try:
-        client.images.build(
-            path=str(out), tag=tag, buildargs={"BASE_IMAGE": BASE_IMAGE}, rm=True, forcerm=True,
-            network_mode="none",
-        )  # fmt: skip
-        container = client.containers.run(
-            tag, detach=True, name=f"wave2-dl17-deep-{uuid.uuid4().hex[:8]}",
-            ports={"8000/tcp": ("127.0.0.1", None)},
-        )  # fmt: skip
-        container.reload()
-        port = container.ports["8000/tcp"][0]["HostPort"]
-        base_url = f"http://127.0.0.1:{port}"
+    with served_image(client, out, "wave2-dl17-deep") as (container, base_url):
         wait_for(f"{base_url}/readyz", timeout=120)
         body = json.loads((out / "samples" / "first.json").read_text())
         answer = httpx.post(f"{base_url}/predict", json=body, timeout=30.0)
@@ -63,8 +47,3 @@ def test_torch_image_builds_with_the_cpu_wheel_and_predicts(
             ["python", "-c", "import torch; print(torch.version.cuda)"]
         ).output.decode()
         assert cuda.strip().splitlines()[-1] == "None"
-    finally:
-        if container is not None:
-            container.remove(force=True)
-        with contextlib.suppress(docker.errors.ImageNotFound):
-            client.images.remove(tag, force=True)

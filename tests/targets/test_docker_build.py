@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import BASE_IMAGE
-from tests.targets.serving import assert_predicts, wait_for
+from tests.targets.serving import assert_predicts, served_image, wait_for
 
 
 @pytest.mark.docker
@@ -24,20 +21,7 @@ def test_image_builds_offline_runs_as_non_root_and_turns_healthy(
     client: docker.DockerClient = docker_client  # type: ignore[assignment]
     out = scaffolded("docker", wheelhouse=True)
     assert any((out / "wheels").glob("scikit_learn-*.whl"))
-    tag = f"da-targets-test:{uuid.uuid4().hex[:8]}"
-    container = None
-    try:
-        client.images.build(
-            path=str(out), tag=tag, buildargs={"BASE_IMAGE": BASE_IMAGE}, rm=True, forcerm=True,
-            network_mode="none",
-        )  # fmt: skip
-        container = client.containers.run(
-            tag, detach=True, name=f"da-targets-{uuid.uuid4().hex[:8]}",
-            ports={"8000/tcp": ("127.0.0.1", None)},
-        )  # fmt: skip
-        container.reload()
-        port = container.ports["8000/tcp"][0]["HostPort"]
-        base_url = f"http://127.0.0.1:{port}"
+    with served_image(client, out, "da-targets") as (container, base_url):
         wait_for(f"{base_url}/readyz", timeout=90)
         assert_predicts(base_url, out)
         uid = container.exec_run(["id", "-u"]).output.decode().strip()
@@ -51,8 +35,3 @@ def test_image_builds_offline_runs_as_non_root_and_turns_healthy(
             assert health != "unhealthy", container.attrs["State"]["Health"]["Log"]
             time.sleep(1)
         assert health == "healthy"
-    finally:
-        if container is not None:
-            container.remove(force=True)
-        with contextlib.suppress(docker.errors.ImageNotFound):
-            client.images.remove(tag, force=True)

@@ -3,8 +3,6 @@ image, run, and answering what the framework itself predicts."""
 
 from __future__ import annotations
 
-import contextlib
-import uuid
 from pathlib import Path
 
 import pytest
@@ -12,7 +10,7 @@ import pytest
 from deploy_advisor.targets.scaffold import scaffold
 from tests.conftest import BASE_IMAGE
 from tests.targets.formats import IMAGE_FORMATS, assert_serves, make_case
-from tests.targets.serving import wait_for
+from tests.targets.serving import served_image, wait_for
 
 
 @pytest.mark.docker
@@ -33,27 +31,9 @@ def test_image_of_each_format_builds_offline_and_predicts_like_the_framework(
         "catboost": "catboost==", "skops": "skops==",
     }  # fmt: skip
     assert framework[name.split("-")[0]] in requirements, requirements
-    tag = f"da-formats-test:{uuid.uuid4().hex[:8]}"
-    container = None
-    try:
-        client.images.build(
-            path=str(out), tag=tag, buildargs={"BASE_IMAGE": BASE_IMAGE}, rm=True, forcerm=True,
-            network_mode="none",
-        )  # fmt: skip
-        container = client.containers.run(
-            tag, detach=True, name=f"da-formats-{uuid.uuid4().hex[:8]}",
-            ports={"8000/tcp": ("127.0.0.1", None)},
-        )  # fmt: skip
-        container.reload()
-        port = container.ports["8000/tcp"][0]["HostPort"]
-        base_url = f"http://127.0.0.1:{port}"
+    with served_image(client, out, "da-formats") as (container, base_url):
         try:
             wait_for(f"{base_url}/readyz", timeout=120)
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n{container.logs().decode()[-2000:]}") from None
         assert_serves(base_url, case)
-    finally:
-        if container is not None:
-            container.remove(force=True)
-        with contextlib.suppress(docker.errors.ImageNotFound):
-            client.images.remove(tag, force=True)

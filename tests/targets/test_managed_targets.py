@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import urllib.request
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +16,7 @@ from deploy_advisor.targets.cloud_run import memory_limit
 from deploy_advisor.targets.sagemaker import instance_type as sagemaker_instance_type
 from tests.conftest import BASE_IMAGE
 from tests.targets.conftest import run_cli
-from tests.targets.serving import wait_for
+from tests.targets.serving import served_image, wait_for
 
 MANAGED = ["sagemaker", "cloud-run", "azure-ml"]
 # Words that would mean a credential was written into a file.
@@ -126,19 +124,8 @@ def test_sagemaker_image_follows_the_container_contract(
 
     client: docker.DockerClient = docker_client  # type: ignore[assignment]
     out = scaffolded("sagemaker", wheelhouse=True, base_image=BASE_IMAGE)
-    tag = f"wave2-cloud16-sagemaker:{uuid.uuid4().hex[:8]}"
-    container = None
-    try:
-        client.images.build(
-            path=str(out), tag=tag, buildargs={"BASE_IMAGE": BASE_IMAGE}, rm=True, forcerm=True,
-            network_mode="none",
-        )  # fmt: skip
-        container = client.containers.run(
-            tag, command=["serve"], detach=True, name=f"wave2-cloud16-{uuid.uuid4().hex[:8]}",
-            ports={"8080/tcp": ("127.0.0.1", None)},
-        )  # fmt: skip
-        container.reload()
-        base_url = f"http://127.0.0.1:{container.ports['8080/tcp'][0]['HostPort']}"
+    serving = served_image(client, out, "wave2-cloud16-sagemaker", port=8080, command=["serve"])
+    with serving as (container, base_url):
         wait_for(f"{base_url}/ping", timeout=90)
         body = (out / "samples" / "first.json").read_bytes()
         request = urllib.request.Request(
@@ -150,11 +137,6 @@ def test_sagemaker_image_follows_the_container_contract(
         assert len(answer["predictions"]) == rows
         listing = container.exec_run(["ls", "/opt/ml/model"]).output.decode().split()
         assert listing == ["model.joblib"]
-    finally:
-        if container is not None:
-            container.remove(force=True)
-        with contextlib.suppress(docker.errors.ImageNotFound):
-            client.images.remove(tag, force=True)
 
 
 @pytest.mark.docker
@@ -172,19 +154,8 @@ def test_sagemaker_batch_image_answers_a_csv_mini_batch_line_for_line(
     assert request["BatchStrategy"] == "MultiRecord"
     n_features = json.loads((out / "deploy-advisor.lock.json").read_text())["model"]["n_features"]
     rows = [",".join(str((r * 3 + i) % 7 / 7) for i in range(n_features)) for r in range(40)]
-    tag = f"wave2-cloud16-transform:{uuid.uuid4().hex[:8]}"
-    container = None
-    try:
-        client.images.build(
-            path=str(out), tag=tag, buildargs={"BASE_IMAGE": BASE_IMAGE}, rm=True, forcerm=True,
-            network_mode="none",
-        )  # fmt: skip
-        container = client.containers.run(
-            tag, command=["serve"], detach=True, name=f"wave2-cloud16-{uuid.uuid4().hex[:8]}",
-            ports={"8080/tcp": ("127.0.0.1", None)},
-        )  # fmt: skip
-        container.reload()
-        base_url = f"http://127.0.0.1:{container.ports['8080/tcp'][0]['HostPort']}"
+    serving = served_image(client, out, "wave2-cloud16-transform", port=8080, command=["serve"])
+    with serving as (_, base_url):
         wait_for(f"{base_url}/ping", timeout=90)
         call = urllib.request.Request(
             f"{base_url}/invocations", data=("\n".join(rows) + "\n").encode(),
@@ -193,8 +164,3 @@ def test_sagemaker_batch_image_answers_a_csv_mini_batch_line_for_line(
         with urllib.request.urlopen(call, timeout=30) as response:
             lines = response.read().decode().splitlines()
         assert len(lines) == len(rows)
-    finally:
-        if container is not None:
-            container.remove(force=True)
-        with contextlib.suppress(docker.errors.ImageNotFound):
-            client.images.remove(tag, force=True)

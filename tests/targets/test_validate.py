@@ -11,7 +11,7 @@ import pytest
 
 from deploy_advisor.targets.systemd import check_systemd_units, check_unit_keys
 from tests.conftest import require
-from tests.targets.conftest import run_cli
+from tests.targets.conftest import edited_copy, run_cli
 
 TARGETS = ["docker", "kubernetes", "heroku", "vps"]
 
@@ -38,23 +38,14 @@ def _copy(src: Path, tmp_path: Path) -> Path:
     return dst
 
 
-def _edited(src: Path, tmp_path: Path, file: str, old: str, new: str) -> Path:
-    """A copy of the scaffold `src` with `old` replaced by `new` in its `file`."""
-    out = _copy(src, tmp_path)
-    path = out / file
-    path.write_text(path.read_text().replace(old, new))
-    return out
-
-
 def test_invalid_kubernetes_field_and_failed_checkov_check_are_errors(
     scaffolded: Callable[..., Path], tmp_path: Path, with_checkov: str
 ) -> None:
-    out = _copy(scaffolded("kubernetes"), tmp_path)
-    deployment = out / "k8s" / "deployment.yaml"
-    text = deployment.read_text().replace(
-        "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false"
-    )
-    deployment.write_text(text.replace("revisionHistoryLimit: 5", "revisionHistoryLimit: five"))
+    edits = {
+        "readOnlyRootFilesystem: true": "readOnlyRootFilesystem: false",
+        "revisionHistoryLimit: 5": "revisionHistoryLimit: five",
+    }
+    out = edited_copy(scaffolded("kubernetes"), tmp_path, "k8s/deployment.yaml", edits)
     done = run_cli("validate", str(out))
     assert done.returncode == 1
     assert "kubernetes-schema  k8s/deployment.yaml: spec.revisionHistoryLimit:" in done.stdout
@@ -71,12 +62,11 @@ def test_broken_nginx_site_fails_nginx_t(
     scaffolded: Callable[..., Path], tmp_path: Path, with_checkov: str
 ) -> None:
     require("nginx")
-    out = _edited(
+    out = edited_copy(
         scaffolded("vps"),
         tmp_path,
         "deploy/nginx/model.conf",
-        "proxy_read_timeout",
-        "proxy_read_timout",
+        {"proxy_read_timeout": "proxy_read_timout"},
     )
     done = run_cli("validate", str(out))
     assert done.returncode == 1
@@ -102,7 +92,7 @@ def test_dockerfile_lint_reports_hadolint_findings(
     scaffolded: Callable[..., Path], tmp_path: Path, with_checkov: str
 ) -> None:
     require("hadolint")
-    out = _edited(scaffolded("docker"), tmp_path, "Dockerfile", "WORKDIR /app", "RUN cd /app")
+    out = edited_copy(scaffolded("docker"), tmp_path, "Dockerfile", {"WORKDIR /app": "RUN cd /app"})
     done = run_cli("validate", str(out))
     assert "hadolint DL3003" in done.stdout
 
@@ -127,8 +117,8 @@ def test_a_folder_that_is_not_a_scaffold_is_bad_input(tmp_path: Path) -> None:
 
 def test_a_misspelt_systemd_key_fails(scaffolded: Callable[..., Path], tmp_path: Path) -> None:
     require("systemd-analyze")
-    out = _edited(
-        scaffolded("vps"), tmp_path, "deploy/systemd/model.service", "ExecStart=", "ExecStrat="
+    out = edited_copy(
+        scaffolded("vps"), tmp_path, "deploy/systemd/model.service", {"ExecStart=": "ExecStrat="}
     )
     unit = out / "deploy" / "systemd" / "model.service"
     done = run_cli("validate", str(out))
@@ -170,12 +160,11 @@ def test_key_check_without_systemd_analyze_catches_typos(tmp_path: Path) -> None
 def test_a_timer_must_start_a_unit_of_the_scaffold(
     scaffolded: Callable[..., Path], tmp_path: Path
 ) -> None:
-    out = _edited(
+    out = edited_copy(
         scaffolded("vps", mode="batch"),
         tmp_path,
         "deploy/systemd/model-score.timer",
-        "Unit=model-score.service",
-        "Unit=modl.service",
+        {"Unit=model-score.service": "Unit=modl.service"},
     )
     units = sorted((out / "deploy" / "systemd").iterdir())
     assert [f.line() for f in check_systemd_units(out, units)] == [

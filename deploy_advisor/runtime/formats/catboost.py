@@ -16,6 +16,7 @@ from ..model import (
     ModelLoadError,
     choose_output,
     file_sha256,
+    framework,
     merged_schema,
 )
 from ..schema import Column, InputSchema
@@ -29,12 +30,7 @@ def load_cbm(
     path: Path, *, output: str | None = None, schema: InputSchema | None = None
 ) -> LoadedModel:
     """Load a native CatBoost model file."""
-    try:
-        import catboost
-    except ImportError as exc:
-        raise ModelLoadError(
-            f"{path.name} is a CatBoost model and needs catboost: pip install catboost"
-        ) from exc
+    catboost = framework(path, "catboost", "a CatBoost")
     model = catboost.CatBoost()
     try:
         model.load_model(str(path))

@@ -12,6 +12,7 @@ from ..model import (
     ModelLoadError,
     choose_output,
     file_sha256,
+    framework,
     merged_schema,
 )
 from ..schema import Column, InputSchema
@@ -32,12 +33,7 @@ def load_lightgbm(
     path: Path, *, output: str | None = None, schema: InputSchema | None = None
 ) -> LoadedModel:
     """Load a LightGBM text model; rows go to ``Booster.predict`` as a float matrix."""
-    try:
-        import lightgbm
-    except ImportError as exc:
-        raise ModelLoadError(
-            f"{path.name} is a LightGBM model and needs lightgbm: pip install lightgbm"
-        ) from exc
+    lightgbm = framework(path, "lightgbm", "a LightGBM")
     try:
         booster = lightgbm.Booster(model_file=str(path))
     except Exception as exc:

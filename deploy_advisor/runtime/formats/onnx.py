@@ -12,7 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from ..model import LoadedModel, ModelLoadError, choose_output, file_sha256, merged_schema
+from ..model import (
+    LoadedModel,
+    ModelLoadError,
+    choose_output,
+    file_sha256,
+    framework,
+    merged_schema,
+)
 from ..schema import InputSchema
 
 __all__ = ["load_onnx"]
@@ -25,12 +32,7 @@ def load_onnx(
     path: Path, *, output: str | None = None, schema: InputSchema | None = None
 ) -> LoadedModel:
     """Load an ONNX model with one float tensor input, run by onnxruntime on one thread."""
-    try:
-        import onnxruntime as ort
-    except ImportError as exc:
-        raise ModelLoadError(
-            f"{path.name} is an ONNX model and needs onnxruntime: pip install onnxruntime"
-        ) from exc
+    ort = framework(path, "onnxruntime", "an ONNX")
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1

@@ -14,6 +14,7 @@ from ..model import (
     ModelLoadError,
     choose_output,
     file_sha256,
+    framework,
     merged_schema,
 )
 from ..schema import Column, InputSchema
@@ -38,12 +39,7 @@ def load_xgboost(
     path: Path, *, output: str | None = None, schema: InputSchema | None = None
 ) -> LoadedModel:
     """Load a native XGBoost booster; rows go to ``inplace_predict`` as a float matrix."""
-    try:
-        import xgboost
-    except ImportError as exc:
-        raise ModelLoadError(
-            f"{path.name} is an XGBoost model and needs xgboost: pip install xgboost"
-        ) from exc
+    xgboost = framework(path, "xgboost", "an XGBoost")
     try:
         booster = xgboost.Booster(model_file=str(path))
     except Exception as exc:
