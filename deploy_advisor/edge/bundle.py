@@ -104,7 +104,7 @@ def _export_checked(
     model_path: Path, model_file: Path, *, tolerance: float, accept_drift: bool
 ) -> tuple[ExportedModel, SampleRows, ParityReport | None]:
     """Write `model_file` and compare it with the original (not for an .onnx input)."""
-    if model_path.suffix.lower() in DEEP_SUFFIXES:
+    if model_path.suffix.lower() in DEEP_SUFFIXES or model_path.is_dir():
         program = export_torch(model_path, model_file)
         exported = ExportedModel(
             path=model_file,

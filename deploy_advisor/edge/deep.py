@@ -7,6 +7,7 @@ from __future__ import annotations
 import tempfile
 import warnings
 from pathlib import Path
+
 import numpy as np
 
 from deploy_advisor.errors import ModelError
@@ -68,15 +69,17 @@ class TorchProgram:
 
 
 def export_torch(model_path: Path, out_path: Path) -> TorchProgram:
-    """Write `out_path` from a ``.pt2`` program (legacy exporter, dynamic batch); refuse the rest."""
+    """Write `out_path` from a ``.pt2`` program (legacy exporter, dynamic batch) or refuse."""
     import torch
 
     if model_path.suffix.lower() != ".pt2":
-        kind = "Keras model" if model_path.suffix.lower() == ".keras" else "TorchScript file"
+        kind = {".keras": "Keras model", "": "transformers directory"}.get(
+            "" if model_path.is_dir() else model_path.suffix.lower(), "TorchScript file"
+        )
         raise ModelError(
-            f"{model_path.name} is a {kind}, which the edge export does not take (it records "
-            "no input shape to export with); save a torch.export program (.pt2) or "
-            f"{SERVE_FIX}"
+            f"{model_path.name} is a {kind}, which the edge export does not take yet (it takes "
+            "torch.export programs, whose example input gives the shapes); save a .pt2 program "
+            f"or {SERVE_FIX}"
         )
     program = TorchProgram(model_path)
     example = torch.from_numpy(program.example[None])
@@ -108,9 +111,7 @@ def deep_sample(program: TorchProgram, *, seed: int = 0) -> SampleRows:
     noise = rng.normal(scale=0.1, size=(2, *program.row_shape)).astype(np.float32)
     rows = np.concatenate([program.example[None], program.example[None] + noise])
     body = {"instances": rows[:1].astype(float).round(6).tolist()}
-    return SampleRows(
-        original=rows, onnx={program.input_name: rows}, count=len(rows), body=body
-    )
+    return SampleRows(original=rows, onnx={program.input_name: rows}, count=len(rows), body=body)
 
 
 def check_deep_parity(
@@ -145,4 +146,3 @@ def _refusal(model_path: Path, kind: str, exc: Exception) -> ModelError:
     return ModelError(
         f"{model_path.name} ({kind}) cannot be exported to ONNX ({reason}); {SERVE_FIX}"
     )
-

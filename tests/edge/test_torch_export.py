@@ -99,7 +99,21 @@ def test_torchscript_is_refused_with_the_fix(tiny: tuple[Tiny, Path], tmp_path: 
 
     assert done.returncode == 2
     assert done.stderr.splitlines()[-1] == (
-        "Error: tiny.pt is a TorchScript file, which the edge export does not take (it records "
-        "no input shape to export with); save a torch.export program (.pt2) or serve it with "
-        "--target docker"
+        "Error: tiny.pt is a TorchScript file, which the edge export does not take yet (it takes "
+        "torch.export programs, whose example input gives the shapes); save a .pt2 program or "
+        "serve it with --target docker"
+    )
+
+
+def test_a_transformers_directory_is_refused_with_the_fix(tmp_path: Path) -> None:
+    directory = tmp_path / "bert"
+    directory.mkdir()
+    (directory / "config.json").write_text("{}")
+    done = scaffold_edge(directory, tmp_path / "bert-edge")
+
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == (
+        "Error: bert is a transformers directory, which the edge export does not take yet "
+        "(it takes torch.export programs, whose example input gives the shapes); save a .pt2 "
+        "program or serve it with --target docker"
     )
