@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -89,31 +90,35 @@ def test_an_op_the_exporter_cannot_convert_is_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "chol-edge").exists()
 
 
-def test_torchscript_is_refused_with_the_fix(tiny: tuple[Tiny, Path], tmp_path: Path) -> None:
-    model, _ = tiny
+def _torchscript(model: Tiny, tmp_path: Path) -> Path:
     path = tmp_path / "tiny.pt"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # TorchScript is deprecated
         torch.jit.trace(model, torch.randn(2, 2, 8)).save(str(path))
-    done = scaffold_edge(path, tmp_path / "ts-edge")
-
-    assert done.returncode == 2
-    assert done.stderr.splitlines()[-1] == (
-        "Error: tiny.pt is a TorchScript file, which the edge export does not take yet (it takes "
-        "torch.export programs, whose example input gives the shapes); save a .pt2 program or "
-        "serve it with --target docker"
-    )
+    return path
 
 
-def test_a_transformers_directory_is_refused_with_the_fix(tmp_path: Path) -> None:
+def _transformers_directory(model: Tiny, tmp_path: Path) -> Path:
     directory = tmp_path / "bert"
     directory.mkdir()
     (directory / "config.json").write_text("{}")
-    done = scaffold_edge(directory, tmp_path / "bert-edge")
+    return directory
+
+
+@pytest.mark.parametrize(
+    ("make", "kind"),
+    [(_torchscript, "TorchScript file"), (_transformers_directory, "transformers directory")],
+)
+def test_other_deep_formats_are_refused_with_the_fix(
+    make: Callable[[Tiny, Path], Path], kind: str, tiny: tuple[Tiny, Path], tmp_path: Path
+) -> None:
+    path = make(tiny[0], tmp_path)
+    done = scaffold_edge(path, tmp_path / "refused-edge")
 
     assert done.returncode == 2
     assert done.stderr.splitlines()[-1] == (
-        "Error: bert is a transformers directory, which the edge export does not take yet "
-        "(it takes torch.export programs, whose example input gives the shapes); save a .pt2 "
-        "program or serve it with --target docker"
+        f"Error: {path.name} is a {kind}, which the edge export does not take yet (it takes "
+        "torch.export programs, whose example input gives the shapes); save a .pt2 program or "
+        "serve it with --target docker"
     )
+    assert not (tmp_path / "refused-edge").exists()
