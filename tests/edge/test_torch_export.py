@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.request
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .conftest import scaffold_edge
+from .conftest import scaffold_edge, serving
 
 torch = pytest.importorskip("torch")
 
@@ -74,6 +75,15 @@ def test_a_torch_program_becomes_a_bundle_that_predicts_like_torch(
     np.testing.assert_allclose(got, expected, atol=1e-4)
     sample = json.loads((bundle / "sample.json").read_text())
     assert np.asarray(sample["instances"]).shape == (1, 2, 8)
+    with serving(bundle) as url:
+        request = urllib.request.Request(
+            f"{url}/predict", data=json.dumps(sample).encode(), method="POST"
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            served = json.loads(response.read())["predictions"][0]["output_0"]
+    with torch.inference_mode():
+        expected_one = model(torch.tensor(sample["instances"], dtype=torch.float32)).numpy()
+    np.testing.assert_allclose([served], expected_one, atol=1e-4)
 
 
 def test_an_op_the_exporter_cannot_convert_is_one_line(tmp_path: Path) -> None:
