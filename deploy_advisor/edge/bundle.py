@@ -15,6 +15,7 @@ from pathlib import Path
 from deploy_advisor.errors import InputError, ModelError
 from deploy_advisor.files import write_atomic_with
 
+from .deep import DEEP_SUFFIXES, check_deep_parity, deep_sample, export_torch
 from .export import ExportedModel, export_onnx, load_original
 from .parity import DEFAULT_TOLERANCE, ParityReport, SampleRows, check_parity, numeric_sample
 from .quantize import QuantizeReport, quantize
@@ -67,19 +68,8 @@ def prepare_bundle(
         stage = Path(tmp) / name
         stage.mkdir()
         model_file = stage / MODEL_FILE
-        exported = export_onnx(model_path=model_path, out_path=model_file)
-        estimator = load_original(model_path) if exported.converted else None
-        sample = _sample(estimator, exported)
-        parity = (
-            check_parity(
-                estimator=estimator,
-                onnx_path=model_file,
-                sample=sample,
-                tolerance=tolerance,
-                accept_drift=accept_drift,
-            )
-            if exported.converted
-            else None
+        exported, sample, parity = _export_checked(
+            model_path, model_file, tolerance=tolerance, accept_drift=accept_drift
         )
         report, quantized = None, False
         if quantize_model:
@@ -108,6 +98,41 @@ def prepare_bundle(
         quantized=quantized,
         load_seconds=load_seconds,
     )
+
+
+def _export_checked(
+    model_path: Path, model_file: Path, *, tolerance: float, accept_drift: bool
+) -> tuple[ExportedModel, SampleRows, ParityReport | None]:
+    """Write `model_file` and compare it with the original (not for an .onnx input)."""
+    if model_path.suffix.lower() in DEEP_SUFFIXES or model_path.is_dir():
+        program = export_torch(model_path, model_file)
+        exported = ExportedModel(
+            path=model_file,
+            converted=True,
+            n_features=program.n_features,
+            size_bytes=model_file.stat().st_size,
+        )
+        sample = deep_sample(program)
+        report = check_deep_parity(
+            program=program, onnx_path=model_file, sample=sample, tolerance=tolerance,
+            accept_drift=accept_drift,
+        )  # fmt: skip
+        return exported, sample, report
+    exported = export_onnx(model_path=model_path, out_path=model_file)
+    estimator = load_original(model_path) if exported.converted else None
+    sample = _sample(estimator, exported)
+    parity = (
+        check_parity(
+            estimator=estimator,
+            onnx_path=model_file,
+            sample=sample,
+            tolerance=tolerance,
+            accept_drift=accept_drift,
+        )
+        if exported.converted
+        else None
+    )
+    return exported, sample, parity
 
 
 def _load_seconds(model_file: Path) -> float:

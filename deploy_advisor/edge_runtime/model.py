@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import resource
 import time
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ class EdgeModel:
     load_seconds: float
     columns: list[InputColumn] | None = None
     """The named, typed columns of a model with one input per column; None: one float tensor."""
+    row_shape: tuple[int, ...] | None = None
+    """The shape of one row of an N-D input (a tensor model); rows arrive flattened."""
 
     def predict(self, rows: np.ndarray) -> dict[str, np.ndarray]:
         """Every model output for a 2-D batch (floats, or checked typed rows), by output name."""
@@ -35,6 +38,8 @@ class EdgeModel:
         batch = np.ascontiguousarray(rows, dtype=np.float32)
         if batch.ndim != 2 or (self.n_features and batch.shape[1] != self.n_features):
             raise ValueError(f"expected rows of {self.n_features} numbers, got shape {batch.shape}")
+        if self.row_shape is not None:
+            batch = batch.reshape(len(batch), *self.row_shape)
         outputs = self.session.run(None, {self.input_name: batch})
         return {
             name: np.asarray(value) for name, value in zip(self.output_names, outputs, strict=True)
@@ -60,6 +65,10 @@ def load(path: Path, *, threads: int = 1) -> EdgeModel:
     first = session.get_inputs()[0]
     columns = typed_columns(session)
     width = first.shape[1] if len(first.shape) == 2 else None
+    row_shape = None
+    if len(first.shape) > 2 and all(isinstance(d, int) for d in first.shape[1:]):
+        row_shape = tuple(first.shape[1:])
+        width = math.prod(row_shape)
     if columns is not None:
         width = len(columns)
     return EdgeModel(
@@ -69,6 +78,7 @@ def load(path: Path, *, threads: int = 1) -> EdgeModel:
         output_names=[o.name for o in session.get_outputs()],
         load_seconds=time.perf_counter() - started,
         columns=columns,
+        row_shape=row_shape,
     )
 
 
