@@ -162,5 +162,5 @@ def test_sparse_load_test_reports_its_cold_starts(
     markdown = (tmp_path / "report.md").read_text()
     assert "cold start(s) after scaling to zero" in markdown
     # The cold-start column: the run's own p50/max, in ms (cold starts are ≥100 ms: no decimals).
-    assert "| p99 ms | cold start p50/max ms | errors |" in markdown
+    assert "| p99 ms | cold start p50/max ms | start → ready s | errors |" in markdown
     assert f" | {cold['p50_ms']:.0f}/{cold['max_ms']:.0f} | " in markdown.replace("**", "")
