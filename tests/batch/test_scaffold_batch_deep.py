@@ -16,8 +16,6 @@ from deploy_advisor.targets.scaffold import scaffold
 from deploy_advisor.targets.validate import validate_dir
 from tests.deep_models import HF, TEXTS, build_hf
 
-pytest.importorskip("transformers")
-
 PLANS = {"docker": None, "kubernetes": "lke-linode-2gb", "vps": None, "heroku": None}
 
 

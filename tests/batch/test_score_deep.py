@@ -18,13 +18,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
+import transformers
 
 from tests.deep_models import HF, LABELS, TEXTS, build_hf
 
 from .conftest import score_file
-
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
 
 TOL = 1e-5  # float32 forward passes: sorted, batched and padded vs each item alone
 LONG = " ".join(["the cat sat on the mat"] * 8)  # over the tokenizer's maximum of 24

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from .conftest import scaffold_edge, serving
-
-torch = pytest.importorskip("torch")
 
 
 class Tiny(torch.nn.Module):  # type: ignore[misc]

@@ -9,11 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from deploy_advisor.errors import ModelError
 from deploy_advisor.intake import inspect_model, sample_payloads
-
-torch = pytest.importorskip("torch")
 
 
 class Net(torch.nn.Module):  # type: ignore[misc]
@@ -49,7 +48,7 @@ def test_state_dict_is_refused_with_the_export_call(tmp_path: Path) -> None:
 
 
 def test_cli_inspect_text_model_shows_task_labels_and_max_length(tmp_path: Path) -> None:
-    transformers = pytest.importorskip("transformers")
+    import transformers
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
     tok = Tokenizer(models.WordLevel(unk_token="[UNK]"))

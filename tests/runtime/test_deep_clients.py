@@ -10,12 +10,11 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from .conftest import Server, runtime_argv, server_env, start_server
-
-torch = pytest.importorskip("torch")
 
 
 class Scorer(torch.nn.Module):  # type: ignore[misc]

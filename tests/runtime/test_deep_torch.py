@@ -11,10 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from .conftest import Server, runtime_argv, serve_refused, server_env, start_server
-
-torch = pytest.importorskip("torch")
 
 TOL = 1e-5  # float32 forward passes, batched vs alone
 

@@ -15,13 +15,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
+import transformers
 
 from tests.deep_models import HF, LABELS, TEXTS, build_hf
 
 from .conftest import Server, runtime_argv, serve_refused, server_env, start_server
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
 os.environ["HF_HUB_OFFLINE"] = "1"
 
 TOL = 1e-5  # float32 forward passes: batched and padded vs alone

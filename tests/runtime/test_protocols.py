@@ -12,12 +12,11 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+import tritonclient.http as tritonclient_http
+from tritonclient.utils import InferenceServerException  # noqa: E402
 
 from .churn import COLUMNS, Churn
 from .conftest import Models, Server, serve_model
-
-tritonclient_http = pytest.importorskip("tritonclient.http")
-from tritonclient.utils import InferenceServerException  # noqa: E402
 
 
 def _triton(server: Server) -> Any:

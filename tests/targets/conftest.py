@@ -75,7 +75,8 @@ def scaffolded(
 @pytest.fixture(scope="session")
 def program(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small torch.export program (4 -> 8 -> 2, any batch size) saved as net.pt2."""
-    torch = pytest.importorskip("torch")
+    import torch
+
     net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
     batch = torch.export.Dim("batch", min=1, max=256)
     path = tmp_path_factory.mktemp("deep") / "net.pt2"

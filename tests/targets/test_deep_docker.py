@@ -9,11 +9,10 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
+import torch
 
 from deploy_advisor.targets.scaffold import scaffold
 from tests.targets.serving import served_image, wait_for
-
-torch = pytest.importorskip("torch")
 
 
 @pytest.mark.docker

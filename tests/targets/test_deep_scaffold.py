@@ -9,15 +9,13 @@ import os
 import re
 from pathlib import Path
 
-import pytest
+import torch
 import yaml
 
 from deploy_advisor.targets.scaffold import scaffold
 from deploy_advisor.targets.validate import validate_dir
 from deploy_advisor.targets.wheelhouse import _cpu_torch
 from tests.targets.conftest import run_cli
-
-torch = pytest.importorskip("torch")
 
 
 def test_docker_scaffold_pins_cpu_torch_without_an_index_option(
@@ -96,7 +94,7 @@ def test_heroku_takes_the_container_path_for_torch_and_says_why(
 def test_transformers_directory_scaffold_serves_from_its_own_runtime(tmp_path: Path) -> None:
     import sys
 
-    transformers = pytest.importorskip("transformers")
+    import transformers
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
     from tests.runtime.conftest import start_server

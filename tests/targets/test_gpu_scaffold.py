@@ -17,8 +17,6 @@ from deploy_advisor.targets.scaffold import scaffold
 from deploy_advisor.targets.validate import validate_dir
 from tests.targets.conftest import run_cli
 
-torch = pytest.importorskip("torch")
-
 CUDA_IMAGE = "nvidia/cuda:13.0.0-runtime-ubuntu24.04"
 
 
